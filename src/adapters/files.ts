@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { AtomicWriteOptions, FileStat, FileStore } from '../core/ports.js';
+import { errnoCode } from '../core/errors.js';
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes a file so that a reader, or the next boot after a crash, sees either the old or the
+ * new content in full: a temp file in the same folder (same filesystem, so rename is atomic),
+ * created 600 so the secret is never briefly world-readable, fsync, owner and mode set, rename,
+ * then fsync of the folder so the rename itself survives a power cut.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const dir = dirname(path);
+  const existing = await fs.stat(path).catch((error: unknown) => {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  });
+  const mode = options.mode ?? (existing ? existing.mode & 0o7777 : 0o600);
+  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+      if (existing && (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.())) {
+        await handle.chown(existing.uid, existing.gid);
+      }
+      await handle.chmod(mode);
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, path);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+  await fsyncDir(dir);
+}
+
+function toStat(stat: import('node:fs').Stats): FileStat {
+  return {
+    mode: stat.mode & 0o7777,
+    uid: stat.uid,
+    gid: stat.gid,
+    size: stat.size,
+    mtime: stat.mtime,
+    ino: stat.ino,
+    nlink: stat.nlink,
+    isFile: stat.isFile(),
+    isDirectory: stat.isDirectory(),
+  };
+}
+
+export const nodeFileStore: FileStore = {
+  readText: (path) => fs.readFile(path, 'utf8'),
+  readBytes: async (path) => new Uint8Array(await fs.readFile(path)),
+  async stat(path) {
+    try {
+      return toStat(await fs.stat(path));
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+      throw error;
+    }
+  },
+  writeAtomic: writeFileAtomic,
+  async appendLine(path, line) {
+    const handle = await fs.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
+    try {
+      await handle.write(`${line}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  async ensureDir(path, mode = 0o700) {
+    await fs.mkdir(path, { recursive: true, mode });
+  },
+  list: (dir) => fs.readdir(dir),
+  remove: (path) => fs.rm(path, { force: true }),
+  chmod: (path, mode) => fs.chmod(path, mode),
+};

@@ -1,0 +1,192 @@
+import { isAbsolute, join, dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, type Node as YamlNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { SecretsError } from './errors.js';
+import { policySchema, type PolicyDocument, type SecretSpec } from './policy-schema.js';
+
+/** A validated policy with every path made absolute. Pure: the caller reads the file. */
+export interface Policy {
+  /** Absolute path of the policy file. */
+  path: string;
+  doc: PolicyDocument;
+  deployment: string;
+  root: string;
+  envFile: string;
+  stateDir: string;
+  backupDir: string;
+  secrets: Array<{ id: string; spec: SecretSpec }>;
+}
+
+/** Resolves a policy path: absolute stays, relative is against the deployment root. */
+export function resolveIn(root: string, path: string): string {
+  return isAbsolute(path) ? path : join(root, path);
+}
+
+/** The files a secret lives in (the env file for env kinds, the htpasswd file for htpasswd). */
+export function filesOfSecret(policy: Policy, spec: SecretSpec): string[] {
+  if (spec.kind === 'htpasswd') return [resolveIn(policy.root, spec.file)];
+  if (spec.kind === 'manual' && spec.env_key === undefined) return [];
+  return [policy.envFile];
+}
+
+/** The env keys a secret occupies. */
+export function envKeysOfSecret(spec: SecretSpec): string[] {
+  switch (spec.kind) {
+    case 'dingtalk':
+      return spec.secret_key ? [spec.url_key, spec.secret_key] : [spec.url_key];
+    case 'random':
+      return [spec.env_key];
+    case 'manual':
+      return spec.env_key ? [spec.env_key] : [];
+    case 'htpasswd':
+      return [];
+  }
+}
+
+/** The files the backup covers: the policy's list, or the env file and every managed file. */
+export function backupFiles(policy: Policy): string[] {
+  if (policy.doc.backup.files) return policy.doc.backup.files.map((file) => resolveIn(policy.root, file));
+  const files = new Set<string>([policy.envFile]);
+  for (const { spec } of policy.secrets) for (const file of filesOfSecret(policy, spec)) files.add(file);
+  return [...files];
+}
+
+export function findSecret(policy: Policy, id: string): SecretSpec {
+  const found = policy.secrets.find((secret) => secret.id === id);
+  if (!found) {
+    const known = policy.secrets.map((secret) => secret.id).join(', ') || 'none';
+    throw new SecretsError('unknown-secret', `no secret "${id}" in the policy (known: ${known})`, { where: policy.path });
+  }
+  return found.spec;
+}
+
+/**
+ * Parses and validates policy text. Every error names file:line:col, the field path and what
+ * was expected, e.g. `secrets.yaml:14:5: secrets.dingtalk.rotate_every: expected a duration like 90d, got "ninety"`.
+ */
+export function parsePolicy(text: string, path: string, displayPath = path): Policy {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    const first = document.errors[0]!;
+    const position = lineCounter.linePos(first.pos[0]);
+    const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new SecretsError('policy-yaml', `not valid YAML: ${reason}`, {
+      where: `${displayPath}:${position.line}:${position.col}`,
+    });
+  }
+  const data: unknown = document.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new SecretsError('policy-invalid', 'expected a mapping with version, deployment and secrets', { where: `${displayPath}:1:1` });
+  }
+  const result = policySchema.safeParse(data, { reportInput: true });
+  if (!result.success) {
+    const issue = pickIssue(result.error.issues);
+    const position = locate(document, lineCounter, issue);
+    const field = issue.path.map(String).join('.') || '(top level)';
+    throw new SecretsError('policy-invalid', `${field}: ${describeIssue(issue)}`, {
+      where: `${displayPath}:${position.line}:${position.col}`,
+    });
+  }
+  return resolvePolicy(result.data, resolve(path));
+}
+
+function resolvePolicy(doc: PolicyDocument, absolutePath: string): Policy {
+  const policyDir = dirname(absolutePath);
+  const root = resolveIn(policyDir, doc.root);
+  const stateDir = doc.state_dir ? resolveIn(root, doc.state_dir) : join(policyDir, '.secrets');
+  return {
+    path: absolutePath,
+    doc,
+    deployment: doc.deployment,
+    root,
+    envFile: resolveIn(root, doc.env_file),
+    stateDir,
+    backupDir: resolveIn(root, doc.backup.dir),
+    secrets: Object.entries(doc.secrets).map(([id, spec]) => ({ id, spec })),
+  };
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** The issue worth showing first: the deepest one inside a union (the real cause), else the first. */
+function pickIssue(issues: Issue[]): Issue {
+  const first = issues[0]!;
+  if (first.code === 'invalid_union' && 'errors' in first && first.errors.length > 0) {
+    const nested = first.errors.flat();
+    if (nested.length > 0) {
+      const inner = pickIssue(nested);
+      return { ...inner, path: [...first.path, ...inner.path] } as Issue;
+    }
+  }
+  return first;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+function describeIssue(issue: Issue): string {
+  const input = 'input' in issue ? (issue as { input?: unknown }).input : undefined;
+  switch (issue.code) {
+    case 'invalid_type': {
+      if (input === undefined) return `is required (expected ${issue.expected})`;
+      const expected = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+      return `expected ${expected}, got ${describeValue(input)}`;
+    }
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')} (check the spelling against policies/schema.json)`;
+    case 'invalid_value':
+      return `expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}, got ${describeValue(input)}`;
+    case 'too_small':
+      if (issue.origin === 'array') return `expected at least ${String(issue.minimum)} item(s)`;
+      if (issue.origin === 'string') return `expected at least ${String(issue.minimum)} character(s), got ${describeValue(input)}`;
+      return `expected at least ${String(issue.minimum)}, got ${describeValue(input)}`;
+    case 'too_big':
+      return `expected at most ${String(issue.maximum)}, got ${describeValue(input)}`;
+    case 'invalid_union':
+      return `${issue.message}, got ${describeValue(input)}`;
+    default: {
+      const message = issue.message.startsWith('expected') ? issue.message : `expected ${issue.message.replace(/^Invalid (input: )?/i, '')}`;
+      return input === undefined ? message : `${message}, got ${describeValue(input)}`;
+    }
+  }
+}
+
+/** Finds the YAML node an issue points at (or the closest existing parent) and its line:col. */
+function locate(document: Document, lineCounter: LineCounter, issue: Issue): { line: number; col: number } {
+  const path = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
+  let node: unknown = document.contents;
+  let offset = 0;
+  const setOffset = (candidate: unknown) => {
+    const range = (candidate as YamlNode | undefined)?.range;
+    if (range) offset = range[0];
+  };
+  setOffset(node);
+  for (const key of path) {
+    if (!isMap(node) && !(node && typeof node === 'object' && 'items' in node)) break;
+    const items = (node as { items: unknown[] }).items;
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(key));
+      if (!pair) break;
+      setOffset(pair.key);
+      next = pair.value;
+    } else if (typeof key === 'number') {
+      next = items[key];
+    }
+    if (next === undefined || next === null) break;
+    setOffset(next);
+    node = next;
+  }
+  if (issue.code === 'unrecognized_keys' && isMap(node)) {
+    const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === issue.keys[0]);
+    if (pair) setOffset(pair.key);
+  }
+  return lineCounter.linePos(offset);
+}
