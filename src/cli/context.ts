@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../adapters/clock.js';
 import { nodeFileStore } from '../adapters/files.js';
 import { gitInfo } from '../adapters/git-info.js';
+import { httpProber } from '../adapters/http-prober.js';
 import { fileLocker } from '../adapters/lock.js';
 import { shellRunner } from '../adapters/process.js';
 import { terminalPrompter } from '../adapters/prompts.js';
@@ -59,6 +60,11 @@ export class CliContext {
       cwd: process.cwd(),
       interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       readStdin,
+      prober: httpProber,
+      // Replaced by the OpenPGP adapter (src/adapters/openpgp.ts) when the backup branch lands.
+      loadPgp: async () => {
+        throw new SecretsError('pgp-unavailable', 'OpenPGP encryption is not available in this build', { hint: 'remove deliver: from the policy and rotate on a terminal' });
+      },
     };
   }
 

@@ -44,42 +44,46 @@ export function isMountPoint(mountinfoText: string | undefined, path: string): b
   return false;
 }
 
-export interface HtpasswdFileFacts {
+export interface HtpasswdReadFacts {
   path: string;
   stat: FileStat;
   worker: NginxWorker;
   workerUid: number | undefined;
   workerGid: number | undefined;
-  /** The mode the rewrite will give the file. */
-  mode: number;
-  bindMounted: boolean;
 }
 
 /**
- * What could go wrong for nginx after the rewrite, as warnings (they do not stop the rotation:
- * the probe is the proof). The worker must be able to read the file — nginx answers 500 to every
- * request otherwise — and a rename gives the file a new inode, which a hard link or a bind mount
- * would not follow.
+ * Whether nginx's worker can read the file as it now is — it answers 500 to every request
+ * otherwise (0600 root:root is the classic). A warning, not a refusal: the probe is the proof.
  */
-export function htpasswdPermissionWarnings(facts: HtpasswdFileFacts): string[] {
-  const warnings: string[] = [];
-  const { path, stat, worker, mode } = facts;
+export function readAccessWarnings(facts: HtpasswdReadFacts): string[] {
+  const { path, stat, worker } = facts;
+  const mode = stat.mode & 0o777;
+  const octal = mode.toString(8).padStart(3, '0');
   const ownerIsWorker = facts.workerUid !== undefined && stat.uid === facts.workerUid;
   const groupIsWorker = facts.workerGid !== undefined && stat.gid === facts.workerGid;
-  const othersRead = (mode & 0o004) !== 0;
-  const octal = mode.toString(8).padStart(3, '0');
-  if (!ownerIsWorker && !groupIsWorker && !othersRead) {
-    const groupName = facts.workerGid === undefined ? `${worker.group} (not found in /etc/group)` : worker.group;
-    warnings.push(
-      `${path}: its group (gid ${stat.gid}) is not nginx's worker group ${groupName} from ${worker.source}; with mode ${octal} nginx cannot read it and answers 500: run chgrp ${worker.group} ${path}`,
-    );
-  } else if (groupIsWorker && !ownerIsWorker && !othersRead && (mode & 0o040) === 0) {
-    warnings.push(`${path}: mode ${octal} gives nginx's group ${worker.group} no read access, so nginx answers 500: set mode: "640" in the policy`);
+  if (ownerIsWorker || (mode & 0o004) !== 0) return [];
+  if (!groupIsWorker) {
+    const groupName = facts.workerGid === undefined ? `${worker.group} (not in /etc/group)` : worker.group;
+    return [`${path}: its group (gid ${stat.gid}) is not nginx's worker group ${groupName}, from ${worker.source}; with mode ${octal} nginx cannot read it and answers 500: run chgrp ${worker.group} ${path}`];
   }
+  if ((mode & 0o040) === 0) {
+    return [`${path}: mode ${octal} gives nginx's group ${worker.group} no read access, so nginx answers 500: set mode: "640" in the policy`];
+  }
+  return [];
+}
+
+/**
+ * The rewrite is a rename, so the file gets a new inode. Other hard links, and a bind mount of
+ * the file itself (a container mounting the host's htpasswd), keep the old inode and with it the
+ * old password hash — checked before the swap, while the old inode is still there to look at.
+ */
+export function inodeWarnings(path: string, stat: FileStat, bindMounted: boolean): string[] {
+  const warnings: string[] = [];
   if (stat.nlink > 1) {
     warnings.push(`${path}: has ${stat.nlink} hard links; the rotation writes a new file, and the other names keep the old password hash: remove the extra links`);
   }
-  if (facts.bindMounted) {
+  if (bindMounted) {
     warnings.push(`${path}: is a bind mount; the rotation replaces the file by rename, and whoever mounted it keeps seeing the old one: mount its folder instead`);
   }
   return warnings;

@@ -1,3 +1,5 @@
+import type { Secret } from './secret.js';
+
 /**
  * The outside world as the use cases see it. Adapters in src/adapters implement these; commands
  * receive them in `Deps` and never import an adapter. Core itself touches none of them.
@@ -95,4 +97,36 @@ export interface Prompter {
   password(message: string): Promise<string>;
   confirm(message: string, defaultValue?: boolean): Promise<boolean>;
   input(message: string, defaultValue?: string): Promise<string>;
+}
+
+/** Credentials for one Basic Auth probe. The password travels only in the Authorization header. */
+export interface BasicAuthCredentials {
+  user: string;
+  password: Secret;
+}
+
+/**
+ * Asks a URL behind HTTP Basic Auth for its status: the proof, after an htpasswd rotation, that
+ * the new password gets in and the old one does not. Each call uses a fresh connection, so a
+ * keep-alive connection to a worker from before a reload cannot answer for the new one.
+ * Connection failures and timeouts are a SecretsError (exit 3).
+ */
+export interface BasicAuthProber {
+  status(url: string, credentials: BasicAuthCredentials | undefined, options: { timeoutMs: number }): Promise<number>;
+}
+
+export interface PgpEncryptOptions {
+  /** Armored OpenPGP public keys; each must have a usable encryption (sub)key. */
+  recipients: string[];
+  passphrase?: Secret;
+  /** File name stored in the literal data packet (what `gpg --decrypt` would suggest). */
+  filename?: string;
+}
+
+/**
+ * OpenPGP, as the backup engineer's adapter (src/adapters/openpgp.ts) provides it; only the part
+ * the htpasswd delivery uses is declared here until that branch lands.
+ */
+export interface Pgp {
+  encrypt(data: Uint8Array, options: PgpEncryptOptions): Promise<Uint8Array>;
 }

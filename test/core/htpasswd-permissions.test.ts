@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { htpasswdPermissionWarnings, idOfName, isMountPoint, nginxWorker, type HtpasswdFileFacts } from '../../src/core/htpasswd-permissions.js';
+import { idOfName, inodeWarnings, isMountPoint, nginxWorker, readAccessWarnings, type HtpasswdReadFacts } from '../../src/core/htpasswd-permissions.js';
 import type { FileStat } from '../../src/core/ports.js';
 
 describe('nginxWorker', () => {
@@ -32,28 +32,39 @@ describe('idOfName and isMountPoint', () => {
   });
 });
 
-describe('htpasswdPermissionWarnings', () => {
+describe('readAccessWarnings', () => {
   const stat = (overrides: Partial<FileStat> = {}): FileStat => ({ mode: 0o640, uid: 0, gid: 33, size: 1, mtime: new Date(0), ino: 1, nlink: 1, isFile: true, isDirectory: false, ...overrides });
-  const facts = (overrides: Partial<HtpasswdFileFacts> = {}): HtpasswdFileFacts => ({
+  const facts = (overrides: Partial<FileStat> = {}, workerGid: number | null = 33): HtpasswdReadFacts => ({
     path: '/etc/nginx/.htpasswd',
-    stat: stat(),
+    stat: stat(overrides),
     worker: { user: 'www-data', group: 'www-data', source: '/etc/nginx/nginx.conf' },
     workerUid: 33,
-    workerGid: 33,
-    mode: 0o640,
-    bindMounted: false,
-    ...overrides,
+    workerGid: workerGid ?? undefined,
   });
 
-  it.each<[string, Partial<HtpasswdFileFacts>, RegExp[]]>([
-    ['root:www-data 640 is what nginx needs', {}, []],
-    ['root:root 640 gives nginx a 500', { stat: stat({ gid: 0 }) }, [/not nginx's worker group www-data.*chgrp www-data/]],
-    ['root:www-data 600 gives the group nothing', { mode: 0o600 }, [/no read access/]],
-    ['owned by the worker itself is readable', { stat: stat({ uid: 33, gid: 0 }), mode: 0o600 }, []],
-    ['hard links keep the old hash', { stat: stat({ nlink: 2 }) }, [/2 hard links/]],
-    ['a bind mount keeps the old file', { bindMounted: true }, [/bind mount/]],
-  ])('%s', (_name, overrides, expected) => {
-    const warnings = htpasswdPermissionWarnings(facts(overrides));
+  it.each<[string, HtpasswdReadFacts, RegExp | undefined]>([
+    ['root:www-data 640 is what nginx needs', facts(), undefined],
+    ['root:root 640 gives nginx a 500', facts({ gid: 0 }), /not nginx's worker group www-data.*answers 500: run chgrp www-data/],
+    ['root:root 600 likewise', facts({ gid: 0, mode: 0o600 }), /not nginx's worker group/],
+    ['an unknown worker group is named as such', facts({ gid: 0 }, null), /www-data \(not in \/etc\/group\)/],
+    ['root:www-data 600 gives the group nothing', facts({ mode: 0o600 }), /no read access/],
+    ['owned by the worker itself is readable', facts({ uid: 33, gid: 0, mode: 0o600 }), undefined],
+    ['world-readable is readable (compliance flags it, not this)', facts({ gid: 0, mode: 0o644 }), undefined],
+  ])('%s', (_name, input, expected) => {
+    const warnings = readAccessWarnings(input);
+    if (expected === undefined) expect(warnings).toEqual([]);
+    else expect(warnings).toEqual([expect.stringMatching(expected)]);
+  });
+});
+
+describe('inodeWarnings', () => {
+  const stat = (nlink: number): FileStat => ({ mode: 0o640, uid: 0, gid: 33, size: 1, mtime: new Date(0), ino: 1, nlink, isFile: true, isDirectory: false });
+  it.each<[string, number, boolean, RegExp[]]>([
+    ['one name, not mounted', 1, false, []],
+    ['hard links keep the old hash', 2, false, [/2 hard links/]],
+    ['a bind mount keeps the old file', 1, true, [/bind mount/]],
+  ])('%s', (_name, nlink, bindMounted, expected) => {
+    const warnings = inodeWarnings('/etc/nginx/.htpasswd', stat(nlink), bindMounted);
     expect(warnings).toHaveLength(expected.length);
     expected.forEach((pattern, index) => expect(warnings[index]).toMatch(pattern));
   });

@@ -1,6 +1,7 @@
 import { fixedClock } from '../../src/adapters/clock.js';
 import { nodeFileStore } from '../../src/adapters/files.js';
 import { gitInfo } from '../../src/adapters/git-info.js';
+import { httpProber } from '../../src/adapters/http-prober.js';
 import { fileLocker } from '../../src/adapters/lock.js';
 import { shellRunner } from '../../src/adapters/process.js';
 import type { Deps, Prompter } from '../../src/commands/deps.js';
@@ -43,6 +44,10 @@ export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string
     cwd: process.cwd(),
     interactive: false,
     readStdin: async () => stdin ?? '',
+    prober: httpProber,
+    loadPgp: async () => {
+      throw new Error('no OpenPGP in this test; pass loadPgp');
+    },
     ...rest,
     captured,
   };
