@@ -81,7 +81,7 @@ const manualSecret = z.strictObject({
 });
 
 export const secretSchema = z.discriminatedUnion('kind', [htpasswdSecret, dingtalkSecret, randomSecret, manualSecret], {
-  message: 'expected kind to be one of htpasswd, dingtalk, random, manual',
+  message: 'expected one of htpasswd, dingtalk, random, manual',
 });
 
 const backupSchema = z.strictObject({
