@@ -1,6 +1,6 @@
 import { isAbsolute, join, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Node as YamlNode, type Document } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { SecretsError } from './errors.js';
 import { policySchema, type PolicyDocument, type SecretSpec } from './policy-schema.js';
 
