@@ -102,7 +102,7 @@ export function classifyEntry(key: string, value: string): EntryClassification |
   }
   const provider = PROVIDER_KEY_PREFIXES.find((candidate) => candidate.prefix.test(value));
   if (provider) {
-    return { kind: 'manual', envKey: key, category: 'api-key', reason: `a ${provider.provider} API key; only its console issues a new one` };
+    return { kind: 'manual', envKey: key, category: 'api-key', reason: `${/^[AEIOU]/.test(provider.provider) ? 'an' : 'a'} ${provider.provider} API key; only its console issues a new one` };
   }
   if (/PASSWORD|PASSWD|_PASS$/.test(upper)) {
     return { kind: 'manual', envKey: key, category: 'password', reason: 'a password another service checks; change it there, then here' };

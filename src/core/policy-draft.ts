@@ -34,11 +34,13 @@ const MANUAL_STEPS: Record<ManualCategory, (key: string) => string[]> = {
 
 /** One YAML scalar, quoted only when YAML needs it ("600", "*.gpg"). */
 function scalar(value: string | number | boolean): string {
-  return stringify(value).trimEnd();
+  // lineWidth 0: a long step must stay on its line, or the next key would land inside it.
+  return stringify(value, { lineWidth: 0 }).trimEnd();
 }
 
+/** A one-line list; the flow style quotes what a flow list needs quoted (commas, brackets). */
 function flowList(values: string[]): string {
-  return `[${values.map(scalar).join(', ')}]`;
+  return stringify(values, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
 }
 
 function secretLines(secret: SecretProposal, rotateEvery: string): string[] {
@@ -119,11 +121,11 @@ export function renderPolicyYaml(draft: PolicyDraft): string {
   lines.push('  keep: 30d                     # check warns when the newest backup is older');
 
   const envFile = draft.envFile;
-  const modes = [`${scalar(envFile)}: "600"`];
-  if (draft.htpasswd) modes.push(`${scalar(draft.htpasswd.file)}: "640"`);
+  const modes: Record<string, string> = { [envFile]: '600' };
+  if (draft.htpasswd) modes[draft.htpasswd.file] = '640';
   lines.push('', '# What `secrets check` enforces besides deadlines.');
   lines.push('compliance:');
-  lines.push(`  modes: { ${modes.join(', ')} }   # secret files no looser than this`);
+  lines.push(`  modes: ${stringify(modes, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd()}   # secret files no looser than this`);
   lines.push(`  gitignore: ${flowList(DEFAULT_GITIGNORE)}   # lines .gitignore must hold`);
   lines.push(`  placeholders: ${flowList(DEFAULT_PLACEHOLDERS)}   # a managed value containing one is critical`);
 
