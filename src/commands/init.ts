@@ -53,19 +53,28 @@ function deploymentName(root: string): string {
   return name || 'deployment';
 }
 
-async function readEnvProposals(envPath: string, explicit: boolean, deps: Deps): Promise<{ proposals: SecretProposal[]; found: boolean }> {
+interface EnvFindings {
+  proposals: SecretProposal[];
+  found: boolean;
+  /** The key holding the dashboard's public URL, linked from alerts (not a secret). */
+  dashboardUrlKey: string | undefined;
+}
+
+async function readEnvProposals(envPath: string, explicit: boolean, deps: Deps): Promise<EnvFindings> {
   let text: string;
   try {
     text = await deps.files.readText(envPath);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT' && !explicit) {
       deps.output.err(`secrets: no ${basename(envPath)} in ${dirname(envPath)}; the policy will list no env secrets (pass --env-file FILE)\n`);
-      return { proposals: [], found: false };
+      return { proposals: [], found: false, dashboardUrlKey: undefined };
     }
     throw new SecretsError('env-missing', errnoCode(error) === 'ENOENT' ? 'no such env file' : `cannot read the env file (${errnoCode(error) ?? String(error)})`, { where: envPath });
   }
   // Only keys and the classifier's verdicts leave this function: values stay here.
-  return { proposals: classifyEnv(parseDotenv(text, envPath).entries), found: true };
+  const { entries } = parseDotenv(text, envPath);
+  const dashboardUrlKey = entries.find((entry) => /DASHBOARD/i.test(entry.key) && /URL/i.test(entry.key))?.key;
+  return { proposals: classifyEnv(entries), found: true, dashboardUrlKey };
 }
 
 /** User names in an htpasswd file (not secret), for the question and for --htpasswd without a user. */
@@ -84,7 +93,7 @@ function describeProposals(proposals: SecretProposal[], envPath: string): string
   return `Found in ${envPath}:\n${lines.join('\n')}\n`;
 }
 
-function buildDraft(input: { root: string; policyDir: string; envPath: string; proposals: SecretProposal[]; answers: InitAnswers; cwd: string; today: Date }): PolicyDraft {
+function buildDraft(input: { root: string; policyDir: string; envPath: string; proposals: SecretProposal[]; dashboardUrlKey: string | undefined; answers: InitAnswers; cwd: string; today: Date }): PolicyDraft {
   const { root, answers } = input;
   const secrets = input.proposals.filter((proposal) => answers.selected.includes(proposal.id));
   const taken = new Set(secrets.map((secret) => secret.id));
@@ -104,6 +113,7 @@ function buildDraft(input: { root: string; policyDir: string; envPath: string; p
     rotateEvery: answers.rotateEvery,
     backup: { recipients: answers.recipients.map((file) => pathInPolicy(root, resolve(input.cwd, file))), ...(answers.passphraseEnv ? { passphraseEnv: answers.passphraseEnv } : {}) },
     ...(dingtalk ? { notifyDingtalk: dingtalk.id } : {}),
+    ...(dingtalk && input.dashboardUrlKey ? { dashboardUrlKey: input.dashboardUrlKey } : {}),
     createdOn: formatDay(input.today),
   };
 }
@@ -122,7 +132,7 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
   const rootStat = await deps.files.stat(root);
   if (!rootStat?.isDirectory) throw new SecretsError('root-missing', 'the deployment root is not a folder', { where: root, hint: 'pass --root DIR' });
   const envPath = input.envFile ? resolve(deps.cwd, input.envFile) : resolve(root, '.env');
-  const { proposals, found } = await readEnvProposals(envPath, input.envFile !== undefined, deps);
+  const { proposals, found, dashboardUrlKey } = await readEnvProposals(envPath, input.envFile !== undefined, deps);
 
   let answers: InitAnswers;
   if (deps.interactive && !input.yes) {
@@ -140,7 +150,7 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
     if (!(await deps.files.stat(resolve(deps.cwd, file)))) deps.output.err(`secrets: warning: backup recipient key ${file} does not exist yet; secrets backup needs it\n`);
   }
 
-  const draft = buildDraft({ root, policyDir: dirname(policyPath), envPath, proposals, answers, cwd: deps.cwd, today: deps.clock.now() });
+  const draft = buildDraft({ root, policyDir: dirname(policyPath), envPath, proposals, dashboardUrlKey, answers, cwd: deps.cwd, today: deps.clock.now() });
   const text = renderPolicyYaml(draft);
   let policy: Policy;
   try {

@@ -25,6 +25,7 @@ function mt5Deployment(): { root: string; values: string[] } {
       `POSTGRES_PASSWORD=${values[3]}`,
       `DATABASE_URL=${values[4]}`,
       'LOG_LEVEL=info',
+      'DASHBOARD_PUBLIC_URL=https://dashboard.example.invalid/',
       '',
     ].join('\n'),
     '.htpasswd': { content: 'admin:$2y$08$' + fakeAlnum(53, 'abcdefghijklmnopqrstuvwxyz0123456789./') + '\n', mode: 0o640 },
@@ -67,7 +68,7 @@ describe('runInit with flags (no terminal)', () => {
       placeholders: expect.arrayContaining(['YOUR_ACTUAL_TOKEN', 'change-in-production']),
     });
     expect(policy.doc.backup).toMatchObject({ recipients: [], passphrase_env: 'SECRETS_BACKUP_PASSPHRASE' });
-    expect(policy.doc.notify.dingtalk).toBe('dingtalk');
+    expect(policy.doc.notify).toEqual({ dingtalk: 'dingtalk', dashboard_url_key: 'DASHBOARD_PUBLIC_URL' });
     expect(policy.root).toBe(root);
     expect(outcome.managed).toHaveLength(5);
 
