@@ -81,7 +81,8 @@ export async function askInitAnswers(proposals: SecretProposal[], flags: InitFla
       ? []
       : await deps.prompts.checkbox(
           'Manage which secrets? (space toggles, enter confirms)',
-          proposals.map((proposal) => ({ name: `${proposal.id}  (${proposal.kind}: ${proposal.reason})`, value: proposal.id, checked: true })),
+          // The reasons were listed just above; short names keep the list on one screen.
+          proposals.map((proposal) => ({ name: `${proposal.id} (${proposal.kind})`, value: proposal.id, checked: true })),
         );
 
   const rotateEvery = await askUntilValid(deps, 'Rotate every (e.g. 90d, 6m, 1y):', flags.interval ?? DEFAULT_INTERVAL, (text) => requireDuration(text, 'interval'));
