@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runInit, type InitOutcome } from '../../commands/init.js';
+import type { InitOutcome } from '../../commands/init.js';
 import { policyPathFrom } from '../../commands/load-policy.js';
 import { ExitCode, SecretsError, type ExitCodeValue } from '../../core/errors.js';
 import { formatDay, parseDate } from '../../core/duration.js';
@@ -71,6 +71,8 @@ Examples:
       if (options.adoptedOn !== undefined && !adoptedOn) throw new SecretsError('bad-date', `--adopted-on: expected a date like 2026-09-30, got "${options.adoptedOn}"`);
       if (options.htpasswdUser !== undefined && options.htpasswd === undefined) throw new SecretsError('htpasswd-file', '--htpasswd-user needs --htpasswd FILE');
       const policyPath = policyPathFrom(globals.policy, deps);
+      // Loaded on use: the daily `secrets check` should not pay for init's classifier and renderer.
+      const { runInit } = await import('../../commands/init.js');
       const outcome = await runInit(
         {
           policyPath,
