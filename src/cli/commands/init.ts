@@ -53,7 +53,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
       `
 Writes --policy FILE (default ./secrets.yaml, mode 644), records --adopted-on for every secret,
 then runs secrets check once. Reads .env only to classify its keys; never prints a value.
-On a terminal it asks, each question defaulting to its flag; elsewhere it never waits for input.
+On a terminal it asks, each question defaulting to its flag; elsewhere, or with --yes or --json,
+it never waits for input.
 
 Exit codes: those of secrets check (0 all well, 1 warning, 2 critical), or 3 when nothing was
 written (a policy already exists without --force, bad input, cancelled).
@@ -84,7 +85,8 @@ Examples:
           ...(options.passphraseEnv !== undefined ? { passphraseEnv: options.passphraseEnv } : {}),
           ...(adoptedOn ? { adoptedOn } : {}),
           force: options.force === true,
-          yes: options.yes === true,
+          // --json means a program reads stdout: questions would corrupt it, so it asks nothing.
+          yes: options.yes === true || globals.json === true,
           now: ctx.asOf(command, deps),
         },
         deps,
