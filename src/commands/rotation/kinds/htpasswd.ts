@@ -14,7 +14,7 @@ import { readAuditEntries, fingerprintKey } from '../../audit-trail.js';
 import { bcryptHash, bcryptMatches } from '../../../core/bcrypt.js';
 import { durationMs, parseDuration } from '../../../core/duration.js';
 import { SecretsError } from '../../../core/errors.js';
-import { emptyHtpasswd, htpasswdUserProblem, parseHtpasswd, setHtpasswdLine, type HtpasswdDocument } from '../../../core/htpasswd.js';
+import { emptyHtpasswd, htpasswdUserProblem, parseHtpasswd, setHtpasswdLine, type HtpasswdDocument, type HtpasswdEntry } from '../../../core/htpasswd.js';
 import { generatedPasswordBits, generatePassword, PASSWORD_ALPHABET, passwordProblems } from '../../../core/password.js';
 import { resolveIn, type Policy } from '../../../core/policy.js';
 import type { HtpasswdSpec } from '../../../core/policy-schema.js';
@@ -29,11 +29,6 @@ export type PasswordSource = 'generate' | 'prompt' | 'stdin';
 export interface HtpasswdRotationOptions {
   /** Default: generate. `prompt` asks twice at a hidden prompt; `stdin` is --password-stdin. */
   passwordFrom?: PasswordSource;
-  /**
-   * The password being replaced, if the operator gives it: the probe then proves that exactly it
-   * stops working. Without it the probe uses a random wrong password (proving auth is still on).
-   */
-  currentPassword?: Secret;
 }
 
 export interface HtpasswdPending extends PendingRotation {
@@ -116,6 +111,22 @@ async function checkDeliveryPossible(spec: HtpasswdSpec, ctx: RotationContext, s
   }
 }
 
+/**
+ * On a terminal, with a probe: the current password, so the probe proves that exactly it stops
+ * working (Enter skips, and the probe then tries a random wrong one). A bcrypt line lets us check
+ * the answer at once; a typo would otherwise make the probe prove nothing.
+ */
+async function askCurrentPassword(user: string, entry: HtpasswdEntry, file: string, deps: Deps): Promise<Secret | undefined> {
+  if (!deps.interactive) return undefined;
+  const answer = await deps.prompts.password(`Current password of ${user}, for the probe that proves it stops working (Enter to skip)`);
+  if (answer === '') return undefined;
+  const current = new Secret(answer);
+  if (entry.scheme === 'bcrypt' && !(await bcryptMatches(current, entry.hash))) {
+    throw new SecretsError('current-password-mismatch', `that is not the current password of ${user}; nothing was changed`, { where: `${file}:${entry.line}`, hint: 'type it again, or press Enter to skip' });
+  }
+  return current;
+}
+
 function outboxName(id: string, now: Date): string {
   return `${id}-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.gpg`;
 }
@@ -164,6 +175,7 @@ export function createHtpasswdHandler(options: HtpasswdRotationOptions = {}): Ki
         fingerprintOf: (value: Secret) => fingerprint(value, key),
       };
 
+      const previous = currentEntry && spec.probe ? await askCurrentPassword(spec.user, currentEntry, file, deps) : undefined;
       let password: Secret;
       if (source === 'generate') {
         // A random draw can, very rarely, contain the user name; draw again rather than weaken the rule.
@@ -175,16 +187,10 @@ export function createHtpasswdHandler(options: HtpasswdRotationOptions = {}): Ki
       }
       const problems = passwordProblems(password, context);
       if (currentEntry && (await bcryptMatches(password, currentEntry.hash))) problems.push('it is the current password');
-      if (options.currentPassword?.equals(password)) problems.push('it is the current password');
+      if (previous?.equals(password)) problems.push('it is the current password');
       if (problems.length > 0) {
         throw new SecretsError('weak-password', `${id}: the new password is refused: ${[...new Set(problems)].join('; ')}`, { hint: 'choose another, or let secrets generate one' });
       }
-
-      let previous = options.currentPassword;
-      if (previous && currentEntry?.scheme === 'bcrypt' && !(await bcryptMatches(previous, currentEntry.hash))) {
-        throw new SecretsError('current-password-mismatch', `${id}: the current password given does not match the line of ${spec.user}`, { where: `${file}:${currentEntry.line}`, hint: 'give the right one, or none' });
-      }
-      if (!currentEntry) previous = undefined;
 
       ctx.say(`new password for ${spec.user}: ${source === 'generate' ? `generated, ${password.length} characters` : `${source === 'stdin' ? 'from standard input' : 'typed'}, ${password.length} characters`}; strength checks passed`);
       return {

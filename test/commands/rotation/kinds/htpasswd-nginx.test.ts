@@ -3,9 +3,8 @@ import { chmodSync, chownSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { createHtpasswdHandler, type HtpasswdRotationOptions } from '../../../../src/commands/rotation/kinds/htpasswd.js';
 import { SecretsError } from '../../../../src/core/errors.js';
-import { Secret } from '../../../../src/core/secret.js';
 import { makeDeployment, type TempDeployment } from '../../../helpers/deployment.js';
-import { testDeps } from '../../../helpers/deps.js';
+import { scriptedPrompts, testDeps } from '../../../helpers/deps.js';
 import { fakeAlnum } from '../../../helpers/fake-secrets.js';
 import { basicAuthStatus, startNginx, type NginxInstance } from '../../../helpers/nginx.js';
 import { rotateWithStandin } from '../../../helpers/rotation-standin.js';
@@ -81,7 +80,9 @@ describeWithTools(['nginx', 'htpasswd'], 'htpasswd rotation through a real nginx
     const { nginx, passwords, file } = current;
     expect(await basicAuthStatus(nginx.url, { user: 'admin', password: passwords.admin })).toBe(200);
 
-    const { deps, done } = rotate(current, { currentPassword: new Secret(passwords.admin) }, testDeps({ interactive: true, env: { SECRETS_NGINX_CONF: nginx.confPath } }));
+    // On a terminal with a probe, the current password is asked for (hidden) so the probe proves it stops working.
+    const prompts = scriptedPrompts([passwords.admin]);
+    const { deps, done } = rotate(current, {}, testDeps({ interactive: true, prompts, env: { SECRETS_NGINX_CONF: nginx.confPath } }));
     const result = await done;
     const shown = deps.captured.stdout.join('').match(/new password for admin: (\S+)/)![1]!;
 

@@ -201,6 +201,14 @@ describe('htpasswd kind', () => {
     expect(mismatch.code).toBe('password-mismatch');
   });
 
+  it('with a probe on a terminal, asks for the current password and refuses a wrong one before changing anything', async () => {
+    const deployment = await dashboard({ secret: { probe: { url: 'http://127.0.0.1:9/' } } });
+    const error = await refusal(rotate(deployment, {}, testDeps({ interactive: true, prompts: scriptedPrompts([fakeAlnum(24)]) })));
+    expect(error.code).toBe('current-password-mismatch');
+    expect(error.where).toBe(`${deployment.path('nginx/.htpasswd')}:3`);
+    expect(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8')).toBe(deployment.original);
+  });
+
   it('refuses, before changing anything, a generated password nobody would receive', async () => {
     const deployment = await dashboard();
     const error = await refusal(rotate(deployment, {}, testDeps({ interactive: false })));
