@@ -10,5 +10,7 @@ export { policySchema } from './core/policy-schema.js';
 export { SecretsError, ExitCode } from './core/errors.js';
 export { Secret, maskValue } from './core/secret.js';
 export { parseDotenv } from './core/dotenv.js';
-export { parseHtpasswd } from './core/htpasswd.js';
+export { parseHtpasswd, setHtpasswdLine, hashScheme } from './core/htpasswd.js';
+export { generatePassword, passwordProblems, PASSWORD_ALPHABET } from './core/password.js';
+export { bcryptHash, bcryptMatches } from './core/bcrypt.js';
 export { verifyAuditChain } from './core/audit.js';
