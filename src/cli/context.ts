@@ -59,6 +59,8 @@ export class CliContext {
       cwd: process.cwd(),
       interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       readStdin,
+      // A dynamic import, so that `secrets check` never loads openpgp (it must start fast).
+      loadPgp: async () => (await import('../adapters/openpgp.js')).openPgp,
     };
   }
 

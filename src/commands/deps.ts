@@ -1,6 +1,6 @@
-import type { Clock, FileStore, GitInfo, Locker, Output, ProcessRunner, Prompter } from '../core/ports.js';
+import type { Clock, FileStore, GitInfo, Locker, Output, Pgp, ProcessRunner, Prompter } from '../core/ports.js';
 
-export type { GitInfo, Prompter } from '../core/ports.js';
+export type { GitInfo, Pgp, Prompter } from '../core/ports.js';
 
 /**
  * Everything a use case needs from the outside world, handed in by the CLI (or a test).
@@ -24,4 +24,6 @@ export interface Deps {
   interactive: boolean;
   /** Reads all of standard input (for --password-stdin and dotenv pairs). */
   readStdin(): Promise<string>;
+  /** OpenPGP, imported on first call: only backup, restore and rotation pay for loading it. */
+  loadPgp(): Promise<Pgp>;
 }

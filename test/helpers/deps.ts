@@ -43,6 +43,7 @@ export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string
     cwd: process.cwd(),
     interactive: false,
     readStdin: async () => stdin ?? '',
+    loadPgp: async () => (await import('../../src/adapters/openpgp.js')).openPgp,
     ...rest,
     captured,
   };
