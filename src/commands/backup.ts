@@ -3,6 +3,7 @@ import {
   backupFileName,
   backupNameDate,
   buildArchive,
+  compareBackupsNewestFirst,
   isOpenPgpFileName,
   isOwnBackupName,
   readArchive,
@@ -218,7 +219,7 @@ export async function listBackups(input: { policy: Policy }, deps: Deps): Promis
     }
     listings.push(listing);
   }
-  return listings.sort((a, b) => b.date.getTime() - a.date.getTime() || b.name.localeCompare(a.name));
+  return listings.sort(compareBackupsNewestFirst);
 }
 
 /**

@@ -61,6 +61,12 @@ export function backupNameDate(name: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
+/** Orders backups newest first: by the time in the name, then by the `-N` counter of a same-second backup. */
+export function compareBackupsNewestFirst(a: { name: string; date: Date }, b: { name: string; date: Date }): number {
+  const counter = (name: string) => Number(/Z-(\d+)\.tar\.gpg$/.exec(name)?.[1] ?? 1);
+  return b.date.getTime() - a.date.getTime() || counter(b.name) - counter(a.name) || b.name.localeCompare(a.name);
+}
+
 /** Whether `name` is one of this deployment's backups (the only files prune may delete). */
 export function isOwnBackupName(deployment: string, name: string): boolean {
   return name.startsWith(`${deployment}-`) && /^-\d{8}T\d{6}Z(?:-\d+)?\.tar\.gpg$/.test(name.slice(deployment.length)) && backupNameDate(name) !== undefined;
@@ -161,7 +167,7 @@ export function looksLikeDotenvName(name: string): boolean {
 /** Backups to delete: older than `keep`, never the newest one (a deployment always keeps one). */
 export function selectPrunable(backups: Array<{ name: string; date: Date }>, keep: Duration, now: Date): string[] {
   if (backups.length === 0) return [];
-  const sorted = [...backups].sort((a, b) => b.date.getTime() - a.date.getTime() || b.name.localeCompare(a.name));
+  const sorted = [...backups].sort(compareBackupsNewestFirst);
   return sorted
     .slice(1)
     .filter((backup) => addDuration(backup.date, keep) < now)

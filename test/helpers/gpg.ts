@@ -34,7 +34,8 @@ export function gpgHome(): GpgHome {
     run,
     passphraseFile,
     generateKey(email, options = {}) {
-      const algo = options.signOnly ? 'ed25519' : 'default';
+      // future-default is ed25519 + cv25519: generated in milliseconds, unlike RSA.
+      const algo = options.signOnly ? 'ed25519' : 'future-default';
       const usage = options.signOnly ? 'sign' : 'default';
       run([...protect(options.passphrase), '--quick-gen-key', `Test <${email}>`, algo, usage, 'never']);
     },
