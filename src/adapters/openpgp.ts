@@ -134,9 +134,11 @@ export const openPgp: Pgp = {
       return { data: result.data, filename: result.filename };
     } catch (error) {
       const reason = error instanceof Error ? error.message : '';
-      if (/modification detected|integrity|mdc|tag|truncat|end of stream|unexpected end|packet/i.test(reason) && !/session key/i.test(reason)) {
-        throw new SecretsError('pgp-damaged', 'the backup is damaged or truncated (its integrity check failed)');
-      }
+      const integrity = /modification detected|integrity|mdc|tag|truncat|end of stream|unexpected end|packet/i.test(reason) && !/session key/i.test(reason);
+      // A public-key session key carries a checksum, so with the right key a failed integrity
+      // check means damage. A wrong passphrase, though, can yield a plausible session key that
+      // only the integrity check rejects: then (like gpg) we cannot tell the two apart.
+      if (integrity && privateKey) throw new SecretsError('pgp-damaged', 'the backup is damaged or truncated (its integrity check failed)');
       throw new SecretsError('pgp-cannot-decrypt', privateKey ? 'cannot decrypt with this key (wrong key, or the file is damaged)' : 'cannot decrypt: wrong passphrase, or the file is damaged');
     }
   },

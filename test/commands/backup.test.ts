@@ -84,7 +84,7 @@ describeWithTools(['gpg', 'tar'], 'backups that gpg opens, and gpg files that re
     gpg = gpgHome();
     const out = tempDir();
     gpg.run(['--passphrase-file', gpg.passphraseFile('correct horse battery'), '--output', join(out, 'b.tar'), '--decrypt', result.path]);
-    execFileSync('tar', ['-xf', 'b.tar'], { cwd: out });
+    execFileSync('tar', ['-xmf', 'b.tar'], { cwd: out });
     expectSameFiles(deploy, out);
   });
 
@@ -99,7 +99,7 @@ describeWithTools(['gpg', 'tar'], 'backups that gpg opens, and gpg files that re
 
     const out = tempDir();
     gpg.run(['--output', join(out, 'b.tar'), '--decrypt', result.path]);
-    execFileSync('tar', ['-xf', 'b.tar'], { cwd: out });
+    execFileSync('tar', ['-xmf', 'b.tar'], { cwd: out });
     expectSameFiles(deploy, out);
   });
 

@@ -80,7 +80,7 @@ describe('secrets backup / restore (bin/secrets)', () => {
     const check = await runSecrets(['check'], { cwd: deploy.root, env: { NODE_OPTIONS: `--import=${join(dir, 'register.mjs')}` } });
     expect(check.stderr).not.toMatch(/unexpected error/);
     const loaded = readFileSync(trace, 'utf8');
-    expect(loaded).toContain('/dist/cli/main.js');
+    expect(loaded).toMatch(/\/dist\/cli(-bundle)?\/main\.js/);
     expect(loaded).not.toMatch(/openpgp/);
   });
 });

@@ -7,7 +7,7 @@ const ACCESS_TEXT: Record<BackupAccess, string> = {
   opens: 'opens with the passphrase',
   'recipient-key': 'for a configured recipient (restore --key)',
   'needs-passphrase': 'needs the passphrase (not set)',
-  'wrong-passphrase': 'does NOT open with the configured passphrase',
+  'wrong-passphrase': 'does NOT open with the configured passphrase (wrong passphrase, or damaged)',
   'other-keys': 'for keys not in the policy',
   damaged: 'damaged or not an OpenPGP message',
 };
