@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { restoreBackup, type RestoredFile } from '../../commands/restore.js';
+import type { RestoredFile } from '../../commands/restore.js';
 import { SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 
@@ -50,6 +50,8 @@ Examples:
       if (options.inPlace && options.to) throw new SecretsError('restore-options', '--in-place and --to exclude each other');
       const deps = ctx.deps(command);
       const policy = await ctx.policy(command, deps);
+      // Loaded on use, so the restore code stays out of the chunk `secrets check` starts with.
+      const { restoreBackup } = await import('../../commands/restore.js');
       const outcome = await restoreBackup({ policy, file, ...(options.to ? { to: options.to } : {}), ...(options.key ? { keyFile: options.key } : {}), inPlace: Boolean(options.inPlace) }, deps);
       if (ctx.globals(command).json) {
         deps.output.out(`${JSON.stringify(outcome, null, 2)}\n`);
