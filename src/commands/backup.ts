@@ -84,6 +84,9 @@ async function freeName(dir: string, deployment: string, at: Date, deps: Deps): 
 async function verifyBackup(path: string, written: Uint8Array, tar: Uint8Array, originals: Array<{ path: string; data: Uint8Array }>, material: EncryptionMaterial, pgp: Pgp, deps: Deps): Promise<string | undefined> {
   const onDisk = await deps.files.readBytes(path);
   if (sha256Hex(onDisk) !== sha256Hex(written)) return 'the file read back differs from what was written';
+  const info = await pgp.inspect(onDisk);
+  const missing = material.recipientKeyIds.find((ids) => !ids.some((id) => info.recipientKeyIds.includes(id)));
+  if (missing) return `it is not addressed to recipient key ${missing[0]?.toUpperCase()}`;
   let content = tar;
   if (material.passphrase) {
     try {
@@ -91,10 +94,6 @@ async function verifyBackup(path: string, written: Uint8Array, tar: Uint8Array, 
     } catch (error) {
       return `it does not decrypt again (${isSecretsError(error) ? error.message : 'unknown error'})`;
     }
-  } else {
-    const info = await pgp.inspect(onDisk);
-    const missing = material.recipientKeyIds.find((ids) => !ids.some((id) => info.recipientKeyIds.includes(id)));
-    if (missing) return `it is not addressed to recipient key ${missing[0]?.toUpperCase()}`;
   }
   const inside = readArchive(content, basename(path));
   for (const original of originals) {
