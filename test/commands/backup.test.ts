@@ -6,6 +6,8 @@ import { adoptPlaintext, createBackup, listBackups, pruneBackups } from '../../s
 import { loadPolicy } from '../../src/commands/load-policy.js';
 import { restoreBackup } from '../../src/commands/restore.js';
 import { isSecretsError, type SecretsError } from '../../src/core/errors.js';
+import { writeTar } from '../../src/core/tar.js';
+import { Secret } from '../../src/core/secret.js';
 import type { Pgp } from '../../src/core/ports.js';
 import { makeDeployment, type TempDeployment } from '../helpers/deployment.js';
 import { testDeps, scriptedPrompts } from '../helpers/deps.js';
@@ -301,6 +303,77 @@ describe('createBackup / restoreBackup with a passphrase', () => {
     const policy = await loadPolicy(deploy.policyPath, deps);
     await expectFailure(createBackup({ policy, reason: 'test' }, deps), 'backup-verify-failed');
     expect(readdirSync(deploy.path('backups'))).toEqual([]);
+  });
+});
+
+describe('restore refuses what could hurt', () => {
+  it('never writes outside the restore folder, whatever names a crafted archive holds', async () => {
+    const deploy = deployment();
+    const deps = depsFor(deploy);
+    const policy = await loadPolicy(deploy.policyPath, deps);
+    const pgp = await deps.loadPgp();
+    const tar = writeTar([
+      { name: '../escaped', data: new TextEncoder().encode('x') },
+      { name: '/etc/escaped', data: new TextEncoder().encode('x') },
+      { name: 'fine.txt', data: new TextEncoder().encode('ok') },
+    ]);
+    const crafted = join(tempDir(), 'crafted.tar.gpg');
+    writeFileSync(crafted, await pgp.encrypt(tar, { recipients: [], passphrase: new Secret('correct horse battery') }));
+    const parent = tempDir();
+    const outcome = await restoreBackup({ policy, file: crafted, to: join(parent, 'out') }, deps);
+    expect(outcome.files.map((file) => file.name)).toEqual(['fine.txt']);
+    expect(outcome.skipped).toEqual(['../escaped', '/etc/escaped']);
+    expect(readdirSync(parent)).toEqual(['out']);
+    expect(existsSync('/etc/escaped')).toBe(false);
+  });
+
+  it('refuses a --to folder that already holds files', async () => {
+    const deploy = deployment();
+    const deps = depsFor(deploy);
+    const policy = await loadPolicy(deploy.policyPath, deps);
+    const { path } = await createBackup({ policy, reason: 'test' }, deps);
+    const busy = tempDir();
+    writeFileSync(join(busy, 'keep.txt'), 'mine');
+    await expectFailure(restoreBackup({ policy, file: path, to: busy }, deps), 'restore-target-exists');
+    expect(readdirSync(busy)).toEqual(['keep.txt']);
+  });
+
+  it('--in-place failing after the first file: exit 4 naming the backup that puts the previous state back', async () => {
+    const deploy = deployment();
+    const base = depsFor(deploy);
+    const policy = await loadPolicy(deploy.policyPath, base);
+    const { path } = await createBackup({ policy, reason: 'test' }, base);
+    writeFileSync(deploy.path('.env'), 'CHANGED=1\n');
+    writeFileSync(deploy.path('data/utf8.txt'), 'changed\n');
+    const deps = depsFor(deploy, {
+      files: {
+        ...base.files,
+        writeAtomic: async (target, data, options) => {
+          if (target === deploy.path('nginx/.htpasswd')) throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+          return base.files.writeAtomic(target, data, options);
+        },
+      },
+    });
+    const error = await expectFailure(restoreBackup({ policy, file: path, inPlace: true }, deps), 'restore-partial', 4);
+    expect(error.hint).toMatch(/secrets restore .*\.tar\.gpg --in-place/);
+  });
+
+  it('a public-key backup with one flipped byte is reported damaged, not "wrong key"', async () => {
+    const deploy = deployment({ passphrase_env: undefined, recipients: ['ops.asc'] });
+    const pgp = await depsFor(deploy).loadPgp();
+    const openpgp = await import('openpgp');
+    const { privateKey, publicKey } = await openpgp.generateKey({ userIDs: [{ email: 'ops@example.invalid' }], format: 'armored' });
+    writeFileSync(deploy.path('ops.asc'), publicKey);
+    const keyFile = join(tempDir(), 'ops.key');
+    writeFileSync(keyFile, privateKey, { mode: 0o600 });
+    const deps = depsFor(deploy, { env: {} });
+    const policy = await loadPolicy(deploy.policyPath, deps);
+    const { path } = await createBackup({ policy, reason: 'test' }, deps);
+    expect((await pgp.inspect(readFileSync(path))).passphrase).toBe(false);
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 40] = bytes[bytes.length - 40]! ^ 1;
+    writeFileSync(path, bytes);
+    await expectFailure(restoreBackup({ policy, file: path, keyFile, to: join(tempDir(), 'out') }, deps), 'pgp-damaged');
   });
 });
 
