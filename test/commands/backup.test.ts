@@ -210,6 +210,16 @@ describe('createBackup / restoreBackup with a passphrase', () => {
     await restoreBackup({ policy, file: path, to: join(tempDir(), 'out') }, restoreDeps);
   });
 
+  it('restore asks once for the passphrase on a terminal when the environment has none', async () => {
+    const deploy = deployment();
+    const deps = depsFor(deploy);
+    const policy = await loadPolicy(deploy.policyPath, deps);
+    const { path } = await createBackup({ policy, reason: 'test' }, deps);
+    const prompted = depsFor(deploy, { env: {}, interactive: true, prompts: scriptedPrompts(['correct horse battery']) });
+    const outcome = await restoreBackup({ policy, file: path, to: join(tempDir(), 'out') }, prompted);
+    expect(outcome.files).toHaveLength(FILES.length);
+  });
+
   it('refuses two different answers at the prompt', async () => {
     const deploy = deployment();
     const deps = depsFor(deploy, { env: {}, interactive: true, prompts: scriptedPrompts(['one', 'two']) });

@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runSecrets } from '../helpers/cli.js';
+import { BIN, runSecrets } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/deployment.js';
 import { fakeAlnum } from '../helpers/fake-secrets.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -82,5 +83,30 @@ describe('secrets backup / restore (bin/secrets)', () => {
     const loaded = readFileSync(trace, 'utf8');
     expect(loaded).toMatch(/\/dist\/cli(-bundle)?\/main\.js/);
     expect(loaded).not.toMatch(/openpgp/);
+  });
+});
+
+/** A private mount namespace where root can bind-mount a folder read-only (chmod does not stop root). */
+function canMountReadOnly(): boolean {
+  const dir = tempDir();
+  const probe = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1"', 'sh', dir]);
+  return probe.status === 0;
+}
+
+describe('a backup folder on a read-only filesystem (real EROFS)', () => {
+  it.skipIf(!canMountReadOnly())('exit 3, one line naming EROFS, nothing written anywhere', () => {
+    const { deploy } = deployment();
+    mkdirSync(deploy.path('backups'), { mode: 0o700 });
+    // The mount exists only inside this unshare'd process: nothing on the host changes.
+    const result = spawnSync(
+      'unshare',
+      ['-m', 'sh', '-c', 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" && shift && exec "$@"', 'sh', deploy.path('backups'), process.execPath, BIN, 'backup'],
+      { cwd: deploy.root, env: { ...process.env, BK_PASS: 'p', NO_COLOR: '1' }, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(3);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/cannot write the backup \(EROFS\); nothing was written/);
+    expect(readdirSync(deploy.path('backups'))).toEqual([]);
+    expect(existsSync(deploy.path('.secrets/audit.jsonl'))).toBe(false);
   });
 });
