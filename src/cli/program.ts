@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCheck } from './commands/check.js';
+import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
 import { registerRestore } from './commands/restore.js';
@@ -21,6 +22,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(run secrets --help or secrets COMMAND --help)')
     .exitOverride();
 
+  registerInit(program, ctx);
   registerCheck(program, ctx);
   registerLog(program, ctx);
   registerRecord(program, ctx);
