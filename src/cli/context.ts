@@ -61,10 +61,8 @@ export class CliContext {
       interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       readStdin,
       prober: httpProber,
-      // Replaced by the OpenPGP adapter (src/adapters/openpgp.ts) when the backup branch lands.
-      loadPgp: async () => {
-        throw new SecretsError('pgp-unavailable', 'OpenPGP encryption is not available in this build', { hint: 'remove deliver: from the policy and rotate on a terminal' });
-      },
+      // A dynamic import, so that `secrets check` never loads openpgp (it must start fast).
+      loadPgp: async () => (await import('../adapters/openpgp.js')).openPgp,
     };
   }
 

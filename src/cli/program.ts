@@ -1,9 +1,11 @@
 import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
+import { registerBackup } from './commands/backup.js';
 import { registerCheck } from './commands/check.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
+import { registerRestore } from './commands/restore.js';
 
 export const VERSION = '0.1.0';
 
@@ -24,6 +26,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerCheck(program, ctx);
   registerLog(program, ctx);
   registerRecord(program, ctx);
+  registerBackup(program, ctx);
+  registerRestore(program, ctx);
 
   for (const command of program.commands) command.exitOverride();
   return program;

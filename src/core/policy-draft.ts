@@ -18,7 +18,8 @@ export interface PolicyDraft {
   createdOn: string;
 }
 
-export const DEFAULT_GITIGNORE = ['.env', '.env.*', '.htpasswd', '*.gpg'];
+// .secrets/ is the default state folder: it holds the fingerprint key and the journal's copies.
+export const DEFAULT_GITIGNORE = ['.env', '.env.*', '.htpasswd', '*.gpg', '.secrets/'];
 export const DEFAULT_PLACEHOLDERS = ['YOUR_ACTUAL_TOKEN', 'PASTE_YOUR_TOKEN_HERE', 'YOUR_TOKEN_HERE', 'change-in-production', 'changeme'];
 export const DEFAULT_BACKUP_PASSPHRASE_ENV = 'SECRETS_BACKUP_PASSPHRASE';
 

@@ -64,7 +64,7 @@ describe('runInit with flags (no terminal)', () => {
     expect(policy.doc.secrets['postgres-password']).toMatchObject({ env_key: 'POSTGRES_PASSWORD' });
     expect(policy.doc.compliance).toEqual({
       modes: { '.env': '600', '.htpasswd': '640' },
-      gitignore: ['.env', '.env.*', '.htpasswd', '*.gpg'],
+      gitignore: ['.env', '.env.*', '.htpasswd', '*.gpg', '.secrets/'],
       placeholders: expect.arrayContaining(['YOUR_ACTUAL_TOKEN', 'change-in-production']),
     });
     expect(policy.doc.backup).toMatchObject({ recipients: [], passphrase_env: 'SECRETS_BACKUP_PASSPHRASE' });

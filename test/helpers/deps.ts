@@ -50,9 +50,7 @@ export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string
     interactive: false,
     readStdin: async () => stdin ?? '',
     prober: httpProber,
-    loadPgp: async () => {
-      throw new Error('no OpenPGP in this test; pass loadPgp');
-    },
+    loadPgp: async () => (await import('../../src/adapters/openpgp.js')).openPgp,
     ...rest,
     captured,
   };

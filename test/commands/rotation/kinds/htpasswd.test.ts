@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -6,11 +5,13 @@ import { createHtpasswdHandler, type HtpasswdRotationOptions } from '../../../..
 import { bcryptHash, bcryptMatches } from '../../../../src/core/bcrypt.js';
 import { SecretsError } from '../../../../src/core/errors.js';
 import { parseHtpasswd } from '../../../../src/core/htpasswd.js';
-import type { Pgp } from '../../../../src/core/ports.js';
 import { Secret } from '../../../../src/core/secret.js';
 import { makeDeployment, type TempDeployment } from '../../../helpers/deployment.js';
 import { scriptedPrompts, testDeps } from '../../../helpers/deps.js';
 import { fakeAlnum } from '../../../helpers/fake-secrets.js';
+import { gpgHome } from '../../../helpers/gpg.js';
+import { describeWithTools } from '../../../helpers/system-tools.js';
+import { writeTree } from '../../../helpers/temp-dir.js';
 import { rotateWithStandin } from '../../../helpers/rotation-standin.js';
 
 const HASH_CHARS = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -219,32 +220,6 @@ describe('htpasswd kind', () => {
     expect(auditText(deployment)).toBe('');
   });
 
-  it('off a terminal with deliver: writes the password encrypted (mode 600) to the outbox and prints the path only', async () => {
-    const deployment = await dashboard({ secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'var/secrets/outbox' } } });
-    const { writeTree } = await import('../../../helpers/temp-dir.js');
-    const armoredKey = ['-----BEGIN PGP PUBLIC KEY BLOCK-----', fakeAlnum(40), '-----END PGP PUBLIC KEY BLOCK-----'].join('\n');
-    writeTree(deployment.root, { 'keys/ops.asc': { content: armoredKey, mode: 0o644 } });
-    const encryptedFor: string[][] = [];
-    // A stand-in for the backup branch's OpenPGP adapter: it records the recipients and stores a digest, never the text.
-    const pgp: Pgp = {
-      encrypt: async (data, options) => {
-        encryptedFor.push(options.recipients);
-        return Buffer.from(`stand-in-ciphertext:${createHash('sha256').update(data).digest('hex')}`);
-      },
-    };
-    const deps = testDeps({ interactive: false, loadPgp: async () => pgp });
-    await rotate(deployment, {}, deps);
-
-    expect(encryptedFor).toEqual([[armoredKey]]);
-    const outbox = deployment.path('var/secrets/outbox');
-    const [name] = readdirSync(outbox);
-    expect(name).toMatch(/^dashboard-\d{8}T\d{6}Z\.gpg$/);
-    expect(statSync(`${outbox}/${name}`).mode & 0o777).toBe(0o600);
-    expect(deps.captured.stdout.join('')).toBe(`encrypted password for admin: ${outbox}/${name}\n`);
-    const entry = parseHtpasswd(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8'), 'h').entries.find((candidate) => candidate.user === 'admin')!;
-    expect(entry.scheme).toBe('bcrypt');
-  });
-
   it('refuses a delivery whose recipient key is missing, before changing anything', async () => {
     const deployment = await dashboard({ secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'outbox' } } });
     const error = await refusal(rotate(deployment, {}, testDeps({ interactive: false })));
@@ -252,3 +227,37 @@ describe('htpasswd kind', () => {
     expect(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8')).toBe(deployment.original);
   });
 });
+
+describeWithTools(['gpg'], 'htpasswd kind, delivery to OpenPGP recipients', () => {
+  it('off a terminal with deliver: the password encrypted to the recipients (mode 600), gpg opens it, only the path is printed', async () => {
+    const deployment = await dashboard({ secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'var/secrets/outbox' } } });
+    const gpg = gpgHome();
+    gpg.generateKey('ops@example.invalid');
+    writeTree(deployment.root, { 'keys/ops.asc': { content: gpg.exportPublic('ops@example.invalid'), mode: 0o644 } });
+    const deps = testDeps({ interactive: false });
+    await rotate(deployment, {}, deps);
+
+    const outbox = deployment.path('var/secrets/outbox');
+    const [name] = readdirSync(outbox);
+    expect(name).toMatch(/^dashboard-\d{8}T\d{6}Z\.gpg$/);
+    expect(statSync(`${outbox}/${name}`).mode & 0o777).toBe(0o600);
+    expect(statSync(outbox).mode & 0o777).toBe(0o700);
+    expect(deps.captured.stdout.join('')).toBe(`encrypted password for admin: ${outbox}/${name}\n`);
+
+    const password = gpg.run(['--decrypt', `${outbox}/${name}`]).toString('utf8').replace(/\n$/, '');
+    expect(password).toHaveLength(24);
+    const entry = parseHtpasswd(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8'), 'h').entries.find((candidate) => candidate.user === 'admin')!;
+    expect(await bcryptMatches(new Secret(password), entry.hash)).toBe(true);
+    expect(deps.captured.stderr.join('')).not.toContain(password);
+  });
+
+  it('a recipient file that is not a usable public key refuses the rotation before anything changes', async () => {
+    const deployment = await dashboard({ secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'outbox' } } });
+    writeTree(deployment.root, { 'keys/ops.asc': { content: 'not a key\n', mode: 0o644 } });
+    const error = await refusal(rotate(deployment, {}, testDeps({ interactive: false })));
+    expect(error.exitCode).toBe(3);
+    expect(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8')).toBe(deployment.original);
+    expect(existsSync(deployment.path('outbox'))).toBe(false);
+  });
+});
+
