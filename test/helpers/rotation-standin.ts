@@ -27,11 +27,13 @@ export async function rotateWithStandin<S extends SecretSpec, P extends PendingR
   policyPath: string,
   id: string,
   deps: Deps,
+  /** What the CLI puts in the context: --password-stdin / --password-prompt. */
+  extras: Pick<RotationContext, 'passwordFrom'> = {},
 ): Promise<StandinResult> {
   const policy = await loadPolicy(policyPath, deps);
   const spec = findSecret(policy, id) as S;
   const said: string[] = [];
-  const ctx: RotationContext = { policy, id, deps, assumeYes: true, say: (line) => said.push(line) };
+  const ctx: RotationContext = { policy, id, deps, assumeYes: true, ...extras, say: (line) => said.push(line) };
   const readCurrent = async () => {
     const current = new Map<string, string | undefined>();
     for (const file of handler.outline(spec, policy).files) current.set(file, (await deps.files.stat(file)) ? await deps.files.readText(file) : undefined);

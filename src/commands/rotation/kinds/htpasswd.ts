@@ -132,12 +132,14 @@ function outboxName(id: string, now: Date): string {
 }
 
 export function createHtpasswdHandler(options: HtpasswdRotationOptions = {}): KindHandler<HtpasswdSpec, HtpasswdPending> {
-  const source: PasswordSource = options.passwordFrom ?? 'generate';
+  // The operator's --password-stdin / --password-prompt (through the context) win over the default.
+  const sourceOf = (ctx: { passwordFrom?: PasswordSource | undefined }): PasswordSource => ctx.passwordFrom ?? options.passwordFrom ?? 'generate';
 
   return {
     kind: 'htpasswd',
 
     outline(spec, policy): RotationOutline {
+      const source = sourceOf({});
       const sources: Record<PasswordSource, string> = {
         generate: `generated: ${spec.length} characters from a ${PASSWORD_ALPHABET.length}-symbol alphabet (~${generatedPasswordBits(spec.length)} bits)`,
         prompt: 'typed twice at a hidden prompt',
@@ -154,6 +156,7 @@ export function createHtpasswdHandler(options: HtpasswdRotationOptions = {}): Ki
 
     async create(spec, ctx, current) {
       const { deps, policy, id } = ctx;
+      const source = sourceOf(ctx);
       const file = htpasswdFile(policy, spec);
       const userProblem = htpasswdUserProblem(spec.user);
       if (userProblem) throw new SecretsError('htpasswd-user', userProblem, { where: policy.path });

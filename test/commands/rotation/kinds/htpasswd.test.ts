@@ -187,6 +187,16 @@ describe('htpasswd kind', () => {
     expect(error.message).toMatch(/it is the current password/);
   });
 
+  it('takes the password source from the context (the CLI\'s --password-stdin)', async () => {
+    const deployment = await dashboard();
+    const piped = fakeAlnum(24);
+    const deps = testDeps({ stdin: `${piped}\n` });
+    await rotateWithStandin(createHtpasswdHandler(), deployment.policyPath, 'dashboard', deps, { passwordFrom: 'stdin' });
+    const entry = parseHtpasswd(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8'), 'h').entries.find((candidate) => candidate.user === 'admin')!;
+    expect(await bcryptMatches(new Secret(piped), entry.hash)).toBe(true);
+    expect(deps.captured.stdout.join('')).not.toContain(piped);
+  });
+
   it('asks twice at a hidden prompt and refuses two different entries', async () => {
     const deployment = await dashboard();
     const typed = fakeAlnum(20);
