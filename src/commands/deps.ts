@@ -1,4 +1,5 @@
-import type { Clock, FileStore, GitInfo, Locker, Output, ProcessRunner, Prompter } from '../core/ports.js';
+import type { Clock, DingtalkTransport, FileStore, GitInfo, Locker, Output, ProcessRunner, Prompter } from '../core/ports.js';
+import type { RotationStep } from '../core/rotation/journal.js';
 
 export type { GitInfo, Prompter } from '../core/ports.js';
 
@@ -24,4 +25,11 @@ export interface Deps {
   interactive: boolean;
   /** Reads all of standard input (for --password-stdin and dotenv pairs). */
   readStdin(): Promise<string>;
+  /** DingTalk robot webhooks (the HTTP client is loaded on first use). */
+  dingtalk: DingtalkTransport;
+  /**
+   * Called as a rotation passes each step. The CLI honours SECRETS_TEST_CRASH_AT=<step> here by
+   * SIGKILLing itself, which is how the crash tests stop a rotation at every step.
+   */
+  onRotationStep?: (step: RotationStep) => void;
 }

@@ -96,3 +96,19 @@ export interface Prompter {
   confirm(message: string, defaultValue?: boolean): Promise<boolean>;
   input(message: string, defaultValue?: string): Promise<string>;
 }
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * Posts to a DingTalk robot webhook. Signing, reading the answer and retrying are the caller's
+ * (core/dingtalk.ts); this is the wire only. Timeouts and connection errors are thrown as a
+ * SecretsError (exit 3) whose message masks the access_token.
+ */
+export interface DingtalkTransport {
+  postJson(url: string, body: string, options: { timeoutMs: number }): Promise<HttpAnswer>;
+  /** Waits before the one retry after DingTalk's rate limit (injected: tests do not wait a minute). */
+  pause(ms: number): Promise<void>;
+}

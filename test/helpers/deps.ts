@@ -2,6 +2,7 @@ import { fixedClock } from '../../src/adapters/clock.js';
 import { nodeFileStore } from '../../src/adapters/files.js';
 import { gitInfo } from '../../src/adapters/git-info.js';
 import { fileLocker } from '../../src/adapters/lock.js';
+import { undiciDingtalkTransport } from '../../src/adapters/dingtalk.js';
 import { shellRunner } from '../../src/adapters/process.js';
 import type { Deps, Prompter } from '../../src/commands/deps.js';
 
@@ -25,7 +26,7 @@ export function scriptedPrompts(answers: Array<string | boolean> = []): Prompter
 
 /**
  * Real adapters (files, git, locks, processes) with the injected fakes STYLE.md allows:
- * a fixed clock, scripted prompts and captured output.
+ * a fixed clock, scripted prompts, captured output and no wait after DingTalk's rate limit.
  */
 export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string } = {}): Deps & { captured: CapturedOutput } {
   const captured: CapturedOutput = { stdout: [], stderr: [] };
@@ -43,6 +44,8 @@ export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string
     cwd: process.cwd(),
     interactive: false,
     readStdin: async () => stdin ?? '',
+    // Real HTTP (point robots at test/helpers/dingtalk-server.ts); the rate-limit wait is cut short.
+    dingtalk: { postJson: undiciDingtalkTransport.postJson, pause: async () => undefined },
     ...rest,
     captured,
   };
