@@ -3,6 +3,7 @@ import type { CliContext } from './context.js';
 import { registerCheck } from './commands/check.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
+import { registerRotate } from './commands/rotate.js';
 
 export const VERSION = '0.1.0';
 
@@ -22,6 +23,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerCheck(program, ctx);
   registerLog(program, ctx);
   registerRecord(program, ctx);
+  registerRotate(program, ctx);
 
   for (const command of program.commands) command.exitOverride();
   return program;
