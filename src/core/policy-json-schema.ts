@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { policySchema } from './policy-schema.js';
 
 /** The policy's JSON Schema, for editors (policies/schema.json is generated from this). */
