@@ -13,6 +13,7 @@ import { hookFailure, runHooks } from './rotation/hooks.js';
 import { clearJournal, readIfExists, readJournal } from './rotation/journal-store.js';
 import type { CurrentFiles, PendingRotation, RotationContext, RotationOutline } from './rotation/kind-handler.js';
 import { handlerFor } from './rotation/kinds/index.js';
+import { managedEnvValues } from './rotation/env-values.js';
 import { markRecording, passStep, recoverInterrupted, rollBack, swapFiles, type RecoveryReport } from './rotation/transaction.js';
 
 export interface RotateInput {
@@ -76,6 +77,11 @@ export function describePlan(plan: PlannedSecret[], policy: Policy): string {
     lines.push('  record: audit trail, fingerprints only');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The new and replaced values, so the hook environment can be scrubbed of them under any name. */
+function secretValues(pending: PendingRotation): string[] {
+  return [...Object.values(pending.next), ...Object.values(pending.previous)].flatMap((value) => (value ? [value.reveal()] : []));
 }
 
 async function readFiles(paths: string[], deps: Deps): Promise<CurrentFiles> {
@@ -208,7 +214,7 @@ async function rotateSecret(item: SelectedSecret, input: RotateInput, deps: Deps
       );
       journalOpen = true;
       ctx.say(`wrote ${files.map((path) => relative(policy.root, path) || path).join(', ')}: ${outline.targets.join(', ')}`);
-      const runs = await runHooks(spec.after_change, { policy, hookTimeout: spec.hook_timeout, managedValues: Object.values(pending.next).map((value) => value.reveal()) }, deps);
+      const runs = await runHooks(spec.after_change, { policy, hookTimeout: spec.hook_timeout, managedValues: [...secretValues(pending), ...managedEnvValues(policy, await readFiles([policy.envFile], deps))] }, deps);
       for (const run of runs) ctx.say(`hook ${run.ok ? 'ok' : 'FAILED'}: ${run.command}${run.ok ? '' : ` (${run.detail})`}`);
       const failed = runs.find((run) => !run.ok);
       await auditStep(policy, item.id, rotation, 'hooks', failed ? 'failed' : 'ok', failed ? `${failed.command}: ${failed.detail}` : `${runs.length} hook(s) ok`, deps);

@@ -89,56 +89,89 @@ function render(lines: Line[], eol: string, finalNewline: boolean): string {
   return out.join(eol) + (finalNewline && out.length > 0 ? eol : '');
 }
 
-function bashRead(dir: string, text: string): Map<string, string> {
-  const file = join(dir, 'env');
-  writeFileSync(file, text);
-  const result = spawnSync('env', ['-i', 'PATH=/usr/bin:/bin', 'bash', '--noprofile', '--norc', '-c', 'set -a; source "$1"; env -0', '_', file], { encoding: 'utf8' });
+/** Sources every file in one bash process (a subshell each) and returns the K_* variables each defines. */
+function bashReadAll(dir: string, texts: string[]): Array<Map<string, string>> {
+  const files = texts.map((text, index) => {
+    const file = join(dir, `env-${index}`);
+    writeFileSync(file, text);
+    return file;
+  });
+  // Builtins only, no fork per file (forks are slow on small CI machines): source, print each K_*
+  // variable as NAME=value\0, unset them all before the next file.
+  const script = 'set -a; for f in "$@"; do source "$f"; for v in ${!K_@}; do printf "%s=%s\\0" "$v" "${!v}"; done; unset ${!K_@}; printf "%s\\0" "--END--"; done';
+  const result = spawnSync('env', ['-i', 'PATH=/usr/bin:/bin', 'bash', '--noprofile', '--norc', '-c', script, '_', ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   expect(result.status, result.stderr).toBe(0);
-  const vars = new Map<string, string>();
+  const maps: Array<Map<string, string>> = [new Map()];
   for (const pair of result.stdout.split('\0')) {
+    if (pair === '--END--') {
+      maps.push(new Map());
+      continue;
+    }
     const at = pair.indexOf('=');
-    if (at > 0 && pair.startsWith('K_')) vars.set(pair.slice(0, at), pair.slice(at + 1));
+    if (at > 0 && pair.startsWith('K_')) maps[maps.length - 1]!.set(pair.slice(0, at), pair.slice(at + 1));
   }
-  return vars;
+  maps.pop();
+  return maps;
+}
+
+const caseArb = fc.record({
+  lines: fc.array(lineArb, { minLength: 1, maxLength: 12 }),
+  crlf: fc.boolean(),
+  finalNewline: fc.boolean(),
+  pick: fc.nat(),
+  newValue: newValueArb,
+});
+
+type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** Renders a case and applies its edit; undefined when the file has no entry to change. */
+function applyCase(sample: Case) {
+  const text = render(sample.lines, sample.crlf ? '\r\n' : '\n', sample.finalNewline);
+  const before = parseDotenv(text, '.env');
+  if (before.entries.length === 0) return undefined;
+  const target = before.entries[sample.pick % before.entries.length]!;
+  const next = setDotenvValues(before, { [target.key]: sample.newValue });
+  return { text, before, target, next };
 }
 
 describe('setDotenvValues (property)', () => {
-  it('changes exactly one value; bash and dotenv read every other key as before', () => {
-    const dir = tempDir();
+  it('changes exactly one value, byte for byte elsewhere; dotenv reads every other key as before', () => {
     fc.assert(
-      fc.property(fc.array(lineArb, { minLength: 1, maxLength: 12 }), fc.boolean(), fc.boolean(), fc.nat(), newValueArb, (lines, crlf, finalNewline, pick, newValue) => {
-        const eol = crlf ? '\r\n' : '\n';
-        const text = render(lines, eol, finalNewline);
-        const before = parseDotenv(text, '.env');
-        fc.pre(before.entries.length > 0);
-        const target = before.entries[pick % before.entries.length]!;
-        const next = setDotenvValues(before, { [target.key]: newValue });
+      fc.property(caseArb, (sample) => {
+        const applied = applyCase(sample);
+        fc.pre(applied !== undefined);
+        const { text, before, target, next } = applied!;
         const after = parseDotenv(next, '.env');
-
         // Our parser: the same keys in the same order, only the target's value changed.
         expect(after.entries.map((entry) => entry.key)).toEqual(before.entries.map((entry) => entry.key));
         for (const [index, entry] of after.entries.entries()) {
-          expect(entry.value).toBe(entry.key === target.key ? newValue : before.entries[index]!.value);
+          expect(entry.value).toBe(entry.key === target.key ? sample.newValue : before.entries[index]!.value);
         }
         // Every byte outside the edited value is kept.
         expect(next.slice(0, target.valueStart)).toBe(text.slice(0, target.valueStart));
         expect(next.endsWith(text.slice(target.valueEnd))).toBe(true);
-
-        // dotenv and bash: every other key reads as before, the target reads as the new value.
+        // The dotenv package: every other key as before, the target as the new value.
         const dotenvBefore = dotenvParse(text);
         const dotenvAfter = dotenvParse(next);
-        const bashBefore = bashRead(dir, text);
-        const bashAfter = bashRead(dir, next);
-        for (const entry of before.entries) {
-          if (entry.key === target.key) continue;
-          expect(dotenvAfter[entry.key]).toBe(dotenvBefore[entry.key]);
-          expect(bashAfter.get(entry.key)).toBe(bashBefore.get(entry.key));
-        }
-        expect(dotenvAfter[target.key]).toBe(newValue);
-        // bash keeps a CRLF line's \r in the value, before and after alike; on LF files it reads the value exactly.
-        if (!crlf) expect(bashAfter.get(target.key)).toBe(newValue);
+        for (const entry of before.entries) if (entry.key !== target.key) expect(dotenvAfter[entry.key]).toBe(dotenvBefore[entry.key]);
+        expect(dotenvAfter[target.key]).toBe(sample.newValue);
       }),
-      { numRuns: 100 },
+      { numRuns: 300 },
     );
+  });
+
+  it('bash `set -a; source` reads every other key as before, and the new value literally', () => {
+    // One bash process for all samples: spawning one per case is too slow for a 2-core CI.
+    const cases = fc.sample(caseArb, { numRuns: 150 }).map((sample) => ({ sample, applied: applyCase(sample) })).filter((item) => item.applied !== undefined);
+    const reads = bashReadAll(tempDir(), cases.flatMap(({ applied }) => [applied!.text, applied!.next]));
+    cases.forEach(({ sample, applied }, index) => {
+      const bashBefore = reads[2 * index]!;
+      const bashAfter = reads[2 * index + 1]!;
+      for (const entry of applied!.before.entries) {
+        if (entry.key !== applied!.target.key) expect(bashAfter.get(entry.key), `${JSON.stringify(applied!.next)}`).toBe(bashBefore.get(entry.key));
+      }
+      // bash keeps a CRLF line's \r in the value, before and after alike; on LF files it reads the value exactly.
+      if (!sample.crlf) expect(bashAfter.get(applied!.target.key), JSON.stringify(applied!.next)).toBe(sample.newValue);
+    });
   });
 });

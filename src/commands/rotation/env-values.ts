@@ -1,7 +1,7 @@
 import { envValue, parseDotenv, setDotenvValues } from '../../core/dotenv.js';
 import { SecretsError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
-import type { Policy } from '../../core/policy.js';
+import { envKeysOfSecret, type Policy } from '../../core/policy.js';
 import type { CurrentFiles, FileChange, RotationContext } from './kind-handler.js';
 
 /** The current values of `keys` in the env file (undefined when missing or unreadable). */
@@ -19,6 +19,12 @@ export function currentEnvValues(policy: Policy, current: CurrentFiles, keys: st
     result[key] = value === undefined ? undefined : new Secret(value);
   }
   return result;
+}
+
+/** Every managed value the env file holds now (hooks must not see them, even under another name). */
+export function managedEnvValues(policy: Policy, current: CurrentFiles): string[] {
+  const keys = policy.secrets.flatMap(({ spec }) => envKeysOfSecret(spec));
+  return Object.values(currentEnvValues(policy, current, keys)).flatMap((value) => (value ? [value.reveal()] : []));
 }
 
 /** The env file with `values` set in place (format kept byte for byte, see core/dotenv.ts). */

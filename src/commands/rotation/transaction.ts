@@ -103,7 +103,20 @@ function manualRestoreSteps(policy: Policy, journal: Journal, files: JournalFile
 export async function rollBack(policy: Policy, journal: Journal, deps: Deps, restoreOnly?: JournalFile[]): Promise<{ restored: string[]; hooks: string }> {
   journal.phase = 'rolling-back';
   await writeJournal(policy.stateDir, journal, deps);
-  const restore = restoreOnly ?? (await currentStates(policy, journal, deps)).flatMap((state, index) => (state === 'new' ? [journal.files[index]!] : []));
+  let restore = restoreOnly;
+  if (!restore) {
+    const states = await currentStates(policy, journal, deps);
+    // A file a hook (or anyone) changed after our write is neither old nor new: putting the old
+    // content over it could lose that change, so a human decides (the journal and copies stay).
+    const foreign = journal.files.filter((_file, index) => states[index] === 'other' || states[index] === 'missing');
+    if (foreign.length > 0) {
+      throw new SecretsError('rollback-conflict', `cannot roll back: ${foreign.map((file) => file.path).join(', ')} changed after the swap (neither the old nor the new content)`, {
+        exitCode: ExitCode.mustAct,
+        hint: manualRestoreSteps(policy, journal, journal.files),
+      });
+    }
+    restore = journal.files.filter((_file, index) => states[index] === 'new');
+  }
   const restored: string[] = [];
   for (const file of restore) {
     try {
@@ -113,7 +126,7 @@ export async function rollBack(policy: Policy, journal: Journal, deps: Deps, res
     } catch (error) {
       throw new SecretsError('rollback-failed', `could not put back ${file.path} (${error instanceof Error ? error.message : String(error)})`, {
         exitCode: ExitCode.mustAct,
-        hint: manualRestoreSteps(policy, journal, restore.filter((entry) => !restored.includes(entry.path))),
+        hint: manualRestoreSteps(policy, journal, restore!.filter((entry) => !restored.includes(entry.path))),
         cause: error,
       });
     }
