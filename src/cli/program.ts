@@ -4,6 +4,7 @@ import { registerCheck } from './commands/check.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
 import { registerRotate } from './commands/rotate.js';
+import { registerNotify } from './commands/notify.js';
 
 export const VERSION = '0.1.0';
 
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerLog(program, ctx);
   registerRecord(program, ctx);
   registerRotate(program, ctx);
+  registerNotify(program, ctx);
 
   for (const command of program.commands) command.exitOverride();
   return program;
