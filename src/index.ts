@@ -2,6 +2,8 @@
 export { runCheck, type CheckInput, type CheckOutcome } from './commands/check.js';
 export { runLog } from './commands/log.js';
 export { runRecord } from './commands/record.js';
+export { runInit, type InitInput, type InitOutcome } from './commands/init.js';
+export { classifyEnv, type SecretProposal } from './core/env-classifier.js';
 export type { Deps } from './commands/deps.js';
 export { parsePolicy, type Policy } from './core/policy.js';
 export { policySchema } from './core/policy-schema.js';

@@ -23,4 +23,8 @@ export const terminalPrompter: Prompter = {
     const { input } = await import('@inquirer/prompts');
     return input({ message, ...(defaultValue !== undefined ? { default: defaultValue } : {}) }).catch(cancelled);
   },
+  async checkbox(message, choices) {
+    const { checkbox } = await import('@inquirer/prompts');
+    return checkbox({ message, choices, pageSize: 15 }).catch(cancelled);
+  },
 };

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
 import { registerCheck } from './commands/check.js';
+import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
 import { registerRotate } from './commands/rotate.js';
@@ -21,6 +22,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(run secrets --help or secrets COMMAND --help)')
     .exitOverride();
 
+  registerInit(program, ctx);
   registerCheck(program, ctx);
   registerLog(program, ctx);
   registerRecord(program, ctx);

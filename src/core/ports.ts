@@ -95,6 +95,8 @@ export interface Prompter {
   password(message: string): Promise<string>;
   confirm(message: string, defaultValue?: boolean): Promise<boolean>;
   input(message: string, defaultValue?: string): Promise<string>;
+  /** A list to tick; returns the values ticked, in list order. */
+  checkbox(message: string, choices: Array<{ name: string; value: string; checked: boolean }>): Promise<string[]>;
 }
 
 export interface HttpAnswer {

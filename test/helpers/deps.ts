@@ -12,7 +12,7 @@ export interface CapturedOutput {
 }
 
 /** Scripted answers for prompts, taken in order; running out fails the test. */
-export function scriptedPrompts(answers: Array<string | boolean> = []): Prompter {
+export function scriptedPrompts(answers: Array<string | boolean | string[]> = []): Prompter {
   const next = (kind: string) => {
     if (answers.length === 0) throw new Error(`unexpected ${kind} prompt`);
     return answers.shift()!;
@@ -21,6 +21,11 @@ export function scriptedPrompts(answers: Array<string | boolean> = []): Prompter
     password: async () => String(next('password')),
     confirm: async () => Boolean(next('confirm')),
     input: async () => String(next('input')),
+    checkbox: async () => {
+      const answer = next('checkbox');
+      if (!Array.isArray(answer)) throw new Error('a checkbox prompt needs a list of values as its scripted answer');
+      return answer;
+    },
   };
 }
 
