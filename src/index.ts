@@ -12,3 +12,8 @@ export { Secret, maskValue } from './core/secret.js';
 export { parseDotenv } from './core/dotenv.js';
 export { parseHtpasswd } from './core/htpasswd.js';
 export { verifyAuditChain } from './core/audit.js';
+export { runRotate, type RotateInput, type RotateOutcome } from './commands/rotate.js';
+export type { KindHandler, PendingRotation, RotationContext, FileChange, RotationOutline } from './commands/rotation/kind-handler.js';
+export { runNotifyTest, notifyCheckOutcome } from './commands/notify.js';
+export { setDotenvValues } from './core/dotenv.js';
+export { dingtalkSign, signedDingtalkUrl } from './core/dingtalk.js';

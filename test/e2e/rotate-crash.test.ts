@@ -5,13 +5,14 @@ import { ROTATION_STEPS } from '../../src/core/rotation/journal.js';
 import { runSecrets } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/deployment.js';
 import { fakeHex } from '../helpers/fake-secrets.js';
+import { BACKUP_ENV, BACKUP_POLICY } from '../helpers/rotation.js';
 
 function deploymentWithRandomKey(hook = 'echo ran >> hooks.log') {
   const oldKey = fakeHex(64);
   const env = `# app\r\nexport JWT_SECRET_KEY=${oldKey} # rotated by secrets\r\nOTHER='kept'`;
   const deployment = makeDeployment({
     files: { '.env': env },
-    policy: { secrets: { jwt: { kind: 'random', env_key: 'JWT_SECRET_KEY', rotate_every: '90d', after_change: [hook] } } },
+    policy: { backup: BACKUP_POLICY, secrets: { jwt: { kind: 'random', env_key: 'JWT_SECRET_KEY', rotate_every: '90d', after_change: [hook] } } },
   });
   return { deployment, env, oldKey };
 }
@@ -22,14 +23,14 @@ describe('rotate, killed at each step', () => {
   it.each(ROTATION_STEPS)('SIGKILL at %s: the next run recovers to all old or all new', async (step) => {
     const { deployment, env, oldKey } = deploymentWithRandomKey();
     const cwd = deployment.root;
-    const killed = await runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: { SECRETS_TEST_CRASH_AT: step } });
+    const killed = await runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: { ...BACKUP_ENV, SECRETS_TEST_CRASH_AT: step } });
     expect(killed.code, killed.stderr).toBeNull();
 
     const check = await runSecrets(['check'], { cwd });
     if (journalSteps.has(step)) expect(check.stdout).toMatch(/jwt: a rotation was interrupted during \w+/);
     else expect(check.stdout).not.toMatch(/interrupted/);
 
-    const recover = await runSecrets(['rotate', '--recover'], { cwd });
+    const recover = await runSecrets(['rotate', '--recover'], { cwd, env: BACKUP_ENV });
     expect(recover.code, recover.stderr).toBe(0);
     const after = readFileSync(deployment.path('.env'), 'utf8');
     if (step === 'recorded') {
@@ -55,7 +56,7 @@ describe('rotate, killed at each step', () => {
     expect(checkAfter.stdout).not.toMatch(/interrupted/);
 
     // And a normal rotation works afterwards.
-    const again = await runSecrets(['rotate', 'jwt', '--yes'], { cwd });
+    const again = await runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: BACKUP_ENV });
     expect(again.code, again.stderr).toBe(0);
     expect(existsSync(deployment.path('.secrets/rotation/journal.json'))).toBe(false);
   });
@@ -65,7 +66,7 @@ describe('two rotations at once', () => {
   it('never both write: the second fails at once naming the holder', async () => {
     const { deployment } = deploymentWithRandomKey('sleep 1');
     const cwd = deployment.root;
-    const [first, second] = await Promise.all([runSecrets(['rotate', 'jwt', '--yes'], { cwd }), runSecrets(['rotate', 'jwt', '--yes'], { cwd })]);
+    const [first, second] = await Promise.all([runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: BACKUP_ENV }), runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: BACKUP_ENV })]);
     const codes = [first.code, second.code].sort();
     expect(codes).toEqual([0, 3]);
     const loser = first.code === 3 ? first : second;
@@ -77,7 +78,7 @@ describe('two rotations at once', () => {
   it('with --wait the second runs after the first; no update is lost', async () => {
     const { deployment } = deploymentWithRandomKey('sleep 1');
     const cwd = deployment.root;
-    const results = await Promise.all([runSecrets(['rotate', 'jwt', '--yes', '--wait', '30'], { cwd }), runSecrets(['rotate', 'jwt', '--yes', '--wait', '30'], { cwd })]);
+    const results = await Promise.all([runSecrets(['rotate', 'jwt', '--yes', '--wait', '30'], { cwd, env: BACKUP_ENV }), runSecrets(['rotate', 'jwt', '--yes', '--wait', '30'], { cwd, env: BACKUP_ENV })]);
     expect(results.map((result) => result.code)).toEqual([0, 0]);
     const audit = readFileSync(deployment.path('.secrets/audit.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { action: string; fingerprint?: string; previous?: string });
     const rotated = audit.filter((entry) => entry.action === 'rotated');

@@ -4,6 +4,7 @@ import { runSecrets } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/deployment.js';
 import { startDingtalkServer } from '../helpers/dingtalk-server.js';
 import { fakeDingtalkSecret } from '../helpers/fake-secrets.js';
+import { BACKUP_ENV, BACKUP_POLICY } from '../helpers/rotation.js';
 
 async function dingtalkDeployment(extraPolicy: Record<string, unknown> = {}) {
   const server = await startDingtalkServer();
@@ -12,7 +13,7 @@ async function dingtalkDeployment(extraPolicy: Record<string, unknown> = {}) {
   const env = `# MT5-CRS\nDINGTALK_WEBHOOK_URL='${oldRobot.url}'\nDINGTALK_SECRET=${oldRobot.secret}\nDASHBOARD_URL=https://dash.example.invalid/\n`;
   const deployment = makeDeployment({
     files: { '.env': env },
-    policy: { secrets: { dingtalk: { kind: 'dingtalk', rotate_every: '90d', timeout: '2s' } }, notify: { dingtalk: 'dingtalk', dashboard_url_key: 'DASHBOARD_URL' }, ...extraPolicy },
+    policy: { backup: BACKUP_POLICY, secrets: { dingtalk: { kind: 'dingtalk', rotate_every: '90d', timeout: '2s' } }, notify: { dingtalk: 'dingtalk', dashboard_url_key: 'DASHBOARD_URL' }, ...extraPolicy },
   });
   return { server, oldRobot, newRobot, env, deployment };
 }
@@ -20,7 +21,7 @@ async function dingtalkDeployment(extraPolicy: Record<string, unknown> = {}) {
 describe('secrets rotate through bin/secrets', () => {
   it('rotates the DingTalk pair from stdin, never prompting without a terminal, and exits 0', async () => {
     const { server, newRobot, env, deployment } = await dingtalkDeployment();
-    const result = await runSecrets(['rotate', 'dingtalk'], { cwd: deployment.root, input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n` });
+    const result = await runSecrets(['rotate', 'dingtalk'], { cwd: deployment.root, env: BACKUP_ENV, input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n` });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/1\/4 create[\s\S]*2\/4 test[\s\S]*signed test message accepted[\s\S]*3\/4 swap[\s\S]*4\/4 record[\s\S]*rotated: dingtalk/);
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env.replace(/'http[^']*'/, `'${newRobot.url}'`).replace(/DINGTALK_SECRET=\S+/, `DINGTALK_SECRET=${newRobot.secret}`));
@@ -33,7 +34,7 @@ describe('secrets rotate through bin/secrets', () => {
 
   it('exits 3 with .env byte-identical when the test send is refused', async () => {
     const { env, newRobot, deployment } = await dingtalkDeployment();
-    const result = await runSecrets(['rotate', 'dingtalk'], { cwd: deployment.root, input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${fakeDingtalkSecret()}\n` });
+    const result = await runSecrets(['rotate', 'dingtalk'], { cwd: deployment.root, env: BACKUP_ENV, input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${fakeDingtalkSecret()}\n` });
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/310000|signature or timestamp/);
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env);
@@ -41,7 +42,7 @@ describe('secrets rotate through bin/secrets', () => {
 
   it('--dry-run --json describes the plan and changes nothing', async () => {
     const { env, deployment } = await dingtalkDeployment();
-    const result = await runSecrets(['rotate', '--dry-run', '--json'], { cwd: deployment.root });
+    const result = await runSecrets(['rotate', '--dry-run', '--json'], { cwd: deployment.root, env: BACKUP_ENV });
     expect(result.code, result.stderr).toBe(0);
     const outcome = JSON.parse(result.stdout) as { dryRun: boolean; plan: Array<{ id: string; outline: { targets: string[] } }> };
     expect(outcome.dryRun).toBe(true);
@@ -51,7 +52,7 @@ describe('secrets rotate through bin/secrets', () => {
 
   it('rotate --recover with nothing interrupted says so and exits 0', async () => {
     const { deployment } = await dingtalkDeployment();
-    const result = await runSecrets(['rotate', '--recover'], { cwd: deployment.root });
+    const result = await runSecrets(['rotate', '--recover'], { cwd: deployment.root, env: BACKUP_ENV });
     expect(result).toMatchObject({ code: 0, stdout: 'nothing to recover: no rotation was interrupted\n' });
   });
 });

@@ -3,6 +3,7 @@ import type { BackupBeforeSwap } from '../../src/commands/rotation/backup-before
 import { loadPolicy } from '../../src/commands/load-policy.js';
 import type { Policy } from '../../src/core/policy.js';
 import { makeDeployment, type TempDeployment } from './deployment.js';
+import { fakeAlnum } from './fake-secrets.js';
 import { testDeps } from './deps.js';
 import type { FileSpec } from './temp-dir.js';
 
@@ -26,3 +27,9 @@ export async function deploymentWithEnv(env: string, secrets: Record<string, unk
 export function readEnv(deployment: TempDeployment): string {
   return readFileSync(deployment.path('.env'), 'utf8');
 }
+
+/** Policy backup settings for e2e rotations: the real backup encrypts with a passphrase from the environment. */
+export const BACKUP_POLICY = { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE' };
+
+/** The environment that goes with BACKUP_POLICY (a passphrase made at run time). */
+export const BACKUP_ENV: Record<string, string> = { SECRETS_BACKUP_PASSPHRASE: fakeAlnum(24) };

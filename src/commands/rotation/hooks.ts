@@ -7,12 +7,14 @@ import type { Deps } from '../deps.js';
 const ALWAYS_STRIPPED = ['SECRETS_TEST_CRASH_AT'];
 
 /**
- * The environment hooks run with: ours, less every key the policy manages (and anything whose
- * value is a managed value), so no secret reaches a child's environment (/proc/PID/environ).
+ * The environment hooks run with: ours, less every key the policy manages, the backup
+ * passphrase variables, and anything whose value is a managed value, so no secret reaches a child's environment (/proc/PID/environ).
  */
 export function hookEnvironment(policy: Policy, env: Readonly<Record<string, string | undefined>>, managedValues: string[] = []): Record<string, string> {
   const stripped = new Set(ALWAYS_STRIPPED);
   for (const { spec } of policy.secrets) for (const key of envKeysOfSecret(spec)) stripped.add(key);
+  // The backup passphrases are secrets too.
+  for (const key of [policy.doc.backup.passphrase_env, policy.doc.backup.key_passphrase_env]) if (key) stripped.add(key);
   const values = new Set(managedValues.filter((value) => value.length >= 8));
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
