@@ -55,6 +55,8 @@ export interface RotateOutcome {
   recovered?: RecoveryReport;
   rotated: RotatedSecret[];
   skipped: string[];
+  /** Secrets refused or rolled back (exit 3 each; nothing of theirs changed). */
+  failed: Array<{ id: string; code: string; message: string }>;
 }
 
 /** The wait for --wait without a number: long enough for an operator to answer prompts. */
@@ -110,9 +112,14 @@ function fingerprintsOf(values: Record<string, Secret | undefined>, key: Uint8Ar
  */
 export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateOutcome> {
   const { policy } = input;
-  const outcome: RotateOutcome = { deployment: policy.deployment, dryRun: Boolean(input.dryRun), plan: [], rotated: [], skipped: [] };
+  const outcome: RotateOutcome = { deployment: policy.deployment, dryRun: Boolean(input.dryRun), plan: [], rotated: [], skipped: [], failed: [] };
   const { entries } = await readAuditEntries(policy.stateDir, deps);
-  const selected = input.recoverOnly ? [] : selectSecrets(policy, input.ids, entries, input.now);
+  const chosen = input.recoverOnly ? [] : selectSecrets(policy, input.ids, entries, input.now);
+  // A manual secret is done by a person: an unattended run (no terminal, no ids) never records one,
+  // even with --yes, which there would only mean "no prompt" for the generated kinds.
+  const byHand = input.ids.length === 0 && !deps.interactive ? chosen.filter((item) => item.spec.kind === 'manual') : [];
+  const selected = chosen.filter((item) => !byHand.includes(item));
+  if (byHand.length > 0) deps.output.err(`secrets: rotated by hand, so not in an unattended run: ${byHand.map((item) => item.id).join(', ')} (secrets rotate ID once the steps are done)\n`);
   outcome.plan = planOf(selected, policy);
 
   if (input.dryRun) {
@@ -144,10 +151,29 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       deps.output.out('nothing is due\n');
       return outcome;
     }
+    // Standard input is read once and shared: one dotenv block may carry the values of several secrets.
+    let stdin: Promise<string> | undefined;
+    const runDeps: Deps = { ...deps, readStdin: () => (stdin ??= deps.readStdin()) };
     for (const item of selected) {
-      const rotated = await rotateSecret(item, input, deps);
-      if (rotated) outcome.rotated.push(rotated);
-      else outcome.skipped.push(item.id);
+      try {
+        const rotated = await rotateSecret(item, input, runDeps);
+        if (rotated) outcome.rotated.push(rotated);
+        else outcome.skipped.push(item.id);
+      } catch (error) {
+        // A refusal (exit 3) changed nothing: report it and go on with the others, so one robot
+        // awaiting its new URL does not hold back every random key. Exit 4 stops everything.
+        if (!isSecretsError(error) || error.exitCode === ExitCode.mustAct) throw error;
+        outcome.failed.push({ id: item.id, code: error.code, message: error.toLine() });
+        deps.output.err(`secrets: ${item.id} not rotated: ${error.toLine()}\n`);
+      }
+    }
+    if (outcome.failed.length > 0) {
+      const rotatedNote = outcome.rotated.length > 0 ? ` (rotated: ${outcome.rotated.map((item) => item.id).join(', ')})` : '';
+      throw new SecretsError(
+        outcome.failed.length === 1 && selected.length === 1 ? outcome.failed[0]!.code : 'rotate-failed',
+        outcome.failed.length === 1 && selected.length === 1 ? outcome.failed[0]!.message : `${outcome.failed.length} of ${selected.length} secrets not rotated: ${outcome.failed.map((item) => item.id).join(', ')}${rotatedNote}`,
+        { cause: outcome },
+      );
     }
     return outcome;
   } finally {
@@ -199,7 +225,8 @@ async function rotateSecret(item: SelectedSecret, input: RotateInput, deps: Deps
   // 3 swap
   out('  3/4 swap');
   const current = await readFiles(outline.files, deps);
-  const changes = handler.planChanges(spec, pending, current, ctx).filter((change) => current.get(change.path) !== change.content);
+  const planned = await attempt('plan', async () => handler.planChanges(spec, pending, current, ctx), (list) => `${list.length} file(s) to write`);
+  const changes = planned.filter((change) => current.get(change.path) !== change.content);
   let journalOpen = false;
   if (changes.length > 0) {
     const files = changes.map((change) => change.path);

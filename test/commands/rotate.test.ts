@@ -181,3 +181,24 @@ describe('rotate manual', () => {
     expect(readEnv(deployment)).toBe(`ANTHROPIC_API_KEY=${newValue}\n`);
   });
 });
+
+describe('rotate, several secrets', () => {
+  it('goes on after a refusal, reports it (exit 3), and never records a manual secret unattended', async () => {
+    const oldKey = fakeHex(64);
+    const env = `JWT_SECRET_KEY=${oldKey}\nDINGTALK_WEBHOOK_URL='${fakeDingtalkUrl()}'\nDINGTALK_SECRET=${fakeDingtalkSecret()}\n`;
+    const { deployment, policy } = await deploymentWithEnv(env, {
+      dingtalk: { kind: 'dingtalk', rotate_every: '90d' },
+      jwt: { kind: 'random', env_key: 'JWT_SECRET_KEY', rotate_every: '90d' },
+      provider: { kind: 'manual', rotate_every: '90d', steps: ['by hand'] },
+    });
+    const deps = testDeps({ now: NOW });
+    const error = await failure(runRotate({ policy, ids: [], yes: true, backup: recordingBackup(), now: NOW }, deps));
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toBe('1 of 2 secrets not rotated: dingtalk (rotated: jwt)');
+    expect(deps.captured.stderr.join('')).toMatch(/rotated by hand, so not in an unattended run: provider/);
+    const after = parseDotenv(readEnv(deployment), '.env');
+    expect(envValue(after, 'JWT_SECRET_KEY')).not.toBe(oldKey);
+    expect(readEnv(deployment).split('\n').slice(1)).toEqual(env.split('\n').slice(1));
+    expect(readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8')).not.toMatch(/"action":"rotated","secret":"provider"/);
+  });
+});

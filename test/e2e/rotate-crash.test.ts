@@ -6,6 +6,7 @@ import { runSecrets } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/deployment.js';
 import { fakeHex } from '../helpers/fake-secrets.js';
 import { BACKUP_ENV, BACKUP_POLICY } from '../helpers/rotation.js';
+import { startDingtalkServer } from '../helpers/dingtalk-server.js';
 
 function deploymentWithRandomKey(hook = 'echo ran >> hooks.log') {
   const oldKey = fakeHex(64);
@@ -85,5 +86,24 @@ describe('two rotations at once', () => {
     expect(rotated).toHaveLength(2);
     // The second replaced the first's value, not the original one.
     expect(rotated[1]!.previous).toBe(rotated[0]!.fingerprint);
+  });
+});
+
+describe('rotate dingtalk, killed mid-swap', () => {
+  it.each(['swapping', 'recording', 'recorded'] as const)('SIGKILL at %s leaves the URL and the secret of one robot', async (step) => {
+    const server = await startDingtalkServer();
+    const oldRobot = server.addRobot();
+    const newRobot = server.addRobot();
+    const env = `DINGTALK_WEBHOOK_URL='${oldRobot.url}'\nDINGTALK_SECRET=${oldRobot.secret}\n`;
+    const deployment = makeDeployment({ files: { '.env': env }, policy: { backup: BACKUP_POLICY, secrets: { dingtalk: { kind: 'dingtalk', rotate_every: '90d', confirm: false } } } });
+    const cwd = deployment.root;
+    const input = `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n`;
+    const killed = await runSecrets(['rotate', 'dingtalk'], { cwd, input, env: { ...BACKUP_ENV, SECRETS_TEST_CRASH_AT: step } });
+    expect(killed.code).toBeNull();
+    const recover = await runSecrets(['rotate', '--recover'], { cwd, env: BACKUP_ENV });
+    expect(recover.code, recover.stderr).toBe(0);
+    const after = parseDotenv(readFileSync(deployment.path('.env'), 'utf8'), '.env');
+    const pair = [envValue(after, 'DINGTALK_WEBHOOK_URL'), envValue(after, 'DINGTALK_SECRET')];
+    expect(pair).toEqual(step === 'recorded' ? [newRobot.url, newRobot.secret] : [oldRobot.url, oldRobot.secret]);
   });
 });
