@@ -164,7 +164,7 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
         // awaiting its new URL does not hold back every random key. Exit 4 stops everything.
         if (!isSecretsError(error) || error.exitCode === ExitCode.mustAct) throw error;
         outcome.failed.push({ id: item.id, code: error.code, message: error.toLine() });
-        deps.output.err(`secrets: ${item.id} not rotated: ${error.toLine()}\n`);
+        if (selected.length > 1) deps.output.err(`secrets: ${item.id} not rotated: ${error.toLine()}\n`);
       }
     }
     if (outcome.failed.length > 0) {

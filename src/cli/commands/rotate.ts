@@ -26,6 +26,17 @@ function renderJson(outcome: RotateOutcome): string {
   return `${JSON.stringify(outcome, null, 2)}\n`;
 }
 
+/** With --json, a run that failed part-way still prints what it did (rotated, failed) before the error. */
+async function runRotateReportingJson(input: Parameters<typeof runRotate>[0], deps: Parameters<typeof runRotate>[1], onFailure?: (outcome: RotateOutcome) => void): Promise<RotateOutcome> {
+  try {
+    return await runRotate(input, deps);
+  } catch (error) {
+    const partial = error instanceof SecretsError ? (error.cause as RotateOutcome | undefined) : undefined;
+    if (onFailure && partial && Array.isArray(partial.failed)) onFailure(partial);
+    throw error;
+  }
+}
+
 export function registerRotate(program: Command, ctx: CliContext): void {
   program
     .command('rotate')
@@ -60,7 +71,7 @@ Examples:
       const json = Boolean(ctx.globals(command).json);
       // With --json, stdout holds the JSON document only; the step lines go to stderr.
       const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
-      const outcome = await runRotate(
+      const outcome = await runRotateReportingJson(
         {
           policy,
           ids,
@@ -72,6 +83,7 @@ Examples:
           now: ctx.asOf(command, deps),
         },
         runDeps,
+        json ? (partial) => deps.output.out(renderJson(partial)) : undefined,
       );
       if (json) deps.output.out(renderJson(outcome));
       else if (outcome.rotated.length > 0) deps.output.out(`rotated: ${outcome.rotated.map((item) => item.id).join(', ')}\n`);

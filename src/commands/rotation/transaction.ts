@@ -97,13 +97,14 @@ function manualRestoreSteps(policy: Policy, journal: Journal, files: JournalFile
 
 /**
  * Puts the previous content back into every file that holds the new one, reruns the hooks so
- * services drop the new values, and ends the journal. A failure here is exit 4, with the exact
+ * services drop the new values (unless recovery decided no hook can have seen them), and ends
+ * the journal. A failure here is exit 4, with the exact
  * commands that finish the job by hand (the journal and the copies stay for them).
  */
-export async function rollBack(policy: Policy, journal: Journal, deps: Deps, restoreOnly?: JournalFile[]): Promise<{ restored: string[]; hooks: string }> {
+export async function rollBack(policy: Policy, journal: Journal, deps: Deps, decided?: { restore: JournalFile[]; rerunHooks: boolean }): Promise<{ restored: string[]; hooks: string }> {
   journal.phase = 'rolling-back';
   await writeJournal(policy.stateDir, journal, deps);
-  let restore = restoreOnly;
+  let restore = decided?.restore;
   if (!restore) {
     const states = await currentStates(policy, journal, deps);
     // A file a hook (or anyone) changed after our write is neither old nor new: putting the old
@@ -132,7 +133,7 @@ export async function rollBack(policy: Policy, journal: Journal, deps: Deps, res
     }
   }
   let hooks = 'no hooks';
-  if (journal.hooks.length > 0) {
+  if (journal.hooks.length > 0 && (decided?.rerunHooks ?? true)) {
     const runs = await runHooks(journal.hooks, { policy, hookTimeout: journal.hookTimeout }, deps);
     const failed = runs.find((run) => !run.ok);
     if (failed) {
@@ -195,7 +196,7 @@ export async function recoverInterrupted(policy: Policy, deps: Deps): Promise<Re
     outcome = 'kept-new';
     detail = 'the files hold the new values, as recorded';
   } else {
-    const result = await rollBack(policy, journal, deps, decision.restore);
+    const result = await rollBack(policy, journal, deps, decision);
     outcome = 'rolled-back';
     detail = result.restored.length > 0 ? `restored ${result.restored.join(', ')}; ${result.hooks}` : 'no file had changed';
   }
