@@ -139,4 +139,22 @@ describe('rotate dingtalk', () => {
     expect(isSecretsError(error) && error.toLine()).toMatch(/\.env:3: DINGTALK_SECRET is set twice/);
     expect(readEnv(deployment)).toBe(env);
   });
+
+  it.each([
+    ['59 minutes behind', -59, true],
+    ['61 minutes behind', -61, false],
+    ['61 minutes ahead', 61, false],
+  ] as const)('signs with this host\'s clock: %s is %s', async (_name, minutes, accepted) => {
+    const { server, newRobot, deployment, policy, env } = await setup();
+    const skewed = new Date(Date.now() + minutes * 60_000);
+    const run = runRotate({ policy, ids: ['dingtalk'], backup: recordingBackup(), now: skewed }, testDeps({ now: skewed, stdin: stdinFor(newRobot) }));
+    if (accepted) {
+      await run;
+      expect(readEnv(deployment)).toContain(newRobot.secret!);
+    } else {
+      await expect(run).rejects.toThrow(/timestamp.*host's clock/);
+      expect(readEnv(deployment)).toBe(env);
+      expect(server.received[0]!.errcode).toBe(310000);
+    }
+  });
 });
