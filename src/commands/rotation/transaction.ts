@@ -38,7 +38,8 @@ export async function swapFiles(request: SwapRequest, deps: Deps): Promise<Journ
     files.push({
       path: change.path,
       existed: before !== undefined,
-      mode: change.mode ?? stat?.mode ?? 0o600,
+      // The mode to restore on roll-back: the file's own, not the one the kind may impose.
+      mode: stat?.mode ?? change.mode ?? 0o600,
       before: await contentFingerprint(policy.stateDir, before ?? '', deps),
       after: await contentFingerprint(policy.stateDir, change.content, deps),
       previousCopy: name,
@@ -60,7 +61,7 @@ export async function swapFiles(request: SwapRequest, deps: Deps): Promise<Journ
   await writeJournal(policy.stateDir, journal, deps);
   passStep('journaled', deps);
   for (const [index, change] of request.changes.entries()) {
-    await deps.files.writeAtomic(change.path, change.content, { mode: files[index]!.mode });
+    await deps.files.writeAtomic(change.path, change.content, { mode: change.mode ?? files[index]!.mode });
     if (index === 0) passStep('swapping', deps);
   }
   journal.phase = 'hooks';

@@ -23,7 +23,7 @@ export interface JournalFile {
   path: string;
   /** Whether the file existed before the swap (if not, rolling back removes it). */
   existed: boolean;
-  /** File mode before the swap (kept on restore). */
+  /** File mode before the swap, put back on roll-back (a kind may impose another on the new file). */
   mode: number;
   /** Keyed fingerprints of the whole content before and after (see core/secret.ts). */
   before: string;
