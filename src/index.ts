@@ -2,6 +2,8 @@
 export { runCheck, type CheckInput, type CheckOutcome } from './commands/check.js';
 export { runLog } from './commands/log.js';
 export { runRecord } from './commands/record.js';
+export { createBackup, listBackups, pruneBackups, adoptPlaintext, type BackupInput, type BackupResult } from './commands/backup.js';
+export { restoreBackup, type RestoreInput, type RestoreOutcome } from './commands/restore.js';
 export { runInit, type InitInput, type InitOutcome } from './commands/init.js';
 export { classifyEnv, type SecretProposal } from './core/env-classifier.js';
 export type { Deps } from './commands/deps.js';

@@ -63,6 +63,8 @@ export class CliContext {
       readStdin,
       dingtalk: lazyDingtalkTransport,
       ...(this.env.SECRETS_TEST_CRASH_AT ? { onRotationStep: crashAtStep(this.env.SECRETS_TEST_CRASH_AT) } : {}),
+      // A dynamic import, so that `secrets check` never loads openpgp (it must start fast).
+      loadPgp: async () => (await import('../adapters/openpgp.js')).openPgp,
     };
   }
 

@@ -1,11 +1,13 @@
 import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
+import { registerBackup } from './commands/backup.js';
 import { registerCheck } from './commands/check.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
 import { registerRotate } from './commands/rotate.js';
 import { registerNotify } from './commands/notify.js';
+import { registerRestore } from './commands/restore.js';
 
 export const VERSION = '0.1.0';
 
@@ -28,6 +30,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerRecord(program, ctx);
   registerRotate(program, ctx);
   registerNotify(program, ctx);
+  registerBackup(program, ctx);
+  registerRestore(program, ctx);
 
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -7,6 +7,7 @@ import type { Journal } from '../core/rotation/journal.js';
 import { selectSecrets, type SelectedSecret } from '../core/rotation/plan.js';
 import { fingerprint, type Secret } from '../core/secret.js';
 import { appendAudit, ensureStateDir, fingerprintKey, readAuditEntries } from './audit-trail.js';
+import { createBackup } from './backup.js';
 import type { Deps } from './deps.js';
 import { describeBackup, type BackupBeforeSwap } from './rotation/backup-before-swap.js';
 import { hookFailure, runHooks } from './rotation/hooks.js';
@@ -27,8 +28,8 @@ export interface RotateInput {
   waitMs?: number;
   /** --recover: only finish or roll back an interrupted rotation. */
   recoverOnly?: boolean;
-  /** The encrypted backup before the swap (the CLI passes createBackup). */
-  backup: BackupBeforeSwap;
+  /** The encrypted backup before the swap; default createBackup (commands/backup.ts). Tests hand in their own. */
+  backup?: BackupBeforeSwap;
   now: Date;
 }
 
@@ -230,7 +231,7 @@ async function rotateSecret(item: SelectedSecret, input: RotateInput, deps: Deps
   let journalOpen = false;
   if (changes.length > 0) {
     const files = changes.map((change) => change.path);
-    const backup = await attempt('backup', () => input.backup({ policy, files, reason: `before rotating ${item.id}` }, deps), describeBackup);
+    const backup = await attempt('backup', () => (input.backup ?? createBackup)({ policy, files, reason: `before rotating ${item.id}` }, deps), describeBackup);
     ctx.say(`backup: ${describeBackup(backup)}`);
     let journal: Journal | undefined;
     try {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runSecrets } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/deployment.js';
@@ -20,16 +20,30 @@ async function dingtalkDeployment(extraPolicy: Record<string, unknown> = {}) {
 
 describe('secrets rotate through bin/secrets', () => {
   it('rotates the DingTalk pair from stdin, never prompting without a terminal, and exits 0', async () => {
-    const { server, newRobot, env, deployment } = await dingtalkDeployment();
+    const { server, oldRobot, newRobot, env, deployment } = await dingtalkDeployment();
     const result = await runSecrets(['rotate', 'dingtalk'], { cwd: deployment.root, env: BACKUP_ENV, input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n` });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/1\/4 create[\s\S]*2\/4 test[\s\S]*signed test message accepted[\s\S]*3\/4 swap[\s\S]*4\/4 record[\s\S]*rotated: dingtalk/);
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env.replace(/'http[^']*'/, `'${newRobot.url}'`).replace(/DINGTALK_SECRET=\S+/, `DINGTALK_SECRET=${newRobot.secret}`));
     expect(server.accepted()).toHaveLength(2);
+    // The encrypted backup of the old .env was taken before the write; no plaintext copy outlives the run.
+    const backups = readdirSync(deployment.path('backups'));
+    expect(backups).toHaveLength(1);
+    expect(readFileSync(deployment.path(`backups/${backups[0]}`)).includes(Buffer.from(oldRobot.secret!))).toBe(false);
+    expect(readdirSync(deployment.path('.secrets/rotation'))).toEqual([]);
     for (const text of [result.stdout, result.stderr]) {
       expect(text).not.toContain(newRobot.secret!);
       expect(text).not.toContain(newRobot.accessToken);
     }
+  });
+
+  it('exits 3 when the backup cannot be made (no passphrase), before anything is written', async () => {
+    const { server, env, newRobot, deployment } = await dingtalkDeployment();
+    const result = await runSecrets(['rotate', 'dingtalk'], { cwd: deployment.root, input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n` });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/SECRETS_BACKUP_PASSPHRASE/);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env);
+    expect(server.accepted()).toHaveLength(1); // the test send only; the swap never started
   });
 
   it('exits 3 with .env byte-identical when the test send is refused', async () => {

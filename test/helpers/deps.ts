@@ -51,6 +51,7 @@ export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string
     readStdin: async () => stdin ?? '',
     // Real HTTP (point robots at test/helpers/dingtalk-server.ts); the rate-limit wait is cut short.
     dingtalk: { postJson: undiciDingtalkTransport.postJson, pause: async () => undefined },
+    loadPgp: async () => (await import('../../src/adapters/openpgp.js')).openPgp,
     ...rest,
     captured,
   };

@@ -1,18 +1,7 @@
 import { Command, Option } from 'commander';
-import type { BackupBeforeSwap } from '../../commands/rotation/backup-before-swap.js';
 import { DEFAULT_LOCK_WAIT_MS, runRotate, type RotateOutcome } from '../../commands/rotate.js';
 import { ExitCode, SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
-
-/**
- * Until commands/backup.ts (createBackup) is merged, the swap goes ahead with the journal's
- * own copy of the previous content only, and says so on stderr.
- * TODO(backup): pass createBackup here once it lands on main.
- */
-const backupBeforeSwap: BackupBeforeSwap = async (_request, deps) => {
-  deps.output.err('secrets: warning: no encrypted backup taken (the backup module is not in this build yet)\n');
-  return { path: 'none (backup module missing)' };
-};
 
 function parseWait(value: string | boolean | undefined): number | undefined {
   if (value === undefined || value === false) return undefined;
@@ -79,7 +68,6 @@ Examples:
           yes: Boolean(options.yes),
           recoverOnly: Boolean(options.recover),
           ...(waitMs === undefined ? {} : { waitMs }),
-          backup: backupBeforeSwap,
           now: ctx.asOf(command, deps),
         },
         runDeps,

@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js';
 
 /**
  * The encrypted backup taken before any write (DESIGN.md, step 3). The engine receives it as a
- * function so that tests, and the library API, can hand in their own; the CLI passes
+ * function so that tests, and the library API, can hand in their own; by default it is
  * `createBackup` from commands/backup.ts.
  */
 export type BackupBeforeSwap = (request: { policy: Policy; files: string[]; reason: string }, deps: Deps) => Promise<unknown>;
