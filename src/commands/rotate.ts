@@ -232,7 +232,7 @@ async function rotateSecret(item: SelectedSecret, input: RotateInput, deps: Deps
   if (changes.length > 0) {
     const files = changes.map((change) => change.path);
     const backup = await attempt('backup', () => (input.backup ?? createBackup)({ policy, files, reason: `before rotating ${item.id}` }, deps), describeBackup);
-    ctx.say(`backup: ${describeBackup(backup)}`);
+    ctx.say(`backup: ${relative(policy.root, describeBackup(backup)) || describeBackup(backup)}`);
     let journal: Journal | undefined;
     try {
       journal = await attempt(

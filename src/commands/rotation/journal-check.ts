@@ -31,7 +31,7 @@ export async function checkRotationJournal(input: CheckInput, deps: Deps): Promi
       severity: 'critical',
       secret: journal.secret,
       path: journalPath(policy.stateDir),
-      message: `${journal.secret}: a rotation was interrupted during ${journal.phase} (started ${journal.startedAt} by pid ${journal.pid} on ${journal.host}); ${described || 'no file changed'}; run secrets rotate --recover`,
+      message: `${journal.secret}: a rotation was interrupted during ${journal.phase} (started ${journal.startedAt} by pid ${journal.pid} on ${journal.host}); ${described || 'no file changed'}; run secrets rotate --recover (unless pid ${journal.pid} is still running: then it is a rotation in progress)`,
     },
   ];
 }
