@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { ExitCode, SecretsError, isSecretsError } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import type { SecretSpec } from '../core/policy-schema.js';
@@ -232,7 +232,8 @@ async function rotateSecret(item: SelectedSecret, input: RotateInput, deps: Deps
   if (changes.length > 0) {
     const files = changes.map((change) => change.path);
     const backup = await attempt('backup', () => (input.backup ?? createBackup)({ policy, files, reason: `before rotating ${item.id}` }, deps), describeBackup);
-    ctx.say(`backup: ${relative(policy.root, describeBackup(backup)) || describeBackup(backup)}`);
+    const backupName = describeBackup(backup);
+    ctx.say(`backup: ${isAbsolute(backupName) ? relative(policy.root, backupName) : backupName}`);
     let journal: Journal | undefined;
     try {
       journal = await attempt(
