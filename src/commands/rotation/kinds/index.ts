@@ -15,8 +15,24 @@ const HANDLERS: { [K in SecretKind]?: KindHandler<Extract<SecretSpec, { kind: K 
   manual: manualHandler,
 };
 
+/**
+ * A kind this build cannot rotate yet still shows in --dry-run and fails alone (exit 3, nothing
+ * changed), so one such secret never blocks the rotation of the others.
+ */
+function unsupportedHandler(kind: SecretKind): KindHandler<SecretSpec> {
+  const refuse = (): never => {
+    throw new SecretsError('kind-unsupported', `rotating ${kind} secrets is not available in this version; nothing was changed`);
+  };
+  return {
+    kind,
+    outline: () => ({ files: [], targets: [], source: `not available in this version (${kind})`, test: 'none' }),
+    create: async () => refuse(),
+    test: async () => refuse(),
+    planChanges: () => refuse(),
+  };
+}
+
 export function handlerFor(spec: SecretSpec): KindHandler<SecretSpec> {
   const handler = HANDLERS[spec.kind];
-  if (!handler) throw new SecretsError('kind-unsupported', `rotating ${spec.kind} secrets is not available in this version`);
-  return handler as unknown as KindHandler<SecretSpec>;
+  return handler ? (handler as unknown as KindHandler<SecretSpec>) : unsupportedHandler(spec.kind);
 }
