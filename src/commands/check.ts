@@ -69,6 +69,11 @@ async function findPlaintextBackups(policy: Policy, deps: Deps): Promise<{ plain
     if (name.startsWith('.')) continue;
     const path = join(policy.backupDir, name);
     const stat = await deps.files.stat(path);
+    // A default `secrets restore` unpacks into `<backup>.restored/`: plaintext until removed.
+    if (stat?.isDirectory && name.endsWith('.restored')) {
+      plaintext.push(path);
+      continue;
+    }
     if (!stat?.isFile) continue;
     const head = stat.size === 0 ? new Uint8Array() : (await deps.files.readBytes(path)).subarray(0, 64);
     if (looksLikeOpenPgp(head)) {
