@@ -20,6 +20,8 @@ export interface RotateInput {
   dryRun?: boolean;
   /** --yes: no confirmation prompt. */
   yes?: boolean;
+  /** --password-stdin / --password-prompt: the operator supplies the new password (htpasswd). */
+  passwordFrom?: 'prompt' | 'stdin';
   /** --wait: wait this long for another rotation's lock instead of failing at once. */
   waitMs?: number;
   /** --recover: only finish or roll back an interrupted rotation. */

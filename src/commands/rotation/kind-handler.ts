@@ -32,6 +32,11 @@ export interface RotationContext {
   deps: Deps;
   /** --yes: the operator agreed in advance; no confirmation prompt (manual kind). */
   assumeYes: boolean;
+  /**
+   * Where a password the operator supplies comes from: --password-stdin (one line) or
+   * --password-prompt (hidden, twice). Undefined: the kind's default (htpasswd generates one).
+   */
+  passwordFrom?: 'prompt' | 'stdin';
   /** One line of progress under the current step (stdout), e.g. "signed test message accepted". */
   say(line: string): void;
 }

@@ -21,6 +21,8 @@ import { markRecording, passStep, rollBack, swapFiles } from './transaction.js';
 export interface RotateSecretOptions {
   policy: Policy;
   yes?: boolean;
+  /** --password-stdin / --password-prompt: the operator supplies the new password (htpasswd). */
+  passwordFrom?: 'prompt' | 'stdin';
   backup?: BackupBeforeSwap;
 }
 
@@ -68,7 +70,14 @@ export async function rotateSecret(item: SelectedSecret, input: RotateSecretOpti
   const rotation = randomUUID();
   const outline = handler.outline(spec, policy);
   const out = (text: string) => deps.output.out(`${text}\n`);
-  const ctx: RotationContext = { policy, id: item.id, deps, assumeYes: Boolean(input.yes), say: (line) => out(`      ${line}`) };
+  const ctx: RotationContext = {
+    policy,
+    id: item.id,
+    deps,
+    assumeYes: Boolean(input.yes),
+    ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
+    say: (line) => out(`      ${line}`),
+  };
   out(`${item.id} (${spec.kind}, ${item.reason})`);
 
   // Every step's outcome goes to the audit trail; a refusal before the swap changes nothing.
