@@ -16,3 +16,8 @@ export { parseHtpasswd, setHtpasswdLine, hashScheme } from './core/htpasswd.js';
 export { generatePassword, passwordProblems, PASSWORD_ALPHABET } from './core/password.js';
 export { bcryptHash, bcryptMatches } from './core/bcrypt.js';
 export { verifyAuditChain } from './core/audit.js';
+export { runRotate, type RotateInput, type RotateOutcome } from './commands/rotate.js';
+export type { KindHandler, PendingRotation, RotationContext, FileChange, RotationOutline } from './commands/rotation/kind-handler.js';
+export { runNotifyTest, notifyCheckOutcome } from './commands/notify.js';
+export { setDotenvValues } from './core/dotenv.js';
+export { dingtalkSign, signedDingtalkUrl } from './core/dingtalk.js';

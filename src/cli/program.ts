@@ -5,6 +5,8 @@ import { registerCheck } from './commands/check.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
+import { registerRotate } from './commands/rotate.js';
+import { registerNotify } from './commands/notify.js';
 import { registerRestore } from './commands/restore.js';
 
 export const VERSION = '0.1.0';
@@ -26,6 +28,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerCheck(program, ctx);
   registerLog(program, ctx);
   registerRecord(program, ctx);
+  registerRotate(program, ctx);
+  registerNotify(program, ctx);
   registerBackup(program, ctx);
   registerRestore(program, ctx);
 

@@ -23,6 +23,7 @@ import type { FileStat } from '../core/ports.js';
 import { resolveIn, backupFiles, type Policy } from '../core/policy.js';
 import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './audit-trail.js';
 import type { Deps } from './deps.js';
+import { checkRotationJournal } from './rotation/journal-check.js';
 
 export interface CheckInput {
   policy: Policy;
@@ -85,7 +86,7 @@ async function findPlaintextBackups(policy: Policy, deps: Deps): Promise<{ plain
 }
 
 /** Checks that live with the module they watch (rotation journal, revocations, leaked values). */
-const extraChecks: ExtraCheck[] = [];
+const extraChecks: ExtraCheck[] = [checkRotationJournal];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */
 export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutcome> {

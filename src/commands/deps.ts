@@ -1,4 +1,5 @@
-import type { BasicAuthProber, Clock, FileStore, GitInfo, Locker, Output, Pgp, ProcessRunner, Prompter } from '../core/ports.js';
+import type { BasicAuthProber, Clock, DingtalkTransport, FileStore, GitInfo, Locker, Output, Pgp, ProcessRunner, Prompter } from '../core/ports.js';
+import type { RotationStep } from '../core/rotation/journal.js';
 
 export type { BasicAuthProber, GitInfo, Pgp, Prompter } from '../core/ports.js';
 
@@ -26,6 +27,13 @@ export interface Deps {
   readStdin(): Promise<string>;
   /** HTTP Basic Auth probes after an htpasswd rotation (the HTTP client is loaded on first use). */
   prober: BasicAuthProber;
+  /** DingTalk robot webhooks (the HTTP client is loaded on first use). */
+  dingtalk: DingtalkTransport;
+  /**
+   * Called as a rotation passes each step. The CLI honours SECRETS_TEST_CRASH_AT=<step> here by
+   * SIGKILLing itself, which is how the crash tests stop a rotation at every step.
+   */
+  onRotationStep?: (step: RotationStep) => void;
   /** OpenPGP, imported on first call: only backup, restore and rotation pay for loading it. */
   loadPgp(): Promise<Pgp>;
 }

@@ -119,6 +119,22 @@ export interface BasicAuthProber {
   status(url: string, credentials: BasicAuthCredentials | undefined, options: { timeoutMs: number }): Promise<number>;
 }
 
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * Posts to a DingTalk robot webhook. Signing, reading the answer and retrying are the caller's
+ * (core/dingtalk.ts); this is the wire only. Timeouts and connection errors are thrown as a
+ * SecretsError (exit 3) whose message masks the access_token.
+ */
+export interface DingtalkTransport {
+  postJson(url: string, body: string, options: { timeoutMs: number }): Promise<HttpAnswer>;
+  /** Waits before the one retry after DingTalk's rate limit (injected: tests do not wait a minute). */
+  pause(ms: number): Promise<void>;
+}
+
 export interface PgpEncryptOptions {
   /** Armored OpenPGP public keys; each must have a usable encryption (sub)key. */
   recipients: string[];
