@@ -195,7 +195,8 @@ export function createHtpasswdHandler(options: HtpasswdRotationOptions = {}): Ki
         throw new SecretsError('weak-password', `${id}: the new password is refused: ${[...new Set(problems)].join('; ')}`, { hint: 'choose another, or let secrets generate one' });
       }
 
-      ctx.say(`new password for ${spec.user}: ${source === 'generate' ? `generated, ${password.length} characters` : `${source === 'stdin' ? 'from standard input' : 'typed'}, ${password.length} characters`}; strength checks passed`);
+      const origin = source === 'generate' ? 'generated' : source === 'stdin' ? 'read from standard input' : 'typed';
+      ctx.say(`the new password of ${spec.user} is ${origin}, ${password.length} characters, and passes the strength checks`);
       return {
         next: { password },
         previous: { password: previous },
