@@ -102,3 +102,15 @@ describe('secrets rotate --password-stdin / --password-prompt', () => {
     expect(result.stderr).toMatch(reason);
   });
 });
+
+describeWithTools(['nginx', 'htpasswd'], 'secrets rotate --dry-run, htpasswd kind', () => {
+  it('shows the file, the user line, the source and the probe, and changes nothing', async () => {
+    const site = await dashboardSite();
+    const result = await site.cli(['rotate', 'dashboard-password', '--dry-run']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('line of user admin');
+    expect(result.stdout).toMatch(/generated: 24 characters from a 60-symbol alphabet \(~141 bits\)/);
+    expect(result.stdout).toMatch(/must answer 200 to the new password and 401 to the old/);
+    expect(readFileSync(site.file, 'utf8')).toBe(site.original);
+  });
+});
