@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../adapters/clock.js';
 import { nodeFileStore } from '../adapters/files.js';
 import { gitInfo } from '../adapters/git-info.js';
+import { httpProber } from '../adapters/http-prober.js';
 import { fileLocker } from '../adapters/lock.js';
 import { shellRunner } from '../adapters/process.js';
 import { terminalPrompter } from '../adapters/prompts.js';
@@ -63,6 +64,7 @@ export class CliContext {
       readStdin,
       dingtalk: lazyDingtalkTransport,
       ...(this.env.SECRETS_TEST_CRASH_AT ? { onRotationStep: crashAtStep(this.env.SECRETS_TEST_CRASH_AT) } : {}),
+      prober: httpProber,
       // A dynamic import, so that `secrets check` never loads openpgp (it must start fast).
       loadPgp: async () => (await import('../adapters/openpgp.js')).openPgp,
     };

@@ -1,7 +1,7 @@
-import type { Clock, DingtalkTransport, FileStore, GitInfo, Locker, Output, Pgp, ProcessRunner, Prompter } from '../core/ports.js';
+import type { BasicAuthProber, Clock, DingtalkTransport, FileStore, GitInfo, Locker, Output, Pgp, ProcessRunner, Prompter } from '../core/ports.js';
 import type { RotationStep } from '../core/rotation/journal.js';
 
-export type { GitInfo, Pgp, Prompter } from '../core/ports.js';
+export type { BasicAuthProber, GitInfo, Pgp, Prompter } from '../core/ports.js';
 
 /**
  * Everything a use case needs from the outside world, handed in by the CLI (or a test).
@@ -32,6 +32,8 @@ export interface Deps {
    * SIGKILLing itself, which is how the crash tests stop a rotation at every step.
    */
   onRotationStep?: (step: RotationStep) => void;
+  /** HTTP Basic Auth probes after an htpasswd rotation (the HTTP client is loaded on first use). */
+  prober: BasicAuthProber;
   /** OpenPGP, imported on first call: only backup, restore and rotation pay for loading it. */
   loadPgp(): Promise<Pgp>;
 }

@@ -119,6 +119,22 @@ export interface DingtalkTransport {
   pause(ms: number): Promise<void>;
 }
 
+/** Credentials for one Basic Auth probe. The password travels only in the Authorization header. */
+export interface BasicAuthCredentials {
+  user: string;
+  password: Secret;
+}
+
+/**
+ * Asks a URL behind HTTP Basic Auth for its status: the proof, after an htpasswd rotation, that
+ * the new password gets in and the old one does not. Each call uses a fresh connection, so a
+ * keep-alive connection to a worker from before a reload cannot answer for the new one.
+ * Connection failures and timeouts are a SecretsError (exit 3).
+ */
+export interface BasicAuthProber {
+  status(url: string, credentials: BasicAuthCredentials | undefined, options: { timeoutMs: number }): Promise<number>;
+}
+
 export interface PgpEncryptOptions {
   /** Armored OpenPGP public keys; each must have a usable encryption (sub)key. */
   recipients: string[];

@@ -1,6 +1,7 @@
 import { fixedClock } from '../../src/adapters/clock.js';
 import { nodeFileStore } from '../../src/adapters/files.js';
 import { gitInfo } from '../../src/adapters/git-info.js';
+import { httpProber } from '../../src/adapters/http-prober.js';
 import { fileLocker } from '../../src/adapters/lock.js';
 import { undiciDingtalkTransport } from '../../src/adapters/dingtalk.js';
 import { shellRunner } from '../../src/adapters/process.js';
@@ -51,6 +52,7 @@ export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string
     readStdin: async () => stdin ?? '',
     // Real HTTP (point robots at test/helpers/dingtalk-server.ts); the rate-limit wait is cut short.
     dingtalk: { postJson: undiciDingtalkTransport.postJson, pause: async () => undefined },
+    prober: httpProber,
     loadPgp: async () => (await import('../../src/adapters/openpgp.js')).openPgp,
     ...rest,
     captured,
