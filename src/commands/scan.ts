@@ -138,6 +138,7 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
         if (!bytes) return;
         if (looksBinary(bytes)) {
           scanned.skippedBinary++;
+          findings.push(...detector.detectPath(file));
           return;
         }
         scanned.files++;

@@ -36,6 +36,9 @@ interface Candidate {
   rank: number;
 }
 
+/** Named groups that may hold the secret (JS forbids one name in two alternatives). */
+const SECRET_GROUPS = ['secret', 'secret2', 'secret3', 'secret4'];
+
 const GENERIC_FAMILIES = new Set(['generic']);
 
 /**
@@ -45,11 +48,13 @@ const GENERIC_FAMILIES = new Set(['generic']);
  */
 export class Detector {
   readonly #rules: CompiledRule[];
+  readonly #pathRules: Rule[];
   readonly #managed: ManagedValue[];
   readonly #ignored: (path: string) => boolean;
 
   constructor(options: DetectorOptions) {
-    this.#rules = options.rules.map((rule) => ({
+    this.#pathRules = options.rules.filter((rule) => rule.pathOnly);
+    this.#rules = options.rules.filter((rule) => !rule.pathOnly).map((rule) => ({
       rule,
       regex: new RegExp(rule.regex.source, `${rule.regex.flags.replace(/[gyd]/g, '')}gd`),
       keywords: rule.keywords.map((keyword) => keyword.toLowerCase()),
@@ -61,6 +66,32 @@ export class Detector {
 
   isIgnored(path: string): boolean {
     return this.#ignored(path);
+  }
+
+  /** Findings from the path alone (a committed key store is a leak whatever its bytes). */
+  detectPath(file: string, origin: Omit<Fragment, 'text' | 'file'> = {}): Finding[] {
+    if (this.#ignored(file)) return [];
+    const findings: Finding[] = [];
+    for (const rule of this.#pathRules) {
+      const secret = rule.regex.exec(file)?.groups?.secret;
+      if (secret === undefined) continue;
+      const finding: Finding = {
+        ruleId: rule.id,
+        family: rule.family,
+        description: rule.description,
+        severity: rule.severity,
+        file,
+        line: 1,
+        column: 1,
+        secret: new Secret(secret),
+        fingerprint: findingFingerprint(rule.id, file, file),
+      };
+      if (origin.commit !== undefined) finding.commit = origin.commit;
+      if (origin.author !== undefined) finding.author = origin.author;
+      if (origin.date !== undefined) finding.date = origin.date;
+      findings.push(finding);
+    }
+    return findings;
   }
 
   detect(fragment: Fragment): Finding[] {
@@ -101,7 +132,7 @@ export class Detector {
         for (let match = regex.exec(text); match !== null && matches < MAX_MATCHES_PER_RULE; match = regex.exec(text)) {
           matches++;
           if (match[0].length === 0) regex.lastIndex++;
-          const group = match.groups?.secret !== undefined ? 'secret' : 'secret2';
+          const group = SECRET_GROUPS.find((name) => match.groups?.[name] !== undefined) ?? 'secret';
           const secret = match.groups?.[group];
           const span = match.indices?.groups?.[group];
           if (secret === undefined || span === undefined) continue;

@@ -20,17 +20,20 @@ export const PLACEHOLDER_PATTERNS: RegExp[] = [
   /^\{[A-Za-z_][\w.]*\}$/,
   /^(?:process\.env|import\.meta\.env|os\.environ|os\.getenv|env\.|ENV\[|getenv|System\.getenv|config\.|settings\.|secrets\.)/,
   /(?:your|my)[_-]?[a-z_-]*(?:key|token|secret|password|pass|here)/i,
-  /^(?:change|replace)[_-]?(?:me|it|this|in[_-]production)/i,
+  /^(?:change|replace)[_-]?(?:me|it|this|with|in[_-]production)/i,
   /change[_-]?in[_-]?production/i,
   /placeholder|redacted|dummy|example|sample|fake|not[_-]?a[_-]?real|insert[_-]?here|from[_-]vault|todo|fixme/i,
   /^(?:password|passwd|secret|token|pass|test|testing|none|null|nil|undefined|true|false|empty|default|admin|root|string|value|required|optional|hidden|masked|foobar|foo|bar)$/i,
 ];
 
-const quote = `["'\`]?`;
-const assign = `\\s{0,5}(?:=|:=|::=|:::=|\\?=|:|=>|,)\\s{0,5}`;
-
-/** A name ending (quote, bracket) then an assignment operator, then an optional quote. */
-const ASSIGN = `[\\w.-]{0,30}${quote}\\]?${assign}${quote}`;
+/** A secret-like name; `public…`, `csrf…` tokens are meant to be seen. */
+const GENERIC_NAME =
+  '(?<!public[_.-]?|csrf[_.-]?|xsrf[_.-]?|aws[_.-]?(?:secret[_.-]?)?)(?:secret|token|passw(?:or)?d|pwd|api[_.-]?key|apikey|private[_.-]?key|access[_.-]?key|auth[_.-]?(?:key|token)|(?<![A-Za-z])auth(?![A-Za-z])|client[_.-]?secret|credentials?|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key|session[_.-]?key)';
+/** The rest of the name, unless it names something beside the secret (its id, url, file, length...). */
+const GENERIC_TAIL =
+  '(?=(?<tail>[\\w.-]{0,30}))\\k<tail>(?<!(?:id|ids|url|uri|name|names|type|file|path|dir|endpoint|count|len|length|size|prefix|ttl|version|field|format|mode|method|hash|header|expiry|expires|expiration|env|label|policy|provider|ref|arn|key_?id))';
+/** An assignment in env, YAML, JSON, INI, TOML, Python, JS/TS or shell: `=`, `:=`, `=>`, `"name": `, `name: `. */
+const GENERIC_OPERATOR = `(?:["'\`]\\]?[ \\t]{0,5}(?:=|:=|::=|:::=|\\?=|:|=>|,)|\\]?[ \\t]{0,5}(?:=|:=|::=|:::=|\\?=|=>)|[ \\t]{0,5}:[ \\t])[ \\t]{0,5}["'\`]?`;
 
 export const rules: Rule[] = [
   // --- AWS ---
@@ -41,6 +44,7 @@ export const rules: Rule[] = [
     regex: /(?<![A-Z0-9])(?<secret>(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16})(?![A-Za-z0-9])/,
     keywords: ['akia', 'asia', 'abia', 'acca', 'a3t'],
     severity: 'high',
+    minEntropy: 3,
     allow: [/EXAMPLE$/],
     examples: {
       match: [() => `aws_access_key_id = ${join('AKIA', fake.base32(16))}`],
@@ -69,6 +73,7 @@ export const rules: Rule[] = [
     regex: /(?<![A-Za-z0-9+/])(?<secret>ABSK[A-Za-z0-9+/]{100,400}={0,2})/,
     keywords: ['absk'],
     severity: 'high',
+    allow: [/EXAMPLE/],
     examples: { match: [() => join('ABSK', fake.base64(120))], noMatch: [() => join('ABSK', fake.base64(20))] },
   },
   // --- GitHub ---
@@ -76,7 +81,7 @@ export const rules: Rule[] = [
     id: 'github-token',
     family: 'github',
     description: 'GitHub token (classic PAT, OAuth, app user/installation, refresh)',
-    regex: /(?<![A-Za-z0-9_])(?<secret>gh[pousr]_[A-Za-z0-9]{36,255})(?![A-Za-z0-9])/,
+    regex: /(?<![A-Za-z0-9_])(?<secret>gh[pousr]_[A-Za-z0-9]{36,255}|ghs_\d{1,12}_eyJ[A-Za-z0-9_-]{10,2000}\.[A-Za-z0-9_-]{10,4000}\.[A-Za-z0-9_-]{10,2000})(?![A-Za-z0-9])/,
     keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'],
     severity: 'high',
     minEntropy: 3,
@@ -111,7 +116,7 @@ export const rules: Rule[] = [
     id: 'slack-token',
     family: 'slack',
     description: 'Slack token (bot, user, app, config, legacy)',
-    regex: /(?<![A-Za-z0-9_.-])(?<secret>(?:xox[abposre]|xoxe\.xox[bp])-[0-9A-Za-z-]{8,300}|xapp-\d-[A-Z0-9]{6,}-\d{6,}-[a-z0-9]{16,})(?![A-Za-z0-9-])/,
+    regex: /(?<![A-Za-z0-9_.-])(?<secret>xoxb-\d{8,14}-(?:\d{8,14}-)?[A-Za-z0-9]{18,64}|xox[pe]-\d{8,14}-\d{8,14}-\d{8,14}-[a-fA-F0-9]{28,64}|xox[os]-\d{6,14}-\d{6,14}-\d{6,14}-[a-fA-F0-9]{10,64}|xoxa-\d-\d{6,14}-\d{6,14}-\d{6,14}-[a-fA-F0-9]{10,64}|xox[ar]-\d-[A-Za-z0-9-]{40,300}|xoxe\.xox[bp]-\d-[A-Za-z0-9]{100,300}|xoxe-\d-[A-Za-z0-9]{100,300}|xapp-\d-[A-Z0-9]{6,}-\d{6,}-[a-z0-9]{16,})(?![A-Za-z0-9-])/,
     keywords: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxs-', 'xoxr-', 'xoxe-', 'xoxe.', 'xapp-'],
     severity: 'high',
     minEntropy: 2.5,
@@ -170,10 +175,10 @@ export const rules: Rule[] = [
     id: 'npm-token',
     family: 'npm',
     description: 'npm access token',
-    regex: /(?<![A-Za-z0-9_])(?<secret>npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])|_authToken\s{0,3}=\s{0,3}(?<secret2>[A-Za-z0-9_.+/=-]{20,200})/,
-    keywords: ['npm_', '_authtoken'],
+    regex: /(?<![A-Za-z0-9_])(?<secret>npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])|_auth(?:Token)?\s{0,3}=\s{0,3}["']?(?<secret2>[A-Za-z0-9_.+/=-]{20,200})/,
+    keywords: ['npm_', '_authtoken', '_auth'],
     severity: 'high',
-    minEntropy: 3,
+    allow: [/x{6,}|X{6,}/, /^\$/],
     examples: { match: [() => join('npm_', fake.alnum(36)), () => `//registry.npmjs.org/:_authToken=${fake.uuid()}`], noMatch: [() => join('npm_', fake.alnum(10)), () => '//registry.npmjs.org/:_authToken=${NPM_TOKEN}'] },
   },
   {
@@ -193,6 +198,7 @@ export const rules: Rule[] = [
     regex: /(?<![A-Za-z0-9_-])(?<secret>AIza[0-9A-Za-z_-]{35})(?![A-Za-z0-9_-])/,
     keywords: ['aiza'],
     severity: 'high',
+    allow: [/abcdefgh|12345678/i],
     minEntropy: 3,
     examples: { match: [() => join('AIza', fake.base64url(35))], noMatch: [() => join('AIza', fake.base64url(20))] },
   },
@@ -200,10 +206,13 @@ export const rules: Rule[] = [
     id: 'gcp-service-account',
     family: 'gcp',
     description: 'GCP service-account key file',
-    regex: /"type"\s{0,5}:\s{0,5}"(?<secret>service_account)"/,
+    regex: /"private_key"\s{0,5}:\s{0,5}"(?<secret>-----BEGIN[ A-Z]{0,20}PRIVATE KEY-----(?:\\n|\s){0,4}[A-Za-z0-9+/]{40}[^"]{0,6000})"/,
     keywords: ['service_account'],
     severity: 'high',
-    examples: { match: [() => `{\n  "type": "service_account",\n  "project_id": "demo-${fake.lowerAlnum(6)}"\n}`], noMatch: [() => '{"type": "authorized_user"}'] },
+    examples: {
+      match: [() => `{\n  "type": "service_account",\n  "project_id": "demo-${fake.lowerAlnum(6)}",\n  "private_key": "-----BEGIN ${'PRIVATE'} KEY-----\\n${fake.base64(64)}\\n-----END PRIVATE KEY-----\\n"\n}`],
+      noMatch: [() => `{"type":"service_account","private_key":"-----BEGIN ${'PRIVATE'} KEY-----\\n...\\n-----END PRIVATE KEY-----\\n"}`],
+    },
   },
   {
     id: 'azure-storage-key',
@@ -230,7 +239,7 @@ export const rules: Rule[] = [
     id: 'private-key',
     family: 'private-key',
     description: 'Private key (PEM, OpenSSH, PGP, PKCS#8)',
-    regex: /-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[rn])*(?:[A-Za-z-]{2,20}:[^\n\\]{0,200}(?:\n|\\n))*(?:\s|\\[rn])*(?<secret>[A-Za-z0-9+/=](?:[A-Za-z0-9+/=\s]|\\[rn]){31,20000})/,
+    regex: /-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[rn])*(?:[A-Za-z-]{2,20}:[^\n\\]{0,200}(?:\n|\\n))*(?:\s|\\[rn])*(?<secret>[A-Za-z0-9+/=](?:[A-Za-z0-9+/=\s]|\\[rn]){62,20000})/,
     keywords: ['private key'],
     severity: 'critical',
     minEntropy: 3,
@@ -242,6 +251,16 @@ export const rules: Rule[] = [
       ],
       noMatch: [() => `-----BEGIN PUBLIC KEY-----\n${fake.base64(64)}\n-----END PUBLIC KEY-----`, () => `-----BEGIN ${'PRIVATE'} KEY-----\n...\n-----END PRIVATE KEY-----`],
     },
+  },
+  {
+    id: 'key-container-file',
+    family: 'private-key',
+    description: 'Committed key store (PKCS#12 .p12/.pfx, Java keystore)',
+    regex: /(?<secret>[^/]+\.(?:p12|pfx|jks|keystore))$/i,
+    keywords: [],
+    pathOnly: true,
+    severity: 'high',
+    examples: { match: [() => `certs/client-${fake.lowerAlnum(4)}.p12`], noMatch: [() => 'certs/client.pem.pub'] },
   },
   // --- JWT ---
   {
@@ -262,7 +281,7 @@ export const rules: Rule[] = [
     id: 'anthropic-api-key',
     family: 'anthropic',
     description: 'Anthropic API or admin key',
-    regex: /(?<![A-Za-z0-9_-])(?<secret>sk-ant-(?:api|admin|sid|oat|ort)\d{2}-[A-Za-z0-9_-]{80,200})(?![A-Za-z0-9_-])/,
+    regex: /(?<![A-Za-z0-9_-])(?<secret>sk-ant-(?:api|admin|sid|oat|ort)\d{2}-[A-Za-z0-9_-]{80,120}AA)(?![A-Za-z0-9_-])/,
     keywords: ['sk-ant-'],
     severity: 'high',
     minEntropy: 3,
@@ -292,7 +311,7 @@ export const rules: Rule[] = [
     id: 'ai-provider-key',
     family: 'ai',
     description: 'AI provider API key (Groq, Perplexity, Replicate, xAI)',
-    regex: /(?<![A-Za-z0-9_-])(?<secret>gsk_[A-Za-z0-9]{48,60}|pplx-[A-Za-z0-9]{40,60}|r8_[A-Za-z0-9]{37}|xai-[A-Za-z0-9]{70,90})(?![A-Za-z0-9])/,
+    regex: /(?<![A-Za-z0-9_-])(?<secret>gsk_[A-Za-z0-9]{52}|pplx-[A-Za-z0-9]{40,60}|r8_[A-Za-z0-9]{37}|xai-[A-Za-z0-9]{70,90})(?![A-Za-z0-9])/,
     keywords: ['gsk_', 'pplx-', 'r8_', 'xai-'],
     severity: 'high',
     minEntropy: 3,
@@ -367,9 +386,10 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'url-credentials',
     description: 'Password inside a URL (user:pass@host)',
-    regex: /(?<![A-Za-z0-9+.-])(?<scheme>[A-Za-z][A-Za-z0-9+.-]{1,20}):\/\/(?<user>[^\s:@/'"`<>{}]{0,64}):(?<secret>[^\s@/'"`<>]{1,128})@(?=[A-Za-z0-9[_-])/,
+    regex: /(?<![A-Za-z0-9+.-])(?<scheme>[A-Za-z][A-Za-z0-9+.-]{1,20}):\/\/(?<user>[^\s:@/'"`<>{}]{0,64}):(?!\k<user>@)(?<secret>[^\s@/'"`<>]{4,128})@(?=[A-Za-z0-9[_-])/,
     keywords: ['://'],
     severity: 'high',
+    minEntropy: 1.5,
     allow: [...[/^(?:password|pass|passwd|pwd|secret|\*+|x+|\.+|<[^>]*>|\$\{?\w+\}?|%s|:|\{\w*\}|\[\w*\])$/i], /^\$/, /^%\(/, /^\{\{/, /^<.*>$/],
     examples: {
       match: [() => `DATABASE_URL=postgresql://app:${fake.password()}@db:5432/app`, () => `REDIS_URL=redis://:${fake.alnum(24)}@127.0.0.1:6379/0`, () => `https://deploy:${fake.alnum(16)}@git.example.org/repo.git`],
@@ -384,7 +404,13 @@ export const rules: Rule[] = [
     regex: /\s(?:-u|--user)(?<=\bcurl(?:[^\n]|\\\r?\n){0,300}?\s(?:-u|--user))(?:\s{1,5}|=)(?<secret>"[^"\n]{2,200}"(?::"[^"\n]{1,200}")?|'[^'\n]{2,200}'|[^\s"'`]{1,100}:(?:'[^'\n]{1,200}'|"[^"\n]{1,200}"|[^\s"'`]{1,200}))/,
     keywords: ['curl'],
     severity: 'high',
-    allow: [/^["']?[^:]*:["']?\$/, /^["']?\$/, /:["']?(?:<[^>]*>|\*+|x+|password|pass|secret|token|PASSWORD|TOKEN)?["']?$/i, /^["']?[^:]*["']?$/],
+    allow: [
+      /^["']?[^:]*:["']?\$/,
+      /^["']?\$/,
+      /:["']?(?:<[^>]*>|\[[^\]]*\]|\{[^}]*\}|\*+|x+|password|passwd|pass|secret|token|test|changeme|example|demo|foo|bar)?["']?$/i,
+      /^["']?[^:]*["']?$/,
+      /^["']?([^:"']+)["']?:["']?\1["']?$/,
+    ],
     examples: {
       match: [() => `curl -u admin:${fake.password()} https://127.0.0.1/status`, () => `curl -s --user "deploy:${fake.alnum(14)}" https://api.example.org`],
       noMatch: [() => 'curl -u admin:$ADMIN_PASSWORD https://127.0.0.1/', () => 'curl -u "$USER:$PASS" https://x', () => 'curl -u admin https://x'],
@@ -456,7 +482,8 @@ export const rules: Rule[] = [
     id: 'provider-token',
     family: 'other-providers',
     description: 'Token of a known provider by its prefix (Shopify, Notion, Linear, Docker, Figma, Doppler, Vault, Grafana, Tailscale, Sourcegraph, Sonar, Fly.io, ...)',
-    regex: /(?<![A-Za-z0-9_.-])(?<secret>shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|ntn_\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43}|lin_api_[A-Za-z0-9]{40}|lin_oauth_[a-f0-9]{64}|dckr_pat_[A-Za-z0-9_-]{27,}|dckr_oat_[A-Za-z0-9_-]{32,}|fig[dhu]_[A-Za-z0-9_-]{40,}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}|hv[sbr]\.[A-Za-z0-9_-]{24,400}|glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[a-fA-F0-9]{8}|tskey-[a-z]{3,10}-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}|sgp_(?:local_|[a-fA-F0-9]{16}_)?[a-fA-F0-9]{40}|sq[pua]_[A-Za-z0-9]{40}|fo1_[A-Za-z0-9_-]{43}|FlyV1 fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3}|dapi[a-f0-9]{32}(?:-\d)?|sha256~[A-Za-z0-9_-]{43}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43}|EAAA[A-Za-z0-9_-]{60}|sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[a-f0-9]{64}|HRKU-[A-Za-z0-9_-]{60}|s-s4t2(?:ud|af)-[a-f0-9]{64}|ico-[A-Za-z0-9]{32}|tk-us-[A-Za-z0-9_-]{48}|ATATT[A-Za-z0-9_=-]{180,}|AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}|ops_eyJ[A-Za-z0-9+/=]{100,}|A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}|pul-[a-f0-9]{40}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|dop_v1_[a-f0-9]{64}|doo_v1_[a-f0-9]{64}|vcp_[A-Za-z0-9]{56}|vck_[A-Za-z0-9]{56}|vca_[A-Za-z0-9]{56}|vcr_[A-Za-z0-9]{56}|vci_[A-Za-z0-9]{56}|rdme_[a-z0-9]{70}|key-[a-f0-9]{32}|API-[A-Z0-9]{26}|EAA[MC][A-Za-z0-9]{100,}|[a-f0-9]{32}-us\d{1,2}|cfut_[A-Za-z0-9]{40,}|cfat_[A-Za-z0-9]{40,}|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}|pat[A-Za-z0-9]{14}\.[a-f0-9]{64}|sl\.[A-Za-z0-9_-]{130,})(?![A-Za-z0-9_-])/,
+    regex: /(?<![A-Za-z0-9_.-])(?<secret>shp(?:at|ca|pa|ss)_[a-zA-Z0-9]{32,40}|ntn_\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43}|lin_api_[A-Za-z0-9]{40}|lin_oauth_[a-f0-9]{64}|dckr_pat_[A-Za-z0-9_-]{27,}|dckr_oat_[A-Za-z0-9_-]{32,}|fig[dhu]_[A-Za-z0-9_-]{40,}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}|hv[sbr]\.[A-Za-z0-9_-]{24,400}|glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[a-fA-F0-9]{8}|tskey-[a-z]{3,10}-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}|sgp_(?:local_|[a-fA-F0-9]{16}_)?[a-fA-F0-9]{40}|sq[pua]_[A-Za-z0-9]{40}|fo1_[A-Za-z0-9_-]{43}|FlyV1 fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3}|dapi[a-f0-9]{32}(?:-\d)?|sha256~[A-Za-z0-9_-]{43}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43}|EAAA[A-Za-z0-9_-]{60}|sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[a-f0-9]{64}|HRKU-[A-Za-z0-9_-]{60}|s-s4t2(?:ud|af)-[a-f0-9]{64}|ico-[A-Za-z0-9]{32}|tk-us-[A-Za-z0-9_-]{48}|ATATT[A-Za-z0-9_=-]{180,}|AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}|ops_eyJ[A-Za-z0-9+/=]{100,}|A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}|pul-[a-f0-9]{40}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|dop_v1_[a-f0-9]{64}|doo_v1_[a-f0-9]{64}|vcp_[A-Za-z0-9]{56}|vck_[A-Za-z0-9]{56}|vca_[A-Za-z0-9]{56}|vcr_[A-Za-z0-9]{56}|vci_[A-Za-z0-9]{56}|rdme_[a-z0-9]{70}|key-[a-f0-9]{32}|API-[A-Z0-9]{26}|EAA[MC][A-Za-z0-9]{100,}|[a-f0-9]{32}-us\d{1,2}|cf(?:ut|at)_[A-Za-z0-9]{40}[a-f0-9]{8}|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}|pat[A-Za-z0-9]{14}\.[a-f0-9]{64}|sl\.[A-Za-z0-9_-]{130,})(?![A-Za-z0-9_-])/,
+    allow: [/X{5,}|x{5,}/, /YOUR_|_HERE/i],
     keywords: ['shpat_', 'shpca_', 'shppa_', 'shpss_', 'ntn_', 'secret_', 'lin_api_', 'lin_oauth_', 'dckr_', 'figd_', 'figh_', 'figu_', 'dp.', 'hvs.', 'hvb.', 'hvr.', 'glc_', 'glsa_', 'tskey-', 'sgp_', 'sqp_', 'squ_', 'sqa_', 'fo1_', 'flyv1', 'dapi', 'sha256~', 'sq0atp-', 'sq0csp-', 'eaa', 'sntrys_', 'sntryu_', 'hrku-', 's-s4t2', 'ico-', 'tk-us-', 'atatt', 'age-secret-key-1', 'ops_eyj', 'a3-', 'pul-', 'pmak-', 'dop_v1_', 'doo_v1_', 'vcp_', 'vck_', 'vca_', 'vcr_', 'vci_', 'rdme_', 'key-', 'api-', '-us', 'cfut_', 'cfat_', 'v1.0-', 'pat', 'sl.'],
     severity: 'high',
     minEntropy: 3,
@@ -511,17 +538,27 @@ export const rules: Rule[] = [
     severity: 'low',
     examples: { match: [() => `AWS_ACCOUNT_ID=${fake.digits(12)}`], noMatch: [() => `AWS_ACCOUNT_ID=${fake.digits(5)}`] },
   },
+  {
+    id: 'more-provider-tokens',
+    family: 'other-providers',
+    description: 'Token of a known provider in its context (Sidekiq, Facebook app token, Vault service token, Terraform Cloud)',
+    regex: /BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM["']?[ \t]{0,3}[:=][ \t]{0,3}["']?(?<secret>[a-f0-9]{8}:[a-f0-9]{8})|(?<![0-9])(?<secret2>\d{15,16}\|[A-Za-z0-9_-]{27})(?![A-Za-z0-9_-])|(?:vault|token)[\w.-]{0,20}["'`]?[ \t]{0,3}[:=][ \t]{0,3}["'`]?(?<secret3>s\.[A-Za-z0-9]{24})(?![A-Za-z0-9])|(?<![A-Za-z0-9])(?<secret4>[a-zA-Z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})/i,
+    keywords: ['contribsys', '|', 's.', 'atlasv1'],
+    severity: 'high',
+    minEntropy: 2.5,
+    examples: {
+      match: [() => `export BUNDLE_GEMS__CONTRIBSYS__COM=${fake.hex(8)}:${fake.hex(8)}`, () => `vault_token: ${join('s.', fake.alnum(24))}`, () => `${fake.digits(15)}|${fake.base64url(27)}`],
+      noMatch: [() => 'BUNDLE_GEMS__CONTRIBSYS__COM=$SIDEKIQ', () => 'a | b | c'],
+    },
+  },
   // --- Generic: a high-entropy value assigned to a secret-like name ---
   {
     id: 'generic-secret-assignment',
     placeholders: true,
     family: 'generic',
     description: 'High-entropy value assigned to a secret-like name (*SECRET*, *TOKEN*, *PASSWORD*, *API_KEY*, *PRIVATE_KEY*)',
-    regex: new RegExp(
-      `(?<name>secret|token|passw(?:or)?d|pwd|api[_.-]?key|apikey|private[_.-]?key|access[_.-]?key|auth[_.-]?key|client[_.-]?secret|credentials?|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key|session[_.-]?key|auth)${ASSIGN}(?<secret>[^\\s"'\`;,<>(){}\\[\\]\\\\|]{8,200})`,
-      'i',
-    ),
-    keywords: ['secret', 'token', 'passw', 'pwd', 'api_key', 'api-key', 'api.key', 'apikey', 'private_key', 'private-key', 'privatekey', 'access_key', 'access-key', 'accesskey', 'auth', 'credential', 'signing', 'encryption', 'master', 'session'],
+    regex: new RegExp(`${GENERIC_NAME}${GENERIC_TAIL}${GENERIC_OPERATOR}(?<secret>[^\\s"'\`;,<>(){}\\[\\]\\\\|]{10,200})`, 'i'),
+    keywords: ['secret', 'token', 'passw', 'pwd', 'api_key', 'api-key', 'api.key', 'apikey', 'private_key', 'private-key', 'private.key', 'privatekey', 'access_key', 'access-key', 'access.key', 'accesskey', 'auth', 'credential', 'signing', 'encryption', 'master', 'session'],
     severity: 'medium',
     minEntropy: 3,
     allow: [
@@ -534,6 +571,12 @@ export const rules: Rule[] = [
       /\.(?:json|ya?ml|txt|pem|key|crt|env|js|ts|py|html|php|rb|go|java)$/i,
       /^\d+$/,
       /^(?:true|false|null|none)\b/i,
+      /=[^=]/,
+      /\.{2,}/,
+      /^-----/,
+      /^[a-z][a-z0-9+.-]*:\/\//i,
+      /^[a-z]+(?:_[a-z0-9]+)+$/,
+      /0123456|123456789|abcdefgh|qwerty/i,
     ],
     examples: {
       match: [

@@ -24,6 +24,8 @@ export interface Rule {
   allow?: RegExp[];
   /** Also drop secrets that look like placeholders (PLACEHOLDER_PATTERNS): for value rules without a fixed prefix. */
   placeholders?: boolean;
+  /** The rule looks at the file's path, not its content: the regex runs on the path (binary key stores). */
+  pathOnly?: boolean;
   /** Only files whose path matches (e.g. nuget.config). */
   path?: RegExp;
   examples: { match: ExampleBuilder[]; noMatch: ExampleBuilder[] };
