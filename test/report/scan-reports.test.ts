@@ -65,7 +65,8 @@ describe('scan reports', () => {
   });
 
   it('sarif', () => {
-    const sarif = renderScanSarif(findings, { version: '0.1.0', rules });
+    // Only the rule the findings use, so editing another rule does not churn the golden file.
+    const sarif = renderScanSarif(findings, { version: '0.1.0', rules: rules.filter((rule) => rule.id === 'github-token') });
     expectGolden(sarif, golden('scan.sarif'));
     expect(validateSarif(JSON.parse(sarif))).toEqual([]);
     expect(validateSarif(JSON.parse(renderScanSarif([], { version: '0.1.0', rules })))).toEqual([]);
