@@ -1,6 +1,6 @@
 import { isAbsolute, join, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Node as YamlNode, type Document } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { SecretsError } from './errors.js';
 import { policySchema, type PolicyDocument, type SecretSpec } from './policy-schema.js';
 
@@ -109,9 +109,26 @@ function resolvePolicy(doc: PolicyDocument, absolutePath: string): Policy {
 
 type Issue = z.core.$ZodIssue;
 
-/** The issue worth showing first: the deepest one inside a union (the real cause), else the first. */
+/**
+ * The issue worth showing first: an unknown field (a typo explains the "missing" field beside
+ * it), else the deepest one inside a union (the real cause), else the first.
+ */
 function pickIssue(issues: Issue[]): Issue {
+  const unknown = issues.find((issue) => issue.code === 'unrecognized_keys');
+  if (unknown && unknown.code === 'unrecognized_keys') {
+    const missing = issues.find(
+      (issue) => issue.code === 'invalid_type' && !('input' in issue && issue.input !== undefined) && issue.path.length === unknown.path.length + 1 && unknown.path.every((part, index) => issue.path[index] === part),
+    );
+    const suggestion = missing ? String(missing.path[missing.path.length - 1]) : undefined;
+    return suggestion ? ({ ...unknown, message: suggestion } as Issue) : unknown;
+  }
   const first = issues[0]!;
+  if (first.code === 'invalid_union' && 'discriminator' in first && typeof first.discriminator === 'string') {
+    const input = (first as { input?: unknown }).input;
+    const value = input && typeof input === 'object' ? (input as Record<string, unknown>)[first.discriminator] : undefined;
+    const path = first.path[first.path.length - 1] === first.discriminator ? first.path : [...first.path, first.discriminator];
+    return { ...first, path, input: value ?? input } as Issue;
+  }
   if (first.code === 'invalid_union' && 'errors' in first && first.errors.length > 0) {
     const nested = first.errors.flat();
     if (nested.length > 0) {
@@ -139,8 +156,10 @@ function describeIssue(issue: Issue): string {
       const expected = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
       return `expected ${expected}, got ${describeValue(input)}`;
     }
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')} (check the spelling against policies/schema.json)`;
+    case 'unrecognized_keys': {
+      const fields = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+      return issue.message && !issue.message.startsWith('Unrecognized') ? `${fields} (did you mean "${issue.message}"?)` : `${fields} (check the spelling against policies/schema.json)`;
+    }
     case 'invalid_value':
       return `expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}, got ${describeValue(input)}`;
     case 'too_small':
@@ -151,6 +170,9 @@ function describeIssue(issue: Issue): string {
       return `expected at most ${String(issue.maximum)}, got ${describeValue(input)}`;
     case 'invalid_union':
       return `${issue.message}, got ${describeValue(input)}`;
+    case 'custom':
+      // A refinement of one value carries it; a cross-field rule (superRefine) does not.
+      return input === undefined || typeof input === 'object' ? issue.message : `${issue.message}, got ${describeValue(input)}`;
     default: {
       const message = issue.message.startsWith('expected') ? issue.message : `expected ${issue.message.replace(/^Invalid (input: )?/i, '')}`;
       return input === undefined ? message : `${message}, got ${describeValue(input)}`;

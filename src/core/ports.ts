@@ -81,3 +81,20 @@ export interface ProcessRunner {
    */
   run(command: string, options: { cwd: string; timeoutMs: number; env?: Record<string, string | undefined> }): Promise<RunResult>;
 }
+
+/** Read-only questions to git that `check` needs; cheap calls, no history walking. */
+export interface GitInfo {
+  /** The top folder of the repository holding `dir`, or undefined outside git. */
+  repoRoot(dir: string): Promise<string | undefined>;
+  /** Which of `paths` (absolute) git tracks in the repository at `repoRoot`. */
+  trackedFiles(repoRoot: string, paths: string[]): Promise<string[]>;
+}
+
+export interface Prompter {
+  /** A hidden prompt (passwords, secrets). Throws a SecretsError (exit 3) on Ctrl+C. */
+  password(message: string): Promise<string>;
+  confirm(message: string, defaultValue?: boolean): Promise<boolean>;
+  input(message: string, defaultValue?: string): Promise<string>;
+  /** A list to tick; returns the values ticked, in list order. */
+  checkbox(message: string, choices: Array<{ name: string; value: string; checked: boolean }>): Promise<string[]>;
+}

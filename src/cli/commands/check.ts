@@ -1,0 +1,48 @@
+import { Command, Option } from 'commander';
+import { writeFileAtomic } from '../../adapters/files.js';
+import { runCheck } from '../../commands/check.js';
+import { ExitCode, type ExitCodeValue } from '../../core/errors.js';
+import type { Severity } from '../../core/checks/types.js';
+import { renderCheckJson } from '../../report/check-json.js';
+import { renderCheckPrometheus } from '../../report/check-prometheus.js';
+import { renderCheckText } from '../../report/check-text.js';
+import type { CliContext } from '../context.js';
+import { palette } from '../render/color.js';
+
+const EXIT_OF: Record<Severity, ExitCodeValue> = { ok: ExitCode.ok, warning: ExitCode.warning, critical: ExitCode.critical };
+
+export function registerCheck(program: Command, ctx: CliContext): void {
+  program
+    .command('check')
+    .description('rotation deadlines and compliance checks; quiet when all is well')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'prometheus']).default('text'))
+    .option('--output <file>', 'with --format prometheus: write atomically to FILE (node_exporter textfile collector)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 all well, 1 warning (due soon), 2 critical (overdue, violation), 3 could not run.
+
+Examples:
+  secrets check                                  # cron: mails only when something is wrong
+  secrets check --as-of 2026-04-01               # what will be due on 1 April?
+  secrets check --json
+  secrets check --format prometheus --output /var/lib/node_exporter/textfile/secrets.prom`,
+    )
+    .action(async (options: { format: string; output?: string }, command: Command) => {
+      const deps = ctx.deps(command);
+      const policy = await ctx.policy(command, deps);
+      const outcome = await runCheck({ policy, now: ctx.asOf(command, deps) }, deps);
+      const format = ctx.globals(command).json ? 'json' : options.format;
+      if (format === 'prometheus') {
+        const text = renderCheckPrometheus(outcome);
+        if (options.output) await writeFileAtomic(options.output, text, { mode: 0o644 });
+        else deps.output.out(text);
+      } else if (format === 'json') {
+        deps.output.out(renderCheckJson(outcome));
+      } else {
+        const colors = palette(deps.output.color);
+        deps.output.out(renderCheckText(outcome, { critical: colors.red, warning: colors.yellow }));
+      }
+      ctx.report(EXIT_OF[outcome.status]);
+    });
+}

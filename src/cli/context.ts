@@ -1,0 +1,94 @@
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { systemClock } from '../adapters/clock.js';
+import { nodeFileStore } from '../adapters/files.js';
+import { gitInfo } from '../adapters/git-info.js';
+import { fileLocker } from '../adapters/lock.js';
+import { shellRunner } from '../adapters/process.js';
+import { terminalPrompter } from '../adapters/prompts.js';
+import type { Deps } from '../commands/deps.js';
+import { loadPolicy, policyPathFrom } from '../commands/load-policy.js';
+import { parseDate } from '../core/duration.js';
+import { SecretsError, type ExitCodeValue } from '../core/errors.js';
+import type { Policy } from '../core/policy.js';
+
+export interface GlobalOptions {
+  policy?: string;
+  json?: boolean;
+  color?: boolean;
+  asOf?: string;
+  quiet?: boolean;
+}
+
+/** What every command action shares: the exit code it reports to main, and the real adapters. */
+export class CliContext {
+  exitCode: ExitCodeValue = 0;
+
+  constructor(readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  /** Keeps the worst exit code reported so far. */
+  report(code: ExitCodeValue): void {
+    if (code > this.exitCode) this.exitCode = code;
+  }
+
+  globals(command: Command): GlobalOptions {
+    return command.optsWithGlobals<GlobalOptions>();
+  }
+
+  deps(command: Command): Deps {
+    const globals = this.globals(command);
+    const isTTY = Boolean(process.stdout.isTTY);
+    const color = isTTY && globals.color !== false && this.env.NO_COLOR === undefined;
+    return {
+      files: nodeFileStore,
+      clock: systemClock,
+      locker: fileLocker,
+      runner: shellRunner,
+      git: gitInfo,
+      prompts: terminalPrompter,
+      output: {
+        out: (text) => {
+          if (!globals.quiet || globals.json) process.stdout.write(text);
+        },
+        err: (text) => process.stderr.write(text),
+        isTTY: Boolean(process.stderr.isTTY),
+        color,
+      },
+      env: this.env,
+      actor: actorName(this.env),
+      cwd: process.cwd(),
+      interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+      readStdin,
+    };
+  }
+
+  async policy(command: Command, deps: Deps): Promise<Policy> {
+    return loadPolicy(policyPathFrom(this.globals(command).policy, deps), deps);
+  }
+
+  /** --as-of DATE, or now. */
+  asOf(command: Command, deps: Deps): Date {
+    const text = this.globals(command).asOf;
+    if (text === undefined) return deps.clock.now();
+    const date = parseDate(text);
+    if (!date) throw new SecretsError('bad-date', `--as-of: expected a date like 2026-04-01, got "${text}"`);
+    return date;
+  }
+}
+
+function actorName(env: NodeJS.ProcessEnv): string {
+  const sudo = env.SUDO_USER;
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = env.USER ?? 'unknown';
+  }
+  return sudo && sudo !== user ? `${sudo} (as ${user})` : user;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

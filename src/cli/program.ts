@@ -1,0 +1,30 @@
+import { Command, Option } from 'commander';
+import type { CliContext } from './context.js';
+import { registerCheck } from './commands/check.js';
+import { registerInit } from './commands/init.js';
+import { registerLog } from './commands/log.js';
+import { registerRecord } from './commands/record.js';
+
+export const VERSION = '0.1.0';
+
+/** Builds the commander program; each command file adds itself. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('secrets')
+    .description('keeps a deployment\'s secrets rotated, backed up, unleaked and on schedule')
+    .version(VERSION, '-V, --version')
+    .option('--policy <file>', 'policy file (default: $SECRETS_POLICY or ./secrets.yaml)')
+    .option('--json', 'machine-readable output')
+    .option('--no-color', 'no colours (also: NO_COLOR)')
+    .option('--as-of <date>', 'evaluate as if today were DATE (YYYY-MM-DD)')
+    .addOption(new Option('-q, --quiet', 'only problems and errors'))
+    .showHelpAfterError('(run secrets --help or secrets COMMAND --help)')
+    .exitOverride();
+
+  registerInit(program, ctx);
+  registerCheck(program, ctx);
+  registerLog(program, ctx);
+  registerRecord(program, ctx);
+
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}

@@ -1,0 +1,27 @@
+import type { Clock, FileStore, GitInfo, Locker, Output, ProcessRunner, Prompter } from '../core/ports.js';
+
+export type { GitInfo, Prompter } from '../core/ports.js';
+
+/**
+ * Everything a use case needs from the outside world, handed in by the CLI (or a test).
+ * Heavy adapters (openpgp, git history, HTTP) are loaded by the CLI only for the commands
+ * that use them, so `secrets check` starts fast.
+ */
+export interface Deps {
+  files: FileStore;
+  clock: Clock;
+  locker: Locker;
+  runner: ProcessRunner;
+  git: GitInfo;
+  output: Output;
+  prompts: Prompter;
+  /** The process environment (read-only view). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The OS user running the command, for the audit trail. */
+  actor: string;
+  cwd: string;
+  /** Both stdin and stdout are terminals: prompts are allowed. */
+  interactive: boolean;
+  /** Reads all of standard input (for --password-stdin and dotenv pairs). */
+  readStdin(): Promise<string>;
+}

@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'vitest';
+
+export function hasTool(name: string): boolean {
+  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  return found.status === 0 && found.stdout.trim() !== '';
+}
+
+/**
+ * A suite that needs system tools (gpg, nginx, htpasswd). Under CI=true a missing tool is a
+ * failure, never a silent skip; elsewhere the suite is skipped with a message saying why.
+ */
+export function describeWithTools(tools: string[], name: string, body: () => void): void {
+  const missing = tools.filter((tool) => !hasTool(tool));
+  if (missing.length === 0) {
+    describe(name, body);
+  } else if (process.env.CI === 'true') {
+    describe(name, () => {
+      it(`needs ${missing.join(', ')}`, () => {
+        throw new Error(`${missing.join(', ')} not installed; .ci/run installs them`);
+      });
+    });
+  } else {
+    console.warn(`skipping "${name}": ${missing.join(', ')} not installed (apt-get install -y git gnupg nginx apache2-utils)`);
+    describe.skip(name, body);
+  }
+}
