@@ -189,7 +189,8 @@ const best = (runs) => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
 const fmt = (n, digits = 2) => n.toFixed(digits);
 
 // ---------- 1. build, corpus ----------
-execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
+// `npm run bench` builds first; a direct run builds only when dist/ is missing.
+if (!existsSync(join(projectRoot, 'dist', 'commands', 'scan.js'))) execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
 buildCorpus();
 const planted = JSON.parse(readFileSync(plantedFile, 'utf8'));
 const commitCount = Number(git(['rev-list', '--all', '--count']).trim());

@@ -149,6 +149,8 @@ export function createScanSources(options: ScanSourcesOptions = {}): ScanSources
 
     async history(root, commits, onFragment, progress?: HistoryProgress) {
       progress?.total(commits.length);
+      // With nothing on stdin, `git log --stdin` would fall back to HEAD.
+      if (commits.length === 0) return;
       // Several `git log --no-walk --stdin` processes: git's diffing is the slow part, and it
       // only uses one core per process.
       const lists = splitCommits(commits, processes);

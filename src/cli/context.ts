@@ -59,6 +59,7 @@ export class CliContext {
       cwd: process.cwd(),
       interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       readStdin,
+      scanSources: async () => (await import('../adapters/scan-sources.js')).createScanSources(),
     };
   }
 

@@ -4,6 +4,7 @@ import { registerCheck } from './commands/check.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
+import { registerScan } from './commands/scan.js';
 
 export const VERSION = '0.1.0';
 
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerCheck(program, ctx);
   registerLog(program, ctx);
   registerRecord(program, ctx);
+  registerScan(program, ctx);
 
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1,4 +1,5 @@
 import type { Clock, FileStore, GitInfo, Locker, Output, ProcessRunner, Prompter } from '../core/ports.js';
+import type { ScanSources } from '../core/scan/ports.js';
 
 export type { GitInfo, Prompter } from '../core/ports.js';
 
@@ -24,4 +25,6 @@ export interface Deps {
   interactive: boolean;
   /** Reads all of standard input (for --password-stdin and dotenv pairs). */
   readStdin(): Promise<string>;
+  /** Git and file sources of the leak scanner, loaded on demand (the leaked-value check, scan). */
+  scanSources?: () => Promise<ScanSources>;
 }

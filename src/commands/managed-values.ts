@@ -2,27 +2,10 @@ import type { FileStore } from '../core/ports.js';
 import { envKeysOfSecret, resolveIn, type Policy } from '../core/policy.js';
 import type { ManagedValue } from '../core/scan/types.js';
 import { errnoCode } from '../core/errors.js';
+import { parseDotenv } from '../core/dotenv.js';
 
 export interface ManagedValuesDeps {
   files: Pick<FileStore, 'readText'>;
-}
-
-/**
- * Minimal dotenv reading for the scanner: KEY=value lines, optional `export`, single or
- * double quotes, `#` comments after unquoted values. (A full parser belongs to core/dotenv.)
- */
-function readEnvValues(text: string): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(raw);
-    if (!match) continue;
-    let value = match[2]!.trim();
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.lastIndexOf(quote) > 0) value = value.slice(1, value.lastIndexOf(quote));
-    else value = value.replace(/\s+#.*$/, '');
-    values.set(match[1]!, value);
-  }
-  return values;
 }
 
 async function readOptional(files: ManagedValuesDeps['files'], path: string): Promise<string | undefined> {
@@ -39,7 +22,8 @@ async function readOptional(files: ManagedValuesDeps['files'], path: string): Pr
  * DingTalk webhook's access token on its own, and the full htpasswd line of the managed user.
  */
 export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps): Promise<ManagedValue[]> {
-  const env = readEnvValues((await readOptional(deps.files, policy.envFile)) ?? '');
+  const envText = await readOptional(deps.files, policy.envFile);
+  const env = new Map((envText === undefined ? [] : parseDotenv(envText, policy.envFile).entries).map((entry) => [entry.key, entry.value]));
   const values: ManagedValue[] = [];
   for (const { id, spec } of policy.secrets) {
     if (spec.kind === 'htpasswd') {

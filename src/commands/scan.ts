@@ -30,7 +30,9 @@ export interface ScanInput {
   /** Write the findings (before the baseline filter) to this file. */
   writeBaseline?: string;
   /** Policy file: its managed values are searched and its scan.ignore_paths honoured. */
-  policy?: string;
+  policy?: string | Policy;
+  /** History: skip commits reachable from these (what an incremental scan already covered). */
+  exclude?: string[];
 }
 
 export interface ScanProgress {
@@ -102,7 +104,7 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
   if (!Number.isFinite(maxFileSize) || maxFileSize <= 0) {
     throw new SecretsError('bad-option', '--max-file-size must be a positive number of bytes');
   }
-  const policy = input.policy ? await loadPolicy(resolve(cwd, input.policy), deps.files) : undefined;
+  const policy = typeof input.policy === 'string' ? await loadPolicy(resolve(cwd, input.policy), deps.files) : input.policy;
   const managed: ManagedValue[] = policy ? await readManagedValues(policy, deps) : [];
   const gitRoot = await deps.sources.gitRoot(cwd);
   if ((mode === 'staged' || mode === 'history') && !gitRoot) {
@@ -158,6 +160,7 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
     const selection: HistorySelection = {};
     if (input.range) selection.range = input.range;
     if (input.since) selection.since = input.since;
+    if (input.exclude && input.exclude.length > 0) selection.exclude = input.exclude;
     const commits = await deps.sources.listCommits(root, selection);
     const order = new Map(commits.map((commit, index) => [commit, index]));
     const history = new HistoryFindings((commit) => order.get(commit) ?? -1);

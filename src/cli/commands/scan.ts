@@ -1,25 +1,15 @@
-import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { FileStore, Output } from '../../core/ports.js';
 import { SecretsError } from '../../core/errors.js';
 import { rules } from '../../core/scan/rules.js';
-import type { ScanSources } from '../../core/scan/ports.js';
+import { policyPathFrom } from '../../commands/load-policy.js';
+import type { CliContext } from '../context.js';
+import { VERSION } from '../program.js';
 import { DEFAULT_MAX_FILE_SIZE, runScan, type ScanInput, type ScanMode } from '../../commands/scan.js';
 import { installScanHook } from '../../commands/scan-hook.js';
 import { renderScanJson } from '../../report/scan-json.js';
 import { renderScanSarif } from '../../report/scan-sarif.js';
 import { renderScanText } from '../../report/scan-text.js';
 import { createProgressBar } from '../render/progress.js';
-
-export interface ScanCommandContext {
-  output: Output;
-  /** The one way a command reports its exit code; src/cli/main.ts sets it on the process. */
-  setExitCode(code: number): void;
-  version: string;
-  sources: ScanSources;
-  files: FileStore;
-  cwd?: string;
-}
 
 interface ScanOptions {
   staged?: boolean;
@@ -29,10 +19,8 @@ interface ScanOptions {
   maxFileSize?: string;
   baseline?: string;
   writeBaseline?: string;
-  json?: boolean;
   format?: 'text' | 'json' | 'sarif';
   reveal?: boolean;
-  policy?: string;
   installHook?: boolean;
 }
 
@@ -50,8 +38,9 @@ function modeOf(options: ScanOptions): ScanMode {
   return options.staged ? 'staged' : options.history ? 'history' : 'tree';
 }
 
-export function scanCommand(context: ScanCommandContext): Command {
-  const command = new Command('scan')
+export function registerScan(program: Command, ctx: CliContext): void {
+  program
+    .command('scan')
     .description('find leaked secrets in files, the staged change (--staged) or the whole git history (--history)')
     .argument('[paths...]', 'files or folders to scan (default: the whole working tree)')
     .option('--staged', 'scan only what the staged change adds (for a pre-commit hook)')
@@ -61,10 +50,8 @@ export function scanCommand(context: ScanCommandContext): Command {
     .option('--max-file-size <size>', `skip files larger than this (default ${DEFAULT_MAX_FILE_SIZE / 1024 / 1024}MB)`)
     .option('--baseline <file>', 'accept the findings listed in this baseline; report only new ones')
     .option('--write-baseline <file>', 'write the current findings to this baseline file')
-    .option('--json', 'machine-readable output (same as --format json)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']))
     .option('--reveal', 'show whole secret values (they are redacted by default)')
-    .option('--policy <file>', 'policy whose managed values are searched for (default: secrets.yaml if present)')
     .option('--install-hook', 'install a git pre-commit hook that runs secrets scan --staged')
     .addHelpText(
       'after',
@@ -78,30 +65,32 @@ Examples:
   $ secrets scan --baseline .secrets-baseline.json          # fail only on new ones
   $ secrets scan --install-hook                   # block commits that add a secret`,
     )
-    .action(async (paths: string[], options: ScanOptions) => {
-      const cwd = context.cwd ?? process.cwd();
+    .action(async (paths: string[], options: ScanOptions, command: Command) => {
+      const deps = ctx.deps(command);
+      const globals = ctx.globals(command);
+      const sources = await deps.scanSources!();
       if (options.installHook) {
-        const installed = await installScanHook({ cwd }, context);
-        context.output.out(`${installed.replaced ? 'updated' : 'installed'} the pre-commit hook: ${installed.path}\n`);
-        context.setExitCode(0);
+        const installed = await installScanHook({ cwd: deps.cwd }, { sources, files: deps.files });
+        deps.output.out(`${installed.replaced ? 'updated' : 'installed'} the pre-commit hook: ${installed.path}\n`);
+        ctx.report(0);
         return;
       }
-      const input: ScanInput = { cwd, paths, mode: modeOf(options) };
+      const input: ScanInput = { cwd: deps.cwd, paths, mode: modeOf(options) };
       if (options.since) input.since = options.since;
       if (options.range) input.range = options.range;
       if (options.maxFileSize) input.maxFileSize = parseSize(options.maxFileSize);
       if (options.baseline) input.baseline = options.baseline;
       if (options.writeBaseline) input.writeBaseline = options.writeBaseline;
-      const policy = options.policy ?? process.env.SECRETS_POLICY ?? (existsSync(`${cwd}/secrets.yaml`) ? 'secrets.yaml' : undefined);
-      if (policy) input.policy = policy;
-      const format = options.format ?? (options.json ? 'json' : 'text');
-      const progress = createProgressBar(context.output);
-      const outcome = await runScan(input, { sources: context.sources, files: context.files, progress });
+      // Managed values are searched when there is a policy: an explicit one must exist, the default only if present.
+      const policyPath = policyPathFrom(globals.policy, deps);
+      if (globals.policy !== undefined || deps.env.SECRETS_POLICY !== undefined || (await deps.files.stat(policyPath))) input.policy = policyPath;
+      const format = options.format ?? (globals.json ? 'json' : 'text');
+      const progress = createProgressBar(deps.output);
+      const outcome = await runScan(input, { sources, files: deps.files, progress });
       const reveal = options.reveal ?? false;
-      if (format === 'json') context.output.out(renderScanJson(outcome.findings, { reveal }));
-      else if (format === 'sarif') context.output.out(renderScanSarif(outcome.findings, { version: context.version, reveal, rules }));
-      else context.output.out(renderScanText(outcome.findings, outcome, { reveal }));
-      context.setExitCode(outcome.exitCode);
+      if (format === 'json') deps.output.out(renderScanJson(outcome.findings, { reveal }));
+      else if (format === 'sarif') deps.output.out(renderScanSarif(outcome.findings, { version: VERSION, reveal, rules }));
+      else deps.output.out(renderScanText(outcome.findings, outcome, { reveal }));
+      ctx.report(outcome.exitCode);
     });
-  return command;
 }
