@@ -33,7 +33,7 @@ const GENERIC_NAME =
 const GENERIC_TAIL =
   '(?=(?<tail>[\\w.-]{0,30}))\\k<tail>(?<!(?:id|ids|url|uri|name|names|type|file|path|dir|endpoint|count|len|length|size|prefix|ttl|version|field|format|mode|method|hash|header|expiry|expires|expiration|env|label|policy|provider|ref|arn|key_?id))';
 /** An assignment in env, YAML, JSON, INI, TOML, Python, JS/TS or shell: `=`, `:=`, `=>`, `"name": `, `name: `. */
-const GENERIC_OPERATOR = `(?:["'\`]\\]?[ \\t]{0,5}(?:=|:=|::=|:::=|\\?=|:|=>|,)|\\]?[ \\t]{0,5}(?:=|:=|::=|:::=|\\?=|=>)|[ \\t]{0,5}:[ \\t])[ \\t]{0,5}["'\`]?`;
+const GENERIC_OPERATOR = `(?:["'\`]\\]?[ \\t]{0,5}(?:=|:=|::=|:::=|\\?=|:|=>)|\\]?[ \\t]{0,5}(?:=|:=|::=|:::=|\\?=|=>)|[ \\t]{0,5}:[ \\t])[ \\t]{0,5}["'\`]?`;
 
 export const rules: Rule[] = [
   // --- AWS ---
@@ -436,10 +436,10 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'cmdline-password',
     description: 'Password on an htpasswd -b command line',
-    regex: /\bhtpasswd(?=(?:\s{1,5}-[A-Za-z]{1,6}){0,3}\s{1,5}-[A-Za-z]{0,5}b)(?:\s{1,5}-[A-Za-z]{1,6}){1,4}\s{1,5}(?:[^\s-][^\s]{0,200}\s{1,5}){1,2}(?<secret>[^\s'";|&)]{3,128}|'[^'\n]{3,128}'|"[^"\n]{3,128}")(?=\s|$|[;|&)])/,
+    regex: /\bhtpasswd(?=(?:[ \t]{1,5}-[A-Za-z]{1,6}){0,3}[ \t]{1,5}-[A-Za-z]{0,5}b)(?:[ \t]{1,5}-[A-Za-z]{1,6}){1,4}[ \t]{1,5}(?:[^\s-][^\s]{0,200}[ \t]{1,5}){1,2}(?<secret>[^\s'";|&)]{3,128}|'[^'\n]{3,128}'|"[^"\n]{3,128}")(?=\s|$|[;|&)])/,
     keywords: ['htpasswd'],
     severity: 'high',
-    allow: [/^["']?\$/, /^["']?<.*>["']?$/],
+    allow: [/^["']?[a-z]{1,12}[,.;:]?["']?$/, /^["']?\$/, /^["']?<.*>["']?$/],
     examples: {
       match: [() => `htpasswd -b -c /etc/nginx/.htpasswd admin ${fake.password()}`, () => `sudo htpasswd -cbB .htpasswd admin '${fake.password()}'`, () => `htpasswd -nbB admin ${fake.alnum(18)}`],
       noMatch: [() => 'htpasswd -c /etc/nginx/.htpasswd admin', () => 'htpasswd -b /etc/nginx/.htpasswd admin "$NEW_PASSWORD"'],
@@ -453,6 +453,7 @@ export const rules: Rule[] = [
     regex: /\bmysql(?:dump|admin|sh|import)?\s(?:[^\n|;&]{0,200}?\s)?(?:-p|--password=)(?<secret>[^\s'"`;|&$<]{3,128}|'[^'\n$]{3,128}'|"[^"\n$]{3,128}")/,
     keywords: ['mysql'],
     severity: 'high',
+    allow: [/^["']?[a-z]{1,12}[,.;:]?["']?$/],
     examples: {
       match: [() => `mysql -u root -p${fake.password()} app < dump.sql`, () => `mysqldump --password=${fake.alnum(14)} app`],
       noMatch: [() => 'mysql -u root -p app', () => 'mysql -u root -p"$MYSQL_PWD" app'],
@@ -466,6 +467,7 @@ export const rules: Rule[] = [
     regex: /\bsshpass\s(?:-[A-Za-z]\s{1,5}\S{0,100}\s{1,5}){0,3}-p\s{0,5}(?<secret>[^\s'"`;|&$<]{2,128}|'[^'\n$]{2,128}'|"[^"\n$]{2,128}")/,
     keywords: ['sshpass'],
     severity: 'high',
+    allow: [/^["']?[a-z]{1,12}[,.;:]?["']?$/],
     examples: { match: [() => `sshpass -p ${fake.password()} ssh root@10.0.0.1`, () => `sshpass -p '${fake.password()}' scp f host:`], noMatch: [() => 'sshpass -p "$SSHPASS" ssh host', () => 'sshpass -e ssh host'] },
   },
   {
@@ -576,6 +578,9 @@ export const rules: Rule[] = [
       /^-----/,
       /^[a-z][a-z0-9+.-]*:\/\//i,
       /^[a-z]+(?:_[a-z0-9]+)+$/,
+      /:$/,
+      /^(?:[a-z0-9_.-]+\/)+[a-z0-9_.-]+$/,
+      /^[A-Za-z_$][A-Za-z_$]*\??\.[A-Za-z_$]/,
       /0123456|123456789|abcdefgh|qwerty/i,
     ],
     examples: {
