@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { promises as fs } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { simpleGit } from 'simple-git';
 import { SecretsError, errnoCode } from '../core/errors.js';
 import { COMMIT_FORMAT, DiffParser } from '../core/scan/diff-parser.js';
 import type { HistoryProgress, HistorySelection, ScanSources } from '../core/scan/ports.js';
@@ -13,6 +12,19 @@ import type { Fragment } from '../core/scan/types.js';
 const DIFF_OPTIONS = ['-U0', '--no-color', '--no-ext-diff', '--no-textconv', '-M', '--src-prefix=a/', '--dst-prefix=b/'];
 
 const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
+
+/**
+ * A small git call, buffered. (Plain execFile rather than simple-git: the leaked-value check runs
+ * inside the daily `secrets check`, whose start-up time matters more than the convenience.)
+ */
+function gitOutput(cwd: string, args: string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile('git', args, { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) reject(new Error(String(stderr || error.message).trim().split('\n')[0]));
+      else resolvePromise(stdout);
+    });
+  });
+}
 
 /**
  * Runs git with its stdout streamed line by line into `onLine` (never buffered whole), and
@@ -83,7 +95,7 @@ export function createScanSources(options: ScanSourcesOptions = {}): ScanSources
   return {
     async gitRoot(dir) {
       try {
-        const top = await simpleGit(dir).revparse(['--show-toplevel']);
+        const top = await gitOutput(dir, ['rev-parse', '--show-toplevel']);
         return top.trim() || undefined;
       } catch {
         return undefined;
@@ -95,7 +107,7 @@ export function createScanSources(options: ScanSourcesOptions = {}): ScanSources
       if (git) {
         const args = ['ls-files', '-z', '--cached', '--others', '--exclude-standard'];
         if (targets.length > 0) args.push('--', ...targets);
-        const output = await simpleGit(root).raw(args);
+        const output = await gitOutput(root, args);
         return [...new Set(output.split('\0').filter((path) => path.length > 0))];
       }
       const out: string[] = [];
@@ -137,7 +149,7 @@ export function createScanSources(options: ScanSourcesOptions = {}): ScanSources
       if (selection.exclude && selection.exclude.length > 0) args.push('--not', ...selection.exclude);
       let output: string;
       try {
-        output = await simpleGit(root).raw(args);
+        output = await gitOutput(root, args);
       } catch (error) {
         throw new SecretsError('bad-revision', `git could not list the commits: ${String((error as Error).message).split('\n')[0]}`, {
           where: root,
@@ -172,12 +184,12 @@ export function createScanSources(options: ScanSourcesOptions = {}): ScanSources
     },
 
     async refTips(root) {
-      const output = await simpleGit(root).raw(['for-each-ref', '--format=%(objectname)']);
+      const output = await gitOutput(root, ['for-each-ref', '--format=%(objectname)']);
       return [...new Set(output.split('\n').filter((line) => line.length > 0))].sort();
     },
 
     async hooksDir(root) {
-      const path = (await simpleGit(root).raw(['rev-parse', '--git-path', 'hooks'])).trim();
+      const path = (await gitOutput(root, ['rev-parse', '--git-path', 'hooks'])).trim();
       return isAbsolute(path) ? path : join(root, path);
     },
   };

@@ -75,7 +75,8 @@ export async function findLeakedValues(policy: Policy, deps: LeakedValueDeps): P
   const gitRoot = await deps.scanSources.gitRoot(policy.root);
   if (gitRoot) {
     const tips = await deps.scanSources.refTips(gitRoot);
-    const history = await runScan({ cwd: policy.root, policy, mode: 'history', exclude: state.scannedTips }, scanDeps);
+    const unchanged = tips.length === state.scannedTips.length && tips.every((tip, index) => tip === state.scannedTips[index]);
+    const history = unchanged ? { findings: [] } : await runScan({ cwd: policy.root, policy, mode: 'history', exclude: state.scannedTips }, scanDeps);
     const known = new Set(state.leaks.map((leak) => leak.fingerprint));
     for (const finding of history.findings) {
       if (known.has(finding.fingerprint)) continue;
