@@ -2,6 +2,7 @@ import { Secret } from '../secret.js';
 import { shannonEntropy } from './entropy.js';
 import { findingFingerprint } from './fingerprint.js';
 import { pathMatcher } from './glob.js';
+import { KeywordMatcher } from './keyword-matcher.js';
 import { PLACEHOLDER_PATTERNS } from './rules.js';
 import type { Finding, Fragment, ManagedValue, Rule, Severity } from './types.js';
 
@@ -25,6 +26,8 @@ interface CompiledRule {
   rule: Readonly<Rule>;
   regex: RegExp;
   keywords: readonly string[];
+  /** Indexes of its keywords in the detector's KeywordMatcher. */
+  keywordIds: number[];
   /** Ranks overlapping findings: a provider rule beats the generic one on the same value. */
   rank: number;
 }
@@ -49,6 +52,7 @@ const GENERIC_FAMILIES = new Set(['generic']);
 export class Detector {
   readonly #rules: CompiledRule[];
   readonly #pathRules: Rule[];
+  readonly #matcher: KeywordMatcher;
   readonly #managed: ManagedValue[];
   readonly #ignored: (path: string) => boolean;
 
@@ -56,10 +60,15 @@ export class Detector {
     this.#pathRules = options.rules.filter((rule) => rule.pathOnly);
     this.#rules = options.rules.filter((rule) => !rule.pathOnly).map((rule) => ({
       rule,
-      regex: new RegExp(rule.regex.source, `${rule.regex.flags.replace(/[gyd]/g, '')}gd`),
+      regex: new RegExp(rule.regex.source, `${rule.regex.flags.replace(/[gyd]/g, '')}${rule.anchored ? 'yd' : 'gd'}`),
       keywords: rule.keywords.map((keyword) => keyword.toLowerCase()),
+      keywordIds: [],
       rank: GENERIC_FAMILIES.has(rule.family) ? 1 : 2,
     }));
+    const allKeywords = [...new Set(this.#rules.flatMap((compiled) => compiled.keywords))];
+    const idOf = new Map(allKeywords.map((keyword, index) => [keyword, index]));
+    for (const compiled of this.#rules) compiled.keywordIds = compiled.keywords.map((keyword) => idOf.get(keyword)!);
+    this.#matcher = new KeywordMatcher(allKeywords);
     this.#managed = (options.managed ?? []).filter((value) => value.value.length >= MIN_MANAGED_LENGTH);
     this.#ignored = pathMatcher(options.ignorePaths ?? []);
   }
@@ -114,30 +123,50 @@ export class Detector {
 
     if (this.#rules.length > 0) {
       const lower = text.toLowerCase();
-      const seen = new Map<string, boolean>();
-      const has = (keyword: string) => {
-        let found = seen.get(keyword);
-        if (found === undefined) {
-          found = lower.includes(keyword);
-          seen.set(keyword, found);
-        }
-        return found;
-      };
+      const present = this.#matcher.present(lower);
       for (const compiled of this.#rules) {
         const { rule, regex } = compiled;
         if (rule.path && !rule.path.test(fragment.file)) continue;
-        if (!compiled.keywords.some(has)) continue;
-        regex.lastIndex = 0;
+        if (!compiled.keywordIds.some((id) => present[id] === 1)) continue;
         let matches = 0;
-        for (let match = regex.exec(text); match !== null && matches < MAX_MATCHES_PER_RULE; match = regex.exec(text)) {
-          matches++;
-          if (match[0].length === 0) regex.lastIndex++;
+        const accept = (match: RegExpExecArray, offset: number) => {
           const group = SECRET_GROUPS.find((name) => match.groups?.[name] !== undefined) ?? 'secret';
           const secret = match.groups?.[group];
           const span = match.indices?.groups?.[group];
-          if (secret === undefined || span === undefined) continue;
-          if (!acceptSecret(rule, secret)) continue;
-          this.#push(candidates, fragment, lines, span[0], secret, { ...rule, rank: compiled.rank });
+          if (secret === undefined || span === undefined) return;
+          if (!acceptSecret(rule, secret)) return;
+          this.#push(candidates, fragment, lines, offset + span[0], secret, { ...rule, rank: compiled.rank });
+        };
+        if (rule.anchored) {
+          for (const at of keywordPositions(lower, compiled.keywords)) {
+            if (matches >= MAX_MATCHES_PER_RULE) break;
+            regex.lastIndex = at;
+            const match = regex.exec(text);
+            if (match) {
+              matches++;
+              accept(match, 0);
+            }
+          }
+          continue;
+        }
+        if (!rule.multiline) {
+          // Only the lines holding a keyword: most text never meets the regex at all.
+          for (const [start, end] of keywordLines(text, lower, compiled.keywords)) {
+            const line = text.slice(start, end);
+            regex.lastIndex = 0;
+            for (let match = regex.exec(line); match !== null && matches < MAX_MATCHES_PER_RULE; match = regex.exec(line)) {
+              matches++;
+              if (match[0].length === 0) regex.lastIndex++;
+              accept(match, start);
+            }
+          }
+          continue;
+        }
+        regex.lastIndex = 0;
+        for (let match = regex.exec(text); match !== null && matches < MAX_MATCHES_PER_RULE; match = regex.exec(text)) {
+          matches++;
+          if (match[0].length === 0) regex.lastIndex++;
+          accept(match, 0);
         }
       }
     }
@@ -171,6 +200,41 @@ export class Detector {
     if (fragment.date !== undefined) finding.date = fragment.date;
     candidates.push({ finding, start, end: start + secret.length, rank: rule.rank });
   }
+}
+
+/** The [start, end) of every line holding one of the keywords, in order, each once. */
+function keywordLines(text: string, lower: string, keywords: readonly string[]): Array<[number, number]> {
+  const starts: number[] = [];
+  for (const keyword of keywords) {
+    for (let at = lower.indexOf(keyword); at !== -1; ) {
+      const start = text.lastIndexOf('\n', at) + 1;
+      let end = text.indexOf('\n', at);
+      if (end === -1) end = text.length;
+      starts.push(start);
+      // The rest of this line holds nothing new for this keyword.
+      at = lower.indexOf(keyword, end);
+    }
+  }
+  if (starts.length === 0) return [];
+  starts.sort((a, b) => a - b);
+  const lines: Array<[number, number]> = [];
+  let previous = -1;
+  for (const start of starts) {
+    if (start === previous) continue;
+    previous = start;
+    const end = text.indexOf('\n', start);
+    lines.push([start, end === -1 ? text.length : end]);
+  }
+  return lines;
+}
+
+/** Every start of any keyword in the lowercased text, in order, without repeats. */
+function keywordPositions(lower: string, keywords: readonly string[]): number[] {
+  const positions = new Set<number>();
+  for (const keyword of keywords) {
+    for (let at = lower.indexOf(keyword); at !== -1; at = lower.indexOf(keyword, at + 1)) positions.add(at);
+  }
+  return [...positions].sort((a, b) => a - b);
 }
 
 /** Entropy, the rule's own allow-list and (for value rules) the placeholder list. */

@@ -204,6 +204,7 @@ export const rules: Rule[] = [
   },
   {
     id: 'gcp-service-account',
+    multiline: true,
     family: 'gcp',
     description: 'GCP service-account key file',
     regex: /"private_key"\s{0,5}:\s{0,5}"(?<secret>-----BEGIN[ A-Z]{0,20}PRIVATE KEY-----(?:\\n|\s){0,4}[A-Za-z0-9+/]{40}[^"]{0,6000})"/,
@@ -237,6 +238,7 @@ export const rules: Rule[] = [
   // --- Private keys ---
   {
     id: 'private-key',
+    multiline: true,
     family: 'private-key',
     description: 'Private key (PEM, OpenSSH, PGP, PKCS#8)',
     regex: /-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[rn])*(?:[A-Za-z-]{2,20}:[^\n\\]{0,200}(?:\n|\\n))*(?:\s|\\[rn])*(?<secret>[A-Za-z0-9+/=](?:[A-Za-z0-9+/=\s]|\\[rn]){62,20000})/,
@@ -371,8 +373,8 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'wallet',
     description: 'Cryptocurrency wallet private key (64 hex)',
-    regex: /(?:priv(?:ate)?[\w.-]{0,3}key|wallet[\w.-]{0,20}|secret[\w.-]{0,3}key|signer[\w.-]{0,10}key|eth[\w.-]{0,10}key|mnemonic|\bkey)["'`]?\]?\s{0,5}(?:=|:=|:|=>)\s{0,5}["'`]?(?<secret>(?:0x)?[0-9a-fA-F]{64})(?![0-9a-zA-Z])|(?<![0-9a-zA-Z])(?<!(?:hash|tx|root|digest|block|topic|salt|nonce|id)["'\w]{0,12}\s{0,3}[:=]\s{0,3}["'`]?)(?<secret2>0x[0-9a-fA-F]{64})(?![0-9a-zA-Z])(?!\s{0,3}["'`]?\s{0,3}[,\]}])/i,
-    keywords: ['key', 'wallet', 'mnemonic', '0x'],
+    regex: /(?:priv(?:ate)?[\w.-]{0,3}key|wallet[\w.-]{0,20}|secret[\w.-]{0,3}key|signer[\w.-]{0,10}key|mnemonic)["'`]?\]?\s{0,5}(?:=|:=|:|=>)\s{0,5}["'`]?(?<secret>(?:0x)?[0-9a-fA-F]{64})(?![0-9a-zA-Z])|(?<![0-9a-zA-Z])(?<!(?:hash|tx|root|digest|block|topic|salt|nonce|id)["'\w]{0,12}\s{0,3}[:=]\s{0,3}["'`]?)(?<secret2>0x[0-9a-fA-F]{64})(?![0-9a-zA-Z])(?!\s{0,3}["'`]?\s{0,3}[,\]}])/i,
+    keywords: ['priv', 'wallet', 'secret', 'signer', 'mnemonic', '0x'],
     severity: 'critical',
     minEntropy: 3,
     examples: {
@@ -398,6 +400,7 @@ export const rules: Rule[] = [
   },
   {
     id: 'curl-user-password',
+    multiline: true,
     placeholders: true,
     family: 'cmdline-password',
     description: 'Password in a curl -u / --user argument',
@@ -418,6 +421,7 @@ export const rules: Rule[] = [
   },
   {
     id: 'http-auth-header',
+    multiline: true,
     placeholders: true,
     family: 'cmdline-password',
     description: 'Credential in an Authorization / API-key header (curl, scripts, docs)',
@@ -472,6 +476,7 @@ export const rules: Rule[] = [
   },
   {
     id: 'htpasswd-hash',
+    multiline: true,
     family: 'htpasswd',
     description: 'Committed htpasswd entry (password hash)',
     regex: /^[ \t]{0,8}[A-Za-z0-9_.@-]{1,64}:(?<secret>\$(?:2[abxy]|apr1|1|5|6)\$[./A-Za-z0-9$]{20,120}|\{SHA\}[A-Za-z0-9+/]{27}=)[ \t\r]*$/m,
@@ -484,9 +489,9 @@ export const rules: Rule[] = [
     id: 'provider-token',
     family: 'other-providers',
     description: 'Token of a known provider by its prefix (Shopify, Notion, Linear, Docker, Figma, Doppler, Vault, Grafana, Tailscale, Sourcegraph, Sonar, Fly.io, ...)',
-    regex: /(?<![A-Za-z0-9_.-])(?<secret>shp(?:at|ca|pa|ss)_[a-zA-Z0-9]{32,40}|ntn_\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43}|lin_api_[A-Za-z0-9]{40}|lin_oauth_[a-f0-9]{64}|dckr_pat_[A-Za-z0-9_-]{27,}|dckr_oat_[A-Za-z0-9_-]{32,}|fig[dhu]_[A-Za-z0-9_-]{40,}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}|hv[sbr]\.[A-Za-z0-9_-]{24,400}|glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[a-fA-F0-9]{8}|tskey-[a-z]{3,10}-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}|sgp_(?:local_|[a-fA-F0-9]{16}_)?[a-fA-F0-9]{40}|sq[pua]_[A-Za-z0-9]{40}|fo1_[A-Za-z0-9_-]{43}|FlyV1 fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3}|dapi[a-f0-9]{32}(?:-\d)?|sha256~[A-Za-z0-9_-]{43}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43}|EAAA[A-Za-z0-9_-]{60}|sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[a-f0-9]{64}|HRKU-[A-Za-z0-9_-]{60}|s-s4t2(?:ud|af)-[a-f0-9]{64}|ico-[A-Za-z0-9]{32}|tk-us-[A-Za-z0-9_-]{48}|ATATT[A-Za-z0-9_=-]{180,}|AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}|ops_eyJ[A-Za-z0-9+/=]{100,}|A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}|pul-[a-f0-9]{40}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|dop_v1_[a-f0-9]{64}|doo_v1_[a-f0-9]{64}|vcp_[A-Za-z0-9]{56}|vck_[A-Za-z0-9]{56}|vca_[A-Za-z0-9]{56}|vcr_[A-Za-z0-9]{56}|vci_[A-Za-z0-9]{56}|rdme_[a-z0-9]{70}|key-[a-f0-9]{32}|API-[A-Z0-9]{26}|EAA[MC][A-Za-z0-9]{100,}|[a-f0-9]{32}-us\d{1,2}|cf(?:ut|at)_[A-Za-z0-9]{40}[a-f0-9]{8}|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}|pat[A-Za-z0-9]{14}\.[a-f0-9]{64}|sl\.[A-Za-z0-9_-]{130,})(?![A-Za-z0-9_-])/,
+    regex: /(?<![A-Za-z0-9_.-])(?<secret>shp(?:at|ca|pa|ss)_[a-zA-Z0-9]{32,40}|ntn_\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43}|lin_api_[A-Za-z0-9]{40}|lin_oauth_[a-f0-9]{64}|dckr_pat_[A-Za-z0-9_-]{27,}|dckr_oat_[A-Za-z0-9_-]{32,}|fig[dhu]_[A-Za-z0-9_-]{40,}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}|hv[sbr]\.[A-Za-z0-9_-]{24,400}|glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[a-fA-F0-9]{8}|tskey-[a-z]{3,10}-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}|sgp_(?:local_|[a-fA-F0-9]{16}_)?[a-fA-F0-9]{40}|sq[pua]_[A-Za-z0-9]{40}|fo1_[A-Za-z0-9_-]{43}|FlyV1 fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3}|dapi[a-f0-9]{32}(?:-\d)?|sha256~[A-Za-z0-9_-]{43}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43}|EAAA[A-Za-z0-9_-]{60}|sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[a-f0-9]{64}|HRKU-[A-Za-z0-9_-]{60}|s-s4t2(?:ud|af)-[a-f0-9]{64}|ico-[A-Za-z0-9]{32}|tk-us-[A-Za-z0-9_-]{48}|ATATT[A-Za-z0-9_=-]{180,}|AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}|ops_eyJ[A-Za-z0-9+/=]{100,}|A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}|pul-[a-f0-9]{40}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|dop_v1_[a-f0-9]{64}|doo_v1_[a-f0-9]{64}|vcp_[A-Za-z0-9]{56}|vck_[A-Za-z0-9]{56}|vca_[A-Za-z0-9]{56}|vcr_[A-Za-z0-9]{56}|vci_[A-Za-z0-9]{56}|rdme_[a-z0-9]{70}|key-[a-f0-9]{32}|API-[A-Z0-9]{26}|EAA[MC][A-Za-z0-9]{100,}|cf(?:ut|at)_[A-Za-z0-9]{40}[a-f0-9]{8}|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}|sl\.[A-Za-z0-9_-]{130,})(?![A-Za-z0-9_-])/,
     allow: [/X{5,}|x{5,}/, /YOUR_|_HERE/i],
-    keywords: ['shpat_', 'shpca_', 'shppa_', 'shpss_', 'ntn_', 'secret_', 'lin_api_', 'lin_oauth_', 'dckr_', 'figd_', 'figh_', 'figu_', 'dp.', 'hvs.', 'hvb.', 'hvr.', 'glc_', 'glsa_', 'tskey-', 'sgp_', 'sqp_', 'squ_', 'sqa_', 'fo1_', 'flyv1', 'dapi', 'sha256~', 'sq0atp-', 'sq0csp-', 'eaa', 'sntrys_', 'sntryu_', 'hrku-', 's-s4t2', 'ico-', 'tk-us-', 'atatt', 'age-secret-key-1', 'ops_eyj', 'a3-', 'pul-', 'pmak-', 'dop_v1_', 'doo_v1_', 'vcp_', 'vck_', 'vca_', 'vcr_', 'vci_', 'rdme_', 'key-', 'api-', '-us', 'cfut_', 'cfat_', 'v1.0-', 'pat', 'sl.'],
+    keywords: ['shpat_', 'shpca_', 'shppa_', 'shpss_', 'ntn_', 'secret_', 'lin_api_', 'lin_oauth_', 'dckr_', 'figd_', 'figh_', 'figu_', 'dp.', 'hvs.', 'hvb.', 'hvr.', 'glc_', 'glsa_', 'tskey-', 'sgp_', 'sqp_', 'squ_', 'sqa_', 'fo1_', 'flyv1', 'dapi', 'sha256~', 'sq0atp-', 'sq0csp-', 'eaa', 'sntrys_', 'sntryu_', 'hrku-', 's-s4t2', 'ico-', 'tk-us-', 'atatt', 'age-secret-key-1', 'ops_eyj', 'a3-', 'pul-', 'pmak-', 'dop_v1_', 'doo_v1_', 'vcp_', 'vck_', 'vca_', 'vcr_', 'vci_', 'rdme_', 'key-', 'api-', 'cfut_', 'cfat_', 'v1.0-', 'sl.'],
     severity: 'high',
     minEntropy: 3,
     examples: {
@@ -495,18 +500,29 @@ export const rules: Rule[] = [
     },
   },
   {
+    id: 'mailchimp-api-key',
+    family: 'other-providers',
+    description: 'Mailchimp API key',
+    regex: /(?<![A-Za-z0-9])(?<secret>[a-f0-9]{32}-us\d{1,2})(?![A-Za-z0-9])/,
+    keywords: ['-us'],
+    severity: 'high',
+    minEntropy: 3,
+    examples: { match: [() => `MAILCHIMP_KEY = "${fake.hex(32)}-us18"`], noMatch: [() => `${fake.hex(12)}-us18`] },
+  },
+  {
     id: 'named-provider-key',
     placeholders: true,
     family: 'other-providers',
     description: 'Key assigned to a provider-named variable (Snyk, Heroku, HubSpot, Sonar, Sumo Logic, Okta, MessageBird, Facebook, Mailchimp, ...)',
-    regex: /(?:snyk|heroku|hubspot|messagebird|message[_-]bird|sonar|sumo(?:logic)?|okta|facebook|mailchimp|sourcegraph|atlassian|jira|confluence|octopus|datadog|dd_api|dd_app|newrelic|new_relic|sentry|algolia|circleci|travis|bitbucket|cloudflare|cf_api|mapbox|pagerduty|rollbar|segment|mailgun|postmark|pusher|contentful|launchdarkly|netlify|vercel|digitalocean|linode|vultr|discord|twitch|dropbox|box|asana|clickup|airtable|zendesk|freshdesk|intercom|braintree|paypal|square|plaid|coinbase|binance|kraken|etherscan|infura|alchemy|moralis)[\w.-]{0,30}(?:key|token|secret|login|pass|pwd|id|access|auth)[\w.-]{0,20}["'`]?\]?\s{0,5}(?:=|:=|::=|:::=|\?=|:|=>)\s{0,5}["'`]?(?<secret>[A-Za-z0-9_.~+/=-]{14,200})(?![A-Za-z0-9_.~+/=-])/i,
-    keywords: ['snyk', 'heroku', 'hubspot', 'messagebird', 'message_bird', 'message-bird', 'sonar', 'sumo', 'okta', 'facebook', 'mailchimp', 'sourcegraph', 'atlassian', 'jira', 'confluence', 'octopus', 'datadog', 'dd_api', 'dd_app', 'newrelic', 'new_relic', 'sentry', 'algolia', 'circleci', 'travis', 'bitbucket', 'cloudflare', 'cf_api', 'mapbox', 'pagerduty', 'rollbar', 'segment', 'mailgun', 'postmark', 'pusher', 'contentful', 'launchdarkly', 'netlify', 'vercel', 'digitalocean', 'linode', 'vultr', 'discord', 'twitch', 'dropbox', 'box', 'asana', 'clickup', 'airtable', 'zendesk', 'freshdesk', 'intercom', 'braintree', 'paypal', 'square', 'plaid', 'coinbase', 'binance', 'kraken', 'etherscan', 'infura', 'alchemy', 'moralis'],
+    regex: /(?:snyk|heroku|hubspot|messagebird|message[_-]bird|sonar|sumo(?:logic)?|okta|facebook|mailchimp|sourcegraph|atlassian|jira|confluence|octopus|datadog|dd_api|dd_app|newrelic|new_relic|sentry|algolia|circleci|travis|bitbucket|cloudflare|cf_api|mapbox|pagerduty|rollbar|mailgun|postmark|pusher|contentful|launchdarkly|netlify|vercel|digitalocean|linode|vultr|discord|twitch|dropbox|asana|clickup|airtable|zendesk|freshdesk|intercom|braintree|paypal|plaid|coinbase|binance|etherscan|infura|moralis)[\w.-]{0,30}(?:key|token|secret|login|pass|pwd|id|access|auth)[\w.-]{0,20}["'`]?\]?\s{0,5}(?:=|:=|::=|:::=|\?=|:|=>)\s{0,5}["'`]?(?<secret>[A-Za-z0-9_.~+/=-]{14,200})(?![A-Za-z0-9_.~+/=-])/i,
+    keywords: ['snyk', 'heroku', 'hubspot', 'messagebird', 'message_bird', 'message-bird', 'sonar', 'sumo', 'okta', 'facebook', 'mailchimp', 'sourcegraph', 'atlassian', 'jira', 'confluence', 'octopus', 'datadog', 'dd_api', 'dd_app', 'newrelic', 'new_relic', 'sentry', 'algolia', 'circleci', 'travis', 'bitbucket', 'cloudflare', 'cf_api', 'mapbox', 'pagerduty', 'rollbar', 'mailgun', 'postmark', 'pusher', 'contentful', 'launchdarkly', 'netlify', 'vercel', 'digitalocean', 'linode', 'vultr', 'discord', 'twitch', 'dropbox', 'asana', 'clickup', 'airtable', 'zendesk', 'freshdesk', 'intercom', 'braintree', 'paypal', 'plaid', 'coinbase', 'binance', 'etherscan', 'infura', 'moralis'],
     severity: 'high',
     minEntropy: 2.8,
     examples: { match: [() => `SNYK_TOKEN = "${fake.uuid()}"`, () => `heroku_api_key = "${fake.uuid()}"`], noMatch: [() => 'SNYK_TOKEN = "${SNYK_TOKEN}"', () => 'okta_client_id = ""'] },
   },
   {
     id: 'kubernetes-secret',
+    multiline: true,
     placeholders: true,
     family: 'kubernetes',
     description: 'Kubernetes Secret manifest with data',
@@ -544,18 +560,19 @@ export const rules: Rule[] = [
     id: 'more-provider-tokens',
     family: 'other-providers',
     description: 'Token of a known provider in its context (Sidekiq, Facebook app token, Vault service token, Terraform Cloud)',
-    regex: /BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM["']?[ \t]{0,3}[:=][ \t]{0,3}["']?(?<secret>[a-f0-9]{8}:[a-f0-9]{8})|(?<![0-9])(?<secret2>\d{15,16}\|[A-Za-z0-9_-]{27})(?![A-Za-z0-9_-])|(?:vault|token)[\w.-]{0,20}["'`]?[ \t]{0,3}[:=][ \t]{0,3}["'`]?(?<secret3>s\.[A-Za-z0-9]{24})(?![A-Za-z0-9])|(?<![A-Za-z0-9])(?<secret4>[a-zA-Z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})/i,
-    keywords: ['contribsys', '|', 's.', 'atlasv1'],
+    regex: /BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM["']?[ \t]{0,3}[:=][ \t]{0,3}["']?(?<secret>[a-f0-9]{8}:[a-f0-9]{8})|facebook[^\n]{0,40}?(?<![0-9])(?<secret2>\d{15,16}\|[A-Za-z0-9_-]{27})(?![A-Za-z0-9_-])|(?:vault|token)[\w.-]{0,20}["'`]?[ \t]{0,3}[:=][ \t]{0,3}["'`]?(?<secret3>s\.[A-Za-z0-9]{24})(?![A-Za-z0-9])|(?<![A-Za-z0-9])(?<secret4>[a-zA-Z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})/i,
+    keywords: ['contribsys', 'facebook', 'vault', 'token', 'atlasv1'],
     severity: 'high',
     minEntropy: 2.5,
     examples: {
-      match: [() => `export BUNDLE_GEMS__CONTRIBSYS__COM=${fake.hex(8)}:${fake.hex(8)}`, () => `vault_token: ${join('s.', fake.alnum(24))}`, () => `${fake.digits(15)}|${fake.base64url(27)}`],
+      match: [() => `export BUNDLE_GEMS__CONTRIBSYS__COM=${fake.hex(8)}:${fake.hex(8)}`, () => `vault_token: ${join('s.', fake.alnum(24))}`, () => `facebook ${fake.digits(15)}|${fake.base64url(27)}`],
       noMatch: [() => 'BUNDLE_GEMS__CONTRIBSYS__COM=$SIDEKIQ', () => 'a | b | c'],
     },
   },
   // --- Generic: a high-entropy value assigned to a secret-like name ---
   {
     id: 'generic-secret-assignment',
+    anchored: true,
     placeholders: true,
     family: 'generic',
     description: 'High-entropy value assigned to a secret-like name (*SECRET*, *TOKEN*, *PASSWORD*, *API_KEY*, *PRIVATE_KEY*)',

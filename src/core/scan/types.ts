@@ -24,6 +24,16 @@ export interface Rule {
   allow?: RegExp[];
   /** Also drop secrets that look like placeholders (PLACEHOLDER_PATTERNS): for value rules without a fixed prefix. */
   placeholders?: boolean;
+  /**
+   * The regex may match across lines (PEM bodies, YAML blocks, continued shell lines). Other
+   * rules run only on the lines that hold one of their keywords.
+   */
+  multiline?: boolean;
+  /**
+   * The regex starts where one of its keywords starts: the detector runs it (sticky) only at
+   * keyword positions instead of across the whole text. For rules with many or common keywords.
+   */
+  anchored?: boolean;
   /** The rule looks at the file's path, not its content: the regex runs on the path (binary key stores). */
   pathOnly?: boolean;
   /** Only files whose path matches (e.g. nuget.config). */
