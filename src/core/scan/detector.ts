@@ -12,6 +12,9 @@ export const ALLOW_MARKER = 'secrets:allow';
 /** A fragment holding more matches of one rule than this is machine output; the rest are skipped. */
 export const MAX_MATCHES_PER_RULE = 1000;
 
+/** Above this many keyword lines in a fragment, a rule scans the whole fragment instead. */
+const MAX_KEYWORD_LINES = 256;
+
 /** Managed values shorter than this would match by chance all over a tree. */
 export const MIN_MANAGED_LENGTH = 6;
 
@@ -149,9 +152,11 @@ export class Detector {
           }
           continue;
         }
-        if (!rule.multiline) {
-          // Only the lines holding a keyword: most text never meets the regex at all.
-          for (const [start, end] of keywordLines(text, lower, compiled.keywords)) {
+        const windows = rule.multiline ? undefined : keywordLines(text, lower, compiled.keywords);
+        // Only the lines holding a keyword: most text never meets the regex at all. When the
+        // keyword is on very many lines, one pass over the whole text costs less than many small ones.
+        if (windows) {
+          for (const [start, end] of windows) {
             const line = text.slice(start, end);
             regex.lastIndex = 0;
             for (let match = regex.exec(line); match !== null && matches < MAX_MATCHES_PER_RULE; match = regex.exec(line)) {
@@ -202,11 +207,15 @@ export class Detector {
   }
 }
 
-/** The [start, end) of every line holding one of the keywords, in order, each once. */
-function keywordLines(text: string, lower: string, keywords: readonly string[]): Array<[number, number]> {
+/**
+ * The [start, end) of every line holding one of the keywords, in order, each once; undefined
+ * when there are more than MAX_KEYWORD_LINES of them (the caller then scans the whole text).
+ */
+function keywordLines(text: string, lower: string, keywords: readonly string[]): Array<[number, number]> | undefined {
   const starts: number[] = [];
   for (const keyword of keywords) {
     for (let at = lower.indexOf(keyword); at !== -1; ) {
+      if (starts.length > 2 * MAX_KEYWORD_LINES) return undefined;
       const start = text.lastIndexOf('\n', at) + 1;
       let end = text.indexOf('\n', at);
       if (end === -1) end = text.length;
@@ -215,7 +224,6 @@ function keywordLines(text: string, lower: string, keywords: readonly string[]):
       at = lower.indexOf(keyword, end);
     }
   }
-  if (starts.length === 0) return [];
   starts.sort((a, b) => a - b);
   const lines: Array<[number, number]> = [];
   let previous = -1;
@@ -225,7 +233,7 @@ function keywordLines(text: string, lower: string, keywords: readonly string[]):
     const end = text.indexOf('\n', start);
     lines.push([start, end === -1 ? text.length : end]);
   }
-  return lines;
+  return lines.length > MAX_KEYWORD_LINES ? undefined : lines;
 }
 
 /** Every start of any keyword in the lowercased text, in order, without repeats. */

@@ -71,9 +71,13 @@ describe('no rule backtracks catastrophically', () => {
     it(`${rule.id} finishes a 1 MB adversarial line quickly`, () => {
       const detector = new Detector({ rules: [rule] });
       for (const text of adversarial(rule)) {
-        const started = performance.now();
-        detector.detect({ text, file: 'adversarial.txt' });
-        const elapsed = performance.now() - started;
+        // The best of three runs: the machine is shared, and a catastrophic regex is slow every time.
+        let elapsed = Infinity;
+        for (let run = 0; run < 3 && elapsed >= 500; run++) {
+          const started = performance.now();
+          detector.detect({ text, file: 'adversarial.txt' });
+          elapsed = Math.min(elapsed, performance.now() - started);
+        }
         expect(elapsed, `${rule.id} took ${elapsed.toFixed(0)} ms on ${JSON.stringify(text.slice(0, 24))}`).toBeLessThan(500);
       }
     });
