@@ -67,6 +67,7 @@ export class CliContext {
       prober: httpProber,
       // A dynamic import, so that `secrets check` never loads openpgp (it must start fast).
       loadPgp: async () => (await import('../adapters/openpgp.js')).openPgp,
+      scanSources: async () => (await import('../adapters/scan-sources.js')).createScanSources(),
     };
   }
 

@@ -1,5 +1,6 @@
 import type { BasicAuthProber, Clock, DingtalkTransport, FileStore, GitInfo, Locker, Output, Pgp, ProcessRunner, Prompter } from '../core/ports.js';
 import type { RotationStep } from '../core/rotation/journal.js';
+import type { ScanSources } from '../core/scan/ports.js';
 
 export type { BasicAuthProber, GitInfo, Pgp, Prompter } from '../core/ports.js';
 
@@ -36,4 +37,6 @@ export interface Deps {
   prober: BasicAuthProber;
   /** OpenPGP, imported on first call: only backup, restore and rotation pay for loading it. */
   loadPgp(): Promise<Pgp>;
+  /** Git and file sources of the leak scanner, loaded on demand (the leaked-value check, scan). */
+  scanSources?: () => Promise<ScanSources>;
 }
