@@ -62,11 +62,12 @@ export class CliContext {
       cwd: process.cwd(),
       interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       readStdin,
-      prober: httpProber,
       dingtalk: lazyDingtalkTransport,
       ...(this.env.SECRETS_TEST_CRASH_AT ? { onRotationStep: crashAtStep(this.env.SECRETS_TEST_CRASH_AT) } : {}),
+      prober: httpProber,
       // A dynamic import, so that `secrets check` never loads openpgp (it must start fast).
       loadPgp: async () => (await import('../adapters/openpgp.js')).openPgp,
+      scanSources: async () => (await import('../adapters/scan-sources.js')).createScanSources(),
     };
   }
 

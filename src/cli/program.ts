@@ -8,6 +8,7 @@ import { registerRecord } from './commands/record.js';
 import { registerRotate } from './commands/rotate.js';
 import { registerNotify } from './commands/notify.js';
 import { registerRestore } from './commands/restore.js';
+import { registerScan } from './commands/scan.js';
 
 export const VERSION = '0.1.0';
 
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerNotify(program, ctx);
   registerBackup(program, ctx);
   registerRestore(program, ctx);
+  registerScan(program, ctx);
 
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1,5 +1,6 @@
 import type { BasicAuthProber, Clock, DingtalkTransport, FileStore, GitInfo, Locker, Output, Pgp, ProcessRunner, Prompter } from '../core/ports.js';
 import type { RotationStep } from '../core/rotation/journal.js';
+import type { ScanSources } from '../core/scan/ports.js';
 
 export type { BasicAuthProber, GitInfo, Pgp, Prompter } from '../core/ports.js';
 
@@ -25,8 +26,6 @@ export interface Deps {
   interactive: boolean;
   /** Reads all of standard input (for --password-stdin and dotenv pairs). */
   readStdin(): Promise<string>;
-  /** HTTP Basic Auth probes after an htpasswd rotation (the HTTP client is loaded on first use). */
-  prober: BasicAuthProber;
   /** DingTalk robot webhooks (the HTTP client is loaded on first use). */
   dingtalk: DingtalkTransport;
   /**
@@ -34,6 +33,10 @@ export interface Deps {
    * SIGKILLing itself, which is how the crash tests stop a rotation at every step.
    */
   onRotationStep?: (step: RotationStep) => void;
+  /** HTTP Basic Auth probes after an htpasswd rotation (the HTTP client is loaded on first use). */
+  prober: BasicAuthProber;
   /** OpenPGP, imported on first call: only backup, restore and rotation pay for loading it. */
   loadPgp(): Promise<Pgp>;
+  /** Git and file sources of the leak scanner, loaded on demand (the leaked-value check, scan). */
+  scanSources?: () => Promise<ScanSources>;
 }

@@ -103,22 +103,6 @@ export interface Prompter {
   checkbox(message: string, choices: Array<{ name: string; value: string; checked: boolean }>): Promise<string[]>;
 }
 
-/** Credentials for one Basic Auth probe. The password travels only in the Authorization header. */
-export interface BasicAuthCredentials {
-  user: string;
-  password: Secret;
-}
-
-/**
- * Asks a URL behind HTTP Basic Auth for its status: the proof, after an htpasswd rotation, that
- * the new password gets in and the old one does not. Each call uses a fresh connection, so a
- * keep-alive connection to a worker from before a reload cannot answer for the new one.
- * Connection failures and timeouts are a SecretsError (exit 3).
- */
-export interface BasicAuthProber {
-  status(url: string, credentials: BasicAuthCredentials | undefined, options: { timeoutMs: number }): Promise<number>;
-}
-
 export interface HttpAnswer {
   status: number;
   body: string;
@@ -133,6 +117,22 @@ export interface DingtalkTransport {
   postJson(url: string, body: string, options: { timeoutMs: number }): Promise<HttpAnswer>;
   /** Waits before the one retry after DingTalk's rate limit (injected: tests do not wait a minute). */
   pause(ms: number): Promise<void>;
+}
+
+/** Credentials for one Basic Auth probe. The password travels only in the Authorization header. */
+export interface BasicAuthCredentials {
+  user: string;
+  password: Secret;
+}
+
+/**
+ * Asks a URL behind HTTP Basic Auth for its status: the proof, after an htpasswd rotation, that
+ * the new password gets in and the old one does not. Each call uses a fresh connection, so a
+ * keep-alive connection to a worker from before a reload cannot answer for the new one.
+ * Connection failures and timeouts are a SecretsError (exit 3).
+ */
+export interface BasicAuthProber {
+  status(url: string, credentials: BasicAuthCredentials | undefined, options: { timeoutMs: number }): Promise<number>;
 }
 
 export interface PgpEncryptOptions {

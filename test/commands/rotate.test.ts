@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileLocker } from '../../src/adapters/lock.js';
+import { shellRunner } from '../../src/adapters/process.js';
 import { runRotate } from '../../src/commands/rotate.js';
 import { envValue, parseDotenv } from '../../src/core/dotenv.js';
 import { isSecretsError } from '../../src/core/errors.js';
@@ -88,6 +89,25 @@ describe('rotate random', () => {
     expect(audit).toMatch(/"step":"rollback","outcome":"ok"/);
     expect(audit).not.toMatch(/"action":"rotated"/);
     expect(existsSync(join(policy.stateDir, 'rotation', 'journal.json'))).toBe(false);
+  });
+
+  it('masks a value a failing hook prints', async () => {
+    // The hook prints the JWT line of .env on its first run (new value) and on the rerun after the roll-back (old value).
+    const { policy, oldKey } = await randomDeployment({ hooks: ['grep JWT .env >&2; test -f once && exit 0; touch once; exit 1'] });
+    const deps = testDeps({ now: NOW });
+    const seenByHooks: string[] = [];
+    const runner = { run: async (command: string, options: Parameters<typeof shellRunner.run>[1]) => {
+      const result = await shellRunner.run(command, options);
+      seenByHooks.push(result.stderr);
+      return result;
+    } };
+    const error = await failure(runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, { ...deps, runner }));
+    const newKey = /JWT_SECRET_KEY="?([0-9a-f]{64})/.exec(seenByHooks[0]!)?.[1];
+    expect(newKey).toBeDefined();
+    const printed = [error.toLine(), ...deps.captured.stdout, ...deps.captured.stderr, readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8')].join('\n');
+    expect(printed).toMatch(/hook .* failed/);
+    expect(printed).not.toContain(newKey!);
+    expect(printed).not.toContain(oldKey);
   });
 
   it('a hook that times out rolls back too', async () => {

@@ -65,7 +65,7 @@ describe('rotate, killed at each step', () => {
 
 describe('two rotations at once', () => {
   it('never both write: the second fails at once naming the holder', async () => {
-    const { deployment } = deploymentWithRandomKey('sleep 1');
+    const { deployment } = deploymentWithRandomKey('sleep 3');
     const cwd = deployment.root;
     const [first, second] = await Promise.all([runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: BACKUP_ENV }), runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: BACKUP_ENV })]);
     const codes = [first.code, second.code].sort();
@@ -77,7 +77,7 @@ describe('two rotations at once', () => {
   });
 
   it('with --wait the second runs after the first; no update is lost', async () => {
-    const { deployment } = deploymentWithRandomKey('sleep 1');
+    const { deployment } = deploymentWithRandomKey('sleep 3');
     const cwd = deployment.root;
     const results = await Promise.all([runSecrets(['rotate', 'jwt', '--yes', '--wait', '30'], { cwd, env: BACKUP_ENV }), runSecrets(['rotate', 'jwt', '--yes', '--wait', '30'], { cwd, env: BACKUP_ENV })]);
     expect(results.map((result) => result.code)).toEqual([0, 0]);

@@ -50,9 +50,9 @@ export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string
     cwd: process.cwd(),
     interactive: false,
     readStdin: async () => stdin ?? '',
-    prober: httpProber,
     // Real HTTP (point robots at test/helpers/dingtalk-server.ts); the rate-limit wait is cut short.
     dingtalk: { postJson: undiciDingtalkTransport.postJson, pause: async () => undefined },
+    prober: httpProber,
     loadPgp: async () => (await import('../../src/adapters/openpgp.js')).openPgp,
     ...rest,
     captured,

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { DEFAULT_LOCK_WAIT_MS, runRotate, type RotateOutcome } from '../../commands/rotate.js';
 import { ExitCode, SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
@@ -33,7 +33,7 @@ export function registerRotate(program: Command, ctx: CliContext): void {
     .argument('[id...]', 'secret ids from the policy (default: all due or within warn_before)')
     .option('--dry-run', 'show the plan (files, keys, hooks) and change nothing')
     .option('-y, --yes', 'no confirmation prompt (manual secrets: the steps are done)')
-    .addOption(new Option('--wait [seconds]', 'wait for another rotation to finish instead of failing at once').preset(true))
+    .option('--wait [seconds]', 'wait for another rotation to finish (default 600 s) instead of failing at once')
     .option('--recover', 'only finish or roll back a rotation that was interrupted')
     .option('--password-stdin', 'htpasswd: read the new password from standard input (one line) instead of generating one')
     .option('--password-prompt', 'htpasswd: type the new password at a hidden prompt (twice) instead of generating one')

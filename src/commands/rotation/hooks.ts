@@ -1,5 +1,6 @@
 import { envKeysOfSecret, type Policy } from '../../core/policy.js';
 import { SecretsError } from '../../core/errors.js';
+import { maskValue } from '../../core/secret.js';
 import { timeoutMs } from '../../core/rotation/plan.js';
 import type { Deps } from '../deps.js';
 
@@ -49,6 +50,8 @@ export async function runHooks(commands: string[], options: { policy: Policy; ho
     } catch (error) {
       run = { command, ok: false, detail: `could not start: ${error instanceof Error ? error.message : String(error)}` };
     }
+    // A hook's own output could echo a value (a `cat .env` while debugging): mask before it is shown or audited.
+    for (const value of options.managedValues ?? []) if (value.length >= 8) run.detail = run.detail.split(value).join(maskValue(value));
     runs.push(run);
     if (!run.ok) break;
   }

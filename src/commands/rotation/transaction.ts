@@ -5,6 +5,7 @@ import type { Policy } from '../../core/policy.js';
 import { decideRecovery, fileState, type FileState, type Journal, type JournalFile, type RotationStep } from '../../core/rotation/journal.js';
 import { appendAudit, readAuditEntries } from '../audit-trail.js';
 import type { Deps } from '../deps.js';
+import { managedEnvValues } from './env-values.js';
 import { runHooks } from './hooks.js';
 import { clearJournal, contentFingerprint, copyName, copyPath, journalDir, readIfExists, readJournal, savePreviousCopy, writeJournal } from './journal-store.js';
 import type { FileChange } from './kind-handler.js';
@@ -135,7 +136,9 @@ export async function rollBack(policy: Policy, journal: Journal, deps: Deps, dec
   }
   let hooks = 'no hooks';
   if (journal.hooks.length > 0 && (decided?.rerunHooks ?? true)) {
-    const runs = await runHooks(journal.hooks, { policy, hookTimeout: journal.hookTimeout }, deps);
+    const envText = await readIfExists(policy.envFile, deps);
+    const managedValues = managedEnvValues(policy, new Map([[policy.envFile, envText]]));
+    const runs = await runHooks(journal.hooks, { policy, hookTimeout: journal.hookTimeout, managedValues }, deps);
     const failed = runs.find((run) => !run.ok);
     if (failed) {
       await clearJournal(policy.stateDir, deps);

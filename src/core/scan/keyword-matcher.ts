@@ -1,0 +1,76 @@
+/**
+ * Finds which of many keywords occur in a text in one pass (Aho-Corasick over ASCII), instead
+ * of one substring search per keyword: with a few hundred keywords that is the difference
+ * between reading the text once and reading it a few hundred times.
+ */
+export class KeywordMatcher {
+  readonly keywords: readonly string[];
+  /** next[state * 128 + char]: the automaton's transitions, failure links folded in. */
+  readonly #next: Int32Array;
+  /** For each state, the keywords that end there (through failure links too). */
+  readonly #outputs: number[][];
+
+  constructor(keywords: readonly string[]) {
+    this.keywords = keywords;
+    const children: Array<Map<number, number>> = [new Map()];
+    const outputs: number[][] = [[]];
+    keywords.forEach((keyword, index) => {
+      let state = 0;
+      for (let i = 0; i < keyword.length; i++) {
+        const code = keyword.charCodeAt(i);
+        if (code >= 128) return; // non-ASCII keywords never match here; none are used
+        let next = children[state]!.get(code);
+        if (next === undefined) {
+          next = children.length;
+          children.push(new Map());
+          outputs.push([]);
+          children[state]!.set(code, next);
+        }
+        state = next;
+      }
+      outputs[state]!.push(index);
+    });
+    const count = children.length;
+    const next = new Int32Array(count * 128);
+    const fail = new Int32Array(count);
+    const queue: number[] = [];
+    for (let code = 0; code < 128; code++) {
+      const child = children[0]!.get(code);
+      next[code] = child ?? 0;
+      if (child !== undefined) queue.push(child);
+    }
+    for (let head = 0; head < queue.length; head++) {
+      const state = queue[head]!;
+      outputs[state]!.push(...outputs[fail[state]!]!);
+      for (let code = 0; code < 128; code++) {
+        const child = children[state]!.get(code);
+        if (child === undefined) {
+          next[state * 128 + code] = next[fail[state]! * 128 + code]!;
+        } else {
+          fail[child] = next[fail[state]! * 128 + code]!;
+          next[state * 128 + code] = child;
+          queue.push(child);
+        }
+      }
+    }
+    this.#next = next;
+    this.#outputs = outputs;
+  }
+
+  /** A flag per keyword: 1 when it occurs in `lower` (already lowercased). */
+  present(lower: string): Uint8Array {
+    const found = new Uint8Array(this.keywords.length);
+    const next = this.#next;
+    const outputs = this.#outputs;
+    let state = 0;
+    for (let i = 0; i < lower.length; i++) {
+      const code = lower.charCodeAt(i);
+      state = code < 128 ? next[state * 128 + code]! : 0;
+      if (state !== 0) {
+        const ends = outputs[state]!;
+        for (let k = 0; k < ends.length; k++) found[ends[k]!] = 1;
+      }
+    }
+    return found;
+  }
+}

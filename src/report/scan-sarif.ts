@@ -1,0 +1,72 @@
+import type { Finding, Rule, Severity } from '../core/scan/types.js';
+import { shownMatch } from './scan-redact.js';
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note' };
+/** GitHub orders alerts by this (0.0-10.0). */
+const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0' };
+
+export interface SarifOptions {
+  version: string;
+  reveal?: boolean;
+  rules: readonly Pick<Rule, 'id' | 'description' | 'severity'>[];
+}
+
+/**
+ * SARIF 2.1.0 as GitHub code scanning accepts it: one run, the tool's rules (plus one entry per
+ * managed secret found), results with a physical location, and a partial fingerprint so GitHub
+ * tracks an alert across pushes. The message never holds the secret unless `reveal`.
+ */
+export function renderScanSarif(findings: readonly Finding[], options: SarifOptions): string {
+  const ruleEntries = new Map<string, { id: string; description: string; severity: Severity }>();
+  for (const rule of options.rules) ruleEntries.set(rule.id, { id: rule.id, description: rule.description, severity: rule.severity });
+  for (const finding of findings) {
+    if (!ruleEntries.has(finding.ruleId)) ruleEntries.set(finding.ruleId, { id: finding.ruleId, description: finding.description, severity: finding.severity });
+  }
+  const ruleList = [...ruleEntries.values()];
+  const index = new Map(ruleList.map((rule, position) => [rule.id, position]));
+  const sarif = {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'secrets',
+            informationUri: 'https://github.com/secrets-cli/secrets',
+            semanticVersion: options.version,
+            rules: ruleList.map((rule) => ({
+              id: rule.id,
+              name: rule.id.replace(/[^A-Za-z0-9]+(.)?/g, (_, next: string | undefined) => (next ? next.toUpperCase() : '')),
+              shortDescription: { text: rule.description },
+              fullDescription: { text: rule.description },
+              defaultConfiguration: { level: LEVEL[rule.severity] },
+              properties: { tags: ['security', 'secret'], 'security-severity': SECURITY_SEVERITY[rule.severity] },
+            })),
+          },
+        },
+        results: findings.map((finding) => {
+          const commit = finding.commit ? ` in commit ${finding.commit.slice(0, 12)}` : '';
+          return {
+            ruleId: finding.ruleId,
+            ruleIndex: index.get(finding.ruleId)!,
+            level: LEVEL[finding.severity],
+            message: { text: `${finding.description}: ${shownMatch(finding, options.reveal ?? false)}${commit}` },
+            locations: [
+              {
+                physicalLocation: {
+                  artifactLocation: { uri: encodeURI(finding.file) },
+                  region: { startLine: finding.line, startColumn: finding.column },
+                },
+              },
+            ],
+            partialFingerprints: { 'secretsFingerprint/v1': finding.fingerprint },
+            ...(finding.commit ? { properties: { commit: finding.commit, author: finding.author, date: finding.date } } : {}),
+          };
+        }),
+      },
+    ],
+  };
+  return `${JSON.stringify(sarif, null, 2)}\n`;
+}

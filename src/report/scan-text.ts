@@ -1,0 +1,37 @@
+import type { Finding } from '../core/scan/types.js';
+import { shownMatch } from './scan-redact.js';
+
+export interface ScanTextSummary {
+  mode: 'tree' | 'staged' | 'history';
+  accepted: number;
+  scanned: { files: number; commits: number; skippedBinary: number; skippedLarge: number };
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/** Human text: one block per finding, then a one-line summary. Secrets redacted unless `reveal`. */
+export function renderScanText(findings: readonly Finding[], summary: ScanTextSummary, options: { reveal?: boolean } = {}): string {
+  const lines: string[] = [];
+  for (const finding of findings) {
+    lines.push(`${finding.file}:${finding.line}:${finding.column}  ${finding.ruleId}  ${finding.severity}  ${shownMatch(finding, options.reveal ?? false)}`);
+    if (finding.commit) {
+      const again = finding.laterCommits ? `  (added again in ${plural(finding.laterCommits, 'later commit')})` : '';
+      lines.push(`  commit ${finding.commit.slice(0, 12)}  ${finding.author ?? ''}  ${finding.date ?? ''}${again}`);
+    }
+  }
+  const what =
+    summary.mode === 'history'
+      ? plural(summary.scanned.commits, 'commit')
+      : summary.mode === 'staged'
+        ? `the staged change (${plural(summary.scanned.files, 'file')})`
+        : plural(summary.scanned.files, 'file');
+  const skipped: string[] = [];
+  if (summary.scanned.skippedBinary > 0) skipped.push(`${summary.scanned.skippedBinary} binary`);
+  if (summary.scanned.skippedLarge > 0) skipped.push(`${summary.scanned.skippedLarge} over the size limit`);
+  const accepted = summary.accepted > 0 ? `, ${summary.accepted} accepted by the baseline` : '';
+  const head = findings.length === 0 ? 'no leaks found' : `${plural(findings.length, 'leak')} found`;
+  lines.push(`${head} in ${what}${skipped.length ? ` (skipped ${skipped.join(', ')})` : ''}${accepted}`);
+  return `${lines.join('\n')}\n`;
+}
