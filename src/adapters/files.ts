@@ -87,5 +87,6 @@ export const nodeFileStore: FileStore = {
   },
   list: (dir) => fs.readdir(dir),
   remove: (path) => fs.rm(path, { force: true }),
+  removeEmptyDir: (path) => fs.rmdir(path),
   chmod: (path, mode) => fs.chmod(path, mode),
 };

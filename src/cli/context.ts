@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../adapters/clock.js';
 import { nodeFileStore } from '../adapters/files.js';
 import { gitInfo } from '../adapters/git-info.js';
+import { httpProber } from '../adapters/http-prober.js';
 import { fileLocker } from '../adapters/lock.js';
 import { shellRunner } from '../adapters/process.js';
 import { terminalPrompter } from '../adapters/prompts.js';
@@ -11,6 +12,8 @@ import { loadPolicy, policyPathFrom } from '../commands/load-policy.js';
 import { parseDate } from '../core/duration.js';
 import { SecretsError, type ExitCodeValue } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
+import type { DingtalkTransport } from '../core/ports.js';
+import type { RotationStep } from '../core/rotation/journal.js';
 
 export interface GlobalOptions {
   policy?: string;
@@ -60,6 +63,11 @@ export class CliContext {
       interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       readStdin,
       scanSources: async () => (await import('../adapters/scan-sources.js')).createScanSources(),
+      dingtalk: lazyDingtalkTransport,
+      ...(this.env.SECRETS_TEST_CRASH_AT ? { onRotationStep: crashAtStep(this.env.SECRETS_TEST_CRASH_AT) } : {}),
+      prober: httpProber,
+      // A dynamic import, so that `secrets check` never loads openpgp (it must start fast).
+      loadPgp: async () => (await import('../adapters/openpgp.js')).openPgp,
     };
   }
 
@@ -75,6 +83,25 @@ export class CliContext {
     if (!date) throw new SecretsError('bad-date', `--as-of: expected a date like 2026-04-01, got "${text}"`);
     return date;
   }
+}
+
+/** The HTTP client (undici) is loaded on the first DingTalk send only. */
+const lazyDingtalkTransport: DingtalkTransport = {
+  async postJson(url, body, options) {
+    const { undiciDingtalkTransport } = await import('../adapters/dingtalk.js');
+    return undiciDingtalkTransport.postJson(url, body, options);
+  },
+  pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * Test-only: SECRETS_TEST_CRASH_AT=<step> kills this process with SIGKILL when a rotation
+ * reaches that step, so the crash tests can show that the next run recovers from every step.
+ */
+function crashAtStep(target: string): (step: RotationStep) => void {
+  return (step) => {
+    if (step === target) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 function actorName(env: NodeJS.ProcessEnv): string {

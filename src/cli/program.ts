@@ -1,10 +1,14 @@
 import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
+import { registerBackup } from './commands/backup.js';
 import { registerCheck } from './commands/check.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
 import { registerScan } from './commands/scan.js';
+import { registerRotate } from './commands/rotate.js';
+import { registerNotify } from './commands/notify.js';
+import { registerRestore } from './commands/restore.js';
 
 export const VERSION = '0.1.0';
 
@@ -26,6 +30,10 @@ export function buildProgram(ctx: CliContext): Command {
   registerLog(program, ctx);
   registerRecord(program, ctx);
   registerScan(program, ctx);
+  registerRotate(program, ctx);
+  registerNotify(program, ctx);
+  registerBackup(program, ctx);
+  registerRestore(program, ctx);
 
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -24,6 +24,7 @@ import { resolveIn, backupFiles, type Policy } from '../core/policy.js';
 import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './audit-trail.js';
 import type { Deps } from './deps.js';
 import { checkLeakedValues } from './leaked-value.js';
+import { checkRotationJournal } from './rotation/journal-check.js';
 
 export interface CheckInput {
   policy: Policy;
@@ -69,6 +70,11 @@ async function findPlaintextBackups(policy: Policy, deps: Deps): Promise<{ plain
     if (name.startsWith('.')) continue;
     const path = join(policy.backupDir, name);
     const stat = await deps.files.stat(path);
+    // A default `secrets restore` unpacks into `<backup>.restored/`: plaintext until removed.
+    if (stat?.isDirectory && name.endsWith('.restored')) {
+      plaintext.push(path);
+      continue;
+    }
     if (!stat?.isFile) continue;
     const head = stat.size === 0 ? new Uint8Array() : (await deps.files.readBytes(path)).subarray(0, 64);
     if (looksLikeOpenPgp(head)) {
@@ -81,7 +87,7 @@ async function findPlaintextBackups(policy: Policy, deps: Deps): Promise<{ plain
 }
 
 /** Checks that live with the module they watch (rotation journal, revocations, leaked values). */
-const extraChecks: ExtraCheck[] = [checkLeakedValues];
+const extraChecks: ExtraCheck[] = [checkRotationJournal, checkLeakedValues];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */
 export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutcome> {

@@ -1,7 +1,8 @@
-import type { Clock, FileStore, GitInfo, Locker, Output, ProcessRunner, Prompter } from '../core/ports.js';
+import type { BasicAuthProber, Clock, DingtalkTransport, FileStore, GitInfo, Locker, Output, Pgp, ProcessRunner, Prompter } from '../core/ports.js';
+import type { RotationStep } from '../core/rotation/journal.js';
 import type { ScanSources } from '../core/scan/ports.js';
 
-export type { GitInfo, Prompter } from '../core/ports.js';
+export type { BasicAuthProber, GitInfo, Pgp, Prompter } from '../core/ports.js';
 
 /**
  * Everything a use case needs from the outside world, handed in by the CLI (or a test).
@@ -27,4 +28,15 @@ export interface Deps {
   readStdin(): Promise<string>;
   /** Git and file sources of the leak scanner, loaded on demand (the leaked-value check, scan). */
   scanSources?: () => Promise<ScanSources>;
+  /** DingTalk robot webhooks (the HTTP client is loaded on first use). */
+  dingtalk: DingtalkTransport;
+  /**
+   * Called as a rotation passes each step. The CLI honours SECRETS_TEST_CRASH_AT=<step> here by
+   * SIGKILLing itself, which is how the crash tests stop a rotation at every step.
+   */
+  onRotationStep?: (step: RotationStep) => void;
+  /** HTTP Basic Auth probes after an htpasswd rotation (the HTTP client is loaded on first use). */
+  prober: BasicAuthProber;
+  /** OpenPGP, imported on first call: only backup, restore and rotation pay for loading it. */
+  loadPgp(): Promise<Pgp>;
 }

@@ -123,3 +123,57 @@ export function envValue(doc: EnvDocument, key: string): string | undefined {
   for (const entry of doc.entries) if (entry.key === key) value = entry.value;
   return value;
 }
+
+/** Characters that mean the same, unquoted, to bash `source`, dotenv and python-dotenv. */
+const UNQUOTED_SAFE = /^[A-Za-z0-9_./:@%+,=-]+$/;
+
+/**
+ * How `value` is written so that bash, dotenv and python-dotenv all read it literally, keeping
+ * the style the line already had when that is safe. Unquoted loses to `#` (dotenv: comment),
+ * `$` (bash and python-dotenv expand it), `&`/`?`/spaces (bash); double quotes lose to `$`, `\`,
+ * backticks and `"`; single quotes are literal for all three except `'`, `\` (python-dotenv
+ * unescapes `\'` and `\\`) and line breaks — a value holding one of those has no safe spelling.
+ */
+export function quoteDotenvValue(value: string, preferred: QuoteStyle = 'none'): string {
+  if (/[\r\n]/.test(value) || value.includes("'") || value.includes('\\')) {
+    throw new SecretsError('env-unquotable', 'the new value holds a quote, backslash or line break that bash, dotenv and python-dotenv would read differently; nothing was written', {
+      hint: 'choose a value without \' \\ or line breaks',
+    });
+  }
+  if (preferred === 'none' && UNQUOTED_SAFE.test(value)) return value;
+  if (preferred === 'double' && !/[$`"!]/.test(value)) return `"${value}"`;
+  return `'${value}'`;
+}
+
+/**
+ * Sets the values of `values`' keys and returns the new text; every other byte stays as it was
+ * (comments, blank lines, order, `export `, quoting, CRLF, a missing final newline). A key set
+ * twice is an error with file:line (which one would a reader take?); a key not yet in the file
+ * is appended as `KEY=value`. The result is parsed again, so a bad edit can never be written.
+ */
+export function setDotenvValues(doc: EnvDocument, values: Record<string, string | { reveal(): string }>, file = '.env'): string {
+  const keys = Object.keys(values);
+  const found = requireUniqueKeys(doc, keys, file);
+  const plain = new Map(keys.map((key) => {
+    const value = values[key]!;
+    return [key, typeof value === 'string' ? value : value.reveal()] as const;
+  }));
+  const edits = [...found.values()]
+    .map((entry) => ({ start: entry.valueStart, end: entry.valueEnd, text: quoteDotenvValue(plain.get(entry.key)!, entry.quote) }))
+    .sort((a, b) => b.start - a.start);
+  let text = doc.text;
+  for (const edit of edits) text = text.slice(0, edit.start) + edit.text + text.slice(edit.end);
+  const missing = keys.filter((key) => !found.has(key));
+  if (missing.length > 0) {
+    const lines = missing.map((key) => `${key}=${quoteDotenvValue(plain.get(key)!)}`);
+    const endsWithNewline = text === '' || text.endsWith('\n');
+    text = endsWithNewline ? `${text}${lines.map((line) => line + doc.eol).join('')}` : `${text}${lines.map((line) => doc.eol + line).join('')}`;
+  }
+  const check = parseDotenv(text, file);
+  for (const [key, value] of plain) {
+    if (envValue(check, key) !== value) {
+      throw new SecretsError('env-edit', `internal error: ${key} would not read back as written; nothing was written`, { where: file });
+    }
+  }
+  return text;
+}

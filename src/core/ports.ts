@@ -1,3 +1,5 @@
+import type { Secret } from './secret.js';
+
 /**
  * The outside world as the use cases see it. Adapters in src/adapters implement these; commands
  * receive them in `Deps` and never import an adapter. Core itself touches none of them.
@@ -32,6 +34,8 @@ export interface FileStore {
   ensureDir(path: string, mode?: number): Promise<void>;
   list(dir: string): Promise<string[]>;
   remove(path: string): Promise<void>;
+  /** Removes an empty folder (never recursive: cleanup after a failed restore). */
+  removeEmptyDir(path: string): Promise<void>;
   chmod(path: string, mode: number): Promise<void>;
 }
 
@@ -97,4 +101,73 @@ export interface Prompter {
   input(message: string, defaultValue?: string): Promise<string>;
   /** A list to tick; returns the values ticked, in list order. */
   checkbox(message: string, choices: Array<{ name: string; value: string; checked: boolean }>): Promise<string[]>;
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * Posts to a DingTalk robot webhook. Signing, reading the answer and retrying are the caller's
+ * (core/dingtalk.ts); this is the wire only. Timeouts and connection errors are thrown as a
+ * SecretsError (exit 3) whose message masks the access_token.
+ */
+export interface DingtalkTransport {
+  postJson(url: string, body: string, options: { timeoutMs: number }): Promise<HttpAnswer>;
+  /** Waits before the one retry after DingTalk's rate limit (injected: tests do not wait a minute). */
+  pause(ms: number): Promise<void>;
+}
+
+/** Credentials for one Basic Auth probe. The password travels only in the Authorization header. */
+export interface BasicAuthCredentials {
+  user: string;
+  password: Secret;
+}
+
+/**
+ * Asks a URL behind HTTP Basic Auth for its status: the proof, after an htpasswd rotation, that
+ * the new password gets in and the old one does not. Each call uses a fresh connection, so a
+ * keep-alive connection to a worker from before a reload cannot answer for the new one.
+ * Connection failures and timeouts are a SecretsError (exit 3).
+ */
+export interface BasicAuthProber {
+  status(url: string, credentials: BasicAuthCredentials | undefined, options: { timeoutMs: number }): Promise<number>;
+}
+
+export interface PgpEncryptOptions {
+  /** Armored OpenPGP public keys; each must have a usable encryption (sub)key. */
+  recipients: string[];
+  passphrase?: Secret;
+  /** File name stored in the literal data packet (what `gpg --decrypt` would suggest). */
+  filename?: string;
+}
+
+export interface PgpDecryptOptions {
+  passphrase?: Secret;
+  /** Armored private key and the passphrase that unlocks it (if it is protected). */
+  privateKey?: { armored: Secret; passphrase?: Secret };
+}
+
+/** What the packets of a message say, without decrypting it. */
+export interface PgpMessageInfo {
+  /** A symmetric session key packet: a passphrase can open it. */
+  passphrase: boolean;
+  /** Key ids (16 hex) of the public-key session key packets; "0000000000000000" is a hidden recipient. */
+  recipientKeyIds: string[];
+}
+
+/**
+ * OpenPGP as the backup module needs it. The adapter (src/adapters/openpgp.ts) is loaded lazily
+ * through Deps.loadPgp, so commands that never encrypt do not pay for loading it. Failures are
+ * SecretsErrors with one clear line (wrong passphrase, wrong key, damaged, no encryption key).
+ */
+export interface Pgp {
+  encrypt(data: Uint8Array, options: PgpEncryptOptions): Promise<Uint8Array>;
+  decrypt(message: Uint8Array, options: PgpDecryptOptions): Promise<{ data: Uint8Array; filename: string }>;
+  inspect(message: Uint8Array): Promise<PgpMessageInfo>;
+  /** Key ids of the encryption (sub)keys of an armored public key; throws when it has none. */
+  encryptionKeyIds(armoredPublicKey: string): Promise<string[]>;
+  /** Key ids of every (sub)key of an armored private key. */
+  privateKeyIds(armoredPrivateKey: Secret): Promise<string[]>;
 }

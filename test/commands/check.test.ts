@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/commands/check.js';
 import type { CheckId } from '../../src/core/checks/types.js';
@@ -119,6 +119,13 @@ describe('each check fires on its problem', () => {
       deployment.path('backups/env-copy'),
     ]);
     expect(outcome.findings[0]!.message).toContain('secrets backup --adopt');
+  });
+
+  it('plaintext-backup: a folder left by secrets restore is critical', async () => {
+    const deployment = await makeCleanDeployment();
+    mkdirSync(deployment.path('backups/mt5-test-20261120T000000Z.restored'));
+    const outcome = await check(deployment);
+    expect(outcome.findings).toEqual([expect.objectContaining({ check: 'plaintext-backup', severity: 'critical', message: expect.stringContaining('left by secrets restore') })]);
   });
 
   it('backup-age: none, or none newer than keep, is a warning', async () => {

@@ -1,7 +1,9 @@
 import { fixedClock } from '../../src/adapters/clock.js';
 import { nodeFileStore } from '../../src/adapters/files.js';
 import { gitInfo } from '../../src/adapters/git-info.js';
+import { httpProber } from '../../src/adapters/http-prober.js';
 import { fileLocker } from '../../src/adapters/lock.js';
+import { undiciDingtalkTransport } from '../../src/adapters/dingtalk.js';
 import { shellRunner } from '../../src/adapters/process.js';
 import type { Deps, Prompter } from '../../src/commands/deps.js';
 
@@ -30,7 +32,7 @@ export function scriptedPrompts(answers: Array<string | boolean | string[]> = []
 
 /**
  * Real adapters (files, git, locks, processes) with the injected fakes STYLE.md allows:
- * a fixed clock, scripted prompts and captured output.
+ * a fixed clock, scripted prompts, captured output and no wait after DingTalk's rate limit.
  */
 export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string } = {}): Deps & { captured: CapturedOutput } {
   const captured: CapturedOutput = { stdout: [], stderr: [] };
@@ -48,6 +50,10 @@ export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string
     cwd: process.cwd(),
     interactive: false,
     readStdin: async () => stdin ?? '',
+    // Real HTTP (point robots at test/helpers/dingtalk-server.ts); the rate-limit wait is cut short.
+    dingtalk: { postJson: undiciDingtalkTransport.postJson, pause: async () => undefined },
+    prober: httpProber,
+    loadPgp: async () => (await import('../../src/adapters/openpgp.js')).openPgp,
     ...rest,
     captured,
   };

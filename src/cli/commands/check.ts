@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../../adapters/files.js';
 import { runCheck } from '../../commands/check.js';
-import { ExitCode, type ExitCodeValue } from '../../core/errors.js';
+import { notifyCheckOutcome } from '../../commands/notify.js';
+import { ExitCode, isSecretsError, type ExitCodeValue } from '../../core/errors.js';
 import type { Severity } from '../../core/checks/types.js';
 import { renderCheckJson } from '../../report/check-json.js';
 import { renderCheckPrometheus } from '../../report/check-prometheus.js';
@@ -16,6 +17,7 @@ export function registerCheck(program: Command, ctx: CliContext): void {
     .command('check')
     .description('rotation deadlines and compliance checks; quiet when all is well')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'prometheus']).default('text'))
+    .option('--notify', 'also send the problems to the DingTalk robot of notify.dingtalk (never values; nothing when all is well)')
     .option('--output <file>', 'with --format prometheus: write atomically to FILE (node_exporter textfile collector)')
     .addHelpText(
       'after',
@@ -25,10 +27,11 @@ Exit codes: 0 all well, 1 warning (due soon), 2 critical (overdue, violation), 3
 Examples:
   secrets check                                  # cron: mails only when something is wrong
   secrets check --as-of 2026-04-01               # what will be due on 1 April?
+  secrets check --notify                         # cron: problems to the DingTalk group
   secrets check --json
   secrets check --format prometheus --output /var/lib/node_exporter/textfile/secrets.prom`,
     )
-    .action(async (options: { format: string; output?: string }, command: Command) => {
+    .action(async (options: { format: string; output?: string; notify?: boolean }, command: Command) => {
       const deps = ctx.deps(command);
       const policy = await ctx.policy(command, deps);
       const outcome = await runCheck({ policy, now: ctx.asOf(command, deps) }, deps);
@@ -44,5 +47,15 @@ Examples:
         deps.output.out(renderCheckText(outcome, { critical: colors.red, warning: colors.yellow }));
       }
       ctx.report(EXIT_OF[outcome.status]);
+      if (options.notify) {
+        // A notification that did not go out is its own failure (exit 3): cron must not think the group knows.
+        try {
+          await notifyCheckOutcome({ policy, outcome }, deps);
+        } catch (error) {
+          if (!isSecretsError(error)) throw error;
+          deps.output.err(`secrets: notify: ${error.toLine()}\n`);
+          ctx.report(ExitCode.failed);
+        }
+      }
     });
 }

@@ -162,7 +162,9 @@ export function checkPlaintextBackups(found: string[]): Finding[] {
     check: 'plaintext-backup' as const,
     severity: 'critical' as const,
     path,
-    message: `${path}: an unencrypted copy of a secret file; encrypt and remove it with secrets backup --adopt ${path}`,
+    message: path.endsWith('.restored')
+      ? `${path}: plaintext files left by secrets restore; compare what you need, then rm -r ${path}`
+      : `${path}: an unencrypted copy of a secret file; encrypt and remove it with secrets backup --adopt ${path}`,
   }));
 }
 

@@ -1,0 +1,162 @@
+import * as openpgp from 'openpgp';
+import { SecretsError } from '../core/errors.js';
+import type { Pgp, PgpDecryptOptions, PgpEncryptOptions, PgpMessageInfo } from '../core/ports.js';
+import type { Secret } from '../core/secret.js';
+
+/**
+ * Settings chosen so that GnuPG 2.2 (Debian 12) opens what we write — verified with gpg 2.2.40:
+ * - `aeadProtect: false`: SEIPD v1 with an MDC. SEIPD v2 / AEAD (RFC 9580) is unknown to gpg 2.2.
+ * - AES-256, the strongest cipher every OpenPGP implementation reads.
+ * - iterated+salted S2K for passphrases: Argon2 S2K (RFC 9580) is also unknown to gpg 2.2.
+ * - no compression: secret files are small, and compressing before encrypting leaks length
+ *   patterns of the content for nothing.
+ * Reading stays permissive (gpg's own default output, ZLIB-compressed, decrypts fine).
+ */
+export const GPG22_COMPATIBLE_CONFIG: openpgp.PartialConfig = {
+  aeadProtect: false,
+  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
+  preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
+  s2kType: openpgp.enums.s2k.iterated,
+};
+
+const HIDDEN_RECIPIENT = '0000000000000000';
+
+async function readPublicKey(armored: string): Promise<openpgp.Key> {
+  try {
+    return await openpgp.readKey({ armoredKey: armored });
+  } catch {
+    throw new SecretsError('pgp-bad-key', 'a backup recipient is not a readable OpenPGP public key', { hint: 'export it with gpg --armor --export KEYID' });
+  }
+}
+
+/** The key's encryption (sub)key ids, or a one-line refusal instead of openpgp's stack trace. */
+async function encryptionKeyIdsOf(key: openpgp.Key): Promise<string[]> {
+  const ids: string[] = [];
+  for (const candidate of [key, ...key.subkeys]) {
+    try {
+      const found = await key.getEncryptionKey(candidate.getKeyID());
+      ids.push(found.getKeyID().toHex());
+    } catch {
+      // not an encryption key, expired or revoked: skip it
+    }
+  }
+  if (ids.length === 0) {
+    throw new SecretsError('pgp-no-encryption-key', `the public key ${key.getKeyID().toHex().toUpperCase()} has no usable encryption subkey (a signing-only, expired or revoked key)`, {
+      hint: 'add one with gpg --quick-add-key FINGERPRINT cv25519 encr, then export it again',
+    });
+  }
+  return [...new Set(ids)];
+}
+
+async function readBinaryMessage(bytes: Uint8Array): Promise<openpgp.Message<Uint8Array>> {
+  try {
+    const armored = new TextDecoder().decode(bytes.subarray(0, 40)).startsWith('-----BEGIN PGP MESSAGE-----');
+    if (armored) return (await openpgp.readMessage({ armoredMessage: new TextDecoder().decode(bytes) })) as unknown as openpgp.Message<Uint8Array>;
+    return await openpgp.readMessage({ binaryMessage: bytes });
+  } catch {
+    throw new SecretsError('pgp-not-a-message', 'not a complete OpenPGP message (truncated, corrupt, or not an encrypted backup)');
+  }
+}
+
+function describeInfo(info: PgpMessageInfo): string {
+  return info.recipientKeyIds.map((id) => (id === HIDDEN_RECIPIENT ? 'a hidden recipient' : id.toUpperCase())).join(', ');
+}
+
+function messageInfo(message: openpgp.Message<Uint8Array>): PgpMessageInfo {
+  const tags = [...message.packets].map((packet) => (packet.constructor as unknown as { tag: number }).tag);
+  return {
+    passphrase: tags.includes(openpgp.enums.packet.symEncryptedSessionKey),
+    recipientKeyIds: message.getEncryptionKeyIDs().map((id) => id.toHex()),
+  };
+}
+
+async function unlockPrivateKey(armored: Secret, passphrase: Secret | undefined): Promise<openpgp.PrivateKey> {
+  let key: openpgp.PrivateKey;
+  try {
+    key = await openpgp.readPrivateKey({ armoredKey: armored.reveal() });
+  } catch {
+    throw new SecretsError('pgp-bad-private-key', 'the --key file is not an OpenPGP private key', { hint: 'export it with gpg --armor --export-secret-keys KEYID' });
+  }
+  if (key.isDecrypted()) return key;
+  if (!passphrase) throw new SecretsError('pgp-key-locked', 'the private key is protected by a passphrase and none was given', { hint: "set the variable named by the policy's backup.key_passphrase_env, or run on a terminal to be asked" });
+  try {
+    return await openpgp.decryptKey({ privateKey: key, passphrase: passphrase.reveal() });
+  } catch {
+    throw new SecretsError('pgp-key-passphrase', 'wrong passphrase for the private key');
+  }
+}
+
+export const openPgp: Pgp = {
+  async encrypt(data: Uint8Array, options: PgpEncryptOptions): Promise<Uint8Array> {
+    const keys: openpgp.Key[] = [];
+    for (const armored of options.recipients) {
+      const key = await readPublicKey(armored);
+      await encryptionKeyIdsOf(key);
+      keys.push(key);
+    }
+    if (keys.length === 0 && !options.passphrase) throw new SecretsError('pgp-no-material', 'nothing to encrypt with: no recipient and no passphrase');
+    const message = await openpgp.createMessage({ binary: data, format: 'binary', ...(options.filename ? { filename: options.filename } : {}) });
+    return openpgp.encrypt({
+      message,
+      format: 'binary',
+      ...(keys.length > 0 ? { encryptionKeys: keys } : {}),
+      ...(options.passphrase ? { passwords: [options.passphrase.reveal()] } : {}),
+      config: GPG22_COMPATIBLE_CONFIG,
+    });
+  },
+
+  async decrypt(bytes: Uint8Array, options: PgpDecryptOptions): Promise<{ data: Uint8Array; filename: string }> {
+    const message = await readBinaryMessage(bytes);
+    const info = messageInfo(message);
+    const privateKey = options.privateKey ? await unlockPrivateKey(options.privateKey.armored, options.privateKey.passphrase) : undefined;
+    if (privateKey) {
+      const own = [privateKey, ...privateKey.subkeys].map((key) => key.getKeyID().toHex());
+      const meant = info.recipientKeyIds.some((id) => id === HIDDEN_RECIPIENT || own.includes(id));
+      if (!meant && !(info.passphrase && options.passphrase)) {
+        throw new SecretsError('pgp-wrong-key', info.recipientKeyIds.length > 0 ? `not made for this key (made for ${describeInfo(info)})` : 'not made for a key: it opens with a passphrase');
+      }
+    } else if (!info.passphrase) {
+      throw new SecretsError('pgp-needs-key', info.recipientKeyIds.length > 0 ? `made for a private key (${describeInfo(info)}), not a passphrase` : 'no session key packet: not an encrypted backup', {
+        hint: info.recipientKeyIds.length > 0 ? 'pass --key FILE with the armored private key' : undefined,
+      });
+    } else if (!options.passphrase) {
+      throw new SecretsError('pgp-needs-passphrase', 'this backup opens with a passphrase and none was given', { hint: "set the variable named by the policy's backup.passphrase_env, or run on a terminal to be asked" });
+    }
+    try {
+      const result = await openpgp.decrypt({
+        message,
+        format: 'binary',
+        ...(privateKey ? { decryptionKeys: privateKey } : {}),
+        ...(options.passphrase ? { passwords: [options.passphrase.reveal()] } : {}),
+        // Integrity is not optional: a SEIPD v1 packet without a valid MDC is refused.
+        config: { allowUnauthenticatedMessages: false },
+      });
+      return { data: result.data, filename: result.filename };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : '';
+      const integrity = /modification detected|integrity|mdc|tag|truncat|end of stream|unexpected end|packet/i.test(reason) && !/session key/i.test(reason);
+      // A public-key session key carries a checksum, so with the right key a failed integrity
+      // check means damage. A wrong passphrase, though, can yield a plausible session key that
+      // only the integrity check rejects: then (like gpg) we cannot tell the two apart.
+      if (integrity && privateKey) throw new SecretsError('pgp-damaged', 'the backup is damaged or truncated (its integrity check failed)');
+      throw new SecretsError('pgp-cannot-decrypt', privateKey ? 'cannot decrypt with this key (wrong key, or the file is damaged)' : 'cannot decrypt: wrong passphrase, or the file is damaged');
+    }
+  },
+
+  async inspect(bytes: Uint8Array): Promise<PgpMessageInfo> {
+    return messageInfo(await readBinaryMessage(bytes));
+  },
+
+  async encryptionKeyIds(armored: string): Promise<string[]> {
+    return encryptionKeyIdsOf(await readPublicKey(armored));
+  },
+
+  async privateKeyIds(armored: Secret): Promise<string[]> {
+    try {
+      const key = await openpgp.readPrivateKey({ armoredKey: armored.reveal() });
+      return [key, ...key.subkeys].map((candidate) => candidate.getKeyID().toHex());
+    } catch {
+      throw new SecretsError('pgp-bad-private-key', 'not an OpenPGP private key');
+    }
+  },
+};

@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import type { RestoredFile } from '../../commands/restore.js';
+import { SecretsError } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
+
+/** What restoring a file changes, by key name only: values never reach the terminal. */
+function changeText(file: RestoredFile): string {
+  switch (file.change.kind) {
+    case 'identical':
+      return 'identical to the live file';
+    case 'new':
+      return 'no live file';
+    case 'differs':
+      return 'differs from the live file';
+    case 'env': {
+      const { added, removed, changed } = file.change.diff;
+      const parts = [
+        added.length > 0 ? `adds ${added.join(', ')}` : '',
+        removed.length > 0 ? `removes ${removed.join(', ')}` : '',
+        changed.length > 0 ? `changes ${changed.join(', ')}` : '',
+      ].filter(Boolean);
+      return parts.length > 0 ? parts.join('; ') : 'same keys and values, other text differs';
+    }
+  }
+}
+
+export function registerRestore(program: Command, ctx: CliContext): void {
+  program
+    .command('restore')
+    .description('decrypt a backup into a new folder (default) or back over the live files')
+    .argument('<file>', 'the backup (ours, or any gpg --symmetric / gpg --encrypt file)')
+    .option('--to <dir>', 'restore into this new folder (default: <backup>.restored beside the backup)')
+    .option('--key <file>', 'armored private key, for backups encrypted to a public key')
+    .option('--in-place', 'replace the live files atomically (modes and owners kept), after backing up their current state')
+    .addHelpText(
+      'after',
+      `
+The backup passphrase comes from backup.passphrase_env or a hidden prompt; the --key passphrase from
+backup.key_passphrase_env or a hidden prompt. The summary names keys added, removed or changed — never values.
+
+Exit codes: 0 restored, 3 nothing written (wrong passphrase or key, damaged, truncated, not a backup),
+4 --in-place failed part-way (the message names the backup that puts the previous state back).
+
+Examples:
+  secrets restore backups/mt5-crs-20261124T120000Z.tar.gpg            # into a new folder, with a key diff
+  secrets restore backups/mt5-crs-20261124T120000Z.tar.gpg --in-place
+  secrets restore old.env.gpg --key ops-private.asc --to /root/restored`,
+    )
+    .action(async (file: string, options: { to?: string; key?: string; inPlace?: boolean }, command: Command) => {
+      if (options.inPlace && options.to) throw new SecretsError('restore-options', '--in-place and --to exclude each other');
+      const deps = ctx.deps(command);
+      const policy = await ctx.policy(command, deps);
+      // Loaded on use, so the restore code stays out of the chunk `secrets check` starts with.
+      const { restoreBackup } = await import('../../commands/restore.js');
+      const outcome = await restoreBackup({ policy, file, ...(options.to ? { to: options.to } : {}), ...(options.key ? { keyFile: options.key } : {}), inPlace: Boolean(options.inPlace) }, deps);
+      if (ctx.globals(command).json) {
+        deps.output.out(`${JSON.stringify(outcome, null, 2)}\n`);
+        return;
+      }
+      const where = outcome.mode === 'in-place' ? 'over the live files' : `into ${outcome.folder}`;
+      deps.output.out(`restored ${outcome.files.length} file(s) from ${outcome.backup} ${where}\n`);
+      for (const restored of outcome.files) deps.output.out(`  ${restored.name}: ${changeText(restored)}\n`);
+      if (outcome.skipped.length > 0) deps.output.err(`not restored (not managed by the policy, or an unsafe name): ${outcome.skipped.join(', ')}\n`);
+      if (outcome.previousState) deps.output.out(`the state before the restore is in ${outcome.previousState}\n`);
+      if (outcome.folder) deps.output.out(`${outcome.folder} holds plaintext secrets: delete it when you are done (rm -r ${outcome.folder})\n`);
+    });
+}

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { DEFAULT_LOCK_WAIT_MS, runRotate, type RotateOutcome } from '../../commands/rotate.js';
+import { ExitCode, SecretsError } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
+
+function parseWait(value: string | boolean | undefined): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return DEFAULT_LOCK_WAIT_MS;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new SecretsError('bad-option', `--wait: expected seconds, got "${value}"`);
+  return seconds * 1000;
+}
+
+function renderJson(outcome: RotateOutcome): string {
+  return `${JSON.stringify(outcome, null, 2)}\n`;
+}
+
+/** With --json, a run that failed part-way still prints what it did (rotated, failed) before the error. */
+async function runRotateReportingJson(input: Parameters<typeof runRotate>[0], deps: Parameters<typeof runRotate>[1], onFailure?: (outcome: RotateOutcome) => void): Promise<RotateOutcome> {
+  try {
+    return await runRotate(input, deps);
+  } catch (error) {
+    const partial = error instanceof SecretsError ? (error.cause as RotateOutcome | undefined) : undefined;
+    if (onFailure && partial && Array.isArray(partial.failed)) onFailure(partial);
+    throw error;
+  }
+}
+
+export function registerRotate(program: Command, ctx: CliContext): void {
+  program
+    .command('rotate')
+    .description('rotate the named secrets, or every one that is due: create → test → swap → record')
+    .argument('[id...]', 'secret ids from the policy (default: all due or within warn_before)')
+    .option('--dry-run', 'show the plan (files, keys, hooks) and change nothing')
+    .option('-y, --yes', 'no confirmation prompt (manual secrets: the steps are done)')
+    .option('--wait [seconds]', 'wait for another rotation to finish (default 600 s) instead of failing at once')
+    .option('--recover', 'only finish or roll back a rotation that was interrupted')
+    .addHelpText(
+      'after',
+      `
+New values never come from the command line (ps and shell history keep it): a hidden prompt on a
+terminal, or standard input in dotenv form with the policy's key names.
+
+Exit codes: 0 rotated (or nothing due), 3 refused or failed with nothing changed (the test send
+failed, a hook failed and the files were rolled back, locked), 4 failed part-way and could not
+roll back: the message says exactly what to do.
+
+Examples:
+  secrets rotate --dry-run                       # what is due, which files and hooks
+  secrets rotate dingtalk                        # asks for the new robot URL and secret
+  printf 'DINGTALK_WEBHOOK_URL=%s\\nDINGTALK_SECRET=%s\\n' "$URL" "$SEC" | secrets rotate dingtalk --yes
+  secrets rotate jwt-secret --yes --wait 60
+  secrets rotate --recover                       # after a crash or a power cut`,
+    )
+    .action(async (ids: string[], options: { dryRun?: boolean; yes?: boolean; wait?: string | boolean; recover?: boolean }, command: Command) => {
+      const deps = ctx.deps(command);
+      const policy = await ctx.policy(command, deps);
+      if (options.recover && ids.length > 0) throw new SecretsError('bad-option', '--recover takes no secret ids: it finishes whatever rotation was interrupted');
+      const waitMs = parseWait(options.wait);
+      const json = Boolean(ctx.globals(command).json);
+      // With --json, stdout holds the JSON document only; the step lines go to stderr.
+      const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
+      const outcome = await runRotateReportingJson(
+        {
+          policy,
+          ids,
+          dryRun: Boolean(options.dryRun),
+          yes: Boolean(options.yes),
+          recoverOnly: Boolean(options.recover),
+          ...(waitMs === undefined ? {} : { waitMs }),
+          now: ctx.asOf(command, deps),
+        },
+        runDeps,
+        json ? (partial) => deps.output.out(renderJson(partial)) : undefined,
+      );
+      if (json) deps.output.out(renderJson(outcome));
+      else if (outcome.rotated.length > 0) deps.output.out(`rotated: ${outcome.rotated.map((item) => item.id).join(', ')}\n`);
+      if (outcome.skipped.length > 0) {
+        deps.output.err(`secrets: not rotated (not confirmed): ${outcome.skipped.join(', ')}\n`);
+        ctx.report(ExitCode.failed);
+      }
+    });
+}

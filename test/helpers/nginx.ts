@@ -1,0 +1,173 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach } from 'vitest';
+import { tempDir } from './temp-dir.js';
+
+// Debian puts nginx in /usr/sbin, which a non-login PATH may lack; hasTool() must find it too.
+for (const dir of ['/usr/sbin', '/sbin']) {
+  if (!(process.env.PATH ?? '').split(':').includes(dir)) process.env.PATH = `${process.env.PATH ?? ''}:${dir}`;
+}
+
+export interface NginxInstance {
+  /** The temp prefix holding nginx.conf, pid, logs, temp folders and html/. */
+  prefix: string;
+  confPath: string;
+  port: number;
+  /** http://127.0.0.1:PORT/ — the location behind auth_basic. */
+  url: string;
+  /** The unprivileged user and group the workers run as (when the tests run as root). */
+  worker: { user: string; group: string } | undefined;
+  /** Shell commands for policy hooks: `nginx -t` and `nginx -s reload` against this instance. */
+  testCommand: string;
+  reloadCommand: string;
+  reload(): void;
+  errorLog(): string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<NginxInstance>();
+
+async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((instance) => instance.stop()));
+}
+// Always stopped, whatever the test did: a leaked nginx would hold a port and a 2-core machine.
+afterEach(stopAll);
+afterAll(stopAll);
+process.once('exit', () => {
+  for (const instance of running) void instance.stop();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** nobody's primary group by name (nogroup on Debian, nobody elsewhere). */
+function unprivilegedWorker(): { user: string; group: string } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const group = spawnSync('id', ['-gn', 'nobody'], { encoding: 'utf8' }).stdout.trim();
+  return { user: 'nobody', group: group || 'nogroup' };
+}
+
+function nginxConf(prefix: string, port: number, userFile: string, worker: { user: string; group: string } | undefined): string {
+  return `${worker ? `user ${worker.user} ${worker.group};\n` : ''}worker_processes 1;
+daemon off;
+master_process on;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 128; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/tmp/body;
+  proxy_temp_path ${prefix}/tmp/proxy;
+  fastcgi_temp_path ${prefix}/tmp/fastcgi;
+  uwsgi_temp_path ${prefix}/tmp/uwsgi;
+  scgi_temp_path ${prefix}/tmp/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${prefix}/html;
+    # A static file, not "return 200": return runs before the access phase and would skip auth.
+    location / {
+      auth_basic "dashboard";
+      auth_basic_user_file ${userFile};
+    }
+    location /open/ {
+      auth_basic off;
+    }
+  }
+}
+`;
+}
+
+async function waitForPort(port: number, child: ChildProcess, errorLog: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${errorLog()}`);
+    try {
+      const answer = await fetch(`http://127.0.0.1:${port}/open/index.html`);
+      await answer.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`nginx did not listen on ${port} within 10s: ${errorLog()}`);
+}
+
+/**
+ * A real nginx on 127.0.0.1 (a free port) in a temp prefix, guarding `/` with auth_basic and the
+ * given htpasswd file; `/open/` needs no password (the unauthenticated baseline). When the tests
+ * run as root, the workers run as nobody: the file must be readable by that group, as in production.
+ * Stopped after each test (and at exit) by this module.
+ */
+export async function startNginx(options: { userFile: string }): Promise<NginxInstance> {
+  const prefix = tempDir('secrets-nginx-');
+  // The workers (nobody) must traverse the prefix and read html/.
+  chmodSync(prefix, 0o755);
+  for (const dir of ['logs', 'tmp', 'html', 'html/open']) mkdirSync(join(prefix, dir), { recursive: true, mode: 0o755 });
+  writeFileSync(join(prefix, 'html', 'index.html'), 'dashboard\n', { mode: 0o644 });
+  writeFileSync(join(prefix, 'html', 'open', 'index.html'), 'open\n', { mode: 0o644 });
+  const port = await freePort();
+  const worker = unprivilegedWorker();
+  const confPath = join(prefix, 'nginx.conf');
+  writeFileSync(confPath, nginxConf(prefix, port, options.userFile, worker), { mode: 0o644 });
+  const errorLogPath = join(prefix, 'logs', 'error.log');
+  const args = ['-p', prefix, '-c', confPath, '-e', errorLogPath];
+  const errorLog = () => spawnSync('cat', [errorLogPath], { encoding: 'utf8' }).stdout;
+
+  const child = spawn('nginx', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const instance: NginxInstance = {
+    prefix,
+    confPath,
+    port,
+    url: `http://127.0.0.1:${port}/`,
+    worker,
+    testCommand: `nginx -t -q ${args.join(' ')}`,
+    reloadCommand: `nginx -s reload ${args.join(' ')}`,
+    reload() {
+      const result = spawnSync('nginx', ['-s', 'reload', ...args], { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`nginx -s reload failed: ${result.stderr}`);
+    },
+    errorLog: () => `${stderr}${errorLog()}`,
+    async stop() {
+      if (!running.delete(instance)) return;
+      if (child.exitCode === null && child.signalCode === null) {
+        // SIGTERM: fast shutdown of master and workers; SIGKILL if it hangs.
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+  running.add(instance);
+  try {
+    await waitForPort(port, child, instance.errorLog);
+  } catch (error) {
+    await instance.stop();
+    throw error;
+  }
+  return instance;
+}
+
+/** GET with optional Basic credentials, on a fresh connection; returns the status. */
+export async function basicAuthStatus(url: string, credentials?: { user: string; password: string }): Promise<number> {
+  const headers: Record<string, string> = { connection: 'close' };
+  if (credentials) headers.authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
+  const answer = await fetch(url, { headers });
+  await answer.arrayBuffer();
+  return answer.status;
+}
