@@ -150,6 +150,17 @@ describe('revoke dingtalk', () => {
     expect(await revokedFindings(policy)).toEqual([]);
   });
 
+  // The hook fails on the blanked file only, so the roll-back's rerun of it passes.
+  it('a failing hook rolls the cut-off back: exit 3, .env as it was, no revoked entry', async () => {
+    const { deployment, policy } = await dingtalkSetup();
+    const before = readEnv(deployment);
+    const failing = { ...policy, secrets: policy.secrets.map((secret) => (secret.id === 'risk' ? { ...secret, spec: { ...secret.spec, after_change: ["if grep -q \"^DINGTALK_SECRET=''\" .env; then exit 7; fi"] } } : secret)) };
+    const error = await runRevoke(revokeInput(failing, 'risk', { scan: false, now: SIGNED_NOW }), testDeps({ now: SIGNED_NOW })).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'rotation-rolled-back', exitCode: 3 });
+    expect(readEnv(deployment)).toBe(before);
+    expect(auditActions(policy).map((entry) => entry.action)).not.toContain('revoked');
+  });
+
   it('does not alert through the robot that leaked', async () => {
     const { server, policy } = await dingtalkSetup();
     const deps = testDeps({ now: SIGNED_NOW });
