@@ -8,6 +8,7 @@ import { registerRecord } from './commands/record.js';
 import { registerRotate } from './commands/rotate.js';
 import { registerNotify } from './commands/notify.js';
 import { registerRestore } from './commands/restore.js';
+import { registerRevoke } from './commands/revoke.js';
 import { registerScan } from './commands/scan.js';
 
 export const VERSION = '0.1.0';
@@ -30,6 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerLog(program, ctx);
   registerRecord(program, ctx);
   registerRotate(program, ctx);
+  registerRevoke(program, ctx);
   registerNotify(program, ctx);
   registerBackup(program, ctx);
   registerRestore(program, ctx);

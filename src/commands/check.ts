@@ -25,6 +25,7 @@ import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './audit-trail.js
 import type { Deps } from './deps.js';
 import { checkRotationJournal } from './rotation/journal-check.js';
 import { checkLeakedValues } from './leaked-value.js';
+import { checkRevokedSecrets } from './revoked-check.js';
 
 export interface CheckInput {
   policy: Policy;
@@ -87,7 +88,7 @@ async function findPlaintextBackups(policy: Policy, deps: Deps): Promise<{ plain
 }
 
 /** Checks that live with the module they watch (rotation journal, revocations, leaked values). */
-const extraChecks: ExtraCheck[] = [checkRotationJournal, checkLeakedValues];
+const extraChecks: ExtraCheck[] = [checkRotationJournal, checkRevokedSecrets, checkLeakedValues];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */
 export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutcome> {

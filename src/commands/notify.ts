@@ -91,3 +91,24 @@ export async function notifyCheckOutcome(input: { policy: Policy; outcome: Check
   );
   return { sent: true };
 }
+
+/**
+ * One markdown message to the team through the policy's notify robot (`secrets revoke`'s alert).
+ * The caller writes the text and keeps values out of it; URLs in it are masked anyway.
+ */
+export async function notifyTeam(input: { policy: Policy; title: string; lines: string[] }, deps: Deps): Promise<{ robot: string }> {
+  const target = await notifyTarget(input.policy, deps);
+  const text = [`### ${input.title}`, '', ...input.lines.map((line) => maskDingtalkUrl(line.replace(/[\r\n]+/g, ' ')))];
+  if (target.dashboardUrl) text.push('', `[Open the dashboard](${target.dashboardUrl})`);
+  await sendDingtalk(
+    {
+      url: target.url,
+      secret: target.secret,
+      message: markdownMessage(input.title, text.join('\n'), target.spec.keywords),
+      timeoutMs: timeoutMs(target.spec.timeout),
+      purpose: 'the team alert',
+    },
+    deps,
+  );
+  return { robot: maskDingtalkUrl(target.url.reveal()) };
+}

@@ -115,3 +115,39 @@ export function setHtpasswdLine(doc: HtpasswdDocument, user: string, hash: strin
 export function emptyHtpasswd(): HtpasswdDocument {
   return { text: '', entries: [], eol: '\n' };
 }
+
+/** bcrypt's base64 alphabet (not RFC 4648's: `./` first, then A–Z, a–z, 0–9). */
+const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/**
+ * The characters bcrypt can write last. Its 23-byte digest fills 31 base64 characters, so the
+ * last one carries only 4 bits (its two low bits are always zero): every fourth character.
+ */
+const BCRYPT_LAST_CHARS = [...BCRYPT_ALPHABET].filter((_char, index) => index % 4 === 0).join('');
+
+/** Random bytes lockedOutHash needs: 52 characters, and the choice of the last one. */
+export const LOCKED_OUT_RANDOM_BYTES = 53;
+
+/**
+ * A lock-out hash for `secrets revoke`: no password matches it, and every reader still parses it.
+ *
+ * Why this shape: it is a well-formed `$2y$` line (so nginx, Apache's `htpasswd -v`, bcryptjs and
+ * our own parser and `check` treat it as bcrypt, answer 401 and never 500), with a random salt and
+ * digest, and a last character bcrypt never produces. Every verifier computes bcrypt(password, salt)
+ * and compares the whole string, so no password can ever match — not by luck, not by anyone who
+ * knew the leaked hash. A `!`-prefixed line was the other choice; nginx hands unknown schemes to
+ * the system crypt(3), which on some libcs fails (nginx then answers 500, not 401).
+ * `randomBytes` comes from the caller: core has no randomness of its own.
+ */
+export function lockedOutHash(cost: number, randomBytes: Uint8Array): string {
+  if (randomBytes.length < LOCKED_OUT_RANDOM_BYTES) throw new Error(`lockedOutHash needs ${LOCKED_OUT_RANDOM_BYTES} random bytes`);
+  // 22 characters of salt and 30 of digest, then the impossible last one.
+  const chars = Array.from(randomBytes.subarray(0, 52), (byte) => BCRYPT_ALPHABET[byte % 64]!);
+  const lastChoices = [...BCRYPT_ALPHABET].filter((char) => !BCRYPT_LAST_CHARS.includes(char));
+  const last = lastChoices[randomBytes[52]! % lastChoices.length]!;
+  return `$2y$${String(cost).padStart(2, '0')}$${chars.join('')}${last}`;
+}
+
+/** Whether `hash` is a lock-out hash (a bcrypt shape whose last character bcrypt never writes). */
+export function isLockedOutHash(hash: string): boolean {
+  return BCRYPT.test(hash) && !BCRYPT_LAST_CHARS.includes(hash[hash.length - 1]!);
+}

@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { isAbsolute, relative } from 'node:path';
-import { ExitCode, SecretsError, isSecretsError } from '../../core/errors.js';
+import { isSecretsError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
 import type { SecretSpec } from '../../core/policy-schema.js';
-import type { Journal } from '../../core/rotation/journal.js';
 import type { SelectedSecret } from '../../core/rotation/plan.js';
 import { fingerprint, type Secret } from '../../core/secret.js';
 import { appendAudit, fingerprintKey } from '../audit-trail.js';
-import { createBackup } from '../backup.js';
 import type { Deps } from '../deps.js';
-import { describeBackup, type BackupBeforeSwap } from './backup-before-swap.js';
+import { applyChanges } from './apply-changes.js';
+import type { BackupBeforeSwap } from './backup-before-swap.js';
 import { managedEnvValues } from './env-values.js';
-import { hookFailure, runHooks } from './hooks.js';
-import { clearJournal, readIfExists, readJournal } from './journal-store.js';
+import { clearJournal, readIfExists } from './journal-store.js';
 import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from './kind-handler.js';
 import { handlerFor } from './kinds/index.js';
-import { markRecording, passStep, rollBack, swapFiles } from './transaction.js';
+import { passStep } from './transaction.js';
 
 /** What one secret's rotation needs from the run: --yes, and the backup function. */
 export interface RotateSecretOptions {
@@ -46,7 +43,7 @@ export async function readFiles(paths: string[], deps: Deps): Promise<CurrentFil
 }
 
 /** Keyed fingerprints of each labelled value, and one for the whole set (the audit's `fingerprint`). */
-function fingerprintsOf(values: Record<string, Secret | undefined>, key: Uint8Array): { each: Record<string, string>; whole: string | undefined } {
+export function fingerprintsOf(values: Record<string, Secret | undefined>, key: Uint8Array): { each: Record<string, string>; whole: string | undefined } {
   const labels = Object.keys(values).sort();
   const each: Record<string, string> = {};
   for (const label of labels) {
@@ -115,43 +112,25 @@ export async function rotateSecret(item: SelectedSecret, input: RotateSecretOpti
     const planned = await attempt('plan', async () => handler.planChanges(spec, pending, current, ctx), (list) => `${list.length} file(s) to write`);
     changes = planned.filter((change) => current.get(change.path) !== change.content);
     if (changes.length > 0) {
-      const files = changes.map((change) => change.path);
-      const backup = await attempt('backup', () => (input.backup ?? createBackup)({ policy, files, reason: `before rotating ${item.id}` }, deps), describeBackup);
-      const backupName = describeBackup(backup);
-      ctx.say(`backup: ${isAbsolute(backupName) ? relative(policy.root, backupName) : backupName}`);
-      let journal: Journal | undefined;
-      try {
-        journal = await attempt(
-          'swap',
-          () => swapFiles({ policy, rotation, secret: item.id, kind: spec.kind, changes, hooks: spec.after_change, hookTimeout: spec.hook_timeout }, deps),
-          () => `wrote ${files.length} file(s)`,
-        );
-        journalOpen = true;
-        ctx.say(`wrote ${files.map((path) => relative(policy.root, path) || path).join(', ')}: ${outline.targets.join(', ')}`);
-        const runs = await runHooks(spec.after_change, { policy, hookTimeout: spec.hook_timeout, managedValues: [...secretValues(pending), ...managedEnvValues(policy, await readFiles([policy.envFile], deps))] }, deps);
-        for (const run of runs) ctx.say(`hook ${run.ok ? 'ok' : 'FAILED'}: ${run.command}${run.ok ? '' : ` (${run.detail})`}`);
-        const failed = runs.find((run) => !run.ok);
-        await auditStep(policy, item.id, rotation, 'hooks', failed ? 'failed' : 'ok', failed ? `${failed.command}: ${failed.detail}` : `${runs.length} hook(s) ok`, deps);
-        if (failed) throw hookFailure(failed);
-        const verified = handler.verify ? await attempt('verify', () => handler.verify!(spec, pending, ctx), (value) => value ?? 'ok') : undefined;
-        if (verified) ctx.say(verified);
-      } catch (error) {
-        // A write that failed half-way left a journal on disk even though swapFiles did not return it.
-        journal ??= await readJournal(policy.stateDir, deps);
-        if (!journal) throw error;
-        ctx.say('rolling back: putting the previous content back');
-        const undone = await rollBack(policy, journal, deps).catch(async (rollbackError: unknown) => {
-          await auditStep(policy, item.id, rotation, 'rollback', 'failed', isSecretsError(rollbackError) ? rollbackError.message : String(rollbackError), deps).catch(() => undefined);
-          throw rollbackError;
-        });
-        await auditStep(policy, item.id, rotation, 'rollback', 'ok', `restored ${undone.restored.length} file(s); ${undone.hooks}`, deps);
-        ctx.say(`rolled back: ${undone.restored.length} file(s) restored; ${undone.hooks}`);
-        const reason = isSecretsError(error) ? error.message : error instanceof Error ? error.message : String(error);
-        throw new SecretsError('rotation-rolled-back', `${item.id}: ${reason}; the previous values are back in place`, { exitCode: ExitCode.failed, cause: error });
-      }
-      passStep('hooks-done', deps);
-      await markRecording(policy, journal!, deps);
-      passStep('recording', deps);
+      await applyChanges(
+        {
+          policy,
+          id: item.id,
+          spec,
+          rotation,
+          changes,
+          targets: outline.targets,
+          backupReason: `before rotating ${item.id}`,
+          ...(input.backup ? { backup: input.backup } : {}),
+          managedValues: async () => [...secretValues(pending), ...managedEnvValues(policy, await readFiles([policy.envFile], deps))],
+          ...(handler.verify ? { verify: () => handler.verify!(spec, pending, ctx) } : {}),
+          attempt,
+          auditStep: (step, result, message) => auditStep(policy, item.id, rotation, step, result, message, deps),
+          say: ctx.say,
+        },
+        deps,
+      );
+      journalOpen = true;
     } else {
       ctx.say(outline.files.length > 0 ? 'the files already hold the new values' : 'no file to change');
     }

@@ -183,7 +183,8 @@ export async function recoverInterrupted(policy: Policy, deps: Deps): Promise<Re
   }
   const states = await currentStates(policy, journal, deps);
   const { entries } = await readAuditEntries(policy.stateDir, deps);
-  const recorded = entries.some((entry) => entry.action === 'rotated' && entry.details?.rotation === journal.rotation);
+  // A revocation's cut-off (secrets revoke) is recorded as `revoked`: once it is, the lock-out stays.
+  const recorded = entries.some((entry) => (entry.action === 'rotated' || entry.action === 'revoked') && entry.details?.rotation === journal.rotation);
   const decision = decideRecovery(journal, states, recorded);
   if (decision.action === 'must-act') {
     const copies = journal.files.map((file) => `${file.path}: previous content in ${copyPath(policy.stateDir, file.previousCopy)}`).join('; ');

@@ -14,7 +14,7 @@ import { readAuditEntries, fingerprintKey } from '../../audit-trail.js';
 import { bcryptHash, bcryptMatches } from '../../../core/bcrypt.js';
 import { durationMs, parseDuration } from '../../../core/duration.js';
 import { SecretsError } from '../../../core/errors.js';
-import { emptyHtpasswd, htpasswdUserProblem, parseHtpasswd, setHtpasswdLine, type HtpasswdDocument, type HtpasswdEntry } from '../../../core/htpasswd.js';
+import { emptyHtpasswd, htpasswdUserProblem, isLockedOutHash, parseHtpasswd, setHtpasswdLine, type HtpasswdDocument, type HtpasswdEntry } from '../../../core/htpasswd.js';
 import { generatedPasswordBits, generatePassword, PASSWORD_ALPHABET, passwordProblems } from '../../../core/password.js';
 import { resolveIn, type Policy } from '../../../core/policy.js';
 import type { HtpasswdSpec } from '../../../core/policy-schema.js';
@@ -173,7 +173,8 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
       fingerprintOf: (value: Secret) => fingerprint(value, key),
     };
 
-    const previous = currentEntry && spec.probe ? await askCurrentPassword(spec.user, currentEntry, file, deps) : undefined;
+    // After `secrets revoke` the line is a lock-out hash: there is no current password to ask for.
+    const previous = currentEntry && spec.probe && !isLockedOutHash(currentEntry.hash) ? await askCurrentPassword(spec.user, currentEntry, file, deps) : undefined;
     let password: Secret;
     if (source === 'generate') {
       // A random draw can, very rarely, contain the user name; draw again rather than weaken the rule.

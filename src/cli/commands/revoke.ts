@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { DEFAULT_LOCK_WAIT_MS } from '../../commands/rotate.js';
+import { runRevoke, type RevokeOutcome } from '../../commands/revoke.js';
+import { SecretsError } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
+
+interface RevokeOptions {
+  reason?: string;
+  incident?: string;
+  lockOnly?: boolean;
+  scan?: boolean;
+  yes?: boolean;
+  passwordStdin?: boolean;
+  passwordPrompt?: boolean;
+  wait?: string | boolean;
+}
+
+function parseWait(value: string | boolean | undefined): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return DEFAULT_LOCK_WAIT_MS;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new SecretsError('bad-option', `--wait: expected seconds, got "${value}"`);
+  return seconds * 1000;
+}
+
+function summary(outcome: RevokeOutcome): string {
+  if (!outcome.replaced) return `revoked, NOT replaced: ${outcome.secret} (${outcome.notReplaced ?? ''})\n`;
+  const found = outcome.leaks ? outcome.leaks.tree.length + outcome.leaks.history.length : 0;
+  return `revoked and replaced: ${outcome.secret}${found > 0 ? `; the old value is still in ${found} place(s) listed above` : ''}\n`;
+}
+
+export function registerRevoke(program: Command, ctx: CliContext): void {
+  program
+    .command('revoke')
+    .description('incident response: cut a leaked secret off now, replace it, tell the team, show where it leaked')
+    .argument('<id>', 'secret id from the policy')
+    .option('--reason <text>', 'why (recorded in the audit trail and the team alert)')
+    .option('--incident <id>', 'incident ticket id (recorded and sent with the alert)')
+    .option('--lock-only', 'htpasswd, dingtalk: stop after the cut-off; replace later with secrets rotate ID')
+    .option('--no-scan', 'skip the search of the working tree and history for the revoked value')
+    .option('-y, --yes', 'no prompt at all (cron, scripts, a responder in a hurry)')
+    .option('--password-stdin', 'htpasswd: read the new password from standard input (one line)')
+    .option('--password-prompt', 'htpasswd: type the new password at a hidden prompt')
+    .option('--wait [seconds]', 'wait for a running rotation to finish (default 600 s) instead of failing at once')
+    .addHelpText(
+      'after',
+      `
+Steps, each printed: 1 cut off (htpasswd: the user's line becomes a hash no password matches,
+hooks reload nginx, the probe proves the old password gets 401; dingtalk: the pair is blanked
+in .env, alerts pause; random: a new value at once; manual: recorded), 2 record ("revoked" in
+the audit trail, fingerprint only), 3 replace (a normal rotation; dingtalk: the new pair from
+standard input or the prompt, after a signed test send), 4 tell the team through the notify
+robot (unless it is the robot that leaked) and search the working tree and every commit for the
+revoked value. When it is found, a replacements file for git filter-repo is written into the
+state folder (mode 600: it holds the value) and the purge command is printed.
+
+Exit codes: 0 revoked and replaced; 1 revoked and replaced, but the old value is still in the
+working tree or history (purge it); 2 revoked but NOT replaced (--lock-only, no new robot pair
+yet, a manual secret, a refused replacement): secrets check stays critical until secrets rotate
+ID; 3 nothing changed (bad input, not confirmed, locked, the cut-off failed and was rolled
+back); 4 failed part-way and could not roll back: the message says what to do.
+
+Examples:
+  secrets revoke dashboard --reason "password in a chat" --incident INC-42 --yes
+  secrets revoke dashboard --lock-only --yes                  # lock out now, rotate later
+  printf 'DINGTALK_WEBHOOK_URL=%s\\nDINGTALK_SECRET=%s\\n' "$URL" "$SEC" | secrets revoke dingtalk --yes
+  secrets revoke jwt-secret --reason ".env committed" --no-scan --yes`,
+    )
+    .action(async (id: string, options: RevokeOptions, command: Command) => {
+      const deps = ctx.deps(command);
+      const policy = await ctx.policy(command, deps);
+      if (options.passwordStdin && options.passwordPrompt) throw new SecretsError('bad-option', 'choose one of --password-stdin and --password-prompt');
+      const waitMs = parseWait(options.wait);
+      const json = Boolean(ctx.globals(command).json);
+      // With --json, stdout holds the JSON document only; the step lines go to stderr.
+      const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
+      const outcome = await runRevoke(
+        {
+          policy,
+          id,
+          ...(options.reason ? { reason: options.reason } : {}),
+          ...(options.incident ? { incident: options.incident } : {}),
+          lockOnly: Boolean(options.lockOnly),
+          scan: options.scan !== false,
+          yes: Boolean(options.yes),
+          ...(options.passwordStdin ? { passwordFrom: 'stdin' as const } : options.passwordPrompt ? { passwordFrom: 'prompt' as const } : {}),
+          ...(waitMs === undefined ? {} : { waitMs }),
+          now: ctx.asOf(command, deps),
+        },
+        runDeps,
+      );
+      deps.output.out(json ? `${JSON.stringify(outcome, null, 2)}\n` : summary(outcome));
+      ctx.report(outcome.exitCode);
+    });
+}
