@@ -65,7 +65,7 @@ function steps(deployment: DemoDeployment, server: DemoRobotServer): DemoStep[] 
   return [
     {
       title: 'Check the deployment',
-      why: 'Cron runs this every day: rotation deadlines and compliance rules, quiet when all is well. Nobody has looked after this deployment yet, so it should find problems: secrets never rotated, and a plaintext copy of .env someone left behind.',
+      why: 'Cron runs this every day: rotation deadlines, compliance rules, leaks of the current values; quiet when all is well. Nobody has looked after this deployment yet, so it should find problems: secrets never rotated, a plaintext copy of .env someone left behind, and the leaked SECRET_KEY.',
       commands: [{ args: ['check'], expect: [ExitCode.critical], verify: (result) => (result.stdout.includes(deployment.plaintextBackup) ? undefined : `did not report ${deployment.plaintextBackup}`) }],
       after: 'Exit 2 (critical) is what monitoring reads. The next steps fix every line above.',
     },
@@ -91,7 +91,7 @@ function steps(deployment: DemoDeployment, server: DemoRobotServer): DemoStep[] 
     },
     {
       title: 'Scan the whole git history for leaks',
-      why: 'The working tree looks clean, but a commit from long ago put SECRET_KEY in a file and a later one took it out: it is still in every clone. The scanner reads every commit of every ref and also looks for the exact current value of every managed secret.',
+      why: 'The working tree looks clean, but an old commit put SECRET_KEY in a file and a later one took it out: it is still in every clone. The scanner reads every commit of every ref, with its rules for known secret shapes and the exact current value of every managed secret, and says where: file, line, commit, author, date (the value stays redacted).',
       commands: [{ args: ['scan', '--history'], expect: [ExitCode.critical], verify: (result) => (result.stdout.includes(deployment.leakedFile) ? undefined : `did not find the leak in ${deployment.leakedFile}`) }],
       after: 'Exit 2: a secret this policy manages has leaked. Deleting the file did not help; only a new value does.',
     },
@@ -181,7 +181,7 @@ export async function runDemo(input: DemoInput, deps: DemoDeps): Promise<DemoOut
 
   say(`A deployment like MT5-CRS, built in ${deployment.root}:`);
   say(`  .env           a DingTalk robot pair, JWT_SECRET_KEY, the dashboard's SECRET_KEY (all fake, made just now)`);
-  say(`  .htpasswd      nginx Basic Auth for the dashboard, user admin (bcrypt)`);
+  say(`  .htpasswd      nginx Basic Auth for the dashboard, user admin (bcrypt), set ${adopted} (recorded with secrets record)`);
   say(`  secrets.yaml   the policy: what each secret is, rotated every 90 days, backups, compliance rules`);
   say(`  git history    3 commits; the 2nd put SECRET_KEY in ${deployment.leakedFile}, the 3rd took it out`);
   say(`  DingTalk       a local DingTalk-compatible robot server on ${deps.robotServer.baseUrl} (signatures checked)`);
@@ -222,6 +222,10 @@ export async function runDemo(input: DemoInput, deps: DemoDeps): Promise<DemoOut
 
   say();
   if (surprises.length === 0) say(paint.bold('Every step behaved as expected.') + ' Next: secrets init writes a policy for your own deployment.');
-  else say(paint.red(`${surprises.length} step(s) surprised:\n${surprises.map((line) => `  ${line}`).join('\n')}`));
+  else {
+    say(paint.red(`${surprises.length} step(s) surprised:\n${surprises.map((line) => `  ${line}`).join('\n')}`));
+    // Also on stderr, where a script or CI log looks for why the exit code is 3.
+    for (const line of surprises) deps.output.err(`secrets: demo: ${line}\n`);
+  }
   return { ok: surprises.length === 0, surprises, root: deployment.root };
 }
