@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { findGitRoot } from './git-info.js';
 import { availableParallelism } from 'node:os';
 import { promises as fs } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -93,14 +94,7 @@ export interface ScanSourcesOptions {
 export function createScanSources(options: ScanSourcesOptions = {}): ScanSources {
   const processes = options.gitProcesses ?? Math.min(4, Math.max(1, availableParallelism()));
   return {
-    async gitRoot(dir) {
-      try {
-        const top = await gitOutput(dir, ['rev-parse', '--show-toplevel']);
-        return top.trim() || undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    gitRoot: findGitRoot,
 
     async listFiles(root, { git, paths }) {
       const targets = paths.map((path) => toPosix(relative(root, isAbsolute(path) ? path : resolve(path)))).filter((path) => path !== '');

@@ -69,7 +69,7 @@ export async function findLeakedValues(policy: Policy, deps: LeakedValueDeps): P
   const state: LeakState = previous && previous.valuesDigest === digest ? previous : { version: 1, valuesDigest: digest, scannedTips: [], leaks: [] };
   const scanDeps = { sources: deps.scanSources, files: deps.files, rules: [] };
 
-  const tree = await runScan({ cwd: policy.root, policy }, scanDeps);
+  const tree = await runScan({ cwd: policy.root, policy, skipValueHomes: true }, scanDeps);
   const found: LeakedValue[] = tree.findings.map((finding) => ({ secret: secretOf(finding), file: finding.file, line: finding.line }));
 
   const gitRoot = await deps.scanSources.gitRoot(policy.root);

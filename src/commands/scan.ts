@@ -31,6 +31,8 @@ export interface ScanInput {
   writeBaseline?: string;
   /** Policy file: its managed values are searched and its scan.ignore_paths honoured. */
   policy?: string | Policy;
+  /** Never report the env file, htpasswd files, state and backup folders (the leaked-value check: the gitignore check covers them). */
+  skipValueHomes?: boolean;
   /** History: skip commits reachable from these (what an incremental scan already covered). */
   exclude?: string[];
 }
@@ -112,7 +114,9 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
   }
   const root = gitRoot ?? cwd;
   const ignorePaths = [...(policy?.doc.scan.ignore_paths ?? [])];
-  if (policy && !gitRoot) {
+  // Outside git, the files where values live by design are not leaks of themselves; inside git
+  // an un-ignored .env could be committed, so `secrets scan` reports it, unless asked not to.
+  if (policy && (!gitRoot || input.skipValueHomes)) {
     for (const home of managedValueHomes(policy)) {
       const path = toPosix(relative(root, home));
       if (path && !path.startsWith('..')) ignorePaths.push(`/${path}`);

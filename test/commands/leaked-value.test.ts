@@ -21,6 +21,18 @@ describe('leaked-value check', () => {
     expect(JSON.stringify(state)).not.toContain(deployment.values.jwt);
   });
 
+  it('does not call the un-ignored .env a leak of itself (the gitignore check warns about it instead)', async () => {
+    const deployment = await makeCleanDeployment();
+    writeFileSync(deployment.path('.gitignore'), '.secrets/\n');
+    const deps = { ...testDeps({ now: new Date('2026-11-24T00:00:00Z') }), scanSources: async () => scanSources };
+    const outcome = await runCheck({ policy: deployment.policy, now: new Date('2026-11-24T00:00:00Z') }, deps);
+    expect(outcome.findings.filter((finding) => finding.check === 'leaked-value')).toEqual([]);
+    expect(outcome.findings.filter((finding) => finding.check === 'gitignore').length).toBeGreaterThan(0);
+    writeFileSync(deployment.path('notes.txt'), `copied for debugging: ${deployment.values.jwt}\n`);
+    const leaked = await runCheck({ policy: deployment.policy, now: new Date('2026-11-24T00:00:00Z') }, deps);
+    expect(leaked.findings.filter((finding) => finding.check === 'leaked-value').map((finding) => finding.path)).toEqual([expect.stringContaining('notes.txt')]);
+  });
+
   it('reports a managed value committed and then removed, critical, without the value, and keeps reporting it incrementally', async () => {
     const deployment = await makeCleanDeployment();
     commitFiles(deployment.root, { 'notes.md': `jwt for staging: ${deployment.values.jwt}\n` }, 'oops');
