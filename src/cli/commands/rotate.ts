@@ -35,11 +35,15 @@ export function registerRotate(program: Command, ctx: CliContext): void {
     .option('-y, --yes', 'no confirmation prompt (manual secrets: the steps are done)')
     .option('--wait [seconds]', 'wait for another rotation to finish (default 600 s) instead of failing at once')
     .option('--recover', 'only finish or roll back a rotation that was interrupted')
+    .option('--password-stdin', 'htpasswd: read the new password from standard input (one line) instead of generating one')
+    .option('--password-prompt', 'htpasswd: type the new password at a hidden prompt (twice) instead of generating one')
     .addHelpText(
       'after',
       `
 New values never come from the command line (ps and shell history keep it): a hidden prompt on a
-terminal, or standard input in dotenv form with the policy's key names.
+terminal, or standard input in dotenv form with the policy's key names. An htpasswd password is
+generated (shown once on the terminal, or encrypted to the policy's deliver: recipients), or
+typed (--password-prompt), or one line of standard input (--password-stdin).
 
 Exit codes: 0 rotated (or nothing due), 3 refused or failed with nothing changed (the test send
 failed, a hook failed and the files were rolled back, locked), 4 failed part-way and could not
@@ -50,13 +54,19 @@ Examples:
   secrets rotate dingtalk                        # asks for the new robot URL and secret
   printf 'DINGTALK_WEBHOOK_URL=%s\\nDINGTALK_SECRET=%s\\n' "$URL" "$SEC" | secrets rotate dingtalk --yes
   secrets rotate jwt-secret --yes --wait 60
+  secrets rotate dashboard-password              # generated; shown once here after the probe passed
+  pass show dashboard | secrets rotate dashboard-password --password-stdin --yes
   secrets rotate --recover                       # after a crash or a power cut`,
     )
-    .action(async (ids: string[], options: { dryRun?: boolean; yes?: boolean; wait?: string | boolean; recover?: boolean }, command: Command) => {
+    .action(async (ids: string[], options: { dryRun?: boolean; yes?: boolean; wait?: string | boolean; recover?: boolean; passwordStdin?: boolean; passwordPrompt?: boolean }, command: Command) => {
       const deps = ctx.deps(command);
       const policy = await ctx.policy(command, deps);
       if (options.recover && ids.length > 0) throw new SecretsError('bad-option', '--recover takes no secret ids: it finishes whatever rotation was interrupted');
       const waitMs = parseWait(options.wait);
+      if (options.passwordStdin && options.passwordPrompt) throw new SecretsError('bad-option', '--password-stdin and --password-prompt exclude each other');
+      // One line of standard input is one password: it cannot serve two secrets.
+      if (options.passwordStdin && ids.length !== 1) throw new SecretsError('bad-option', '--password-stdin needs exactly one secret id');
+      const passwordFrom = options.passwordStdin ? 'stdin' : options.passwordPrompt ? 'prompt' : undefined;
       const json = Boolean(ctx.globals(command).json);
       // With --json, stdout holds the JSON document only; the step lines go to stderr.
       const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
@@ -66,6 +76,7 @@ Examples:
           ids,
           dryRun: Boolean(options.dryRun),
           yes: Boolean(options.yes),
+          ...(passwordFrom ? { passwordFrom } : {}),
           recoverOnly: Boolean(options.recover),
           ...(waitMs === undefined ? {} : { waitMs }),
           now: ctx.asOf(command, deps),

@@ -26,11 +26,6 @@ import { inodeWarningsFor, readAccessWarningsFor } from './htpasswd-host.js';
 /** Where the new password comes from: never a command-line argument, which `ps` and history keep. */
 export type PasswordSource = 'generate' | 'prompt' | 'stdin';
 
-export interface HtpasswdRotationOptions {
-  /** Default: generate. `prompt` asks twice at a hidden prompt; `stdin` is --password-stdin. */
-  passwordFrom?: PasswordSource;
-}
-
 export interface HtpasswdPending extends PendingRotation {
   next: { password: Secret };
   previous: { password: Secret | undefined };
@@ -131,142 +126,139 @@ function outboxName(id: string, now: Date): string {
   return `${id}-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.gpg`;
 }
 
-export function createHtpasswdHandler(options: HtpasswdRotationOptions = {}): KindHandler<HtpasswdSpec, HtpasswdPending> {
-  // The operator's --password-stdin / --password-prompt (through the context) win over the default.
-  const sourceOf = (ctx: { passwordFrom?: PasswordSource | undefined }): PasswordSource => ctx.passwordFrom ?? options.passwordFrom ?? 'generate';
+/** The operator's --password-stdin / --password-prompt, through the context; generated otherwise. */
+const sourceOf = (ctx: { passwordFrom?: PasswordSource | undefined }): PasswordSource => ctx.passwordFrom ?? 'generate';
 
-  return {
-    kind: 'htpasswd',
+export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
+  kind: 'htpasswd',
 
-    outline(spec, policy): RotationOutline {
-      const source = sourceOf({});
-      const sources: Record<PasswordSource, string> = {
-        generate: `generated: ${spec.length} characters from a ${PASSWORD_ALPHABET.length}-symbol alphabet (~${generatedPasswordBits(spec.length)} bits)`,
-        prompt: 'typed twice at a hidden prompt',
-        stdin: 'read from standard input',
-      };
-      const probe = spec.probe ? `; after the swap ${spec.probe.url} must answer ${spec.probe.expect_new} to the new password and ${spec.probe.expect_old} to the old` : '';
-      return {
-        files: [htpasswdFile(policy, spec)],
-        targets: [`line of user ${spec.user}`],
-        source: sources[source],
-        test: `the new $2y$ bcrypt line (cost ${spec.bcrypt_cost}) verifies the password${probe}`,
-      };
-    },
+  outline(spec, policy): RotationOutline {
+    // outline() has no context: the dry run describes the default.
+    const source = sourceOf({});
+    const sources: Record<PasswordSource, string> = {
+      generate: `generated: ${spec.length} characters from a ${PASSWORD_ALPHABET.length}-symbol alphabet (~${generatedPasswordBits(spec.length)} bits)`,
+      prompt: 'typed twice at a hidden prompt',
+      stdin: 'read from standard input',
+    };
+    const probe = spec.probe ? `; after the swap ${spec.probe.url} must answer ${spec.probe.expect_new} to the new password and ${spec.probe.expect_old} to the old` : '';
+    return {
+      files: [htpasswdFile(policy, spec)],
+      targets: [`line of user ${spec.user}`],
+      source: sources[source],
+      test: `the new $2y$ bcrypt line (cost ${spec.bcrypt_cost}) verifies the password${probe}`,
+    };
+  },
 
-    async create(spec, ctx, current) {
+  async create(spec, ctx, current) {
+    const { deps, policy, id } = ctx;
+    const source = sourceOf(ctx);
+    const file = htpasswdFile(policy, spec);
+    const userProblem = htpasswdUserProblem(spec.user);
+    if (userProblem) throw new SecretsError('htpasswd-user', userProblem, { where: policy.path });
+    const doc = currentDocument(spec, file, current);
+    if (current.get(file) === undefined && !(await deps.files.stat(dirname(file)))?.isDirectory) {
+      // Creating folders too would turn a typo in file: into a stray tree nginx never reads.
+      throw new SecretsError('htpasswd-missing', `cannot create the htpasswd file: its folder ${dirname(file)} does not exist`, { where: policy.path, hint: 'create the folder, or fix file: in the policy' });
+    }
+    const currentEntry = doc.entries.find((entry) => entry.user === spec.user);
+    await checkDeliveryPossible(spec, ctx, source, id);
+
+    for (const warning of await inodeWarningsFor(file, deps)) deps.output.err(`warning: ${warning}\n`);
+
+    const key = await fingerprintKey(policy.stateDir, deps);
+    const context = {
+      user: spec.user,
+      deployment: policy.deployment,
+      seenFingerprints: await seenFingerprints(policy, id, deps),
+      fingerprintOf: (value: Secret) => fingerprint(value, key),
+    };
+
+    const previous = currentEntry && spec.probe ? await askCurrentPassword(spec.user, currentEntry, file, deps) : undefined;
+    let password: Secret;
+    if (source === 'generate') {
+      // A random draw can, very rarely, contain the user name; draw again rather than weaken the rule.
+      let attempt = 0;
+      do password = generatePassword(spec.length);
+      while (passwordProblems(password, context).length > 0 && ++attempt < GENERATE_ATTEMPTS);
+    } else {
+      password = source === 'stdin' ? passwordFromStdin(await deps.readStdin()) : await passwordFromPrompt(spec.user, deps);
+    }
+    const problems = passwordProblems(password, context);
+    if (currentEntry && (await bcryptMatches(password, currentEntry.hash))) problems.push('it is the current password');
+    if (previous?.equals(password)) problems.push('it is the current password');
+    if (problems.length > 0) {
+      throw new SecretsError('weak-password', `${id}: the new password is refused: ${[...new Set(problems)].join('; ')}`, { hint: 'choose another, or let secrets generate one' });
+    }
+
+    const origin = source === 'generate' ? 'generated' : source === 'stdin' ? 'read from standard input' : 'typed';
+    ctx.say(`the new password of ${spec.user} is ${origin}, ${password.length} characters, and passes the strength checks`);
+    return {
+      next: { password },
+      previous: { password: previous },
+      hash: await bcryptHash(password, spec.bcrypt_cost),
+      suppliedByOperator: source !== 'generate',
+    };
+  },
+
+  async test(spec, pending, ctx) {
+    if (!(await bcryptMatches(pending.next.password, pending.hash))) {
+      throw new SecretsError('htpasswd-hash', 'the new bcrypt line does not verify the new password; nothing was changed');
+    }
+    let encrypted = '';
+    if (spec.deliver) {
       const { deps, policy, id } = ctx;
-      const source = sourceOf(ctx);
-      const file = htpasswdFile(policy, spec);
-      const userProblem = htpasswdUserProblem(spec.user);
-      if (userProblem) throw new SecretsError('htpasswd-user', userProblem, { where: policy.path });
-      const doc = currentDocument(spec, file, current);
-      if (current.get(file) === undefined && !(await deps.files.stat(dirname(file)))?.isDirectory) {
-        // Creating folders too would turn a typo in file: into a stray tree nginx never reads.
-        throw new SecretsError('htpasswd-missing', `cannot create the htpasswd file: its folder ${dirname(file)} does not exist`, { where: policy.path, hint: 'create the folder, or fix file: in the policy' });
-      }
-      const currentEntry = doc.entries.find((entry) => entry.user === spec.user);
-      await checkDeliveryPossible(spec, ctx, source, id);
+      const recipients = await Promise.all(spec.deliver.recipients.map((recipient) => deps.files.readText(resolveIn(policy.root, recipient))));
+      const pgp = await deps.loadPgp();
+      const name = outboxName(id, deps.clock.now());
+      const data = await pgp.encrypt(Buffer.from(`${pending.next.password.reveal()}\n`, 'utf8'), { recipients, filename: `${id}.txt` });
+      pending.encrypted = { path: join(resolveIn(policy.root, spec.deliver.dir), name), data };
+      encrypted = `; encrypted to ${recipients.length} recipient key${recipients.length === 1 ? '' : 's'}`;
+    }
+    return `$2y$ bcrypt line at cost ${spec.bcrypt_cost} verifies the new password${encrypted}`;
+  },
 
-      for (const warning of await inodeWarningsFor(file, deps)) deps.output.err(`warning: ${warning}\n`);
+  planChanges(spec, pending, current, ctx): FileChange[] {
+    const file = htpasswdFile(ctx.policy, spec);
+    const content = setHtpasswdLine(currentDocument(spec, file, current), spec.user, pending.hash, file);
+    return [{ path: file, content, mode: parseInt(spec.mode, 8) }];
+  },
 
-      const key = await fingerprintKey(policy.stateDir, deps);
-      const context = {
-        user: spec.user,
-        deployment: policy.deployment,
-        seenFingerprints: await seenFingerprints(policy, id, deps),
-        fingerprintOf: (value: Secret) => fingerprint(value, key),
-      };
+  async verify(spec, pending, ctx) {
+    const { deps, policy } = ctx;
+    for (const warning of await readAccessWarningsFor(htpasswdFile(policy, spec), deps)) deps.output.err(`warning: ${warning}\n`);
+    if (!spec.probe) return undefined;
+    const { url, expect_new: expectNew, expect_old: expectOld } = spec.probe;
+    const timeoutMs = durationMs(parseDuration(spec.probe.timeout)!);
+    const newStatus = await deps.prober.status(url, { user: spec.user, password: pending.next.password }, { timeoutMs });
+    const old = pending.previous.password ?? generatePassword(spec.length);
+    const oldLabel = pending.previous.password ? 'the old password' : 'a wrong password (the old one was not given)';
+    const oldStatus = await deps.prober.status(url, { user: spec.user, password: old }, { timeoutMs });
+    const failures: string[] = [];
+    if (newStatus !== expectNew) failures.push(`the new password got ${newStatus}, expected ${expectNew}`);
+    if (oldStatus !== expectOld) failures.push(`${oldLabel} got ${oldStatus}, expected ${expectOld}`);
+    if (failures.length > 0) {
+      throw new SecretsError('probe-failed', `probe ${url}: ${failures.join('; ')}`, {
+        hint: newStatus === 500 ? 'nginx answers 500 when its worker cannot read the htpasswd file: check its group and mode' : 'check the probe url and expectations in the policy',
+      });
+    }
+    return `probe ${url}: new password → ${newStatus}, ${oldLabel} → ${oldStatus}`;
+  },
 
-      const previous = currentEntry && spec.probe ? await askCurrentPassword(spec.user, currentEntry, file, deps) : undefined;
-      let password: Secret;
-      if (source === 'generate') {
-        // A random draw can, very rarely, contain the user name; draw again rather than weaken the rule.
-        let attempt = 0;
-        do password = generatePassword(spec.length);
-        while (passwordProblems(password, context).length > 0 && ++attempt < GENERATE_ATTEMPTS);
-      } else {
-        password = source === 'stdin' ? passwordFromStdin(await deps.readStdin()) : await passwordFromPrompt(spec.user, deps);
-      }
-      const problems = passwordProblems(password, context);
-      if (currentEntry && (await bcryptMatches(password, currentEntry.hash))) problems.push('it is the current password');
-      if (previous?.equals(password)) problems.push('it is the current password');
-      if (problems.length > 0) {
-        throw new SecretsError('weak-password', `${id}: the new password is refused: ${[...new Set(problems)].join('; ')}`, { hint: 'choose another, or let secrets generate one' });
-      }
-
-      ctx.say(`new password for ${spec.user}: ${source === 'generate' ? `generated, ${password.length} characters` : `${source === 'stdin' ? 'from standard input' : 'typed'}, ${password.length} characters`}; strength checks passed`);
-      return {
-        next: { password },
-        previous: { password: previous },
-        hash: await bcryptHash(password, spec.bcrypt_cost),
-        suppliedByOperator: source !== 'generate',
-      };
-    },
-
-    async test(spec, pending, ctx) {
-      if (!(await bcryptMatches(pending.next.password, pending.hash))) {
-        throw new SecretsError('htpasswd-hash', 'the new bcrypt line does not verify the new password; nothing was changed');
-      }
-      let encrypted = '';
-      if (spec.deliver) {
-        const { deps, policy, id } = ctx;
-        const recipients = await Promise.all(spec.deliver.recipients.map((recipient) => deps.files.readText(resolveIn(policy.root, recipient))));
-        const pgp = await deps.loadPgp();
-        const name = outboxName(id, deps.clock.now());
-        const data = await pgp.encrypt(Buffer.from(`${pending.next.password.reveal()}\n`, 'utf8'), { recipients, filename: `${id}.txt` });
-        pending.encrypted = { path: join(resolveIn(policy.root, spec.deliver.dir), name), data };
-        encrypted = `; encrypted to ${recipients.length} recipient key${recipients.length === 1 ? '' : 's'}`;
-      }
-      return `$2y$ bcrypt line at cost ${spec.bcrypt_cost} verifies the new password${encrypted}`;
-    },
-
-    planChanges(spec, pending, current, ctx): FileChange[] {
-      const file = htpasswdFile(ctx.policy, spec);
-      const content = setHtpasswdLine(currentDocument(spec, file, current), spec.user, pending.hash, file);
-      return [{ path: file, content, mode: parseInt(spec.mode, 8) }];
-    },
-
-    async verify(spec, pending, ctx) {
-      const { deps, policy } = ctx;
-      for (const warning of await readAccessWarningsFor(htpasswdFile(policy, spec), deps)) deps.output.err(`warning: ${warning}\n`);
-      if (!spec.probe) return undefined;
-      const { url, expect_new: expectNew, expect_old: expectOld } = spec.probe;
-      const timeoutMs = durationMs(parseDuration(spec.probe.timeout)!);
-      const newStatus = await deps.prober.status(url, { user: spec.user, password: pending.next.password }, { timeoutMs });
-      const old = pending.previous.password ?? generatePassword(spec.length);
-      const oldLabel = pending.previous.password ? 'the old password' : 'a wrong password (the old one was not given)';
-      const oldStatus = await deps.prober.status(url, { user: spec.user, password: old }, { timeoutMs });
-      const failures: string[] = [];
-      if (newStatus !== expectNew) failures.push(`the new password got ${newStatus}, expected ${expectNew}`);
-      if (oldStatus !== expectOld) failures.push(`${oldLabel} got ${oldStatus}, expected ${expectOld}`);
-      if (failures.length > 0) {
-        throw new SecretsError('probe-failed', `probe ${url}: ${failures.join('; ')}`, {
-          hint: newStatus === 500 ? 'nginx answers 500 when its worker cannot read the htpasswd file: check its group and mode' : 'check the probe url and expectations in the policy',
-        });
-      }
-      return `probe ${url}: new password → ${newStatus}, ${oldLabel} → ${oldStatus}`;
-    },
-
-    async deliver(spec, pending, ctx) {
-      const { deps } = ctx;
-      const done: string[] = [];
-      if (pending.encrypted) {
-        const { path, data } = pending.encrypted;
-        await deps.files.ensureDir(resolveIn(ctx.policy.root, spec.deliver!.dir), 0o700);
-        await deps.files.writeAtomic(path, data, { mode: 0o600 });
-        deps.output.out(`encrypted password for ${spec.user}: ${path}\n`);
-        done.push(`encrypted to ${basename(path)}`);
-      }
-      if (deps.interactive && !pending.suppliedByOperator) {
-        // The one place the password is shown: on the operator's terminal, once, after success.
-        deps.output.out(`\n  new password for ${spec.user}: ${pending.next.password.reveal()}\n\n  shown once and stored nowhere in plain text: put it in your password manager now.\n`);
-        done.push('shown once on the terminal');
-      }
-      return done.length > 0 ? done.join('; ') : undefined;
-    },
-  };
-}
-
-/** The handler with default options (a generated password), for the engine's registry. */
-export const htpasswdHandler = createHtpasswdHandler();
+  async deliver(spec, pending, ctx) {
+    const { deps } = ctx;
+    const done: string[] = [];
+    if (pending.encrypted) {
+      const { path, data } = pending.encrypted;
+      await deps.files.ensureDir(resolveIn(ctx.policy.root, spec.deliver!.dir), 0o700);
+      await deps.files.writeAtomic(path, data, { mode: 0o600 });
+      deps.output.out(`encrypted password for ${spec.user}: ${path}\n`);
+      done.push(`encrypted to ${basename(path)}`);
+    }
+    if (deps.interactive && !pending.suppliedByOperator) {
+      // The one place the password is shown: on the operator's terminal, once, after success.
+      deps.output.out(`\n  new password for ${spec.user}: ${pending.next.password.reveal()}\n\n  shown once and stored nowhere in plain text: put it in your password manager now.\n`);
+      done.push('shown once on the terminal');
+    }
+    return done.length > 0 ? done.join('; ') : undefined;
+  },
+};

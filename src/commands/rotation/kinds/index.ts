@@ -2,6 +2,7 @@ import { SecretsError } from '../../../core/errors.js';
 import type { SecretKind, SecretSpec } from '../../../core/policy-schema.js';
 import type { KindHandler } from '../kind-handler.js';
 import { dingtalkHandler } from './dingtalk.js';
+import { htpasswdHandler } from './htpasswd.js';
 import { manualHandler } from './manual.js';
 import { randomHandler } from './random.js';
 
@@ -11,6 +12,7 @@ import { randomHandler } from './random.js';
  */
 const HANDLERS: { [K in SecretKind]?: KindHandler<Extract<SecretSpec, { kind: K }>> } = {
   dingtalk: dingtalkHandler,
+  htpasswd: htpasswdHandler,
   random: randomHandler,
   manual: manualHandler,
 };
