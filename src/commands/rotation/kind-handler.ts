@@ -14,6 +14,7 @@
  *   4 record   [engine: audit entry with fingerprints]
  *              deliver()       → optional hand-over after the record (DingTalk confirmation, an
  *                                encrypted password for the operator); a failure is a warning only
+ *              abandon()       → optional: the swap failed after test(); undo what test() prepared
  *
  * Rules for a handler: never print, log or throw a value (values travel as `Secret`); prompt only
  * when `ctx.deps.interactive`; throw SecretsError (exit 3) to refuse — before the swap nothing
@@ -93,6 +94,11 @@ export interface KindHandler<S extends SecretSpec = SecretSpec, P extends Pendin
   planChanges(spec: S, pending: P, current: CurrentFiles, ctx: RotationContext): FileChange[];
   /** After the swap and the hooks: checks the live system (probes). Throwing rolls everything back. */
   verify?(spec: S, pending: P, ctx: RotationContext): Promise<string | undefined>;
+  /**
+   * The rotation failed after test() (refused backup, failed hook or probe, rolled back): remove
+   * what test() prepared outside the swapped files, such as an encrypted copy in an outbox.
+   */
+  abandon?(spec: S, pending: P, ctx: RotationContext): Promise<void>;
   /** After the record: hand-over or confirmation. A throw is shown as a warning; the rotation stands. */
   deliver?(spec: S, pending: P, ctx: RotationContext): Promise<string | undefined>;
 }

@@ -13,7 +13,7 @@ import { describeBackup, type BackupBeforeSwap } from './backup-before-swap.js';
 import { managedEnvValues } from './env-values.js';
 import { hookFailure, runHooks } from './hooks.js';
 import { clearJournal, readIfExists, readJournal } from './journal-store.js';
-import type { CurrentFiles, PendingRotation, RotationContext } from './kind-handler.js';
+import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from './kind-handler.js';
 import { handlerFor } from './kinds/index.js';
 import { markRecording, passStep, rollBack, swapFiles } from './transaction.js';
 
@@ -108,50 +108,57 @@ export async function rotateSecret(item: SelectedSecret, input: RotateSecretOpti
 
   // 3 swap
   out('  3/4 swap');
-  const current = await readFiles(outline.files, deps);
-  const planned = await attempt('plan', async () => handler.planChanges(spec, pending, current, ctx), (list) => `${list.length} file(s) to write`);
-  const changes = planned.filter((change) => current.get(change.path) !== change.content);
+  let changes: FileChange[] = [];
   let journalOpen = false;
-  if (changes.length > 0) {
-    const files = changes.map((change) => change.path);
-    const backup = await attempt('backup', () => (input.backup ?? createBackup)({ policy, files, reason: `before rotating ${item.id}` }, deps), describeBackup);
-    const backupName = describeBackup(backup);
-    ctx.say(`backup: ${isAbsolute(backupName) ? relative(policy.root, backupName) : backupName}`);
-    let journal: Journal | undefined;
-    try {
-      journal = await attempt(
-        'swap',
-        () => swapFiles({ policy, rotation, secret: item.id, kind: spec.kind, changes, hooks: spec.after_change, hookTimeout: spec.hook_timeout }, deps),
-        () => `wrote ${files.length} file(s)`,
-      );
-      journalOpen = true;
-      ctx.say(`wrote ${files.map((path) => relative(policy.root, path) || path).join(', ')}: ${outline.targets.join(', ')}`);
-      const runs = await runHooks(spec.after_change, { policy, hookTimeout: spec.hook_timeout, managedValues: [...secretValues(pending), ...managedEnvValues(policy, await readFiles([policy.envFile], deps))] }, deps);
-      for (const run of runs) ctx.say(`hook ${run.ok ? 'ok' : 'FAILED'}: ${run.command}${run.ok ? '' : ` (${run.detail})`}`);
-      const failed = runs.find((run) => !run.ok);
-      await auditStep(policy, item.id, rotation, 'hooks', failed ? 'failed' : 'ok', failed ? `${failed.command}: ${failed.detail}` : `${runs.length} hook(s) ok`, deps);
-      if (failed) throw hookFailure(failed);
-      const verified = handler.verify ? await attempt('verify', () => handler.verify!(spec, pending, ctx), (value) => value ?? 'ok') : undefined;
-      if (verified) ctx.say(verified);
-    } catch (error) {
-      // A write that failed half-way left a journal on disk even though swapFiles did not return it.
-      journal ??= await readJournal(policy.stateDir, deps);
-      if (!journal) throw error;
-      ctx.say('rolling back: putting the previous content back');
-      const undone = await rollBack(policy, journal, deps).catch(async (rollbackError: unknown) => {
-        await auditStep(policy, item.id, rotation, 'rollback', 'failed', isSecretsError(rollbackError) ? rollbackError.message : String(rollbackError), deps).catch(() => undefined);
-        throw rollbackError;
-      });
-      await auditStep(policy, item.id, rotation, 'rollback', 'ok', `restored ${undone.restored.length} file(s); ${undone.hooks}`, deps);
-      ctx.say(`rolled back: ${undone.restored.length} file(s) restored; ${undone.hooks}`);
-      const reason = isSecretsError(error) ? error.message : error instanceof Error ? error.message : String(error);
-      throw new SecretsError('rotation-rolled-back', `${item.id}: ${reason}; the previous values are back in place`, { exitCode: ExitCode.failed, cause: error });
+  try {
+    const current = await readFiles(outline.files, deps);
+    const planned = await attempt('plan', async () => handler.planChanges(spec, pending, current, ctx), (list) => `${list.length} file(s) to write`);
+    changes = planned.filter((change) => current.get(change.path) !== change.content);
+    if (changes.length > 0) {
+      const files = changes.map((change) => change.path);
+      const backup = await attempt('backup', () => (input.backup ?? createBackup)({ policy, files, reason: `before rotating ${item.id}` }, deps), describeBackup);
+      const backupName = describeBackup(backup);
+      ctx.say(`backup: ${isAbsolute(backupName) ? relative(policy.root, backupName) : backupName}`);
+      let journal: Journal | undefined;
+      try {
+        journal = await attempt(
+          'swap',
+          () => swapFiles({ policy, rotation, secret: item.id, kind: spec.kind, changes, hooks: spec.after_change, hookTimeout: spec.hook_timeout }, deps),
+          () => `wrote ${files.length} file(s)`,
+        );
+        journalOpen = true;
+        ctx.say(`wrote ${files.map((path) => relative(policy.root, path) || path).join(', ')}: ${outline.targets.join(', ')}`);
+        const runs = await runHooks(spec.after_change, { policy, hookTimeout: spec.hook_timeout, managedValues: [...secretValues(pending), ...managedEnvValues(policy, await readFiles([policy.envFile], deps))] }, deps);
+        for (const run of runs) ctx.say(`hook ${run.ok ? 'ok' : 'FAILED'}: ${run.command}${run.ok ? '' : ` (${run.detail})`}`);
+        const failed = runs.find((run) => !run.ok);
+        await auditStep(policy, item.id, rotation, 'hooks', failed ? 'failed' : 'ok', failed ? `${failed.command}: ${failed.detail}` : `${runs.length} hook(s) ok`, deps);
+        if (failed) throw hookFailure(failed);
+        const verified = handler.verify ? await attempt('verify', () => handler.verify!(spec, pending, ctx), (value) => value ?? 'ok') : undefined;
+        if (verified) ctx.say(verified);
+      } catch (error) {
+        // A write that failed half-way left a journal on disk even though swapFiles did not return it.
+        journal ??= await readJournal(policy.stateDir, deps);
+        if (!journal) throw error;
+        ctx.say('rolling back: putting the previous content back');
+        const undone = await rollBack(policy, journal, deps).catch(async (rollbackError: unknown) => {
+          await auditStep(policy, item.id, rotation, 'rollback', 'failed', isSecretsError(rollbackError) ? rollbackError.message : String(rollbackError), deps).catch(() => undefined);
+          throw rollbackError;
+        });
+        await auditStep(policy, item.id, rotation, 'rollback', 'ok', `restored ${undone.restored.length} file(s); ${undone.hooks}`, deps);
+        ctx.say(`rolled back: ${undone.restored.length} file(s) restored; ${undone.hooks}`);
+        const reason = isSecretsError(error) ? error.message : error instanceof Error ? error.message : String(error);
+        throw new SecretsError('rotation-rolled-back', `${item.id}: ${reason}; the previous values are back in place`, { exitCode: ExitCode.failed, cause: error });
+      }
+      passStep('hooks-done', deps);
+      await markRecording(policy, journal!, deps);
+      passStep('recording', deps);
+    } else {
+      ctx.say(outline.files.length > 0 ? 'the files already hold the new values' : 'no file to change');
     }
-    passStep('hooks-done', deps);
-    await markRecording(policy, journal!, deps);
-    passStep('recording', deps);
-  } else {
-    ctx.say(outline.files.length > 0 ? 'the files already hold the new values' : 'no file to change');
+  } catch (error) {
+    // The pending value will never be live: let the kind remove what test() prepared for it.
+    if (handler.abandon) await handler.abandon(spec, pending, ctx).catch(() => undefined);
+    throw error;
   }
 
   // 4 record

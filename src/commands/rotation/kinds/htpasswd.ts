@@ -211,8 +211,14 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
       const pgp = await deps.loadPgp();
       const name = outboxName(id, deps.clock.now());
       const data = await pgp.encrypt(Buffer.from(`${pending.next.password.reveal()}\n`, 'utf8'), { recipients, filename: `${id}.txt` });
-      pending.encrypted = { path: join(resolveIn(policy.root, spec.deliver.dir), name), data };
-      encrypted = `; encrypted to ${recipients.length} recipient key${recipients.length === 1 ? '' : 's'}`;
+      const path = join(resolveIn(policy.root, spec.deliver.dir), name);
+      // Written before the swap, so a password that goes live is never one nobody can read: if
+      // the outbox cannot be written, the rotation is refused with nothing changed. abandon()
+      // removes the copy when the rotation then fails.
+      await deps.files.ensureDir(resolveIn(policy.root, spec.deliver.dir), 0o700);
+      await deps.files.writeAtomic(path, data, { mode: 0o600 });
+      pending.encrypted = { path, data };
+      encrypted = `; encrypted to ${recipients.length} recipient key${recipients.length === 1 ? '' : 's'} in ${basename(path)}`;
     }
     return `$2y$ bcrypt line at cost ${spec.bcrypt_cost} verifies the new password${encrypted}`;
   },
@@ -244,13 +250,15 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
     return `probe ${url}: new password → ${newStatus}, ${oldLabel} → ${oldStatus}`;
   },
 
+  async abandon(_spec, pending, ctx) {
+    if (pending.encrypted) await ctx.deps.files.remove(pending.encrypted.path);
+  },
+
   async deliver(spec, pending, ctx) {
     const { deps } = ctx;
     const done: string[] = [];
     if (pending.encrypted) {
-      const { path, data } = pending.encrypted;
-      await deps.files.ensureDir(resolveIn(ctx.policy.root, spec.deliver!.dir), 0o700);
-      await deps.files.writeAtomic(path, data, { mode: 0o600 });
+      const { path } = pending.encrypted;
       deps.output.out(`encrypted password for ${spec.user}: ${path}\n`);
       done.push(`encrypted to ${basename(path)}`);
     }

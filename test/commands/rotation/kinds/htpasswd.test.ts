@@ -252,6 +252,27 @@ describeWithTools(['gpg'], 'htpasswd kind, delivery to OpenPGP recipients', () =
     expect(deps.captured.stdout.join('')).not.toContain(password);
   });
 
+  it('the encrypted copy is written before the swap: an outbox that cannot be written refuses with nothing changed', async () => {
+    const deployment = await dashboard({ secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'not-a-folder/outbox' } } });
+    const gpg = gpgHome();
+    gpg.generateKey('ops@example.invalid');
+    // A regular file where the outbox's parent folder should be: fails even for root.
+    writeTree(deployment.root, { 'keys/ops.asc': { content: gpg.exportPublic('ops@example.invalid'), mode: 0o644 }, 'not-a-folder': 'x' });
+    await expect(rotate(deployment, {}, testDeps({ interactive: false }))).rejects.toBeInstanceOf(Error);
+    expect(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8')).toBe(deployment.original);
+  });
+
+  it('a rotation that fails after the test removes its unused encrypted copy', async () => {
+    const deployment = await dashboard({ secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'outbox' }, after_change: ['if [ -f .ran ]; then exit 0; fi; touch .ran; exit 1'] } });
+    const gpg = gpgHome();
+    gpg.generateKey('ops@example.invalid');
+    writeTree(deployment.root, { 'keys/ops.asc': { content: gpg.exportPublic('ops@example.invalid'), mode: 0o644 } });
+    const error = await refusal(rotate(deployment, {}, testDeps({ interactive: false, env: { SECRETS_BACKUP_PASSPHRASE: fakeAlnum(24) } })));
+    expect(error.code).toBe('rotation-rolled-back');
+    expect(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8')).toBe(deployment.original);
+    expect(readdirSync(deployment.path('outbox'))).toEqual([]);
+  });
+
   it('a recipient file that is not a usable public key refuses the rotation before anything changes', async () => {
     const deployment = await dashboard({ secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'outbox' } } });
     writeTree(deployment.root, { 'keys/ops.asc': { content: 'not a key\n', mode: 0o644 } });
