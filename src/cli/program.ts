@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCheck } from './commands/check.js';
+import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
@@ -36,6 +37,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerBackup(program, ctx);
   registerRestore(program, ctx);
   registerScan(program, ctx);
+  registerDemo(program, ctx);
 
   for (const command of program.commands) command.exitOverride();
   return program;
