@@ -17,7 +17,7 @@ export interface DemoRobot {
 export interface DemoRobotServer {
   baseUrl: string;
   addRobot(): DemoRobot;
-  accepted(): Array<{ accessToken: string }>;
+  accepted(): Array<{ accessToken: string; text: string }>;
 }
 
 /** The throwaway deployment, with every value the demo generated (to check the steps and to mask). */

@@ -96,9 +96,22 @@ function steps(deployment: DemoDeployment, server: DemoRobotServer): DemoStep[] 
       after: 'Exit 2: a secret this policy manages has leaked. Deleting the file did not help; only a new value does.',
     },
     {
-      title: 'Replace the leaked key',
-      why: 'A leaked secret is fixed by a new value, not by rewriting history. SECRET_KEY is generated afresh; the old one, in every clone, now opens nothing.',
-      commands: [{ args: ['rotate', 'app-secret-key'], expect: [ExitCode.ok] }],
+      title: 'Revoke the leaked key',
+      why: 'Incident response, in one command that never stops to ask (--yes): cut the secret off, replace it, record it, tell the team through the DingTalk robot (never the value), and list every place the old value still sits, with a replacements file for git filter-repo. For a random key, cutting off and replacing are one step: a new value at once. Purging history does not un-leak anything; the new value is the fix.',
+      commands: [
+        {
+          args: ['revoke', 'app-secret-key', '--reason', 'found in git history by secrets scan', '--incident', 'DEMO-1', '--yes'],
+          // 1: revoked and replaced, and the old value is still in history (the buried commit), which is the point of this demo.
+          expect: [ExitCode.warning],
+          verify: (result) =>
+            !result.stdout.includes(deployment.leakedFile)
+              ? `did not show the old value in ${deployment.leakedFile}`
+              : !server.accepted().some((message) => message.text.includes('DEMO-1'))
+                ? 'the local DingTalk server accepted no team alert for incident DEMO-1'
+                : undefined,
+        },
+      ],
+      after: 'Exit 1: revoked and replaced, but the old value is still in the history shown above; the purge command is printed for when every clone can be re-made.',
     },
     {
       title: 'Check again',
@@ -160,7 +173,7 @@ function palette(color: boolean): { bold: Paint; dim: Paint; green: Paint; red: 
 
 /**
  * `secrets demo`: builds a throwaway MT5-CRS-like deployment in `workspace`, then runs the whole
- * cycle on it (check, backup, rotate, scan --history, check, log --verify), each step explained
+ * cycle on it (check, backup, rotate, scan --history, revoke, check, log --verify), each step explained
  * and its real output shown. Steps that find problems on purpose count as expected.
  */
 export async function runDemo(input: DemoInput, deps: DemoDeps): Promise<DemoOutcome> {

@@ -312,7 +312,7 @@ async function searchAndReport(input: RevokeInput, values: Secret[], outcome: Re
   const found: RevokedValueSearch = await findRevokedValue(policy, id, values, await deps.scanSources());
   outcome.leaks = { tree: found.tree, history: found.history, commitsScanned: found.commitsScanned };
   const all = [...found.tree, ...found.history];
-  const scope = found.git ? `the working tree and the history (${found.commitsScanned} commit(s), every branch and tag)` : 'the files (not a git repository)';
+  const scope = found.git ? `the working tree and the history (${found.commitsScanned} commit(s) searched on every branch and tag)` : 'the files (not a git repository)';
   if (all.length === 0) {
     say(`the revoked value was not found in ${scope}`);
     return;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BIN, runSecrets } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const STEP_TITLES = ['Check the deployment', 'Back up, and encrypt the plaintext copy', 'Rotate the DingTalk robot and the JWT secret', 'Scan the whole git history for leaks', 'Replace the leaked key', 'Check again', 'Verify the audit trail'];
+const STEP_TITLES = ['Check the deployment', 'Back up, and encrypt the plaintext copy', 'Rotate the DingTalk robot and the JWT secret', 'Scan the whole git history for leaks', 'Revoke the leaked key', 'Check again', 'Verify the audit trail'];
 
 /** Where a demo could write: its TMPDIR, the HOME it inherits, and the folder it is started in; each must end empty. */
 function sandbox() {
@@ -25,6 +25,9 @@ describe('secrets demo through bin/secrets', () => {
     expect(result.stdout).toContain('$ secrets scan --history');
     expect(result.stdout).toMatch(/app\/settings\.py:3:\d+ +managed:app-secret-key +critical/);
     expect(result.stdout).toContain('signed test message accepted (errcode 0)');
+    expect(result.stdout).toContain('$ secrets revoke app-secret-key');
+    expect(result.stdout).toContain('revoked and replaced: app-secret-key');
+    expect(result.stdout).toContain('git filter-repo --replace-text');
     expect(result.stdout).toContain('audit trail intact');
     expect(result.stdout).toContain('Every step behaved as expected.');
     expect(result.stdout).not.toMatch(/unexpected/);
