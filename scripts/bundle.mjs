@@ -4,7 +4,7 @@
 // modules cost more than node's own start-up; one file keeps `secrets check` near `node -e 0`.
 // Every other dependency stays an ordinary import, loaded lazily by the commands that need it.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +12,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const bundled = new Set(['commander', 'yaml', 'zod']);
 const external = Object.keys(dependencies).filter((name) => !bundled.has(name));
+
+// Chunk names carry content hashes: start from an empty folder so old chunks do not pile up.
+rmSync(join(root, 'dist/cli-bundle'), { recursive: true, force: true });
 
 await build({
   entryPoints: [join(root, 'dist/cli/main.js')],

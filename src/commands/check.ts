@@ -94,6 +94,10 @@ const extraChecks: ExtraCheck[] = [checkRotationJournal, checkRevokedSecrets, ch
 export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutcome> {
   const { policy, now } = input;
   const findings: Finding[] = [];
+  // The extra checks read their own files and ask git their own questions: started first, they
+  // overlap with the gathering below instead of adding their git round-trips after it.
+  const extras = Promise.all(extraChecks.map((extra) => extra(input, deps)));
+  extras.catch(() => undefined);
 
   const { entries } = await readAuditEntries(policy.stateDir, deps);
   const deadlines = checkDeadlines(policy, lastRotations(entries), now);
@@ -132,7 +136,7 @@ export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutc
 
   findings.push(...checkAuditChain(await verifyAuditTrail(policy.stateDir, deps), join(policy.stateDir, AUDIT_FILE)));
 
-  for (const extra of extraChecks) findings.push(...(await extra(input, deps)));
+  for (const found of await extras) findings.push(...found);
 
   const sorted = sortFindings(findings);
   return { deployment: policy.deployment, status: worstSeverity(sorted), secrets: deadlines.statuses, findings: sorted, ranAt: deps.clock.now() };

@@ -69,24 +69,32 @@ export async function findLeakedValues(policy: Policy, deps: LeakedValueDeps): P
   const state: LeakState = previous && previous.valuesDigest === digest ? previous : { version: 1, valuesDigest: digest, scannedTips: [], leaks: [] };
   const scanDeps = { sources: deps.scanSources, files: deps.files, rules: [] };
 
-  const tree = await runScan({ cwd: policy.root, policy, skipValueHomes: true }, scanDeps);
+  // The tree scan and the question "did any ref move?" are independent: ask git both at once.
+  const gitRoot = await deps.scanSources.gitRoot(policy.root);
+  const [tree, tips] = await Promise.all([
+    runScan({ cwd: policy.root, policy, skipValueHomes: true }, scanDeps),
+    gitRoot ? deps.scanSources.refTips(gitRoot) : Promise.resolve(undefined),
+  ]);
   const found: LeakedValue[] = tree.findings.map((finding) => ({ secret: secretOf(finding), file: finding.file, line: finding.line }));
 
-  const gitRoot = await deps.scanSources.gitRoot(policy.root);
-  if (gitRoot) {
-    const tips = await deps.scanSources.refTips(gitRoot);
+  if (gitRoot && tips) {
     const unchanged = tips.length === state.scannedTips.length && tips.every((tip, index) => tip === state.scannedTips[index]);
     const history = unchanged ? { findings: [] } : await runScan({ cwd: policy.root, policy, mode: 'history', exclude: state.scannedTips }, scanDeps);
     const known = new Set(state.leaks.map((leak) => leak.fingerprint));
+    let changed = state !== previous || !unchanged;
     for (const finding of history.findings) {
       if (known.has(finding.fingerprint)) continue;
       const leak: LeakState['leaks'][number] = { secret: secretOf(finding), file: finding.file, fingerprint: finding.fingerprint };
       if (finding.commit) leak.commit = finding.commit;
       state.leaks.push(leak);
+      changed = true;
     }
     state.scannedTips = tips;
-    await deps.files.ensureDir(policy.stateDir, 0o700);
-    await deps.files.writeAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+    // A daily run on an unchanged repository writes nothing (an atomic write costs two fsyncs).
+    if (changed) {
+      await deps.files.ensureDir(policy.stateDir, 0o700);
+      await deps.files.writeAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+    }
     for (const leak of state.leaks) {
       const entry: LeakedValue = { secret: leak.secret, file: leak.file, line: 0 };
       if (leak.commit) entry.commit = leak.commit;

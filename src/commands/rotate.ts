@@ -50,9 +50,6 @@ export interface RotateOutcome {
   failed: Array<{ id: string; code: string; message: string }>;
 }
 
-/** The wait for --wait without a number: long enough for an operator to answer prompts. */
-export const DEFAULT_LOCK_WAIT_MS = 10 * 60_000;
-
 export function planOf(selected: SelectedSecret[], policy: Policy): PlannedSecret[] {
   return selected.map(({ id, spec, reason }) => ({ id, kind: spec.kind, reason, outline: handlerFor(spec).outline(spec, policy), hooks: spec.after_change }));
 }

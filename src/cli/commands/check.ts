@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../../adapters/files.js';
 import { runCheck } from '../../commands/check.js';
-import { notifyCheckOutcome } from '../../commands/notify.js';
 import { ExitCode, isSecretsError, type ExitCodeValue } from '../../core/errors.js';
 import type { Severity } from '../../core/checks/types.js';
 import { renderCheckJson } from '../../report/check-json.js';
@@ -50,6 +49,7 @@ Examples:
       if (options.notify) {
         // A notification that did not go out is its own failure (exit 3): cron must not think the group knows.
         try {
+          const { notifyCheckOutcome } = await import('../../commands/notify.js');
           await notifyCheckOutcome({ policy, outcome }, deps);
         } catch (error) {
           if (!isSecretsError(error)) throw error;

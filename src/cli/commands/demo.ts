@@ -2,9 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { startLocalDingtalkServer } from '../../adapters/dingtalk-local-server.js';
-import { runSecretsProcess } from '../../adapters/secrets-process.js';
-import { runDemo } from '../../commands/demo.js';
+import type { startLocalDingtalkServer } from '../../adapters/dingtalk-local-server.js';
 import { ExitCode, SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 
@@ -35,7 +33,13 @@ Examples:
       process.once('SIGTERM', interrupt);
       let robotServer: Awaited<ReturnType<typeof startLocalDingtalkServer>> | undefined;
       try {
-        robotServer = await startLocalDingtalkServer();
+        // Loaded on demand: the demo's server and steps are not part of every command's start-up.
+        const [{ startLocalDingtalkServer: startServer }, { runSecretsProcess }, { runDemo }] = await Promise.all([
+          import('../../adapters/dingtalk-local-server.js'),
+          import('../../adapters/secrets-process.js'),
+          import('../../commands/demo.js'),
+        ]);
+        robotServer = await startServer();
         const server = robotServer;
         const outcome = await runDemo(
           { workspace, path: ctx.env.PATH ?? '/usr/bin:/bin', signal: interruption.signal },

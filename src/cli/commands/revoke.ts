@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_LOCK_WAIT_MS } from '../../commands/rotate.js';
-import { runRevoke, type RevokeOutcome } from '../../commands/revoke.js';
+import type { RevokeOutcome } from '../../commands/revoke.js';
+import { parseLockWait as parseWait } from '../lock-wait.js';
 import { SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 
@@ -13,14 +13,6 @@ interface RevokeOptions {
   passwordStdin?: boolean;
   passwordPrompt?: boolean;
   wait?: string | boolean;
-}
-
-function parseWait(value: string | boolean | undefined): number | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return DEFAULT_LOCK_WAIT_MS;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new SecretsError('bad-option', `--wait: expected seconds, got "${value}"`);
-  return seconds * 1000;
 }
 
 function summary(outcome: RevokeOutcome): string {
@@ -74,6 +66,7 @@ Examples:
       const json = Boolean(ctx.globals(command).json);
       // With --json, stdout holds the JSON document only; the step lines go to stderr.
       const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
+      const { runRevoke } = await import('../../commands/revoke.js');
       const outcome = await runRevoke(
         {
           policy,

@@ -1,22 +1,17 @@
 import type { Command } from 'commander';
-import { DEFAULT_LOCK_WAIT_MS, runRotate, type RotateOutcome } from '../../commands/rotate.js';
+import type { runRotate as RunRotate, RotateOutcome } from '../../commands/rotate.js';
+import { parseLockWait as parseWait } from '../lock-wait.js';
 import { ExitCode, SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
-
-function parseWait(value: string | boolean | undefined): number | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return DEFAULT_LOCK_WAIT_MS;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new SecretsError('bad-option', `--wait: expected seconds, got "${value}"`);
-  return seconds * 1000;
-}
 
 function renderJson(outcome: RotateOutcome): string {
   return `${JSON.stringify(outcome, null, 2)}\n`;
 }
 
 /** With --json, a run that failed part-way still prints what it did (rotated, failed) before the error. */
-async function runRotateReportingJson(input: Parameters<typeof runRotate>[0], deps: Parameters<typeof runRotate>[1], onFailure?: (outcome: RotateOutcome) => void): Promise<RotateOutcome> {
+async function runRotateReportingJson(input: Parameters<typeof RunRotate>[0], deps: Parameters<typeof RunRotate>[1], onFailure?: (outcome: RotateOutcome) => void): Promise<RotateOutcome> {
+  // Loaded on demand: the rotation engine is not part of every command's start-up.
+  const { runRotate } = await import('../../commands/rotate.js');
   try {
     return await runRotate(input, deps);
   } catch (error) {
