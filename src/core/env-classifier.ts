@@ -1,4 +1,5 @@
 import { dingtalkSecretProblem, dingtalkUrlProblem, encodedLength } from './checks/compliance.js';
+import { shannonEntropy } from './scan/entropy.js';
 
 /**
  * Which `.env` entries `secrets init` proposes to manage, and as what kind. Pure: it sees keys and
@@ -45,18 +46,6 @@ const isDingtalkSecretKey = (key: string) => /DINGTALK/i.test(key) && /SECRET/i.
 const isDingtalkUrlValue = (value: string) => dingtalkUrlProblem(value) === undefined;
 const isDingtalkSecretValue = (value: string) => dingtalkSecretProblem(value) === undefined;
 
-/** Shannon entropy in bits per character. */
-function entropyPerChar(value: string): number {
-  const counts = new Map<string, number>();
-  for (const char of value) counts.set(char, (counts.get(char) ?? 0) + 1);
-  let bits = 0;
-  for (const count of counts.values()) {
-    const p = count / value.length;
-    bits -= p * Math.log2(p);
-  }
-  return bits;
-}
-
 /**
  * The encoding of a value that looks machine-generated, or undefined for anything a person may
  * have typed. Hex needs no mixing of cases; the others need upper, lower and digits together,
@@ -64,8 +53,8 @@ function entropyPerChar(value: string): number {
  */
 export function randomEncodingOf(value: string): RandomEncoding | undefined {
   if (value.length < 16) return undefined;
-  if (/^[0-9a-f]+$/.test(value) || /^[0-9A-F]+$/.test(value)) return value.length % 2 === 0 && entropyPerChar(value) >= 2.5 ? 'hex' : undefined;
-  const mixed = /[a-z]/.test(value) && /[A-Z]/.test(value) && /[0-9]/.test(value) && entropyPerChar(value) >= 3.5;
+  if (/^[0-9a-f]+$/.test(value) || /^[0-9A-F]+$/.test(value)) return value.length % 2 === 0 && shannonEntropy(value) >= 2.5 ? 'hex' : undefined;
+  const mixed = /[a-z]/.test(value) && /[A-Z]/.test(value) && /[0-9]/.test(value) && shannonEntropy(value) >= 3.5;
   if (!mixed) return undefined;
   if (/^[A-Za-z0-9]+$/.test(value)) return 'alphanumeric';
   if (/^[A-Za-z0-9_-]+$/.test(value)) return 'base64url';

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadPolicy } from '../../src/commands/load-policy.js';
@@ -9,7 +9,7 @@ import { isLockedOutHash, parseHtpasswd } from '../../src/core/htpasswd.js';
 import { makeDeployment } from '../helpers/deployment.js';
 import { scriptedPrompts, testDeps } from '../helpers/deps.js';
 import { fakeAlnum } from '../helpers/fake-secrets.js';
-import { basicAuthStatus, startNginx } from '../helpers/nginx.js';
+import { basicAuthStatus, grantWorkerRead, startNginx } from '../helpers/nginx.js';
 import { recordingBackup } from '../helpers/rotation.js';
 import { describeWithTools } from '../helpers/system-tools.js';
 
@@ -27,9 +27,7 @@ async function site() {
   const deployment = makeDeployment({ files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } }, policy: 'version: 1\ndeployment: placeholder\nsecrets: {}\n' });
   const file = deployment.path('nginx/.htpasswd');
   const nginx = await startNginx({ userFile: file });
-  chmodSync(deployment.root, 0o755);
-  chmodSync(deployment.path('nginx'), 0o755);
-  if (nginx.worker) chownSync(file, 0, Number(execFileSync('getent', ['group', nginx.worker.group], { encoding: 'utf8' }).split(':')[2]));
+  grantWorkerRead(nginx, deployment.root, file);
   writeFileSync(
     deployment.policyPath,
     stringify({

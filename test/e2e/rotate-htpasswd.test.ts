@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runSecrets } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/deployment.js';
 import { fakeAlnum } from '../helpers/fake-secrets.js';
-import { basicAuthStatus, startNginx } from '../helpers/nginx.js';
+import { basicAuthStatus, grantWorkerRead, startNginx } from '../helpers/nginx.js';
 import { BACKUP_ENV, BACKUP_POLICY } from '../helpers/rotation.js';
 import { describeWithTools } from '../helpers/system-tools.js';
 
@@ -17,9 +17,7 @@ async function dashboardSite(probe: Record<string, unknown> = {}) {
   const deployment = makeDeployment({ files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } } });
   const file = deployment.path('nginx/.htpasswd');
   const nginx = await startNginx({ userFile: file });
-  chmodSync(deployment.root, 0o755);
-  chmodSync(deployment.path('nginx'), 0o755);
-  if (nginx.worker) chownSync(file, 0, Number(execFileSync('getent', ['group', nginx.worker.group], { encoding: 'utf8' }).split(':')[2]));
+  grantWorkerRead(nginx, deployment.root, file);
   writeFileSync(
     deployment.policyPath,
     stringify({

@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
@@ -170,4 +172,19 @@ export async function basicAuthStatus(url: string, credentials?: { user: string;
   const answer = await fetch(url, { headers });
   await answer.arrayBuffer();
   return answer.status;
+}
+
+/** The numeric id of a group, by name. */
+export function groupId(name: string): number {
+  return Number(execFileSync('getent', ['group', name], { encoding: 'utf8' }).split(':')[2]);
+}
+
+/**
+ * Lets nginx's unprivileged worker reach an htpasswd file in a temp deployment: the folders on
+ * the way become 755 and the file root:<worker group> (or root:root, to show nginx's 500).
+ */
+export function grantWorkerRead(nginx: NginxInstance, root: string, file: string, group: 'worker' | 'root' = 'worker'): void {
+  chmodSync(root, 0o755);
+  chmodSync(dirname(file), 0o755);
+  if (nginx.worker) chownSync(file, 0, group === 'root' ? 0 : groupId(nginx.worker.group));
 }

@@ -5,17 +5,13 @@ import { SecretsError } from '../../../../src/core/errors.js';
 import { makeDeployment, type TempDeployment } from '../../../helpers/deployment.js';
 import { scriptedPrompts, testDeps } from '../../../helpers/deps.js';
 import { fakeAlnum } from '../../../helpers/fake-secrets.js';
-import { basicAuthStatus, startNginx, type NginxInstance } from '../../../helpers/nginx.js';
+import { basicAuthStatus, grantWorkerRead, groupId, startNginx, type NginxInstance } from '../../../helpers/nginx.js';
 import { rotateOne } from '../../../helpers/rotate-one.js';
 import { describeWithTools } from '../../../helpers/system-tools.js';
 
 /** A line as Apache's own tool writes it (test-only: the password is in htpasswd's argv here). */
 function htpasswdLine(flags: string[], user: string, password: string): string {
   return execFileSync('htpasswd', ['-nb', ...flags, user, password], { encoding: 'utf8' }).trim();
-}
-
-function groupId(name: string): number {
-  return Number(execFileSync('getent', ['group', name], { encoding: 'utf8' }).split(':')[2]);
 }
 
 interface Site {
@@ -43,9 +39,7 @@ async function site(probe: { expect_new?: number; expect_old?: number } = {}, op
   const file = deployment.path('nginx/.htpasswd');
   const nginx = await startNginx({ userFile: file });
   // nginx's worker (nobody) walks into the deployment and reads the file through its group.
-  chmodSync(deployment.root, 0o755);
-  chmodSync(deployment.path('nginx'), 0o755);
-  if (nginx.worker) chownSync(file, 0, options.group === 'root' ? 0 : groupId(nginx.worker.group));
+  grantWorkerRead(nginx, deployment.root, file, options.group === 'root' ? 'root' : 'worker');
 
   const { stringify } = await import('yaml');
   const policy = {
