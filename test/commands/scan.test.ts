@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createScanSources } from '../../src/adapters/scan-sources.js';
@@ -10,15 +10,7 @@ import { isSecretsError } from '../../src/core/errors.js';
 import { tempRepo, tempTree } from '../helpers/scan-repo.js';
 
 const deps = { sources: createScanSources(), files: nodeFileStore };
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
-function repo() {
-  const made = tempRepo();
-  cleanups.push(made.cleanup);
-  return made;
-}
+const repo = tempRepo;
 const scan = (input: Partial<ScanInput> & { cwd: string }) => runScan(input, deps);
 const githubToken = () => parts('ghp_', fake.alnum(36));
 
@@ -45,7 +37,6 @@ describe('secrets scan: working tree', () => {
       'image.bin': Buffer.concat([Buffer.from([0, 1, 2, 0]), Buffer.from(githubToken())]),
       'big.txt': `${'x'.repeat(2048)}\n${githubToken()}\n`,
     });
-    cleanups.push(tree.cleanup);
     const outcome = await scan({ cwd: tree.dir, maxFileSize: 1024 });
     expect(outcome.findings.map((f) => f.file)).toEqual(['a/deep/app.env']);
     expect(outcome.scanned).toMatchObject({ files: 1, skippedBinary: 1, skippedLarge: 1 });
@@ -53,14 +44,12 @@ describe('secrets scan: working tree', () => {
 
   it('reads CRLF files with the right line and column', async () => {
     const tree = tempTree({ 'win.ini': `[auth]\r\nname=x\r\ntoken=${githubToken()}\r\n` });
-    cleanups.push(tree.cleanup);
     const [finding] = (await scan({ cwd: tree.dir })).findings;
     expect([finding?.line, finding?.column, finding?.secret.length]).toEqual([3, 7, 40]);
   });
 
   it('honours an inline secrets:allow comment, on that line only', async () => {
     const tree = tempTree({ 'test.py': `A = "${githubToken()}"  # secrets:allow test fixture\nB = "${githubToken()}"\n` });
-    cleanups.push(tree.cleanup);
     const outcome = await scan({ cwd: tree.dir });
     expect(outcome.findings.map((f) => f.line)).toEqual([2]);
   });
@@ -84,7 +73,6 @@ describe('secrets scan: working tree', () => {
 
   it('refuses a broken baseline with exit 3', async () => {
     const tree = tempTree({ 'baseline.json': '{ nope' });
-    cleanups.push(tree.cleanup);
     await expect(scan({ cwd: tree.dir, baseline: 'baseline.json' })).rejects.toMatchObject({ code: 'baseline-invalid', exitCode: 3 });
   });
 });
@@ -164,7 +152,6 @@ describe('secrets scan --history', () => {
 
   it('fails with exit 3 outside git and on a bad revision', async () => {
     const tree = tempTree({ 'a.txt': 'a' });
-    cleanups.push(tree.cleanup);
     await expect(scan({ cwd: tree.dir, mode: 'history' })).rejects.toMatchObject({ code: 'not-a-repository', exitCode: 3 });
     const r = repo();
     r.commit({ 'a.txt': 'a' });

@@ -1,18 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fake, join as parts } from '../../src/core/scan/fake-values.js';
 import { runSecrets } from '../helpers/cli.js';
 import { tempRepo } from '../helpers/scan-repo.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
-function repo() {
-  const made = tempRepo();
-  cleanups.push(made.cleanup);
-  return made;
-}
+const repo = tempRepo;
 
 describe('secrets scan through bin/secrets', () => {
   it('exits 0 on a clean tree, 1 with leaks, redacted unless --reveal', async () => {

@@ -1,19 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { tempDir, writeTree } from './temp-dir.js';
 
-/** A temp folder built from an object of paths → contents; `cleanup` removes it. */
-export function tempTree(files: Record<string, string | Uint8Array> = {}): { dir: string; write: (files: Record<string, string | Uint8Array>) => void; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'secrets-scan-'));
-  const write = (more: Record<string, string | Uint8Array>) => {
-    for (const [path, content] of Object.entries(more)) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), content);
-    }
-  };
+/** A temp folder built from an object of paths → contents, removed after the test (tempDir). */
+export function tempTree(files: Record<string, string | Uint8Array> = {}): { dir: string; write: (files: Record<string, string | Uint8Array>) => void } {
+  const dir = tempDir('secrets-scan-');
+  const write = (more: Record<string, string | Uint8Array>) => writeTree(dir, more);
   write(files);
-  return { dir, write, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, write };
 }
 
 /** A temp git repository with a fixed identity; `git(...)` runs git in it and returns stdout. */
