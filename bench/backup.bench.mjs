@@ -21,7 +21,10 @@ try {
   for (let index = 0; env.length < 64 * 1024; index++) env += `KEY_${index}=${randomBytes(24).toString('hex')}\n`;
   env = env.slice(0, 64 * 1024 - 1) + '\n';
   writeFileSync(join(work, '.env'), env, { mode: 0o600 });
-  writeFileSync(join(work, 'secrets.yaml'), 'version: 1\ndeployment: bench\nsecrets: {}\nbackup:\n  passphrase_env: BENCH_BACKUP_PASSPHRASE\n');
+  writeFileSync(
+    join(work, 'secrets.yaml'),
+    'version: 1\ndeployment: bench\nsecrets: {}\nbackup:\n  passphrase_env: BENCH_BACKUP_PASSPHRASE\n',
+  );
   const gnupg = join(work, 'gnupg');
   spawnSync('mkdir', ['-m', '700', gnupg]);
   writeFileSync(join(work, 'pass'), PASSPHRASE, { mode: 0o600 });
@@ -39,11 +42,30 @@ try {
   };
 
   const gpgSymmetric = (run) => {
-    const result = spawnSync('gpg', ['--homedir', gnupg, '--batch', '--yes', '--quiet', '--pinentry-mode', 'loopback', '--passphrase-file', join(work, 'pass'), '--symmetric', '--cipher-algo', 'AES256', '--output', join(work, `gpg-${run}.gpg`), join(work, '.env')]);
+    const result = spawnSync('gpg', [
+      '--homedir',
+      gnupg,
+      '--batch',
+      '--yes',
+      '--quiet',
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase-file',
+      join(work, 'pass'),
+      '--symmetric',
+      '--cipher-algo',
+      'AES256',
+      '--output',
+      join(work, `gpg-${run}.gpg`),
+      join(work, '.env'),
+    ]);
     if (result.status !== 0) throw new Error(`gpg failed: ${result.stderr}`);
   };
   const cliBackup = () => {
-    const result = spawnSync(process.execPath, [join(repo, 'bin', 'secrets'), 'backup', '--reason', 'bench'], { cwd: work, env: { ...process.env, BENCH_BACKUP_PASSPHRASE: PASSPHRASE, NO_COLOR: '1' } });
+    const result = spawnSync(process.execPath, [join(repo, 'bin', 'secrets'), 'backup', '--reason', 'bench'], {
+      cwd: work,
+      env: { ...process.env, BENCH_BACKUP_PASSPHRASE: PASSPHRASE, NO_COLOR: '1' },
+    });
     if (result.status !== 0) throw new Error(`secrets backup failed: ${result.stderr}`);
   };
 
@@ -81,8 +103,12 @@ try {
   const inMs = median(inProcessTimes);
   console.log(`64 KiB .env, median of ${RUNS} runs`);
   console.log(`gpg --symmetric --cipher-algo AES256:        ${gpgMs.toFixed(1)} ms`);
-  console.log(`secrets backup (process, encrypt + verify):  ${cliMs.toFixed(1)} ms  ratio ${(cliMs / gpgMs).toFixed(2)}x gpg`);
-  console.log(`createBackup() in process (what rotate pays): ${inMs.toFixed(1)} ms  ratio ${(inMs / gpgMs).toFixed(2)}x gpg`);
+  console.log(
+    `secrets backup (process, encrypt + verify):  ${cliMs.toFixed(1)} ms  ratio ${(cliMs / gpgMs).toFixed(2)}x gpg`,
+  );
+  console.log(
+    `createBackup() in process (what rotate pays): ${inMs.toFixed(1)} ms  ratio ${(inMs / gpgMs).toFixed(2)}x gpg`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

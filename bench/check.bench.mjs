@@ -13,7 +13,11 @@ const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'secrets'
 const root = mkdtempSync(join(tmpdir(), 'secrets-bench-check-'));
 try {
   const hex = (n) => randomBytes(n).toString('hex');
-  writeFileSync(join(root, '.env'), `DINGTALK_WEBHOOK_URL=https://oapi.dingtalk.com/robot/send?access_token=${hex(32)}\nDINGTALK_SECRET=${'SEC' + hex(32)}\nJWT_SECRET_KEY=${hex(32)}\n`, { mode: 0o600 });
+  writeFileSync(
+    join(root, '.env'),
+    `DINGTALK_WEBHOOK_URL=https://oapi.dingtalk.com/robot/send?access_token=${hex(32)}\nDINGTALK_SECRET=${'SEC' + hex(32)}\nJWT_SECRET_KEY=${hex(32)}\n`,
+    { mode: 0o600 },
+  );
   writeFileSync(join(root, '.gitignore'), '.env\n.env.*\n*.gpg\n.secrets/\n');
   writeFileSync(
     join(root, 'secrets.yaml'),

@@ -19,7 +19,8 @@ const COSTS = [5, 8, 10, 12];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONCURRENCY = 4;
 
-for (const dir of ['/usr/sbin', '/sbin']) if (!(process.env.PATH ?? '').split(':').includes(dir)) process.env.PATH += `:${dir}`;
+for (const dir of ['/usr/sbin', '/sbin'])
+  if (!(process.env.PATH ?? '').split(':').includes(dir)) process.env.PATH += `:${dir}`;
 if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0) {
   console.log('nginx not installed (apt-get install -y nginx); skipped');
   process.exit(0);
@@ -79,7 +80,8 @@ for (let attempt = 0; ; attempt++) {
     await (await fetch(`${base}/open/`)).arrayBuffer();
     break;
   } catch (error) {
-    if (attempt > 200 || nginx.exitCode !== null) throw new Error(`nginx did not start: ${readFileSync(join(prefix, 'logs/error.log'), 'utf8')}`, { cause: error });
+    if (attempt > 200 || nginx.exitCode !== null)
+      throw new Error(`nginx did not start: ${readFileSync(join(prefix, 'logs/error.log'), 'utf8')}`, { cause: error });
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -91,7 +93,10 @@ const basic = (password) => ({ authorization: `Basic ${Buffer.from(`admin:${pass
 
 /** CPU seconds (user + system) the nginx workers have used so far; load-independent, unlike wall time. */
 function workerCpuSeconds() {
-  const children = readFileSync(`/proc/${nginx.pid}/task/${nginx.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  const children = readFileSync(`/proc/${nginx.pid}/task/${nginx.pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   let ticks = 0;
   for (const pid of children) {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -158,12 +163,18 @@ const baseLatency = median(baseLatencies);
 rows.unshift({ label: 'no auth (baseline)', base: baseLatency, right: baseLatency, wrong: undefined, ...baseline });
 
 const fmt = (value, digits = 1) => value.toFixed(digits);
-console.log(`nginx ${spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '')}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.min(2, cpus().length)} workers, ${SECONDS}s per figure`);
+console.log(
+  `nginx ${spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '')}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.min(2, cpus().length)} workers, ${SECONDS}s per figure`,
+);
 console.log('');
 // Worker CPU per request is the figure that survives a busy machine (wall-clock latency does not);
 // the ceiling is what the cores could serve if they did nothing else.
 const cores = Math.min(2, cpus().length);
-console.log('| auth | worker CPU / request | × no auth | ceiling on ' + cores + ' cores | median latency | × no auth (same rounds) | wrong password | measured req/s (4 clients) |');
+console.log(
+  '| auth | worker CPU / request | × no auth | ceiling on ' +
+    cores +
+    ' cores | median latency | × no auth (same rounds) | wrong password | measured req/s (4 clients) |',
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const row of rows) {
   console.log(

@@ -31,8 +31,21 @@ if (process.argv[2] === '--worker') {
   const started = performance.now();
   const outcome = await runScan({ cwd, mode }, { sources: createScanSources(), files: nodeFileStore });
   const ms = performance.now() - started;
-  const found = outcome.findings.map((f) => ({ file: f.file, commit: f.commit, value: f.secret.reveal(), ruleId: f.ruleId }));
-  process.stdout.write(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, found, commits: outcome.scanned.commits, files: outcome.scanned.files }));
+  const found = outcome.findings.map((f) => ({
+    file: f.file,
+    commit: f.commit,
+    value: f.secret.reveal(),
+    ruleId: f.ruleId,
+  }));
+  process.stdout.write(
+    JSON.stringify({
+      ms,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      found,
+      commits: outcome.scanned.commits,
+      files: outcome.scanned.files,
+    }),
+  );
   process.exit(0);
 }
 
@@ -48,7 +61,8 @@ function prng(seed) {
   };
 }
 const random = prng(20240601);
-const pick = (alphabet, n) => Array.from({ length: n }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+const pick = (alphabet, n) =>
+  Array.from({ length: n }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const HEX = '0123456789abcdef';
 const B64 = ALNUM + '+/';
@@ -59,7 +73,12 @@ function git(args, options = {}) {
 }
 
 function buildCorpus() {
-  if (existsSync(join(repoDir, '.git')) && existsSync(plantedFile) && readFileSync(join(corpusDir, 'VERSION'), 'utf8').trim() === CORPUS_VERSION) return;
+  if (
+    existsSync(join(repoDir, '.git')) &&
+    existsSync(plantedFile) &&
+    readFileSync(join(corpusDir, 'VERSION'), 'utf8').trim() === CORPUS_VERSION
+  )
+    return;
   console.log(`building the corpus in ${relative(projectRoot, corpusDir)} (cached afterwards)`);
   rmSync(repoDir, { recursive: true, force: true });
   mkdirSync(tarballs, { recursive: true });
@@ -68,7 +87,11 @@ function buildCorpus() {
     .slice(0, VERSION_COUNT);
   const missing = versions.filter((version) => !existsSync(join(tarballs, `${PACKAGE}-${version}.tgz`)));
   if (missing.length > 0) {
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', tarballs, ...missing.map((version) => `${PACKAGE}@${version}`)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      'npm',
+      ['pack', '--silent', '--pack-destination', tarballs, ...missing.map((version) => `${PACKAGE}@${version}`)],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
   }
   mkdirSync(repoDir, { recursive: true });
   git(['init', '-q', '-b', 'main']);
@@ -91,7 +114,9 @@ function buildCorpus() {
       const ssh = pick(ALNUM, 16);
       plant(6, 'scripts/deploy.sh', pass);
       plant(6, 'scripts/deploy.sh', ssh);
-      return { 'scripts/deploy.sh': `#!/bin/sh\ncurl -fsS -u deploy:${pass} https://ci.internal/hook\nsshpass -p ${ssh} ssh ops@10.0.0.5 uptime\n` };
+      return {
+        'scripts/deploy.sh': `#!/bin/sh\ncurl -fsS -u deploy:${pass} https://ci.internal/hook\nsshpass -p ${ssh} ssh ops@10.0.0.5 uptime\n`,
+      };
     },
     9: () => {
       const token = p('ghp_', pick(ALNUM, 36));
@@ -104,14 +129,23 @@ function buildCorpus() {
       const secretKey = pick(ALNUM, 48);
       plant(14, 'app/settings.py', dbPass);
       plant(14, 'app/settings.py', secretKey);
-      return { 'app/settings.py': `DATABASE_URL = "postgresql://trader:${dbPass}@db:5432/trading"\nSECRET_KEY = "${secretKey}"\n` };
+      return {
+        'app/settings.py': `DATABASE_URL = "postgresql://trader:${dbPass}@db:5432/trading"\nSECRET_KEY = "${secretKey}"\n`,
+      };
     },
     18: () => {
       const token = pick(HEX, 64);
       const sec = p('SEC', pick(HEX, 64));
       plant(18, 'notify/dingtalk.json', token);
       plant(18, 'notify/dingtalk.json', sec);
-      return { 'notify/dingtalk.json': JSON.stringify({ webhook: p('https://oapi.dingtalk', '.com/robot/send?access_token=', token), secret: sec }, null, 2) + '\n' };
+      return {
+        'notify/dingtalk.json':
+          JSON.stringify(
+            { webhook: p('https://oapi.dingtalk', '.com/robot/send?access_token=', token), secret: sec },
+            null,
+            2,
+          ) + '\n',
+      };
     },
     21: () => {
       const body = Array.from({ length: 12 }, () => pick(B64, 64)).join('\n');
@@ -128,11 +162,21 @@ function buildCorpus() {
       const ht = p(pick(ALNUM, 12), '4');
       plant(28, 'docs/ops.md', mysql);
       plant(28, 'docs/ops.md', ht);
-      return { 'docs/ops.md': `# Ops\n\n    mysql -u root -p${mysql} trading < seed.sql\n    htpasswd -b -c /etc/nginx/.htpasswd admin ${ht}\n` };
+      return {
+        'docs/ops.md': `# Ops\n\n    mysql -u root -p${mysql} trading < seed.sql\n    htpasswd -b -c /etc/nginx/.htpasswd admin ${ht}\n`,
+      };
     },
     31: () => {
       const stripe = p('sk_live_', pick(ALNUM, 24));
-      const slack = p('https://hooks.slack', '.com/services/T', pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 8), '/B', pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 8), '/', pick(ALNUM, 24));
+      const slack = p(
+        'https://hooks.slack',
+        '.com/services/T',
+        pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 8),
+        '/B',
+        pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 8),
+        '/',
+        pick(ALNUM, 24),
+      );
       plant(31, 'lib/pay.js', stripe);
       plant(31, 'lib/pay.js', slack);
       return { 'lib/pay.js': `const stripe = require('stripe')('${stripe}');\nconst SLACK_WEBHOOK = '${slack}';\n` };
@@ -156,7 +200,9 @@ function buildCorpus() {
     }
     git(['add', '-A']);
     const date = new Date(Date.UTC(2016, 0, 1) + index * 86_400_000).toISOString();
-    git(['commit', '-q', '-m', `${PACKAGE} ${version}`], { env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
+    git(['commit', '-q', '-m', `${PACKAGE} ${version}`], {
+      env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    });
   });
   // A branch that is never checked out, with its own leak.
   const sideToken = p(pick('0123456789', 10), ':AA', pick(ALNUM + '_-', 33));
@@ -180,7 +226,10 @@ function timeCommand(command, args, options = {}) {
 }
 
 function worker(mode, cwd) {
-  const result = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', mode, cwd], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const result = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', mode, cwd], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   if (result.status !== 0) throw new Error(`scan worker failed: ${result.stderr}`);
   return JSON.parse(result.stdout);
 }
@@ -190,49 +239,64 @@ const fmt = (n, digits = 2) => n.toFixed(digits);
 
 // ---------- 1. build, corpus ----------
 // `npm run bench` builds first; a direct run builds only when dist/ is missing.
-if (!existsSync(join(projectRoot, 'dist', 'commands', 'scan.js'))) execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
+if (!existsSync(join(projectRoot, 'dist', 'commands', 'scan.js')))
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
 buildCorpus();
 const planted = JSON.parse(readFileSync(plantedFile, 'utf8'));
 const commitCount = Number(git(['rev-list', '--all', '--count']).trim());
-console.log(`corpus: ${commitCount} commits (${VERSION_COUNT} releases of ${PACKAGE} + a side branch), ${planted.length} planted fake secrets`);
+console.log(
+  `corpus: ${commitCount} commits (${VERSION_COUNT} releases of ${PACKAGE} + a side branch), ${planted.length} planted fake secrets`,
+);
 
 if (!process.env.BENCH_PEER_ONLY) {
-// ---------- 2. history ----------
-// git and the scanner alternate, and the ratio is the median of the pairs: the machine may be
-// shared, and alternating keeps a burst of load from landing on one side only.
-const pairs = [1, 2, 3].map(() => {
-  const gitRun = timeCommand('git', ['log', '-p', '-U0', '--all'], { cwd: repoDir });
-  const scanRun = worker('history', repoDir);
-  return { gitMs: gitRun.ms, scan: scanRun, ratio: scanRun.ms / gitRun.ms };
-});
-const median = [...pairs].sort((a, b) => a.ratio - b.ratio)[1];
-const history = median.scan;
-const gitLog = { ms: median.gitMs };
-const peakRss = Math.max(...pairs.map((pair) => pair.scan.maxRssMb));
-const foundValues = new Set(history.found.map((f) => `${f.file}\u0000${f.value}`));
-const plantedFound = planted.filter((plant) => [...foundValues].some((key) => key.startsWith(`${plant.file}\u0000`) && key.includes(plant.value)));
-console.log(`history scan: ${fmt(history.ms / 1000)} s for ${history.commits} commits; git log -p -U0 --all: ${fmt(gitLog.ms / 1000)} s; ratio ${fmt(history.ms / gitLog.ms)} (median of ${pairs.map((pair) => fmt(pair.ratio)).join(', ')}; target <= 1.5)`);
-console.log(`history scan peak RSS: ${fmt(peakRss, 0)} MB`);
-console.log(`planted secrets found by --history: ${plantedFound.length}/${planted.length} (${fmt((100 * plantedFound.length) / planted.length, 0)}%)`);
-const missed = planted.filter((plant) => !plantedFound.includes(plant));
-if (missed.length) console.log(`  missed: ${missed.map((plant) => `${plant.file}@${plant.index}`).join(', ')}`);
-const otherFindings = history.found.filter((f) => !planted.some((plant) => plant.file === f.file));
-console.log(`other history findings (in lodash itself): ${otherFindings.length}${otherFindings.length ? ` (${[...new Set(otherFindings.map((f) => `${f.ruleId}:${f.file}`))].slice(0, 5).join(', ')})` : ''}`);
+  // ---------- 2. history ----------
+  // git and the scanner alternate, and the ratio is the median of the pairs: the machine may be
+  // shared, and alternating keeps a burst of load from landing on one side only.
+  const pairs = [1, 2, 3].map(() => {
+    const gitRun = timeCommand('git', ['log', '-p', '-U0', '--all'], { cwd: repoDir });
+    const scanRun = worker('history', repoDir);
+    return { gitMs: gitRun.ms, scan: scanRun, ratio: scanRun.ms / gitRun.ms };
+  });
+  const median = [...pairs].sort((a, b) => a.ratio - b.ratio)[1];
+  const history = median.scan;
+  const gitLog = { ms: median.gitMs };
+  const peakRss = Math.max(...pairs.map((pair) => pair.scan.maxRssMb));
+  const foundValues = new Set(history.found.map((f) => `${f.file}\u0000${f.value}`));
+  const plantedFound = planted.filter((plant) =>
+    [...foundValues].some((key) => key.startsWith(`${plant.file}\u0000`) && key.includes(plant.value)),
+  );
+  console.log(
+    `history scan: ${fmt(history.ms / 1000)} s for ${history.commits} commits; git log -p -U0 --all: ${fmt(gitLog.ms / 1000)} s; ratio ${fmt(history.ms / gitLog.ms)} (median of ${pairs.map((pair) => fmt(pair.ratio)).join(', ')}; target <= 1.5)`,
+  );
+  console.log(`history scan peak RSS: ${fmt(peakRss, 0)} MB`);
+  console.log(
+    `planted secrets found by --history: ${plantedFound.length}/${planted.length} (${fmt((100 * plantedFound.length) / planted.length, 0)}%)`,
+  );
+  const missed = planted.filter((plant) => !plantedFound.includes(plant));
+  if (missed.length) console.log(`  missed: ${missed.map((plant) => `${plant.file}@${plant.index}`).join(', ')}`);
+  const otherFindings = history.found.filter((f) => !planted.some((plant) => plant.file === f.file));
+  console.log(
+    `other history findings (in lodash itself): ${otherFindings.length}${otherFindings.length ? ` (${[...new Set(otherFindings.map((f) => `${f.ruleId}:${f.file}`))].slice(0, 5).join(', ')})` : ''}`,
+  );
 
-// ---------- 3. working tree vs secretlint ----------
-const secretlintBin = join(projectRoot, 'node_modules', '.bin', 'secretlint');
-const tree = best([1, 2, 3].map(() => worker('tree', repoDir)));
-let secretlintMs;
-if (existsSync(secretlintBin)) {
-  const rc = join(corpusDir, 'secretlintrc.json');
-  writeFileSync(rc, JSON.stringify({ rules: [{ id: '@secretlint/secretlint-rule-preset-recommend' }] }));
-  const runs = [1].map(() => timeCommand(secretlintBin, ['--secretlintrc', rc, '--no-color', '--format', 'json', '**/*'], { cwd: repoDir }));
-  const run = best(runs);
-  if (run.status !== 0 && run.status !== 1) console.log(`secretlint exited ${run.status}: ${run.stderr.slice(0, 300)}`);
-  secretlintMs = run.ms;
-}
-console.log(`working-tree scan: ${fmt(tree.ms)} ms for ${tree.files} files${secretlintMs ? `; secretlint 12: ${fmt(secretlintMs)} ms; ratio ${fmt(tree.ms / secretlintMs, 3)} (target <= 0.2)` : ' (secretlint not installed)'}`);
-
+  // ---------- 3. working tree vs secretlint ----------
+  const secretlintBin = join(projectRoot, 'node_modules', '.bin', 'secretlint');
+  const tree = best([1, 2, 3].map(() => worker('tree', repoDir)));
+  let secretlintMs;
+  if (existsSync(secretlintBin)) {
+    const rc = join(corpusDir, 'secretlintrc.json');
+    writeFileSync(rc, JSON.stringify({ rules: [{ id: '@secretlint/secretlint-rule-preset-recommend' }] }));
+    const runs = [1].map(() =>
+      timeCommand(secretlintBin, ['--secretlintrc', rc, '--no-color', '--format', 'json', '**/*'], { cwd: repoDir }),
+    );
+    const run = best(runs);
+    if (run.status !== 0 && run.status !== 1)
+      console.log(`secretlint exited ${run.status}: ${run.stderr.slice(0, 300)}`);
+    secretlintMs = run.ms;
+  }
+  console.log(
+    `working-tree scan: ${fmt(tree.ms)} ms for ${tree.files} files${secretlintMs ? `; secretlint 12: ${fmt(secretlintMs)} ms; ratio ${fmt(tree.ms / secretlintMs, 3)} (target <= 0.2)` : ' (secretlint not installed)'}`,
+  );
 }
 
 // ---------- 4. peer cases ----------
@@ -251,7 +315,11 @@ const count = (family, key) => {
   entry[key]++;
   tally.set(family, entry);
 };
-const familyOf = (ruleId) => ruleId.replace(/-(?:api|access|secret|client|org|service|admin|app|bot|user|legacy|config|refresh|workspace|webhook|pat|fine-grained|token|key|id|url|header|auth|sensitive|password|yaml|file|routable|runner|authentication|ptt|rrt|long-lived|short-lived|page|base64|cloud|batch|amazon|bedrock|tf|v2|test)(?=-|$).*$/, '') || ruleId;
+const familyOf = (ruleId) =>
+  ruleId.replace(
+    /-(?:api|access|secret|client|org|service|admin|app|bot|user|legacy|config|refresh|workspace|webhook|pat|fine-grained|token|key|id|url|header|auth|sensitive|password|yaml|file|routable|runner|authentication|ptt|rrt|long-lived|short-lived|page|base64|cloud|batch|amazon|bedrock|tf|v2|test)(?=-|$).*$/,
+    '',
+  ) || ruleId;
 let gitleaksTp = 0;
 let gitleaksTpFound = 0;
 let gitleaksFp = 0;
@@ -277,7 +345,9 @@ for (const row of readFileSync(join(peerDir, 'gitleaks-cases.tsv'), 'utf8').spli
     count(family, 'fp');
     if (findings.length > 0) {
       // gitleaks checks an fp against its own rule only: a hit of a different family is reported apart.
-      const sameFamily = findings.some((f) => f.family === family || familyOf(f.ruleId) === family || (family === 'generic' && f.family === 'generic'));
+      const sameFamily = findings.some(
+        (f) => f.family === family || familyOf(f.ruleId) === family || (family === 'generic' && f.family === 'generic'),
+      );
       if (sameFamily) {
         gitleaksFpFlaggedSame++;
         count(family, 'fpFlagged');
@@ -288,8 +358,12 @@ for (const row of readFileSync(join(peerDir, 'gitleaks-cases.tsv'), 'utf8').spli
     }
   }
 }
-console.log(`\ngitleaks rule examples: recall ${gitleaksTpFound}/${gitleaksTp} = ${fmt((100 * gitleaksTpFound) / gitleaksTp, 1)}% (target >= 85%)`);
-console.log(`gitleaks false examples flagged: ${gitleaksFpFlaggedSame}/${gitleaksFp} = ${fmt((100 * gitleaksFpFlaggedSame) / gitleaksFp, 1)}% by the matching family (target <= 5%); ${gitleaksFpFlaggedOther} more by another rule`);
+console.log(
+  `\ngitleaks rule examples: recall ${gitleaksTpFound}/${gitleaksTp} = ${fmt((100 * gitleaksTpFound) / gitleaksTp, 1)}% (target >= 85%)`,
+);
+console.log(
+  `gitleaks false examples flagged: ${gitleaksFpFlaggedSame}/${gitleaksFp} = ${fmt((100 * gitleaksFpFlaggedSame) / gitleaksFp, 1)}% by the matching family (target <= 5%); ${gitleaksFpFlaggedOther} more by another rule`,
+);
 let sampleTotal = 0;
 let sampleFound = 0;
 for (const row of readFileSync(join(peerDir, 'gitleaks-sample-secrets.tsv'), 'utf8').split('\n')) {
@@ -325,7 +399,8 @@ const PLACEHOLDER_FIXTURES = new Map([
 const excludedWhy = (rule, caseDir, customConfig, note, expected) => {
   if (SECRETLINT_FEATURES.has(rule.replace('secretlint-rule-', ''))) return 'secretlint feature, not a secret format';
   if (note) return 'expectation contradicts the folder name';
-  if (expected === 'clean' && customConfig && /"allows"|false/.test(customConfig)) return 'clean only with a secretlint allow option';
+  if (expected === 'clean' && customConfig && /"allows"|false/.test(customConfig))
+    return 'clean only with a secretlint allow option';
   if (caseDir === 'ng.AWS Account ID') return 'an account id, not a secret';
   if (rule === 'secretlint-rule-tailscale' && caseDir.startsWith('ng.')) return 'repeated-letter placeholder';
   return PLACEHOLDER_FIXTURES.get(`${rule}/${caseDir}`);
@@ -340,7 +415,9 @@ for (const row of readFileSync(join(slDir, 'INDEX.tsv'), 'utf8').split('\n').sli
   const bytes = readFileSync(path);
   const name = fixture.split('/').pop();
   const isBinary = bytes.subarray(0, 8000).includes(0);
-  const findings = isBinary ? detector.detectPath(name) : detector.detect({ text: bytes.toString('utf8').replace(/\r\n/g, '\n'), file: name });
+  const findings = isBinary
+    ? detector.detectPath(name)
+    : detector.detect({ text: bytes.toString('utf8').replace(/\r\n/g, '\n'), file: name });
   const family = rule.replace('secretlint-rule-', '');
   const entry = slFamilies.get(family) ?? { leak: 0, found: 0, clean: 0, flagged: 0 };
   if (expected === 'leak') {
@@ -356,7 +433,9 @@ for (const row of readFileSync(join(slDir, 'INDEX.tsv'), 'utf8').split('\n').sli
     if (findings.length > 0) {
       slCleanFlagged++;
       entry.flagged++;
-      slFlagged.push(`${fixture.split('/').slice(0, 2).join('/')} (${[...new Set(findings.map((f) => f.ruleId))].join(',')})`);
+      slFlagged.push(
+        `${fixture.split('/').slice(0, 2).join('/')} (${[...new Set(findings.map((f) => f.ruleId))].join(',')})`,
+      );
     }
   }
   slFamilies.set(family, entry);
@@ -369,23 +448,33 @@ for (const row of readFileSync(join(slDir, 'INDEX.tsv'), 'utf8').split('\n').sli
     if (findings.length > 0) adjusted.flagged++;
   }
 }
-console.log(`secretlint leak fixtures found: ${slLeakFound}/${slLeak} = ${fmt((100 * slLeakFound) / slLeak, 1)}% (target >= 90%)`);
-console.log(`secretlint clean fixtures flagged: ${slCleanFlagged}/${slClean} = ${fmt((100 * slCleanFlagged) / slClean, 1)}% (target <= 5%)`);
+console.log(
+  `secretlint leak fixtures found: ${slLeakFound}/${slLeak} = ${fmt((100 * slLeakFound) / slLeak, 1)}% (target >= 90%)`,
+);
+console.log(
+  `secretlint clean fixtures flagged: ${slCleanFlagged}/${slClean} = ${fmt((100 * slCleanFlagged) / slClean, 1)}% (target <= 5%)`,
+);
 console.log(
   `secretlint, without ${[...adjusted.excluded.values()].reduce((a, b) => a + b, 0)} fixtures (${[...adjusted.excluded.entries()].map(([why, n]) => `${n} ${why}`).join('; ')}): ` +
     `leaks found ${adjusted.found}/${adjusted.leak} = ${fmt((100 * adjusted.found) / adjusted.leak, 1)}%, clean flagged ${adjusted.flagged}/${adjusted.clean} = ${fmt((100 * adjusted.flagged) / adjusted.clean, 1)}%`,
 );
 const allFalse = gitleaksFp + slClean;
 const allFlagged = gitleaksFpFlaggedSame + slCleanFlagged;
-console.log(`all false examples flagged (gitleaks fp by the same family + secretlint clean): ${allFlagged}/${allFalse} = ${fmt((100 * allFlagged) / allFalse, 1)}%`);
+console.log(
+  `all false examples flagged (gitleaks fp by the same family + secretlint clean): ${allFlagged}/${allFalse} = ${fmt((100 * allFlagged) / allFalse, 1)}%`,
+);
 
 console.log('\nper rule family (gitleaks: found/true, flagged/false [+ by another rule]):');
 for (const [family, entry] of [...tally.entries()].sort()) {
-  console.log(`  ${family.padEnd(34)} ${entry.tp ? `${entry.tpFound}/${entry.tp}` : '-'}\t${entry.fp ? `${entry.fpFlagged}/${entry.fp}${entry.fpOther ? ` [+${entry.fpOther}]` : ''}` : '-'}`);
+  console.log(
+    `  ${family.padEnd(34)} ${entry.tp ? `${entry.tpFound}/${entry.tp}` : '-'}\t${entry.fp ? `${entry.fpFlagged}/${entry.fp}${entry.fpOther ? ` [+${entry.fpOther}]` : ''}` : '-'}`,
+  );
 }
 console.log('per rule family (secretlint: leaks found/leaks, clean flagged/clean):');
 for (const [family, entry] of [...slFamilies.entries()].sort()) {
-  console.log(`  ${family.padEnd(34)} ${entry.leak ? `${entry.found}/${entry.leak}` : '-'}\t${entry.clean ? `${entry.flagged}/${entry.clean}` : '-'}`);
+  console.log(
+    `  ${family.padEnd(34)} ${entry.leak ? `${entry.found}/${entry.leak}` : '-'}\t${entry.clean ? `${entry.flagged}/${entry.clean}` : '-'}`,
+  );
 }
 if (process.env.BENCH_VERBOSE) {
   console.log(`missed gitleaks tp: ${missedTp.join(' ')}`);

@@ -28,6 +28,8 @@ await build({
   sourcemap: 'linked',
   external: [...external, ...external.map((name) => `${name}/*`)],
   // commander is CommonJS and requires node built-ins; give the ESM bundle a real `require`.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

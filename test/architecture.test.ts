@@ -27,7 +27,19 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 /** Node built-ins core must not touch: no file, network or process. */
-const CORE_FORBIDDEN = ['node:fs', 'node:child_process', 'node:net', 'node:http', 'node:https', 'fs', 'child_process', 'undici', 'simple-git', 'openpgp', '@inquirer/prompts'];
+const CORE_FORBIDDEN = [
+  'node:fs',
+  'node:child_process',
+  'node:net',
+  'node:http',
+  'node:https',
+  'fs',
+  'child_process',
+  'undici',
+  'simple-git',
+  'openpgp',
+  '@inquirer/prompts',
+];
 
 describe('architecture', () => {
   const files = sourceFiles(SRC);
@@ -36,7 +48,9 @@ describe('architecture', () => {
   });
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
-    const imports = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((match) => match[1] ?? match[2]!);
+    const imports = [
+      ...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g),
+    ].map((match) => match[1] ?? match[2]!);
     it(`${relative(SRC, file)} imports only what its layer may`, () => {
       const layer = layerOf(file);
       for (const spec of imports) {

@@ -71,7 +71,9 @@ const ONE_HOUR_MS = 60 * 60 * 1000;
 
 /** A robot's credentials, made at run time: 64 hex for the token, SEC + 64 hex for the secret (DingTalk's shapes). */
 function randomHex(length: number): string {
-  return randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length);
+  return randomBytes(Math.ceil(length / 2))
+    .toString('hex')
+    .slice(0, length);
 }
 
 export function newRobotSecret(): string {
@@ -145,7 +147,8 @@ export async function startLocalDingtalkServer(options: { now?: () => number } =
       response.writeHead(scripted.status, { 'content-type': 'text/html' }).end(scripted.body);
       return;
     }
-    if (scripted && 'errcode' in scripted) return answer(response, record, scripted.errcode, scripted.errmsg ?? `scripted error ${scripted.errcode}`);
+    if (scripted && 'errcode' in scripted)
+      return answer(response, record, scripted.errcode, scripted.errmsg ?? `scripted error ${scripted.errcode}`);
 
     if (request.method !== 'POST' || url.pathname !== '/robot/send') {
       record.status = 404;
@@ -183,7 +186,12 @@ export async function startLocalDingtalkServer(options: { now?: () => number } =
     addRobot(robotOptions = {}) {
       const accessToken = randomHex(64);
       const secret = robotOptions.secret === null ? undefined : (robotOptions.secret ?? newRobotSecret());
-      const robot: FakeRobot = { url: `${baseUrl}/robot/send?access_token=${accessToken}`, accessToken, secret, keywords: robotOptions.keywords ?? [] };
+      const robot: FakeRobot = {
+        url: `${baseUrl}/robot/send?access_token=${accessToken}`,
+        accessToken,
+        secret,
+        keywords: robotOptions.keywords ?? [],
+      };
       robots.set(accessToken, robot);
       return robot;
     },

@@ -7,7 +7,8 @@ const ANSWER_LIMIT = 64 * 1024;
 
 function describeFailure(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const code = cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : undefined;
+  const code =
+    cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : undefined;
   const message = cause instanceof Error ? cause.message : String(cause);
   return code ? `${code}: ${message}` : message;
 }
@@ -36,11 +37,21 @@ export const undiciDingtalkTransport: DingtalkTransport = {
       return { status: response.statusCode, body: text };
     } catch (error) {
       const name = error instanceof Error ? error.name : '';
-      const timedOut = name === 'TimeoutError' || name === 'HeadersTimeoutError' || name === 'BodyTimeoutError' || /timeout/i.test(describeFailure(error));
+      const timedOut =
+        name === 'TimeoutError' ||
+        name === 'HeadersTimeoutError' ||
+        name === 'BodyTimeoutError' ||
+        /timeout/i.test(describeFailure(error));
       if (timedOut) {
-        throw new SecretsError('dingtalk-timeout', `no answer from ${shown} within ${timeoutMs / 1000}s`, { hint: 'check the network from this host to DingTalk, or raise the secret\'s timeout in the policy' });
+        throw new SecretsError('dingtalk-timeout', `no answer from ${shown} within ${timeoutMs / 1000}s`, {
+          hint: "check the network from this host to DingTalk, or raise the secret's timeout in the policy",
+        });
       }
-      throw new SecretsError('dingtalk-unreachable', `cannot reach ${shown} (${maskDingtalkUrl(describeFailure(error))})`, { hint: 'check DNS, proxy and firewall for this host' });
+      throw new SecretsError(
+        'dingtalk-unreachable',
+        `cannot reach ${shown} (${maskDingtalkUrl(describeFailure(error))})`,
+        { hint: 'check DNS, proxy and firewall for this host' },
+      );
     }
   },
   pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

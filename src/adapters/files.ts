@@ -19,7 +19,11 @@ async function fsyncDir(dir: string): Promise<void> {
  * created 600 so the secret is never briefly world-readable, fsync, owner and mode set, rename,
  * then fsync of the folder so the rename itself survives a power cut.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const dir = dirname(path);
   const existing = await fs.stat(path).catch((error: unknown) => {
     if (errnoCode(error) === 'ENOENT') return undefined;

@@ -6,7 +6,11 @@ import type { GitInfo } from '../core/ports.js';
 function git(args: string[], cwd: string): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
     execFile('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 128) : 0;
+      const code = error
+        ? typeof (error as { code?: unknown }).code === 'number'
+          ? (error as { code: number }).code
+          : 128
+        : 0;
       resolve({ code, stdout });
     });
   });

@@ -10,7 +10,11 @@ export const httpProber: BasicAuthProber = {
   async status(url, credentials, { timeoutMs }) {
     const { Client } = await import('undici');
     const target = new URL(url);
-    const client = new Client(target.origin, { connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const client = new Client(target.origin, {
+      connectTimeout: timeoutMs,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
     const headers: Record<string, string> = {};
     if (credentials) {
       headers.authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password.reveal()}`, 'utf8').toString('base64')}`;
@@ -22,7 +26,10 @@ export const httpProber: BasicAuthProber = {
     } catch (error) {
       // The message of a connection error names the host and port only; headers never appear in it.
       const reason = error instanceof Error ? error.message : String(error);
-      throw new SecretsError('probe-unreachable', `probe ${target.origin}${target.pathname}: ${reason}`, { hint: 'check the probe url in the policy and that nginx is running', cause: error });
+      throw new SecretsError('probe-unreachable', `probe ${target.origin}${target.pathname}: ${reason}`, {
+        hint: 'check the probe url in the policy and that nginx is running',
+        cause: error,
+      });
     } finally {
       await client.close().catch(() => undefined);
     }

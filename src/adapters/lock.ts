@@ -30,7 +30,13 @@ async function readHolder(path: string): Promise<LockInfo | undefined> {
 export const fileLocker: Locker = {
   async acquire(stateDir, { command, waitMs = 0 }) {
     const path = join(stateDir, LOCK_NAME);
-    const info: LockInfo = { pid: process.pid, host: hostname(), user: userInfo().username, command, since: new Date().toISOString() };
+    const info: LockInfo = {
+      pid: process.pid,
+      host: hostname(),
+      user: userInfo().username,
+      command,
+      since: new Date().toISOString(),
+    };
     const deadline = Date.now() + waitMs;
     for (;;) {
       try {
@@ -54,7 +60,9 @@ export const fileLocker: Locker = {
         continue;
       }
       if (Date.now() >= deadline) {
-        const who = holder ? `${holder.user} (pid ${holder.pid} on ${holder.host}, "${holder.command}", since ${holder.since})` : 'another process';
+        const who = holder
+          ? `${holder.user} (pid ${holder.pid} on ${holder.host}, "${holder.command}", since ${holder.since})`
+          : 'another process';
         throw new SecretsError('locked', `the state folder is locked by ${who}`, {
           where: path,
           hint: 'wait for it to finish, or run again with --wait',

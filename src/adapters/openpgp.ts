@@ -25,7 +25,9 @@ async function readPublicKey(armored: string): Promise<openpgp.Key> {
   try {
     return await openpgp.readKey({ armoredKey: armored });
   } catch {
-    throw new SecretsError('pgp-bad-key', 'a backup recipient is not a readable OpenPGP public key', { hint: 'export it with gpg --armor --export KEYID' });
+    throw new SecretsError('pgp-bad-key', 'a backup recipient is not a readable OpenPGP public key', {
+      hint: 'export it with gpg --armor --export KEYID',
+    });
   }
 }
 
@@ -41,9 +43,13 @@ async function encryptionKeyIdsOf(key: openpgp.Key): Promise<string[]> {
     }
   }
   if (ids.length === 0) {
-    throw new SecretsError('pgp-no-encryption-key', `the public key ${key.getKeyID().toHex().toUpperCase()} has no usable encryption subkey (a signing-only, expired or revoked key)`, {
-      hint: 'add one with gpg --quick-add-key FINGERPRINT cv25519 encr, then export it again',
-    });
+    throw new SecretsError(
+      'pgp-no-encryption-key',
+      `the public key ${key.getKeyID().toHex().toUpperCase()} has no usable encryption subkey (a signing-only, expired or revoked key)`,
+      {
+        hint: 'add one with gpg --quick-add-key FINGERPRINT cv25519 encr, then export it again',
+      },
+    );
   }
   return [...new Set(ids)];
 }
@@ -51,15 +57,23 @@ async function encryptionKeyIdsOf(key: openpgp.Key): Promise<string[]> {
 async function readBinaryMessage(bytes: Uint8Array): Promise<openpgp.Message<Uint8Array>> {
   try {
     const armored = new TextDecoder().decode(bytes.subarray(0, 40)).startsWith('-----BEGIN PGP MESSAGE-----');
-    if (armored) return (await openpgp.readMessage({ armoredMessage: new TextDecoder().decode(bytes) })) as unknown as openpgp.Message<Uint8Array>;
+    if (armored)
+      return (await openpgp.readMessage({
+        armoredMessage: new TextDecoder().decode(bytes),
+      })) as unknown as openpgp.Message<Uint8Array>;
     return await openpgp.readMessage({ binaryMessage: bytes });
   } catch {
-    throw new SecretsError('pgp-not-a-message', 'not a complete OpenPGP message (truncated, corrupt, or not an encrypted backup)');
+    throw new SecretsError(
+      'pgp-not-a-message',
+      'not a complete OpenPGP message (truncated, corrupt, or not an encrypted backup)',
+    );
   }
 }
 
 function describeInfo(info: PgpMessageInfo): string {
-  return info.recipientKeyIds.map((id) => (id === HIDDEN_RECIPIENT ? 'a hidden recipient' : id.toUpperCase())).join(', ');
+  return info.recipientKeyIds
+    .map((id) => (id === HIDDEN_RECIPIENT ? 'a hidden recipient' : id.toUpperCase()))
+    .join(', ');
 }
 
 function messageInfo(message: openpgp.Message<Uint8Array>): PgpMessageInfo {
@@ -75,10 +89,15 @@ async function unlockPrivateKey(armored: Secret, passphrase: Secret | undefined)
   try {
     key = await openpgp.readPrivateKey({ armoredKey: armored.reveal() });
   } catch {
-    throw new SecretsError('pgp-bad-private-key', 'the --key file is not an OpenPGP private key', { hint: 'export it with gpg --armor --export-secret-keys KEYID' });
+    throw new SecretsError('pgp-bad-private-key', 'the --key file is not an OpenPGP private key', {
+      hint: 'export it with gpg --armor --export-secret-keys KEYID',
+    });
   }
   if (key.isDecrypted()) return key;
-  if (!passphrase) throw new SecretsError('pgp-key-locked', 'the private key is protected by a passphrase and none was given', { hint: "set the variable named by the policy's backup.key_passphrase_env, or run on a terminal to be asked" });
+  if (!passphrase)
+    throw new SecretsError('pgp-key-locked', 'the private key is protected by a passphrase and none was given', {
+      hint: "set the variable named by the policy's backup.key_passphrase_env, or run on a terminal to be asked",
+    });
   try {
     return await openpgp.decryptKey({ privateKey: key, passphrase: passphrase.reveal() });
   } catch {
@@ -94,8 +113,13 @@ export const openPgp: Pgp = {
       await encryptionKeyIdsOf(key);
       keys.push(key);
     }
-    if (keys.length === 0 && !options.passphrase) throw new SecretsError('pgp-no-material', 'nothing to encrypt with: no recipient and no passphrase');
-    const message = await openpgp.createMessage({ binary: data, format: 'binary', ...(options.filename ? { filename: options.filename } : {}) });
+    if (keys.length === 0 && !options.passphrase)
+      throw new SecretsError('pgp-no-material', 'nothing to encrypt with: no recipient and no passphrase');
+    const message = await openpgp.createMessage({
+      binary: data,
+      format: 'binary',
+      ...(options.filename ? { filename: options.filename } : {}),
+    });
     return openpgp.encrypt({
       message,
       format: 'binary',
@@ -108,19 +132,34 @@ export const openPgp: Pgp = {
   async decrypt(bytes: Uint8Array, options: PgpDecryptOptions): Promise<{ data: Uint8Array; filename: string }> {
     const message = await readBinaryMessage(bytes);
     const info = messageInfo(message);
-    const privateKey = options.privateKey ? await unlockPrivateKey(options.privateKey.armored, options.privateKey.passphrase) : undefined;
+    const privateKey = options.privateKey
+      ? await unlockPrivateKey(options.privateKey.armored, options.privateKey.passphrase)
+      : undefined;
     if (privateKey) {
       const own = [privateKey, ...privateKey.subkeys].map((key) => key.getKeyID().toHex());
       const meant = info.recipientKeyIds.some((id) => id === HIDDEN_RECIPIENT || own.includes(id));
       if (!meant && !(info.passphrase && options.passphrase)) {
-        throw new SecretsError('pgp-wrong-key', info.recipientKeyIds.length > 0 ? `not made for this key (made for ${describeInfo(info)})` : 'not made for a key: it opens with a passphrase');
+        throw new SecretsError(
+          'pgp-wrong-key',
+          info.recipientKeyIds.length > 0
+            ? `not made for this key (made for ${describeInfo(info)})`
+            : 'not made for a key: it opens with a passphrase',
+        );
       }
     } else if (!info.passphrase) {
-      throw new SecretsError('pgp-needs-key', info.recipientKeyIds.length > 0 ? `made for a private key (${describeInfo(info)}), not a passphrase` : 'no session key packet: not an encrypted backup', {
-        hint: info.recipientKeyIds.length > 0 ? 'pass --key FILE with the armored private key' : undefined,
-      });
+      throw new SecretsError(
+        'pgp-needs-key',
+        info.recipientKeyIds.length > 0
+          ? `made for a private key (${describeInfo(info)}), not a passphrase`
+          : 'no session key packet: not an encrypted backup',
+        {
+          hint: info.recipientKeyIds.length > 0 ? 'pass --key FILE with the armored private key' : undefined,
+        },
+      );
     } else if (!options.passphrase) {
-      throw new SecretsError('pgp-needs-passphrase', 'this backup opens with a passphrase and none was given', { hint: "set the variable named by the policy's backup.passphrase_env, or run on a terminal to be asked" });
+      throw new SecretsError('pgp-needs-passphrase', 'this backup opens with a passphrase and none was given', {
+        hint: "set the variable named by the policy's backup.passphrase_env, or run on a terminal to be asked",
+      });
     }
     try {
       const result = await openpgp.decrypt({
@@ -134,12 +173,20 @@ export const openPgp: Pgp = {
       return { data: result.data, filename: result.filename };
     } catch (error) {
       const reason = error instanceof Error ? error.message : '';
-      const integrity = /modification detected|integrity|mdc|tag|truncat|end of stream|unexpected end|packet/i.test(reason) && !/session key/i.test(reason);
+      const integrity =
+        /modification detected|integrity|mdc|tag|truncat|end of stream|unexpected end|packet/i.test(reason) &&
+        !/session key/i.test(reason);
       // A public-key session key carries a checksum, so with the right key a failed integrity
       // check means damage. A wrong passphrase, though, can yield a plausible session key that
       // only the integrity check rejects: then (like gpg) we cannot tell the two apart.
-      if (integrity && privateKey) throw new SecretsError('pgp-damaged', 'the backup is damaged or truncated (its integrity check failed)');
-      throw new SecretsError('pgp-cannot-decrypt', privateKey ? 'cannot decrypt with this key (wrong key, or the file is damaged)' : 'cannot decrypt: wrong passphrase, or the file is damaged');
+      if (integrity && privateKey)
+        throw new SecretsError('pgp-damaged', 'the backup is damaged or truncated (its integrity check failed)');
+      throw new SecretsError(
+        'pgp-cannot-decrypt',
+        privateKey
+          ? 'cannot decrypt with this key (wrong key, or the file is damaged)'
+          : 'cannot decrypt: wrong passphrase, or the file is damaged',
+      );
     }
   },
 

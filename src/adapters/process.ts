@@ -7,7 +7,12 @@ const OUTPUT_LIMIT = 64 * 1024;
 export const shellRunner: ProcessRunner = {
   run(command, { cwd, timeoutMs, env }) {
     return new Promise<RunResult>((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn('/bin/sh', ['-c', command], {
+        cwd,
+        env: env ?? process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       let stdout = '';
       let stderr = '';
       let timedOut = false;

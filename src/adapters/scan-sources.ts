@@ -10,7 +10,15 @@ import type { HistoryProgress, HistorySelection, ScanSources } from '../core/sca
 import type { Fragment } from '../core/scan/types.js';
 
 /** Options every streamed diff shares: plain, unquoted, renames followed, merges as dense combined diffs. */
-const DIFF_OPTIONS = ['-U0', '--no-color', '--no-ext-diff', '--no-textconv', '-M', '--src-prefix=a/', '--dst-prefix=b/'];
+const DIFF_OPTIONS = [
+  '-U0',
+  '--no-color',
+  '--no-ext-diff',
+  '--no-textconv',
+  '-M',
+  '--src-prefix=a/',
+  '--dst-prefix=b/',
+];
 
 const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
 
@@ -21,7 +29,14 @@ const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'
 function gitOutput(cwd: string, args: string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile('git', args, { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) reject(new Error(String(stderr || error.message).trim().split('\n')[0]));
+      if (error)
+        reject(
+          new Error(
+            String(stderr || error.message)
+              .trim()
+              .split('\n')[0],
+          ),
+        );
       else resolvePromise(stdout);
     });
   });
@@ -54,7 +69,12 @@ function streamGit(cwd: string, args: string[], onLine: (line: string) => void, 
       rest += decoder.end();
       if (rest.length > 0) onLine(rest);
       if (code === 0) resolvePromise();
-      else reject(new SecretsError('git-failed', `git ${args[0]} failed: ${stderr.trim().split('\n')[0] ?? `exit ${code}`}`, { where: cwd }));
+      else
+        reject(
+          new SecretsError('git-failed', `git ${args[0]} failed: ${stderr.trim().split('\n')[0] ?? `exit ${code}`}`, {
+            where: cwd,
+          }),
+        );
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
@@ -97,7 +117,9 @@ export function createScanSources(options: ScanSourcesOptions = {}): ScanSources
     gitRoot: findGitRoot,
 
     async listFiles(root, { git, paths }) {
-      const targets = paths.map((path) => toPosix(relative(root, isAbsolute(path) ? path : resolve(path)))).filter((path) => path !== '');
+      const targets = paths
+        .map((path) => toPosix(relative(root, isAbsolute(path) ? path : resolve(path))))
+        .filter((path) => path !== '');
       if (git) {
         const args = ['ls-files', '-z', '--cached', '--others', '--exclude-standard'];
         if (targets.length > 0) args.push('--', ...targets);
@@ -145,10 +167,14 @@ export function createScanSources(options: ScanSourcesOptions = {}): ScanSources
       try {
         output = await gitOutput(root, args);
       } catch (error) {
-        throw new SecretsError('bad-revision', `git could not list the commits: ${String((error as Error).message).split('\n')[0]}`, {
-          where: root,
-          hint: 'check the --since revision or the range',
-        });
+        throw new SecretsError(
+          'bad-revision',
+          `git could not list the commits: ${String((error as Error).message).split('\n')[0]}`,
+          {
+            where: root,
+            hint: 'check the --since revision or the range',
+          },
+        );
       }
       return output.split('\n').filter((line) => line.length > 0);
     },
@@ -163,7 +189,15 @@ export function createScanSources(options: ScanSourcesOptions = {}): ScanSources
       await Promise.all(
         lists.map((list) => {
           const parser = new DiffParser(onFragment);
-          const args = ['log', '-p', '--no-walk=unsorted', '--stdin', `--format=${COMMIT_FORMAT}`, '--diff-merges=dense-combined', ...DIFF_OPTIONS];
+          const args = [
+            'log',
+            '-p',
+            '--no-walk=unsorted',
+            '--stdin',
+            `--format=${COMMIT_FORMAT}`,
+            '--diff-merges=dense-combined',
+            ...DIFF_OPTIONS,
+          ];
           return streamGit(
             root,
             args,

@@ -23,10 +23,17 @@ function secretsExecutable(): string {
  * Runs `secrets ARGS` in a child process with exactly `env` (nothing else of ours leaks in) and
  * `input` on standard input, the way an operator's shell would. `signal` stops it (Ctrl+C).
  */
-export function runSecretsProcess(args: string[], options: { cwd: string; env: Record<string, string>; input?: string; signal?: AbortSignal }): Promise<SecretsProcessResult> {
+export function runSecretsProcess(
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; input?: string; signal?: AbortSignal },
+): Promise<SecretsProcessResult> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new SecretsError('interrupted', 'interrupted'));
-    const child = spawn(process.execPath, [secretsExecutable(), ...args], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [secretsExecutable(), ...args], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const stop = () => child.kill('SIGTERM');

@@ -8,6 +8,7 @@ export function parseLockWait(value: string | boolean | undefined): number | und
   if (value === undefined || value === false) return undefined;
   if (value === true) return DEFAULT_LOCK_WAIT_MS;
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new SecretsError('bad-option', `--wait: expected seconds, got "${value}"`);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new SecretsError('bad-option', `--wait: expected seconds, got "${value}"`);
   return seconds * 1000;
 }

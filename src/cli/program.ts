@@ -17,7 +17,7 @@ export const VERSION = '0.1.0';
 /** Builds the commander program; each command file adds itself. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('secrets')
-    .description('keeps a deployment\'s secrets rotated, backed up, unleaked and on schedule')
+    .description("keeps a deployment's secrets rotated, backed up, unleaked and on schedule")
     .version(VERSION, '-V, --version')
     .option('--policy <file>', 'policy file (default: $SECRETS_POLICY or ./secrets.yaml)')
     .option('--json', 'machine-readable output')

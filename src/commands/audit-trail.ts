@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { hashLine, makeAuditLine, parseAuditLine, splitAuditLines, verifyAuditChain, GENESIS_HASH, type AuditEntry, type AuditEvent, type AuditVerification } from '../core/audit.js';
+import {
+  hashLine,
+  makeAuditLine,
+  parseAuditLine,
+  splitAuditLines,
+  verifyAuditChain,
+  GENESIS_HASH,
+  type AuditEntry,
+  type AuditEvent,
+  type AuditVerification,
+} from '../core/audit.js';
 import { SecretsError } from '../core/errors.js';
 import type { Deps } from './deps.js';
 
@@ -25,7 +35,10 @@ export async function fingerprintKey(stateDir: string, deps: Pick<Deps, 'files'>
   return key;
 }
 
-export async function readAuditEntries(stateDir: string, deps: Pick<Deps, 'files'>): Promise<{ text: string; entries: AuditEntry[] }> {
+export async function readAuditEntries(
+  stateDir: string,
+  deps: Pick<Deps, 'files'>,
+): Promise<{ text: string; entries: AuditEntry[] }> {
   const path = join(stateDir, AUDIT_FILE);
   if (!(await deps.files.stat(path))) return { text: '', entries: [] };
   const text = await deps.files.readText(path);
@@ -35,7 +48,10 @@ export async function readAuditEntries(stateDir: string, deps: Pick<Deps, 'files
   return { text, entries };
 }
 
-async function readHead(stateDir: string, deps: Pick<Deps, 'files'>): Promise<{ seq: number; hash: string } | undefined> {
+async function readHead(
+  stateDir: string,
+  deps: Pick<Deps, 'files'>,
+): Promise<{ seq: number; hash: string } | undefined> {
   const path = join(stateDir, HEAD_FILE);
   if (!(await deps.files.stat(path))) return undefined;
   const [seq, hash] = (await deps.files.readText(path)).trim().split(' ');
@@ -52,14 +68,22 @@ export async function verifyAuditTrail(stateDir: string, deps: Pick<Deps, 'files
  * is what lets `log --verify` notice a line removed from the end. Callers hold the state lock
  * when they rotate; a lone append (record, backup) is one O_APPEND write.
  */
-export async function appendAudit(stateDir: string, event: AuditEvent, deps: Pick<Deps, 'files' | 'clock' | 'actor'>): Promise<AuditEntry> {
+export async function appendAudit(
+  stateDir: string,
+  event: AuditEvent,
+  deps: Pick<Deps, 'files' | 'clock' | 'actor'>,
+): Promise<AuditEntry> {
   await ensureStateDir(stateDir, deps);
   const { text } = await readAuditEntries(stateDir, deps);
   const lines = splitAuditLines(text);
   const last = lines[lines.length - 1];
   const prev = last === undefined ? GENESIS_HASH : hashLine(last);
   if (last !== undefined && !parseAuditLine(last)) {
-    throw new SecretsError('audit-corrupt', `the last line of the audit trail is not valid; run \`secrets log --verify\``, { where: join(stateDir, AUDIT_FILE), exitCode: 3 });
+    throw new SecretsError(
+      'audit-corrupt',
+      `the last line of the audit trail is not valid; run \`secrets log --verify\``,
+      { where: join(stateDir, AUDIT_FILE), exitCode: 3 },
+    );
   }
   const line = makeAuditLine(event, { seq: lines.length + 1, time: deps.clock.now(), actor: deps.actor, prev });
   await deps.files.appendLine(join(stateDir, AUDIT_FILE), line);

@@ -37,10 +37,14 @@ export async function readRecipients(policy: Policy, deps: Pick<Deps, 'files'>):
     try {
       keys.push(await deps.files.readText(path));
     } catch (error) {
-      throw new SecretsError('backup-recipient-unreadable', `cannot read the backup recipient's public key (${errnoCode(error) ?? 'unreadable'})`, {
-        where: path,
-        hint: 'export it with gpg --armor --export KEYID > FILE, or fix backup.recipients in the policy',
-      });
+      throw new SecretsError(
+        'backup-recipient-unreadable',
+        `cannot read the backup recipient's public key (${errnoCode(error) ?? 'unreadable'})`,
+        {
+          where: path,
+          hint: 'export it with gpg --armor --export KEYID > FILE, or fix backup.recipients in the policy',
+        },
+      );
     }
   }
   return keys;
@@ -48,9 +52,11 @@ export async function readRecipients(policy: Policy, deps: Pick<Deps, 'files'>):
 
 async function promptNewPassphrase(deps: Pick<Deps, 'prompts'>): Promise<Secret> {
   const first = await deps.prompts.password('Backup passphrase:');
-  if (first === '') throw new SecretsError('passphrase-empty', 'an empty passphrase would not protect the backup; nothing was written');
+  if (first === '')
+    throw new SecretsError('passphrase-empty', 'an empty passphrase would not protect the backup; nothing was written');
   const second = await deps.prompts.password('Repeat the backup passphrase:');
-  if (first !== second) throw new SecretsError('passphrase-mismatch', 'the two passphrases differ; nothing was written');
+  if (first !== second)
+    throw new SecretsError('passphrase-mismatch', 'the two passphrases differ; nothing was written');
   return new Secret(first);
 }
 
@@ -58,17 +64,24 @@ async function promptNewPassphrase(deps: Pick<Deps, 'prompts'>): Promise<Secret>
  * What a new backup is encrypted with: every recipient, plus a passphrase from the environment or
  * (on a terminal, when the policy asks for one or there is no recipient) a prompt asked twice.
  */
-export async function encryptionMaterial(policy: Policy, pgp: Pgp, deps: Pick<Deps, 'files' | 'env' | 'interactive' | 'prompts' | 'output'>): Promise<EncryptionMaterial> {
+export async function encryptionMaterial(
+  policy: Policy,
+  pgp: Pgp,
+  deps: Pick<Deps, 'files' | 'env' | 'interactive' | 'prompts' | 'output'>,
+): Promise<EncryptionMaterial> {
   const recipients = await readRecipients(policy, deps);
   const recipientKeyIds: string[][] = [];
   for (const key of recipients) recipientKeyIds.push(await pgp.encryptionKeyIds(key));
   const envName = policy.doc.backup.passphrase_env;
   let passphrase = passphraseFromEnv(policy, deps);
-  if (!passphrase && deps.interactive && (recipients.length === 0 || envName !== undefined)) passphrase = await promptNewPassphrase(deps);
+  if (!passphrase && deps.interactive && (recipients.length === 0 || envName !== undefined))
+    passphrase = await promptNewPassphrase(deps);
   if (!passphrase && recipients.length === 0) {
     throw new SecretsError(
       'backup-no-material',
-      envName ? `no backup passphrase: ${envName} is not set and there is no terminal to ask on` : 'no way to encrypt the backup: the policy names no recipients and no passphrase source',
+      envName
+        ? `no backup passphrase: ${envName} is not set and there is no terminal to ask on`
+        : 'no way to encrypt the backup: the policy names no recipients and no passphrase source',
       {
         where: policy.path,
         hint: envName
@@ -77,7 +90,8 @@ export async function encryptionMaterial(policy: Policy, pgp: Pgp, deps: Pick<De
       },
     );
   }
-  if (!passphrase && envName) deps.output.err(`note: ${envName} is not set; the backup is encrypted to the recipients' public keys only\n`);
+  if (!passphrase && envName)
+    deps.output.err(`note: ${envName} is not set; the backup is encrypted to the recipients' public keys only\n`);
   return { recipients, recipientKeyIds, ...(passphrase ? { passphrase } : {}) };
 }
 
@@ -86,7 +100,9 @@ export async function readPrivateKeyFile(path: string, deps: Pick<Deps, 'files'>
   try {
     return new Secret(await deps.files.readText(path));
   } catch (error) {
-    throw new SecretsError('key-unreadable', `cannot read the private key (${errnoCode(error) ?? 'unreadable'})`, { where: path });
+    throw new SecretsError('key-unreadable', `cannot read the private key (${errnoCode(error) ?? 'unreadable'})`, {
+      where: path,
+    });
   }
 }
 

@@ -45,19 +45,32 @@ async function readOptional(path: string, deps: Deps): Promise<string | undefine
 }
 
 /** Reads a secret file and turns a parse error into a finding rather than stopping the check. */
-async function readParsed<T>(path: string, parse: (text: string) => T, deps: Deps, findings: Finding[]): Promise<T | undefined> {
+async function readParsed<T>(
+  path: string,
+  parse: (text: string) => T,
+  deps: Deps,
+  findings: Finding[],
+): Promise<T | undefined> {
   const text = await readOptional(path, deps);
   if (text === undefined) return undefined;
   try {
     return parse(text);
   } catch (error) {
     if (!isSecretsError(error)) throw error;
-    findings.push({ check: 'format', severity: 'critical', path: error.where ?? path, message: `${error.where ?? path}: ${error.message}` });
+    findings.push({
+      check: 'format',
+      severity: 'critical',
+      path: error.where ?? path,
+      message: `${error.where ?? path}: ${error.message}`,
+    });
     return undefined;
   }
 }
 
-async function findPlaintextBackups(policy: Policy, deps: Deps): Promise<{ plaintext: string[]; newestEncrypted: Date | undefined }> {
+async function findPlaintextBackups(
+  policy: Policy,
+  deps: Deps,
+): Promise<{ plaintext: string[]; newestEncrypted: Date | undefined }> {
   const folders = new Set<string>([policy.root, dirname(policy.envFile)]);
   for (const file of backupFiles(policy)) folders.add(dirname(file));
   const plaintext: string[] = [];
@@ -110,12 +123,22 @@ export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutc
 
   const repoRoot = await deps.git.repoRoot(policy.root);
   const secretFiles = backupFiles(policy);
-  const repo = repoRoot ? { root: repoRoot, gitignoreLines: ((await readOptional(join(repoRoot, '.gitignore'), deps)) ?? '').split(/\r?\n/) } : undefined;
+  const repo = repoRoot
+    ? {
+        root: repoRoot,
+        gitignoreLines: ((await readOptional(join(repoRoot, '.gitignore'), deps)) ?? '').split(/\r?\n/),
+      }
+    : undefined;
   const inRepo = repoRoot ? secretFiles.filter((file) => file.startsWith(`${repoRoot}/`)) : [];
   const tracked = repoRoot && inRepo.length > 0 ? await deps.git.trackedFiles(repoRoot, inRepo) : [];
   findings.push(...checkGitignore(policy, repo, tracked));
 
-  const env: EnvDocument | undefined = await readParsed(policy.envFile, (text) => parseDotenv(text, policy.envFile), deps, findings);
+  const env: EnvDocument | undefined = await readParsed(
+    policy.envFile,
+    (text) => parseDotenv(text, policy.envFile),
+    deps,
+    findings,
+  );
   findings.push(...checkPlaceholders(policy, env));
 
   const htpasswd = new Map<string, HtpasswdDocument | undefined>();
@@ -125,7 +148,12 @@ export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutc
     const doc = await readParsed(file, (text) => parseHtpasswd(text, file), deps, findings);
     htpasswd.set(file, doc);
     if (!doc && !(await deps.files.stat(file)) && !required.has(file)) {
-      findings.push({ check: 'format', severity: 'critical', path: file, message: `${file}: missing (the htpasswd file of ${basename(file)})` });
+      findings.push({
+        check: 'format',
+        severity: 'critical',
+        path: file,
+        message: `${file}: missing (the htpasswd file of ${basename(file)})`,
+      });
     }
   }
   findings.push(...checkFormats(policy, env, htpasswd));
@@ -139,5 +167,11 @@ export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutc
   for (const found of await extras) findings.push(...found);
 
   const sorted = sortFindings(findings);
-  return { deployment: policy.deployment, status: worstSeverity(sorted), secrets: deadlines.statuses, findings: sorted, ranAt: deps.clock.now() };
+  return {
+    deployment: policy.deployment,
+    status: worstSeverity(sorted),
+    secrets: deadlines.statuses,
+    findings: sorted,
+    ranAt: deps.clock.now(),
+  };
 }

@@ -39,7 +39,12 @@ export interface DemoDeployment {
 }
 
 const HTPASSWD_DEMO_COST = 4; // the lowest bcrypt cost: the demo must be quick, and this password is thrown away
-const GIT_IDENTITY = { GIT_AUTHOR_NAME: 'Demo Dev', GIT_AUTHOR_EMAIL: 'dev@mt5-crs.invalid', GIT_COMMITTER_NAME: 'Demo Dev', GIT_COMMITTER_EMAIL: 'dev@mt5-crs.invalid' };
+const GIT_IDENTITY = {
+  GIT_AUTHOR_NAME: 'Demo Dev',
+  GIT_AUTHOR_EMAIL: 'dev@mt5-crs.invalid',
+  GIT_COMMITTER_NAME: 'Demo Dev',
+  GIT_COMMITTER_EMAIL: 'dev@mt5-crs.invalid',
+};
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
@@ -51,20 +56,54 @@ function demoPolicy(): Record<string, unknown> {
     root: '.',
     env_file: '.env',
     secrets: {
-      dingtalk: { kind: 'dingtalk', description: 'the robot that posts risk alerts', rotate_every: '90d', timeout: '5s', steps: ['DingTalk group → Settings → Smart Group Assistant → the robot → Reset webhook and secret'] },
-      'jwt-secret': { kind: 'random', description: 'signs the API tokens', env_key: 'JWT_SECRET_KEY', bytes: 32, rotate_every: '90d' },
-      'app-secret-key': { kind: 'random', description: "the dashboard's session key", env_key: 'SECRET_KEY', bytes: 32, rotate_every: '90d' },
-      'dashboard-password': { kind: 'htpasswd', description: 'nginx Basic Auth in front of the dashboard', file: '.htpasswd', user: 'admin', bcrypt_cost: HTPASSWD_DEMO_COST, mode: '640', rotate_every: '90d' },
+      dingtalk: {
+        kind: 'dingtalk',
+        description: 'the robot that posts risk alerts',
+        rotate_every: '90d',
+        timeout: '5s',
+        steps: ['DingTalk group → Settings → Smart Group Assistant → the robot → Reset webhook and secret'],
+      },
+      'jwt-secret': {
+        kind: 'random',
+        description: 'signs the API tokens',
+        env_key: 'JWT_SECRET_KEY',
+        bytes: 32,
+        rotate_every: '90d',
+      },
+      'app-secret-key': {
+        kind: 'random',
+        description: "the dashboard's session key",
+        env_key: 'SECRET_KEY',
+        bytes: 32,
+        rotate_every: '90d',
+      },
+      'dashboard-password': {
+        kind: 'htpasswd',
+        description: 'nginx Basic Auth in front of the dashboard',
+        file: '.htpasswd',
+        user: 'admin',
+        bcrypt_cost: HTPASSWD_DEMO_COST,
+        mode: '640',
+        rotate_every: '90d',
+      },
     },
     backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
-    compliance: { modes: { '.env': '600', '.htpasswd': '640' }, gitignore: ['.env', '.env.*', '.htpasswd', '*.gpg'], placeholders: ['YOUR_ACTUAL_TOKEN', 'change-in-production'] },
+    compliance: {
+      modes: { '.env': '600', '.htpasswd': '640' },
+      gitignore: ['.env', '.env.*', '.htpasswd', '*.gpg'],
+      placeholders: ['YOUR_ACTUAL_TOKEN', 'change-in-production'],
+    },
     notify: { dingtalk: 'dingtalk', dashboard_url_key: 'DASHBOARD_PUBLIC_URL' },
   };
 }
 
 async function git(runner: ProcessRunner, root: string, env: Record<string, string>, command: string): Promise<void> {
   const result = await runner.run(`git ${command}`, { cwd: root, timeoutMs: 30_000, env: { ...env, ...GIT_IDENTITY } });
-  if (result.code !== 0) throw new SecretsError('demo-setup', `could not build the demo's git history: git ${command.split(' ')[0]}: ${result.stderr.trim().split('\n')[0] ?? ''}`);
+  if (result.code !== 0)
+    throw new SecretsError(
+      'demo-setup',
+      `could not build the demo's git history: git ${command.split(' ')[0]}: ${result.stderr.trim().split('\n')[0] ?? ''}`,
+    );
 }
 
 /**
@@ -72,7 +111,11 @@ async function git(runner: ProcessRunner, root: string, env: Record<string, stri
  * .env copy, and a git history whose second commit leaked SECRET_KEY and whose third removed it.
  * Every value is generated now, so nothing secret-shaped is ever committed to this repository.
  */
-export async function buildDemoDeployment(workspace: string, server: DemoRobotServer, deps: { files: FileStore; runner: ProcessRunner; now: Date; path: string }): Promise<DemoDeployment> {
+export async function buildDemoDeployment(
+  workspace: string,
+  server: DemoRobotServer,
+  deps: { files: FileStore; runner: ProcessRunner; now: Date; path: string },
+): Promise<DemoDeployment> {
   const root = join(workspace, 'mt5-crs');
   const home = join(workspace, 'home');
   const tmp = join(workspace, 'tmp');
@@ -97,8 +140,16 @@ export async function buildDemoDeployment(workspace: string, server: DemoRobotSe
   const plaintextBackup = `.env.backup.${Math.floor(deps.now.getTime() / 1000) - 86_400 * 40}`;
   await deps.files.writeAtomic(join(root, '.env'), envText, { mode: 0o600 });
   await deps.files.writeAtomic(join(root, plaintextBackup), envText, { mode: 0o600 });
-  await deps.files.writeAtomic(join(root, '.htpasswd'), `admin:${await bcryptHash(new Secret(dashboardPassword), HTPASSWD_DEMO_COST)}\n`, { mode: 0o640 });
-  await deps.files.writeAtomic(join(root, 'secrets.yaml'), `# Written by secrets demo: a policy for a throwaway MT5-CRS-like deployment.\n${stringify(demoPolicy())}`, { mode: 0o644 });
+  await deps.files.writeAtomic(
+    join(root, '.htpasswd'),
+    `admin:${await bcryptHash(new Secret(dashboardPassword), HTPASSWD_DEMO_COST)}\n`,
+    { mode: 0o640 },
+  );
+  await deps.files.writeAtomic(
+    join(root, 'secrets.yaml'),
+    `# Written by secrets demo: a policy for a throwaway MT5-CRS-like deployment.\n${stringify(demoPolicy())}`,
+    { mode: 0o644 },
+  );
 
   const env: Record<string, string> = {
     PATH: deps.path,
@@ -113,15 +164,31 @@ export async function buildDemoDeployment(workspace: string, server: DemoRobotSe
 
   // The history: a first commit, one that leaked SECRET_KEY into settings.py, one that "fixed" it.
   const leakedFile = 'app/settings.py';
-  await deps.files.writeAtomic(join(root, '.gitignore'), ['.env', '.env.*', '.htpasswd', '*.gpg', 'backups/', '.secrets/', ''].join('\n'), { mode: 0o644 });
-  await deps.files.writeAtomic(join(root, 'app/dashboard.py'), 'import streamlit as st\n\nst.title("MT5-CRS risk dashboard")\n', { mode: 0o644 });
+  await deps.files.writeAtomic(
+    join(root, '.gitignore'),
+    ['.env', '.env.*', '.htpasswd', '*.gpg', 'backups/', '.secrets/', ''].join('\n'),
+    { mode: 0o644 },
+  );
+  await deps.files.writeAtomic(
+    join(root, 'app/dashboard.py'),
+    'import streamlit as st\n\nst.title("MT5-CRS risk dashboard")\n',
+    { mode: 0o644 },
+  );
   await git(deps.runner, root, env, 'init -q -b main');
   await git(deps.runner, root, env, 'add .gitignore app/dashboard.py secrets.yaml');
   await git(deps.runner, root, env, 'commit -q -m "Risk dashboard and its secrets policy"');
-  await deps.files.writeAtomic(join(root, leakedFile), `# Flask-style settings\nDEBUG = False\nSECRET_KEY = "${appSecretKey}"\n`, { mode: 0o644 });
+  await deps.files.writeAtomic(
+    join(root, leakedFile),
+    `# Flask-style settings\nDEBUG = False\nSECRET_KEY = "${appSecretKey}"\n`,
+    { mode: 0o644 },
+  );
   await git(deps.runner, root, env, `add ${leakedFile}`);
   await git(deps.runner, root, env, 'commit -q -m "Settings for the session cookie"');
-  await deps.files.writeAtomic(join(root, leakedFile), '# Flask-style settings\nimport os\n\nDEBUG = False\nSECRET_KEY = os.environ["SECRET_KEY"]\n', { mode: 0o644 });
+  await deps.files.writeAtomic(
+    join(root, leakedFile),
+    '# Flask-style settings\nimport os\n\nDEBUG = False\nSECRET_KEY = os.environ["SECRET_KEY"]\n',
+    { mode: 0o644 },
+  );
   await git(deps.runner, root, env, `commit -q -am "Read SECRET_KEY from the environment"`);
 
   return {
@@ -133,6 +200,15 @@ export async function buildDemoDeployment(workspace: string, server: DemoRobotSe
     newRobot,
     plaintextBackup,
     leakedFile,
-    rawValues: [oldRobot.secret ?? '', oldRobot.accessToken, newRobot.secret ?? '', newRobot.accessToken, jwtSecret, appSecretKey, dashboardPassword, passphrase].filter((value) => value !== ''),
+    rawValues: [
+      oldRobot.secret ?? '',
+      oldRobot.accessToken,
+      newRobot.secret ?? '',
+      newRobot.accessToken,
+      jwtSecret,
+      appSecretKey,
+      dashboardPassword,
+      passphrase,
+    ].filter((value) => value !== ''),
   };
 }

@@ -13,7 +13,10 @@ export interface SecretsRunResult {
 }
 
 /** Runs `secrets ARGS` the way an operator would (the CLI spawns bin/secrets), in `cwd`, with exactly `env`. */
-export type SecretsRunner = (args: string[], options: { cwd: string; env: Record<string, string>; input?: string }) => Promise<SecretsRunResult>;
+export type SecretsRunner = (
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; input?: string },
+) => Promise<SecretsRunResult>;
 
 export interface DemoDeps {
   files: FileStore;
@@ -66,7 +69,16 @@ function steps(deployment: DemoDeployment, server: DemoRobotServer): DemoStep[] 
     {
       title: 'Check the deployment',
       why: 'Cron runs this every day: rotation deadlines, compliance rules, leaks of the current values; quiet when all is well. Nobody has looked after this deployment yet, so it should find problems: secrets never rotated, a plaintext copy of .env someone left behind, and the leaked SECRET_KEY.',
-      commands: [{ args: ['check'], expect: [ExitCode.critical], verify: (result) => (result.stdout.includes(deployment.plaintextBackup) ? undefined : `did not report ${deployment.plaintextBackup}`) }],
+      commands: [
+        {
+          args: ['check'],
+          expect: [ExitCode.critical],
+          verify: (result) =>
+            result.stdout.includes(deployment.plaintextBackup)
+              ? undefined
+              : `did not report ${deployment.plaintextBackup}`,
+        },
+      ],
       after: 'Exit 2 (critical) is what monitoring reads. The next steps fix every line above.',
     },
     {
@@ -85,14 +97,26 @@ function steps(deployment: DemoDeployment, server: DemoRobotServer): DemoStep[] 
           args: ['rotate', 'dingtalk', 'jwt-secret'],
           expect: [ExitCode.ok],
           input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret ?? ''}\n`,
-          verify: () => (server.accepted().some((message) => message.accessToken === newRobot.accessToken) ? undefined : 'the local DingTalk server accepted no signed message from the new robot'),
+          verify: () =>
+            server.accepted().some((message) => message.accessToken === newRobot.accessToken)
+              ? undefined
+              : 'the local DingTalk server accepted no signed message from the new robot',
         },
       ],
     },
     {
       title: 'Scan the whole git history for leaks',
       why: 'The working tree looks clean, but an old commit put SECRET_KEY in a file and a later one took it out: it is still in every clone. The scanner reads every commit of every ref, with its rules for known secret shapes and the exact current value of every managed secret, and says where: file, line, commit, author, date (the value stays redacted).',
-      commands: [{ args: ['scan', '--history'], expect: [ExitCode.critical], verify: (result) => (result.stdout.includes(deployment.leakedFile) ? undefined : `did not find the leak in ${deployment.leakedFile}`) }],
+      commands: [
+        {
+          args: ['scan', '--history'],
+          expect: [ExitCode.critical],
+          verify: (result) =>
+            result.stdout.includes(deployment.leakedFile)
+              ? undefined
+              : `did not find the leak in ${deployment.leakedFile}`,
+        },
+      ],
       after: 'Exit 2: a secret this policy manages has leaked. Deleting the file did not help; only a new value does.',
     },
     {
@@ -100,7 +124,15 @@ function steps(deployment: DemoDeployment, server: DemoRobotServer): DemoStep[] 
       why: 'Incident response, in one command that never stops to ask (--yes): cut the secret off, replace it, record it, tell the team through the DingTalk robot (never the value), and list every place the old value still sits, with a replacements file for git filter-repo. For a random key, cutting off and replacing are one step: a new value at once. Purging history does not un-leak anything; the new value is the fix.',
       commands: [
         {
-          args: ['revoke', 'app-secret-key', '--reason', 'found in git history by secrets scan', '--incident', 'DEMO-1', '--yes'],
+          args: [
+            'revoke',
+            'app-secret-key',
+            '--reason',
+            'found in git history by secrets scan',
+            '--incident',
+            'DEMO-1',
+            '--yes',
+          ],
           // 1: revoked and replaced, and the old value is still in history (the buried commit), which is the point of this demo.
           expect: [ExitCode.warning],
           verify: (result) =>
@@ -111,7 +143,8 @@ function steps(deployment: DemoDeployment, server: DemoRobotServer): DemoStep[] 
                 : undefined,
         },
       ],
-      after: 'Exit 1: revoked and replaced, but the old value is still in the history shown above; the purge command is printed for when every clone can be re-made.',
+      after:
+        'Exit 1: revoked and replaced, but the old value is still in the history shown above; the purge command is printed for when every clone can be re-made.',
     },
     {
       title: 'Check again',
@@ -167,7 +200,8 @@ function shellWord(word: string): string {
 type Paint = (text: string) => string;
 
 function palette(color: boolean): { bold: Paint; dim: Paint; green: Paint; red: Paint } {
-  const wrapWith = (open: number, close: number) => (text: string) => (color ? `\u001b[${open}m${text}\u001b[${close}m` : text);
+  const wrapWith = (open: number, close: number) => (text: string) =>
+    color ? `\u001b[${open}m${text}\u001b[${close}m` : text;
   return { bold: wrapWith(1, 22), dim: wrapWith(2, 22), green: wrapWith(32, 39), red: wrapWith(31, 39) };
 }
 
@@ -180,21 +214,33 @@ export async function runDemo(input: DemoInput, deps: DemoDeps): Promise<DemoOut
   const paint = palette(deps.output.color);
   const say = (text = '') => deps.output.out(`${text}\n`);
   const stopIfInterrupted = () => {
-    if (input.signal?.aborted) throw new SecretsError('interrupted', 'demo interrupted: nothing outside its temp folder was touched');
+    if (input.signal?.aborted)
+      throw new SecretsError('interrupted', 'demo interrupted: nothing outside its temp folder was touched');
   };
 
   say(paint.bold('secrets demo: the whole cycle on a throwaway deployment'));
   say();
-  const deployment = await buildDemoDeployment(input.workspace, deps.robotServer, { files: deps.files, runner: deps.runner, now: deps.clock.now(), path: input.path });
+  const deployment = await buildDemoDeployment(input.workspace, deps.robotServer, {
+    files: deps.files,
+    runner: deps.runner,
+    now: deps.clock.now(),
+    path: input.path,
+  });
   stopIfInterrupted();
   // The dashboard password was set when the deployment went live; the audit trail learns its date like any adopter's would.
   const adopted = new Date(deps.clock.now().getTime() - 20 * 86_400_000).toISOString().slice(0, 10);
-  const record = await deps.runSecrets(['record', 'dashboard-password', '--on', adopted, '--note', 'set when the deployment went live'], { cwd: deployment.root, env: deployment.env });
-  if (record.code !== 0) throw new SecretsError('demo-setup', `could not prepare the demo's audit trail: ${record.stderr.trim()}`);
+  const record = await deps.runSecrets(
+    ['record', 'dashboard-password', '--on', adopted, '--note', 'set when the deployment went live'],
+    { cwd: deployment.root, env: deployment.env },
+  );
+  if (record.code !== 0)
+    throw new SecretsError('demo-setup', `could not prepare the demo's audit trail: ${record.stderr.trim()}`);
 
   say(`A deployment like MT5-CRS, built in ${deployment.root}:`);
   say(`  .env           a DingTalk robot pair, JWT_SECRET_KEY, the dashboard's SECRET_KEY (all fake, made just now)`);
-  say(`  .htpasswd      nginx Basic Auth for the dashboard, user admin (bcrypt), set ${adopted} (recorded with secrets record)`);
+  say(
+    `  .htpasswd      nginx Basic Auth for the dashboard, user admin (bcrypt), set ${adopted} (recorded with secrets record)`,
+  );
   say(`  secrets.yaml   the policy: what each secret is, rotated every 90 days, backups, compliance rules`);
   say(`  git history    3 commits; the 2nd put SECRET_KEY in ${deployment.leakedFile}, the 3rd took it out`);
   say(`  DingTalk       a local DingTalk-compatible robot server on ${deps.robotServer.baseUrl} (signatures checked)`);
@@ -212,9 +258,16 @@ export async function runDemo(input: DemoInput, deps: DemoDeps): Promise<DemoOut
       say();
       const prefix = command.input === undefined ? '' : 'printf "DINGTALK_WEBHOOK_URL=…\\nDINGTALK_SECRET=…\\n" | ';
       say(`    ${paint.dim('$')} ${prefix}secrets ${command.args.map(shellWord).join(' ')}`);
-      const result = await deps.runSecrets(command.args, { cwd: deployment.root, env: deployment.env, ...(command.input === undefined ? {} : { input: command.input }) });
+      const result = await deps.runSecrets(command.args, {
+        cwd: deployment.root,
+        env: deployment.env,
+        ...(command.input === undefined ? {} : { input: command.input }),
+      });
       stopIfInterrupted();
-      const shown = maskKnownValues(`${result.stdout}${result.stderr === '' ? '' : `\n${result.stderr}`}`, deployment.rawValues);
+      const shown = maskKnownValues(
+        `${result.stdout}${result.stderr === '' ? '' : `\n${result.stderr}`}`,
+        deployment.rawValues,
+      );
       if (shown.text.trim() !== '') say(indent(shown.text, '      '));
       else say(paint.dim('      (no output: all is well)'));
       const problem = !command.expect.includes(result.code as ExitCodeValue)
@@ -234,7 +287,8 @@ export async function runDemo(input: DemoInput, deps: DemoDeps): Promise<DemoOut
   }
 
   say();
-  if (surprises.length === 0) say(paint.bold('Every step behaved as expected.') + ' Next: secrets init writes a policy for your own deployment.');
+  if (surprises.length === 0)
+    say(paint.bold('Every step behaved as expected.') + ' Next: secrets init writes a policy for your own deployment.');
   else {
     say(paint.red(`${surprises.length} step(s) surprised:\n${surprises.map((line) => `  ${line}`).join('\n')}`));
     // Also on stderr, where a script or CI log looks for why the exit code is 3.

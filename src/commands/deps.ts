@@ -1,4 +1,15 @@
-import type { BasicAuthProber, Clock, DingtalkTransport, FileStore, GitInfo, Locker, Output, Pgp, ProcessRunner, Prompter } from '../core/ports.js';
+import type {
+  BasicAuthProber,
+  Clock,
+  DingtalkTransport,
+  FileStore,
+  GitInfo,
+  Locker,
+  Output,
+  Pgp,
+  ProcessRunner,
+  Prompter,
+} from '../core/ports.js';
 import type { RotationStep } from '../core/rotation/journal.js';
 import type { ScanSources } from '../core/scan/ports.js';
 

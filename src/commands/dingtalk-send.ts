@@ -21,7 +21,10 @@ export interface DingtalkSendRequest {
  * timestamp must be within an hour of DingTalk's clock). Any failure is a SecretsError, exit 3,
  * that names the robot by its masked URL.
  */
-export async function sendDingtalk(request: DingtalkSendRequest, deps: Pick<Deps, 'dingtalk' | 'clock'>): Promise<void> {
+export async function sendDingtalk(
+  request: DingtalkSendRequest,
+  deps: Pick<Deps, 'dingtalk' | 'clock'>,
+): Promise<void> {
   const body = JSON.stringify(request.message);
   const shown = maskDingtalkUrl(request.url.reveal());
   for (let attempt = 1; ; attempt++) {

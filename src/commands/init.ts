@@ -49,7 +49,9 @@ function pathInPolicy(root: string, absolute: string): string {
 
 /** A deployment name from the root folder's name (mt5-crs), within the policy's allowed characters. */
 function deploymentName(root: string): string {
-  const name = basename(root).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  const name = basename(root)
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '');
   return name || 'deployment';
 }
 
@@ -66,10 +68,18 @@ async function readEnvProposals(envPath: string, explicit: boolean, deps: Deps):
     text = await deps.files.readText(envPath);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT' && !explicit) {
-      deps.output.err(`secrets: no ${basename(envPath)} in ${dirname(envPath)}; the policy will list no env secrets (pass --env-file FILE)\n`);
+      deps.output.err(
+        `secrets: no ${basename(envPath)} in ${dirname(envPath)}; the policy will list no env secrets (pass --env-file FILE)\n`,
+      );
       return { proposals: [], found: false, dashboardUrlKey: undefined };
     }
-    throw new SecretsError('env-missing', errnoCode(error) === 'ENOENT' ? 'no such env file' : `cannot read the env file (${errnoCode(error) ?? String(error)})`, { where: envPath });
+    throw new SecretsError(
+      'env-missing',
+      errnoCode(error) === 'ENOENT'
+        ? 'no such env file'
+        : `cannot read the env file (${errnoCode(error) ?? String(error)})`,
+      { where: envPath },
+    );
   }
   // Only keys and the classifier's verdicts leave this function: values stay here.
   const { entries } = parseDotenv(text, envPath);
@@ -89,11 +99,22 @@ async function htpasswdUsersOf(path: string, deps: Deps): Promise<string[]> {
 function describeProposals(proposals: SecretProposal[], envPath: string): string {
   if (proposals.length === 0) return `No secrets recognised in ${envPath}.\n`;
   const width = Math.max(...proposals.map((proposal) => proposal.id.length));
-  const lines = proposals.map((proposal) => `  ${proposal.id.padEnd(width)}  ${proposal.kind.padEnd(8)}  ${proposal.reason}`);
+  const lines = proposals.map(
+    (proposal) => `  ${proposal.id.padEnd(width)}  ${proposal.kind.padEnd(8)}  ${proposal.reason}`,
+  );
   return `Found in ${envPath}:\n${lines.join('\n')}\n`;
 }
 
-function buildDraft(input: { root: string; policyDir: string; envPath: string; proposals: SecretProposal[]; dashboardUrlKey: string | undefined; answers: InitAnswers; cwd: string; today: Date }): PolicyDraft {
+function buildDraft(input: {
+  root: string;
+  policyDir: string;
+  envPath: string;
+  proposals: SecretProposal[];
+  dashboardUrlKey: string | undefined;
+  answers: InitAnswers;
+  cwd: string;
+  today: Date;
+}): PolicyDraft {
   const { root, answers } = input;
   const secrets = input.proposals.filter((proposal) => answers.selected.includes(proposal.id));
   const taken = new Set(secrets.map((secret) => secret.id));
@@ -111,7 +132,10 @@ function buildDraft(input: { root: string; policyDir: string; envPath: string; p
     secrets,
     ...(htpasswd ? { htpasswd } : {}),
     rotateEvery: answers.rotateEvery,
-    backup: { recipients: answers.recipients.map((file) => pathInPolicy(root, resolve(input.cwd, file))), ...(answers.passphraseEnv ? { passphraseEnv: answers.passphraseEnv } : {}) },
+    backup: {
+      recipients: answers.recipients.map((file) => pathInPolicy(root, resolve(input.cwd, file))),
+      ...(answers.passphraseEnv ? { passphraseEnv: answers.passphraseEnv } : {}),
+    },
     ...(dingtalk ? { notifyDingtalk: dingtalk.id } : {}),
     ...(dingtalk && input.dashboardUrlKey ? { dashboardUrlKey: input.dashboardUrlKey } : {}),
     createdOn: formatDay(input.today),
@@ -126,11 +150,18 @@ function buildDraft(input: { root: string; policyDir: string; envPath: string; p
 export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome> {
   const policyPath = resolve(deps.cwd, input.policyPath);
   if (!input.force && (await deps.files.stat(policyPath))) {
-    throw new SecretsError('policy-exists', 'a policy file is already here; not overwriting it', { where: policyPath, hint: 'pass --force to replace it, or --policy FILE to write another' });
+    throw new SecretsError('policy-exists', 'a policy file is already here; not overwriting it', {
+      where: policyPath,
+      hint: 'pass --force to replace it, or --policy FILE to write another',
+    });
   }
   const root = resolve(deps.cwd, input.root ?? '.');
   const rootStat = await deps.files.stat(root);
-  if (!rootStat?.isDirectory) throw new SecretsError('root-missing', 'the deployment root is not a folder', { where: root, hint: 'pass --root DIR' });
+  if (!rootStat?.isDirectory)
+    throw new SecretsError('root-missing', 'the deployment root is not a folder', {
+      where: root,
+      hint: 'pass --root DIR',
+    });
   const envPath = input.envFile ? resolve(deps.cwd, input.envFile) : resolve(root, '.env');
   const { proposals, found, dashboardUrlKey } = await readEnvProposals(envPath, input.envFile !== undefined, deps);
 
@@ -144,25 +175,45 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
     answers = answersFromFlags(proposals, input, input.htpasswd?.user ?? (users.length === 1 ? users[0] : undefined));
   }
   if (answers.adoptedOn && answers.adoptedOn.getTime() > deps.clock.now().getTime() + 60_000) {
-    throw new SecretsError('bad-date', `--adopted-on ${formatDay(answers.adoptedOn)} is in the future; give the day the current values were set`);
+    throw new SecretsError(
+      'bad-date',
+      `--adopted-on ${formatDay(answers.adoptedOn)} is in the future; give the day the current values were set`,
+    );
   }
   for (const file of answers.recipients) {
-    if (!(await deps.files.stat(resolve(deps.cwd, file)))) deps.output.err(`secrets: warning: backup recipient key ${file} does not exist yet; secrets backup needs it\n`);
+    if (!(await deps.files.stat(resolve(deps.cwd, file))))
+      deps.output.err(`secrets: warning: backup recipient key ${file} does not exist yet; secrets backup needs it\n`);
   }
 
-  const draft = buildDraft({ root, policyDir: dirname(policyPath), envPath, proposals, dashboardUrlKey, answers, cwd: deps.cwd, today: deps.clock.now() });
+  const draft = buildDraft({
+    root,
+    policyDir: dirname(policyPath),
+    envPath,
+    proposals,
+    dashboardUrlKey,
+    answers,
+    cwd: deps.cwd,
+    today: deps.clock.now(),
+  });
   const text = renderPolicyYaml(draft);
   let policy: Policy;
   try {
     policy = parsePolicy(text, policyPath);
   } catch (error) {
     // The renderer and the schema disagree: a bug here, and nothing has been written.
-    if (isSecretsError(error)) throw new SecretsError('init-invalid-policy', `the policy init drafted does not validate (${error.toLine()}); please report this`);
+    if (isSecretsError(error))
+      throw new SecretsError(
+        'init-invalid-policy',
+        `the policy init drafted does not validate (${error.toLine()}); please report this`,
+      );
     throw error;
   }
 
   if (deps.interactive && !input.yes) {
-    const confirmed = await deps.prompts.confirm(`Write ${pathInPolicy(deps.cwd, policyPath)} with ${policy.secrets.length} secret(s)${answers.adoptedOn ? ` and record them as rotated on ${formatDay(answers.adoptedOn)}` : ''}?`, true);
+    const confirmed = await deps.prompts.confirm(
+      `Write ${pathInPolicy(deps.cwd, policyPath)} with ${policy.secrets.length} secret(s)${answers.adoptedOn ? ` and record them as rotated on ${formatDay(answers.adoptedOn)}` : ''}?`,
+      true,
+    );
     if (!confirmed) throw new SecretsError('cancelled', 'nothing written');
   }
 
@@ -171,8 +222,16 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
   await deps.files.writeAtomic(policyPath, text, { mode: 0o644 });
 
   if (answers.adoptedOn) {
-    for (const { id } of policy.secrets) await runRecord({ policy, id, on: answers.adoptedOn, note: ADOPTION_NOTE }, deps);
+    for (const { id } of policy.secrets)
+      await runRecord({ policy, id, on: answers.adoptedOn, note: ADOPTION_NOTE }, deps);
   }
   const check = await runCheck({ policy, now: input.now }, deps);
-  return { policy, proposals, managed: policy.secrets.map((secret) => secret.id), adoptedOn: answers.adoptedOn, envFile: found ? envPath : undefined, check };
+  return {
+    policy,
+    proposals,
+    managed: policy.secrets.map((secret) => secret.id),
+    adoptedOn: answers.adoptedOn,
+    envFile: found ? envPath : undefined,
+    check,
+  };
 }

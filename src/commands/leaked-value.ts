@@ -38,7 +38,8 @@ export interface LeakedValueDeps {
 
 function valuesDigest(values: Array<{ id: string; value: string }>): string {
   const hash = createHash('sha256');
-  for (const { id, value } of [...values].sort((a, b) => (a.id + a.value < b.id + b.value ? -1 : 1))) hash.update(`${id}\u0000${value}\u0000`);
+  for (const { id, value } of [...values].sort((a, b) => (a.id + a.value < b.id + b.value ? -1 : 1)))
+    hash.update(`${id}\u0000${value}\u0000`);
   return hash.digest('hex');
 }
 
@@ -66,7 +67,10 @@ export async function findLeakedValues(policy: Policy, deps: LeakedValueDeps): P
   const digest = valuesDigest(values);
   const statePath = join(policy.stateDir, LEAK_STATE_FILE);
   const previous = await readState(statePath, deps.files);
-  const state: LeakState = previous && previous.valuesDigest === digest ? previous : { version: 1, valuesDigest: digest, scannedTips: [], leaks: [] };
+  const state: LeakState =
+    previous && previous.valuesDigest === digest
+      ? previous
+      : { version: 1, valuesDigest: digest, scannedTips: [], leaks: [] };
   const scanDeps = { sources: deps.scanSources, files: deps.files, rules: [] };
 
   // The tree scan and the question "did any ref move?" are independent: ask git both at once.
@@ -75,16 +79,27 @@ export async function findLeakedValues(policy: Policy, deps: LeakedValueDeps): P
     runScan({ cwd: policy.root, policy, skipValueHomes: true }, scanDeps),
     gitRoot ? deps.scanSources.refTips(gitRoot) : Promise.resolve(undefined),
   ]);
-  const found: LeakedValue[] = tree.findings.map((finding) => ({ secret: secretOf(finding), file: finding.file, line: finding.line }));
+  const found: LeakedValue[] = tree.findings.map((finding) => ({
+    secret: secretOf(finding),
+    file: finding.file,
+    line: finding.line,
+  }));
 
   if (gitRoot && tips) {
-    const unchanged = tips.length === state.scannedTips.length && tips.every((tip, index) => tip === state.scannedTips[index]);
-    const history = unchanged ? { findings: [] } : await runScan({ cwd: policy.root, policy, mode: 'history', exclude: state.scannedTips }, scanDeps);
+    const unchanged =
+      tips.length === state.scannedTips.length && tips.every((tip, index) => tip === state.scannedTips[index]);
+    const history = unchanged
+      ? { findings: [] }
+      : await runScan({ cwd: policy.root, policy, mode: 'history', exclude: state.scannedTips }, scanDeps);
     const known = new Set(state.leaks.map((leak) => leak.fingerprint));
     let changed = state !== previous || !unchanged;
     for (const finding of history.findings) {
       if (known.has(finding.fingerprint)) continue;
-      const leak: LeakState['leaks'][number] = { secret: secretOf(finding), file: finding.file, fingerprint: finding.fingerprint };
+      const leak: LeakState['leaks'][number] = {
+        secret: secretOf(finding),
+        file: finding.file,
+        fingerprint: finding.fingerprint,
+      };
       if (finding.commit) leak.commit = finding.commit;
       state.leaks.push(leak);
       changed = true;
@@ -113,7 +128,14 @@ export async function checkLeakedValues(input: CheckInput, deps: Deps): Promise<
   } catch (error) {
     // An unreadable .env is already a `format` finding; say why this check could not run.
     if (!isSecretsError(error)) throw error;
-    return [{ check: 'leaked-value', severity: 'warning', path: error.where, message: `leaked-value: could not search for leaked values: ${error.message}` }];
+    return [
+      {
+        check: 'leaked-value',
+        severity: 'warning',
+        path: error.where,
+        message: `leaked-value: could not search for leaked values: ${error.message}`,
+      },
+    ];
   }
   return leaks.map((leak) => {
     const where = leak.commit ? `${leak.file} in commit ${leak.commit.slice(0, 12)}` : `${leak.file}:${leak.line}`;

@@ -17,8 +17,16 @@ export async function loadPolicy(path: string, deps: Pick<Deps, 'files' | 'cwd'>
     text = await deps.files.readText(path);
   } catch (error) {
     const code = errnoCode(error);
-    const reason = code === 'ENOENT' ? 'no policy file here' : code === 'EACCES' ? 'cannot read the policy file (permission denied)' : `cannot read the policy file (${code ?? String(error)})`;
-    throw new SecretsError('policy-missing', reason, { where: path, hint: code === 'ENOENT' ? 'pass --policy FILE, set SECRETS_POLICY, or create one with `secrets init`' : undefined });
+    const reason =
+      code === 'ENOENT'
+        ? 'no policy file here'
+        : code === 'EACCES'
+          ? 'cannot read the policy file (permission denied)'
+          : `cannot read the policy file (${code ?? String(error)})`;
+    throw new SecretsError('policy-missing', reason, {
+      where: path,
+      hint: code === 'ENOENT' ? 'pass --policy FILE, set SECRETS_POLICY, or create one with `secrets init`' : undefined,
+    });
   }
   const shown = relative(deps.cwd, path);
   return parsePolicy(text, path, shown.startsWith('..') ? path : shown);

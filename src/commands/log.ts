@@ -11,9 +11,16 @@ export interface LogOutcome {
 }
 
 /** `secrets log`: the trail, optionally filtered to one secret, and with --verify its chain check. */
-export async function runLog(input: { policy: Policy; secret?: string; verify: boolean }, deps: Deps): Promise<LogOutcome> {
+export async function runLog(
+  input: { policy: Policy; secret?: string; verify: boolean },
+  deps: Deps,
+): Promise<LogOutcome> {
   const path = join(input.policy.stateDir, AUDIT_FILE);
   const { entries } = await readAuditEntries(input.policy.stateDir, deps);
   const shown = input.secret ? entries.filter((entry) => entry.secret === input.secret) : entries;
-  return { path, entries: shown, ...(input.verify ? { verification: await verifyAuditTrail(input.policy.stateDir, deps) } : {}) };
+  return {
+    path,
+    entries: shown,
+    ...(input.verify ? { verification: await verifyAuditTrail(input.policy.stateDir, deps) } : {}),
+  };
 }

@@ -23,7 +23,12 @@ async function readOptional(files: ManagedValuesDeps['files'], path: string): Pr
  */
 export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps): Promise<ManagedValue[]> {
   const envText = await readOptional(deps.files, policy.envFile);
-  const env = new Map((envText === undefined ? [] : parseDotenv(envText, policy.envFile).entries).map((entry) => [entry.key, entry.value]));
+  const env = new Map(
+    (envText === undefined ? [] : parseDotenv(envText, policy.envFile).entries).map((entry) => [
+      entry.key,
+      entry.value,
+    ]),
+  );
   const values: ManagedValue[] = [];
   for (const { id, spec } of policy.secrets) {
     if (spec.kind === 'htpasswd') {

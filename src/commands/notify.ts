@@ -24,18 +24,30 @@ interface NotifyTarget {
 /** The robot named by `notify.dingtalk`, with its current pair from the env file. */
 async function notifyTarget(policy: Policy, deps: Deps): Promise<NotifyTarget> {
   const id = policy.doc.notify.dingtalk;
-  if (!id) throw new SecretsError('notify-unset', 'the policy names no robot to notify', { where: policy.path, hint: 'add notify: { dingtalk: <id of a dingtalk secret> }' });
+  if (!id)
+    throw new SecretsError('notify-unset', 'the policy names no robot to notify', {
+      where: policy.path,
+      hint: 'add notify: { dingtalk: <id of a dingtalk secret> }',
+    });
   const spec = policy.secrets.find((secret) => secret.id === id)?.spec;
-  if (!spec || spec.kind !== 'dingtalk') throw new SecretsError('notify-unset', `notify.dingtalk: ${id} is not a dingtalk secret`, { where: policy.path });
+  if (!spec || spec.kind !== 'dingtalk')
+    throw new SecretsError('notify-unset', `notify.dingtalk: ${id} is not a dingtalk secret`, { where: policy.path });
   const text = (await deps.files.stat(policy.envFile)) ? await deps.files.readText(policy.envFile) : '';
   const env = parseDotenv(text, policy.envFile);
   const url = envValue(env, spec.url_key);
   if (!url) throw new SecretsError('notify-unset', `${spec.url_key} is not set`, { where: policy.envFile });
   const secret = spec.secret_key ? envValue(env, spec.secret_key) : undefined;
-  if (spec.secret_key && !secret) throw new SecretsError('notify-unset', `${spec.secret_key} is not set`, { where: policy.envFile });
+  if (spec.secret_key && !secret)
+    throw new SecretsError('notify-unset', `${spec.secret_key} is not set`, { where: policy.envFile });
   const dashboardKey = policy.doc.notify.dashboard_url_key;
   const dashboardUrl = dashboardKey ? (envValue(env, dashboardKey) ?? deps.env[dashboardKey]) : undefined;
-  return { id, spec, url: new Secret(url), secret: secret === undefined ? undefined : new Secret(secret), dashboardUrl };
+  return {
+    id,
+    spec,
+    url: new Secret(url),
+    secret: secret === undefined ? undefined : new Secret(secret),
+    dashboardUrl,
+  };
 }
 
 /** `secrets notify --test`: one signed message through the current pair (the seed procedure's webhook test). */
@@ -45,7 +57,10 @@ export async function runNotifyTest(input: { policy: Policy }, deps: Deps): Prom
     {
       url: target.url,
       secret: target.secret,
-      message: textMessage(`[${input.policy.deployment}] webhook test from secrets notify --test: alerts reach this group.`, target.spec.keywords),
+      message: textMessage(
+        `[${input.policy.deployment}] webhook test from secrets notify --test: alerts reach this group.`,
+        target.spec.keywords,
+      ),
       timeoutMs: timeoutMs(target.spec.timeout),
       purpose: 'the test message',
     },
@@ -60,7 +75,11 @@ function findingLine(finding: Finding): string {
 }
 
 /** The markdown of a check's problems: deployment, worst status, one line per finding, the dashboard link. */
-export function checkMessage(policy: Policy, outcome: CheckOutcome, dashboardUrl: string | undefined): { title: string; text: string } {
+export function checkMessage(
+  policy: Policy,
+  outcome: CheckOutcome,
+  dashboardUrl: string | undefined,
+): { title: string; text: string } {
   const title = `[${policy.deployment}] secrets check: ${outcome.status}`;
   const shown = outcome.findings.slice(0, MAX_FINDINGS).map(findingLine);
   const more = outcome.findings.length - shown.length;
@@ -75,7 +94,10 @@ export function checkMessage(policy: Policy, outcome: CheckOutcome, dashboardUrl
  * `secrets check --notify`: the problems to the robot, quiet when all is well. One message a
  * run keeps far below DingTalk's 20 a minute; a rate-limit answer is retried once after a minute.
  */
-export async function notifyCheckOutcome(input: { policy: Policy; outcome: CheckOutcome }, deps: Deps): Promise<{ sent: boolean }> {
+export async function notifyCheckOutcome(
+  input: { policy: Policy; outcome: CheckOutcome },
+  deps: Deps,
+): Promise<{ sent: boolean }> {
   if (input.outcome.findings.length === 0) return { sent: false };
   const target = await notifyTarget(input.policy, deps);
   const message = checkMessage(input.policy, input.outcome, target.dashboardUrl);
@@ -96,7 +118,10 @@ export async function notifyCheckOutcome(input: { policy: Policy; outcome: Check
  * One markdown message to the team through the policy's notify robot (`secrets revoke`'s alert).
  * The caller writes the text and keeps values out of it; URLs in it are masked anyway.
  */
-export async function notifyTeam(input: { policy: Policy; title: string; lines: string[] }, deps: Deps): Promise<{ robot: string }> {
+export async function notifyTeam(
+  input: { policy: Policy; title: string; lines: string[] },
+  deps: Deps,
+): Promise<{ robot: string }> {
   const target = await notifyTarget(input.policy, deps);
   const text = [`### ${input.title}`, '', ...input.lines.map((line) => maskDingtalkUrl(line.replace(/[\r\n]+/g, ' ')))];
   if (target.dashboardUrl) text.push('', `[Open the dashboard](${target.dashboardUrl})`);

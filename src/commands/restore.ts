@@ -1,5 +1,11 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { diffEnvKeys, looksLikeDotenvName, readArchive, type ArchivedFile, type EnvKeyDiff } from '../core/backup-archive.js';
+import {
+  diffEnvKeys,
+  looksLikeDotenvName,
+  readArchive,
+  type ArchivedFile,
+  type EnvKeyDiff,
+} from '../core/backup-archive.js';
 import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
 import type { Pgp, PgpDecryptOptions } from '../core/ports.js';
 import { backupFiles, type Policy } from '../core/policy.js';
@@ -22,10 +28,7 @@ export interface RestoreInput {
 }
 
 export type FileChange =
-  | { kind: 'env'; diff: EnvKeyDiff }
-  | { kind: 'identical' }
-  | { kind: 'differs' }
-  | { kind: 'new' };
+  { kind: 'env'; diff: EnvKeyDiff } | { kind: 'identical' } | { kind: 'differs' } | { kind: 'new' };
 
 export interface RestoredFile {
   /** Name inside the backup. */
@@ -55,16 +58,25 @@ function failed(code: string, message: string, options: { where?: string; hint?:
 }
 
 /** Decrypts with what the environment, --key and (on a terminal) a prompt provide. */
-async function decryptBackup(bytes: Uint8Array, input: RestoreInput, pgp: Pgp, deps: Deps): Promise<{ data: Uint8Array; filename: string }> {
+async function decryptBackup(
+  bytes: Uint8Array,
+  input: RestoreInput,
+  pgp: Pgp,
+  deps: Deps,
+): Promise<{ data: Uint8Array; filename: string }> {
   const { policy } = input;
   const info = await pgp.inspect(bytes);
   const options: PgpDecryptOptions = {};
   let passphrase = passphraseFromEnv(policy, deps);
-  if (!passphrase && info.passphrase && !input.keyFile && deps.interactive) passphrase = new Secret(await deps.prompts.password('Backup passphrase:'));
+  if (!passphrase && info.passphrase && !input.keyFile && deps.interactive)
+    passphrase = new Secret(await deps.prompts.password('Backup passphrase:'));
   if (passphrase) options.passphrase = passphrase;
   if (input.keyFile) {
     const keyPassphrase = keyPassphraseFromEnv(policy, deps);
-    options.privateKey = { armored: await readPrivateKeyFile(resolve(deps.cwd, input.keyFile), deps), ...(keyPassphrase ? { passphrase: keyPassphrase } : {}) };
+    options.privateKey = {
+      armored: await readPrivateKeyFile(resolve(deps.cwd, input.keyFile), deps),
+      ...(keyPassphrase ? { passphrase: keyPassphrase } : {}),
+    };
   }
   try {
     return await pgp.decrypt(bytes, options);
@@ -96,7 +108,10 @@ function describeChange(file: ArchivedFile, live: Uint8Array | undefined): FileC
 async function restoreIntoFolder(folder: string, files: ArchivedFile[], deps: Deps): Promise<string[]> {
   const existing = await deps.files.stat(folder);
   if (existing && (!existing.isDirectory || (await deps.files.list(folder)).length > 0)) {
-    throw failed('restore-target-exists', 'the restore folder already exists and is not empty; nothing was written', { where: folder, hint: 'pass --to NEW_FOLDER' });
+    throw failed('restore-target-exists', 'the restore folder already exists and is not empty; nothing was written', {
+      where: folder,
+      hint: 'pass --to NEW_FOLDER',
+    });
   }
   const written: string[] = [];
   const madeDirs: string[] = [];
@@ -115,7 +130,11 @@ async function restoreIntoFolder(folder: string, files: ArchivedFile[], deps: De
   } catch (error) {
     for (const path of written) await deps.files.remove(path).catch(() => undefined);
     for (const dir of madeDirs.reverse()) await deps.files.removeEmptyDir(dir).catch(() => undefined);
-    throw failed('restore-write-failed', `cannot write the restored files (${errnoCode(error) ?? String(error)}); nothing was written`, { where: folder });
+    throw failed(
+      'restore-write-failed',
+      `cannot write the restored files (${errnoCode(error) ?? String(error)}); nothing was written`,
+      { where: folder },
+    );
   }
   return written;
 }
@@ -125,14 +144,28 @@ async function restoreIntoFolder(folder: string, files: ArchivedFile[], deps: De
  * state. A failure after the first replaced file is exit 4: the message names the backup that
  * puts the previous state back.
  */
-async function restoreInPlace(files: Array<{ file: ArchivedFile; live: string }>, input: RestoreInput, deps: Deps): Promise<string | undefined> {
+async function restoreInPlace(
+  files: Array<{ file: ArchivedFile; live: string }>,
+  input: RestoreInput,
+  deps: Deps,
+): Promise<string | undefined> {
   const existing: string[] = [];
   for (const { live } of files) if (await deps.files.stat(live)) existing.push(live);
-  const previous = existing.length > 0 ? await createBackup({ policy: input.policy, files: existing, reason: `before restoring ${basename(input.file)} in place` }, deps) : undefined;
+  const previous =
+    existing.length > 0
+      ? await createBackup(
+          { policy: input.policy, files: existing, reason: `before restoring ${basename(input.file)} in place` },
+          deps,
+        )
+      : undefined;
   const done: string[] = [];
   for (const { file, live } of files) {
     try {
-      await deps.files.writeAtomic(live, file.data, (await deps.files.stat(live)) ? {} : { mode: file.mode & 0o777 || 0o600 });
+      await deps.files.writeAtomic(
+        live,
+        file.data,
+        (await deps.files.stat(live)) ? {} : { mode: file.mode & 0o777 || 0o600 },
+      );
       done.push(live);
     } catch (error) {
       const reason = `cannot replace ${live} (${errnoCode(error) ?? String(error)})`;
@@ -140,7 +173,9 @@ async function restoreInPlace(files: Array<{ file: ArchivedFile; live: string }>
       throw new SecretsError('restore-partial', `${reason} after restoring ${done.join(', ')}`, {
         exitCode: 4,
         where: live,
-        hint: previous ? `put the previous state back with: secrets restore ${previous.path} --in-place` : 'restore those files by hand',
+        hint: previous
+          ? `put the previous state back with: secrets restore ${previous.path} --in-place`
+          : 'restore those files by hand',
       });
     }
   }
@@ -155,25 +190,38 @@ export async function restoreBackup(input: RestoreInput, deps: Deps): Promise<Re
   try {
     bytes = await deps.files.readBytes(file);
   } catch (error) {
-    throw failed('restore-unreadable', `cannot read the backup (${errnoCode(error) ?? String(error)})`, { where: file });
+    throw failed('restore-unreadable', `cannot read the backup (${errnoCode(error) ?? String(error)})`, {
+      where: file,
+    });
   }
   const pgp = await deps.loadPgp();
   let content: { data: Uint8Array; filename: string };
   try {
     content = await decryptBackup(bytes, input, pgp, deps);
   } catch (error) {
-    if (isSecretsError(error)) throw failed(error.code, `${error.message}; nothing was written`, { where: file, ...(error.hint ? { hint: error.hint } : {}) });
+    if (isSecretsError(error))
+      throw failed(error.code, `${error.message}; nothing was written`, {
+        where: file,
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
     throw error;
   }
   let archive: ReturnType<typeof readArchive>;
   try {
     archive = readArchive(content.data, content.filename || basename(file).replace(/\.(gpg|pgp|asc)$/, ''));
   } catch (error) {
-    throw failed('restore-damaged', `the archive inside is damaged (${isSecretsError(error) ? error.message : String(error)}); nothing was written`, { where: file });
+    throw failed(
+      'restore-damaged',
+      `the archive inside is damaged (${isSecretsError(error) ? error.message : String(error)}); nothing was written`,
+      { where: file },
+    );
   }
   for (const entry of archive.files) {
     const record = archive.manifest?.files.find((candidate) => candidate.path === entry.path);
-    if (record && record.sha256 !== entry.sha256) throw failed('restore-damaged', `${entry.name} inside does not match its recorded SHA-256; nothing was written`, { where: file });
+    if (record && record.sha256 !== entry.sha256)
+      throw failed('restore-damaged', `${entry.name} inside does not match its recorded SHA-256; nothing was written`, {
+        where: file,
+      });
   }
 
   const managed = new Set(backupFiles(policy));
@@ -195,13 +243,22 @@ export async function restoreBackup(input: RestoreInput, deps: Deps): Promise<Re
 
   let outcome: RestoreOutcome;
   if (input.inPlace) {
-    if (targets.length === 0) throw failed('restore-nothing', 'no file in this backup is managed by the policy; nothing was written', { where: file });
+    if (targets.length === 0)
+      throw failed('restore-nothing', 'no file in this backup is managed by the policy; nothing was written', {
+        where: file,
+      });
     const previousState = await restoreInPlace(targets, { ...input, file }, deps);
     for (const restored of files) restored.written = restored.live;
     outcome = { backup: file, mode: 'in-place', files, skipped, ...(previousState ? { previousState } : {}) };
   } else {
-    const folder = input.to ? resolve(deps.cwd, input.to) : join(policy.backupDir, `${basename(file).replace(/\.(tar\.)?(gpg|pgp|asc)$/, '')}.restored`);
-    const written = await restoreIntoFolder(folder, targets.map((target) => target.file), deps);
+    const folder = input.to
+      ? resolve(deps.cwd, input.to)
+      : join(policy.backupDir, `${basename(file).replace(/\.(tar\.)?(gpg|pgp|asc)$/, '')}.restored`);
+    const written = await restoreIntoFolder(
+      folder,
+      targets.map((target) => target.file),
+      deps,
+    );
     files.forEach((restored, index) => (restored.written = written[index]));
     outcome = { backup: file, mode: 'folder', folder, files, skipped };
   }
@@ -209,7 +266,13 @@ export async function restoreBackup(input: RestoreInput, deps: Deps): Promise<Re
     policy.stateDir,
     {
       action: 'backup-restored',
-      details: { backup: basename(file), mode: outcome.mode, ...(outcome.folder ? { folder: outcome.folder } : {}), files: files.map((restored) => restored.written), ...(outcome.previousState ? { previousState: basename(outcome.previousState) } : {}) },
+      details: {
+        backup: basename(file),
+        mode: outcome.mode,
+        ...(outcome.folder ? { folder: outcome.folder } : {}),
+        files: files.map((restored) => restored.written),
+        ...(outcome.previousState ? { previousState: basename(outcome.previousState) } : {}),
+      },
     },
     deps,
   );

@@ -9,7 +9,11 @@ import { appendAudit, ensureStateDir, fingerprintKey } from './audit-trail.js';
 import type { Deps } from './deps.js';
 import { notifyTeam } from './notify.js';
 import { cutOffFiles, planCutOff, type CutOffPlan } from './revocation/cut-off.js';
-import { findRevokedValue, type RevokedValueLocation, type RevokedValueSearch } from './revocation/find-revoked-value.js';
+import {
+  findRevokedValue,
+  type RevokedValueLocation,
+  type RevokedValueSearch,
+} from './revocation/find-revoked-value.js';
 import { applyChanges } from './rotation/apply-changes.js';
 import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
 import { managedEnvValues } from './rotation/env-values.js';
@@ -75,7 +79,7 @@ function describeRevocation(id: string, spec: SecretSpec, policy: Policy, input:
     htpasswd: input.lockOnly ? 'not now (--lock-only)' : 'a normal rotation to a new password',
     dingtalk: input.lockOnly ? 'not now (--lock-only)' : 'the new robot pair, after a signed test send',
     random: 'a new value at once, then the hooks',
-    manual: 'by hand: the policy\'s steps are printed',
+    manual: "by hand: the policy's steps are printed",
   };
   const cut: Record<SecretSpec['kind'], string> = {
     htpasswd: 'lock the user out (a line no password matches), reload through the hooks, probe',
@@ -103,16 +107,22 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
   const spec = findSecret(policy, id);
   const out = (text: string) => deps.output.out(`${text}\n`);
   if (input.lockOnly && (spec.kind === 'random' || spec.kind === 'manual')) {
-    throw new SecretsError('bad-option', `--lock-only applies to htpasswd and dingtalk secrets; ${id} is ${spec.kind}, whose cut-off ${spec.kind === 'random' ? 'is its replacement' : 'is done by hand'}`);
+    throw new SecretsError(
+      'bad-option',
+      `--lock-only applies to htpasswd and dingtalk secrets; ${id} is ${spec.kind}, whose cut-off ${spec.kind === 'random' ? 'is its replacement' : 'is done by hand'}`,
+    );
   }
 
   // Asked once, up front: the confirmation and, for htpasswd with a probe, the old password.
   let oldPassword: Secret | undefined;
   if (deps.interactive && !input.yes) {
     out(describeRevocation(id, spec, policy, input));
-    if (!(await deps.prompts.confirm(`revoke ${id} now?`, false))) throw new SecretsError('cancelled', 'not confirmed; nothing was changed');
+    if (!(await deps.prompts.confirm(`revoke ${id} now?`, false)))
+      throw new SecretsError('cancelled', 'not confirmed; nothing was changed');
     if (spec.kind === 'htpasswd' && spec.probe) {
-      const answer = await deps.prompts.password(`Leaked password of ${spec.user}, so the probe proves it stops working (Enter to skip)`);
+      const answer = await deps.prompts.password(
+        `Leaked password of ${spec.user}, so the probe proves it stops working (Enter to skip)`,
+      );
       if (answer !== '') oldPassword = new Secret(answer);
     }
   }
@@ -120,11 +130,21 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
   // Standard input is read once: the replacement (password or robot pair) may be on it.
   let stdin: Promise<string> | undefined;
   const runDeps: Deps = { ...deps, readStdin: () => (stdin ??= deps.readStdin()) };
-  const outcome: RevokeOutcome = { secret: id, kind: spec.kind, cutOff: '', replaced: false, alert: '', exitCode: ExitCode.ok };
+  const outcome: RevokeOutcome = {
+    secret: id,
+    kind: spec.kind,
+    cutOff: '',
+    replaced: false,
+    alert: '',
+    exitCode: ExitCode.ok,
+  };
   let revokedValues: Secret[] = [];
 
   await ensureStateDir(policy.stateDir, deps);
-  const lock = await deps.locker.acquire(policy.stateDir, { command: `secrets revoke ${id}`, waitMs: input.waitMs ?? 0 });
+  const lock = await deps.locker.acquire(policy.stateDir, {
+    command: `secrets revoke ${id}`,
+    waitMs: input.waitMs ?? 0,
+  });
   try {
     const recovered = await recoverInterrupted(policy, deps);
     if (recovered) out(`recovered: ${recovered.summary}; ${recovered.detail}`);
@@ -139,7 +159,11 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     say(plan.summary);
     const cutOffId = randomUUID();
     const auditStep = (step: string, result: 'ok' | 'failed', message: string) =>
-      appendAudit(policy.stateDir, { action: 'revoke-step', secret: id, details: { rotation: cutOffId, step, outcome: result, message } }, deps).then(() => undefined);
+      appendAudit(
+        policy.stateDir,
+        { action: 'revoke-step', secret: id, details: { rotation: cutOffId, step, outcome: result, message } },
+        deps,
+      ).then(() => undefined);
     const changes = plan.changes.filter((change) => current.get(change.path) !== change.content);
     const journal = await applyChanges(
       {
@@ -151,7 +175,10 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
         targets: plan.targets,
         backupReason: `before revoking ${id}`,
         ...(input.backup ? { backup: input.backup } : {}),
-        managedValues: async () => [...revokedValues.map((value) => value.reveal()), ...managedEnvValues(policy, await readFiles([policy.envFile], deps))],
+        managedValues: async () => [
+          ...revokedValues.map((value) => value.reveal()),
+          ...managedEnvValues(policy, await readFiles([policy.envFile], deps)),
+        ],
         ...(plan.verify ? { verify: plan.verify } : {}),
         attempt: async (step, action, describe) => {
           try {
@@ -159,7 +186,9 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
             await auditStep(step, 'ok', describe(value));
             return value;
           } catch (error) {
-            await auditStep(step, 'failed', isSecretsError(error) ? error.message : String(error)).catch(() => undefined);
+            await auditStep(step, 'failed', isSecretsError(error) ? error.message : String(error)).catch(
+              () => undefined,
+            );
             throw error;
           }
         },
@@ -168,7 +197,14 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
       },
       deps,
     );
-    outcome.cutOff = changes.length > 0 ? plan.summary : spec.kind === 'random' ? 'replaced at once' : spec.kind === 'manual' ? 'recorded; cut off by hand' : 'already cut off';
+    outcome.cutOff =
+      changes.length > 0
+        ? plan.summary
+        : spec.kind === 'random'
+          ? 'replaced at once'
+          : spec.kind === 'manual'
+            ? 'recorded; cut off by hand'
+            : 'already cut off';
     for (const line of plan.after) say(line);
 
     // 2 record: from this entry on, a crash keeps the cut-off (recovery reads it as recorded)
@@ -201,7 +237,11 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     out('  3/4 replace');
     const steps = resetSteps(spec);
     if (steps.length > 0 && spec.kind !== 'htpasswd' && spec.kind !== 'random') {
-      say(spec.kind === 'dingtalk' ? 'reset the robot in DingTalk (only its admin page can issue a new token):' : 'do these steps by hand:');
+      say(
+        spec.kind === 'dingtalk'
+          ? 'reset the robot in DingTalk (only its admin page can issue a new token):'
+          : 'do these steps by hand:',
+      );
       steps.forEach((step, index) => say(`  ${index + 1}. ${step}`));
     }
     const notReplaced = await replace(input, spec, runDeps).catch((error: unknown) => {
@@ -228,13 +268,18 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     // The secret is revoked whatever the search finds: a failed search is a warning, never exit 3.
     await searchAndReport(input, revokedValues, outcome, deps, say).catch((error: unknown) => {
       const message = isSecretsError(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
-      deps.output.err(`secrets: warning: ${id} was revoked, but the search for the revoked value failed: ${message} (run secrets scan --history)\n`);
+      deps.output.err(
+        `secrets: warning: ${id} was revoked, but the search for the revoked value failed: ${message} (run secrets scan --history)\n`,
+      );
       say('search FAILED: see the warning; run secrets scan --history');
     });
-  }
-  else say('search skipped (--no-scan): run secrets scan --history to find where it leaked');
+  } else say('search skipped (--no-scan): run secrets scan --history to find where it leaked');
 
-  outcome.exitCode = !outcome.replaced ? ExitCode.critical : outcome.leaks && outcome.leaks.tree.length + outcome.leaks.history.length > 0 ? ExitCode.warning : ExitCode.ok;
+  outcome.exitCode = !outcome.replaced
+    ? ExitCode.critical
+    : outcome.leaks && outcome.leaks.tree.length + outcome.leaks.history.length > 0
+      ? ExitCode.warning
+      : ExitCode.ok;
   return outcome;
 }
 
@@ -245,7 +290,8 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
 async function replace(input: RevokeInput, spec: SecretSpec, deps: Deps): Promise<string | undefined> {
   const { policy, id } = input;
   if (input.lockOnly) return '--lock-only';
-  if (spec.kind === 'manual') return `${id} is replaced by hand: do the steps, then record it with secrets rotate ${id}`;
+  if (spec.kind === 'manual')
+    return `${id} is replaced by hand: do the steps, then record it with secrets rotate ${id}`;
   if (spec.kind === 'dingtalk' && !deps.interactive && (await deps.readStdin()).trim() === '') {
     return `no new robot pair on standard input; once DingTalk has issued it, pipe it to secrets rotate ${id} --yes`;
   }
@@ -254,7 +300,12 @@ async function replace(input: RevokeInput, spec: SecretSpec, deps: Deps): Promis
   const nested: Deps = { ...deps, output: { ...deps.output, out: (text) => deps.output.out(indent(text)) } };
   const rotated = await rotateSecret(
     { id, spec, reason: 'named' },
-    { policy, yes: true, ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}), ...(input.backup ? { backup: input.backup } : {}) },
+    {
+      policy,
+      yes: true,
+      ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
+      ...(input.backup ? { backup: input.backup } : {}),
+    },
     nested,
   );
   return rotated ? undefined : 'skipped by the operator';
@@ -265,7 +316,8 @@ async function alertTeam(input: RevokeInput, spec: SecretSpec, outcome: RevokeOu
   const { policy, id } = input;
   const robot = policy.doc.notify.dingtalk;
   if (!robot) return 'team alert: not sent (the policy names no notify robot)';
-  if (robot === id) return 'team alert: not sent: the notify robot is the secret that leaked (tell the team another way)';
+  if (robot === id)
+    return 'team alert: not sent: the notify robot is the secret that leaked (tell the team another way)';
   try {
     await notifyTeam(
       {
@@ -299,7 +351,13 @@ function describeLocation(location: RevokedValueLocation): string {
 }
 
 /** The scan of tree and history for the revoked value, the replacements file and the purge advice. */
-async function searchAndReport(input: RevokeInput, values: Secret[], outcome: RevokeOutcome, deps: Deps, say: (line: string) => void): Promise<void> {
+async function searchAndReport(
+  input: RevokeInput,
+  values: Secret[],
+  outcome: RevokeOutcome,
+  deps: Deps,
+  say: (line: string) => void,
+): Promise<void> {
   const { policy, id } = input;
   if (values.length === 0) {
     say('search skipped: no value of this secret was known before the cut-off');
@@ -312,14 +370,20 @@ async function searchAndReport(input: RevokeInput, values: Secret[], outcome: Re
   const found: RevokedValueSearch = await findRevokedValue(policy, id, values, await deps.scanSources());
   outcome.leaks = { tree: found.tree, history: found.history, commitsScanned: found.commitsScanned };
   const all = [...found.tree, ...found.history];
-  const scope = found.git ? `the working tree and the history (${found.commitsScanned} commit(s) searched on every branch and tag)` : 'the files (not a git repository)';
+  const scope = found.git
+    ? `the working tree and the history (${found.commitsScanned} commit(s) searched on every branch and tag)`
+    : 'the files (not a git repository)';
   if (all.length === 0) {
     say(`the revoked value was not found in ${scope}`);
     return;
   }
   say(`the revoked value was found ${all.length} time(s) in ${scope}:`);
   for (const location of all) say(`  ${describeLocation(location)}`);
-  const stamp = deps.clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = deps.clock
+    .now()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const path = join(policy.stateDir, `revoke-${id}-${stamp}.replacements`);
   await deps.files.writeAtomic(path, replacementsText(values.map((value) => value.reveal())), { mode: 0o600 });
   outcome.replacementsFile = path;

@@ -51,7 +51,13 @@ export interface RotateOutcome {
 }
 
 export function planOf(selected: SelectedSecret[], policy: Policy): PlannedSecret[] {
-  return selected.map(({ id, spec, reason }) => ({ id, kind: spec.kind, reason, outline: handlerFor(spec).outline(spec, policy), hooks: spec.after_change }));
+  return selected.map(({ id, spec, reason }) => ({
+    id,
+    kind: spec.kind,
+    reason,
+    outline: handlerFor(spec).outline(spec, policy),
+    hooks: spec.after_change,
+  }));
 }
 
 /** The plan as text (dry run and confirmation): files, keys, how the value is made and tested, hooks. */
@@ -62,7 +68,11 @@ export function describePlan(plan: PlannedSecret[], policy: Policy): string {
     lines.push(`${item.id} (${item.kind}, ${item.reason})`);
     lines.push(`  create: ${item.outline.source}`);
     lines.push(`  test:   ${item.outline.test}`);
-    lines.push(item.outline.files.length > 0 ? `  swap:   ${item.outline.files.map(shown).join(', ')}: ${item.outline.targets.join(', ')} (encrypted backup first)` : '  swap:   no file changes');
+    lines.push(
+      item.outline.files.length > 0
+        ? `  swap:   ${item.outline.files.map(shown).join(', ')}: ${item.outline.targets.join(', ')} (encrypted backup first)`
+        : '  swap:   no file changes',
+    );
     lines.push(`  hooks:  ${item.hooks.length > 0 && item.outline.files.length > 0 ? item.hooks.join(' → ') : 'none'}`);
     lines.push('  record: audit trail, fingerprints only');
   }
@@ -76,20 +86,38 @@ export function describePlan(plan: PlannedSecret[], policy: Policy): string {
  */
 export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateOutcome> {
   const { policy } = input;
-  const outcome: RotateOutcome = { deployment: policy.deployment, dryRun: Boolean(input.dryRun), plan: [], rotated: [], skipped: [], failed: [] };
+  const outcome: RotateOutcome = {
+    deployment: policy.deployment,
+    dryRun: Boolean(input.dryRun),
+    plan: [],
+    rotated: [],
+    skipped: [],
+    failed: [],
+  };
   const { entries } = await readAuditEntries(policy.stateDir, deps);
   const chosen = input.recoverOnly ? [] : selectSecrets(policy, input.ids, entries, input.now);
   // A manual secret is done by a person: an unattended run (no terminal, no ids) never records one,
   // even with --yes, which there would only mean "no prompt" for the generated kinds.
-  const byHand = input.ids.length === 0 && !deps.interactive ? chosen.filter((item) => item.spec.kind === 'manual') : [];
+  const byHand =
+    input.ids.length === 0 && !deps.interactive ? chosen.filter((item) => item.spec.kind === 'manual') : [];
   const selected = chosen.filter((item) => !byHand.includes(item));
-  if (byHand.length > 0) deps.output.err(`secrets: rotated by hand, so not in an unattended run: ${byHand.map((item) => item.id).join(', ')} (secrets rotate ID once the steps are done)\n`);
+  if (byHand.length > 0)
+    deps.output.err(
+      `secrets: rotated by hand, so not in an unattended run: ${byHand.map((item) => item.id).join(', ')} (secrets rotate ID once the steps are done)\n`,
+    );
   outcome.plan = planOf(selected, policy);
 
   if (input.dryRun) {
     const journal = await readJournal(policy.stateDir, deps);
-    if (journal) deps.output.err(`secrets: an interrupted rotation of ${journal.secret} (${journal.phase}) will be recovered first\n`);
-    deps.output.out(outcome.plan.length > 0 ? `dry run: nothing will be changed\n${describePlan(outcome.plan, policy)}` : 'dry run: nothing is due\n');
+    if (journal)
+      deps.output.err(
+        `secrets: an interrupted rotation of ${journal.secret} (${journal.phase}) will be recovered first\n`,
+      );
+    deps.output.out(
+      outcome.plan.length > 0
+        ? `dry run: nothing will be changed\n${describePlan(outcome.plan, policy)}`
+        : 'dry run: nothing is due\n',
+    );
     return outcome;
   }
   if (!input.recoverOnly && outcome.plan.length > 0 && deps.interactive && !input.yes) {
@@ -100,7 +128,10 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
   }
 
   await ensureStateDir(policy.stateDir, deps);
-  const lock = await deps.locker.acquire(policy.stateDir, { command: `secrets rotate${input.ids.length > 0 ? ` ${input.ids.join(' ')}` : ''}`, waitMs: input.waitMs ?? 0 });
+  const lock = await deps.locker.acquire(policy.stateDir, {
+    command: `secrets rotate${input.ids.length > 0 ? ` ${input.ids.join(' ')}` : ''}`,
+    waitMs: input.waitMs ?? 0,
+  });
   try {
     const recovered = await recoverInterrupted(policy, deps);
     if (recovered) {
@@ -132,10 +163,13 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       }
     }
     if (outcome.failed.length > 0) {
-      const rotatedNote = outcome.rotated.length > 0 ? ` (rotated: ${outcome.rotated.map((item) => item.id).join(', ')})` : '';
+      const rotatedNote =
+        outcome.rotated.length > 0 ? ` (rotated: ${outcome.rotated.map((item) => item.id).join(', ')})` : '';
       throw new SecretsError(
         outcome.failed.length === 1 && selected.length === 1 ? outcome.failed[0]!.code : 'rotate-failed',
-        outcome.failed.length === 1 && selected.length === 1 ? outcome.failed[0]!.message : `${outcome.failed.length} of ${selected.length} secrets not rotated: ${outcome.failed.map((item) => item.id).join(', ')}${rotatedNote}`,
+        outcome.failed.length === 1 && selected.length === 1
+          ? outcome.failed[0]!.message
+          : `${outcome.failed.length} of ${selected.length} secrets not rotated: ${outcome.failed.map((item) => item.id).join(', ')}${rotatedNote}`,
         { cause: outcome },
       );
     }
@@ -144,4 +178,3 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     await lock.release();
   }
 }
-

@@ -22,7 +22,10 @@ export interface InstallHookOutcome {
 }
 
 /** Writes the pre-commit hook; refuses to overwrite a hook that someone else wrote. */
-export async function installScanHook(input: { cwd: string }, deps: { sources: ScanSources; files: FileStore }): Promise<InstallHookOutcome> {
+export async function installScanHook(
+  input: { cwd: string },
+  deps: { sources: ScanSources; files: FileStore },
+): Promise<InstallHookOutcome> {
   const cwd = resolve(input.cwd);
   const root = await deps.sources.gitRoot(cwd);
   if (!root) throw new SecretsError('not-a-repository', '--install-hook needs a git repository', { where: cwd });
@@ -35,10 +38,14 @@ export async function installScanHook(input: { cwd: string }, deps: { sources: S
     if (errnoCode(error) !== 'ENOENT') throw error;
   }
   if (existing !== undefined && !existing.includes(HOOK_MARKER)) {
-    throw new SecretsError('hook-exists', 'a pre-commit hook that secrets did not write is already there; it was left alone', {
-      where: path,
-      hint: 'add the line "secrets scan --staged" to it yourself',
-    });
+    throw new SecretsError(
+      'hook-exists',
+      'a pre-commit hook that secrets did not write is already there; it was left alone',
+      {
+        where: path,
+        hint: 'add the line "secrets scan --staged" to it yourself',
+      },
+    );
   }
   await deps.files.ensureDir(dir, 0o755);
   await deps.files.writeAtomic(path, HOOK_SCRIPT, { mode: 0o755 });

@@ -66,7 +66,11 @@ async function loadPolicy(path: string, files: FileStore): Promise<Policy> {
   try {
     text = await files.readText(path);
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') throw new SecretsError('policy-missing', 'no policy file here', { where: path, hint: 'run secrets init, or pass --policy FILE' });
+    if (errnoCode(error) === 'ENOENT')
+      throw new SecretsError('policy-missing', 'no policy file here', {
+        where: path,
+        hint: 'run secrets init, or pass --policy FILE',
+      });
     throw error;
   }
   return parsePolicy(text, path);
@@ -90,7 +94,11 @@ function exitCodeOf(findings: readonly Finding[]): ExitCodeValue {
 
 function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort(
-    (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.column - b.column || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
+    (a, b) =>
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
   );
 }
 
@@ -106,11 +114,15 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
   if (!Number.isFinite(maxFileSize) || maxFileSize <= 0) {
     throw new SecretsError('bad-option', '--max-file-size must be a positive number of bytes');
   }
-  const policy = typeof input.policy === 'string' ? await loadPolicy(resolve(cwd, input.policy), deps.files) : input.policy;
+  const policy =
+    typeof input.policy === 'string' ? await loadPolicy(resolve(cwd, input.policy), deps.files) : input.policy;
   const managed: ManagedValue[] = policy ? await readManagedValues(policy, deps) : [];
   const gitRoot = await deps.sources.gitRoot(cwd);
   if ((mode === 'staged' || mode === 'history') && !gitRoot) {
-    throw new SecretsError('not-a-repository', `--${mode} needs a git repository`, { where: cwd, hint: 'run it inside a git work tree, or scan files without the flag' });
+    throw new SecretsError('not-a-repository', `--${mode} needs a git repository`, {
+      where: cwd,
+      hint: 'run it inside a git work tree, or scan files without the flag',
+    });
   }
   const root = gitRoot ?? cwd;
   const ignorePaths = [...(policy?.doc.scan.ignore_paths ?? [])];
@@ -122,13 +134,18 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
       if (path && !path.startsWith('..')) ignorePaths.push(`/${path}`);
     }
   }
-  const accepted = input.baseline ? parseBaseline(await deps.files.readText(resolve(cwd, input.baseline)), input.baseline) : new Set<string>();
+  const accepted = input.baseline
+    ? parseBaseline(await deps.files.readText(resolve(cwd, input.baseline)), input.baseline)
+    : new Set<string>();
   const detector = new Detector({ rules: deps.rules ?? defaultRules, managed, ignorePaths });
   const scanned = { files: 0, commits: 0, skippedBinary: 0, skippedLarge: 0 };
   let findings: Finding[] = [];
 
   if (mode === 'tree') {
-    const files = await deps.sources.listFiles(root, { git: gitRoot !== undefined, paths: (input.paths ?? []).map((path) => resolve(cwd, path)) });
+    const files = await deps.sources.listFiles(root, {
+      git: gitRoot !== undefined,
+      paths: (input.paths ?? []).map((path) => resolve(cwd, path)),
+    });
     deps.progress?.start(files.length, 'files');
     await eachLimited(files, 8, async (file) => {
       try {

@@ -27,7 +27,10 @@ export function hashLine(line: string): string {
 }
 
 /** Builds the next line of the trail, chained to the previous line's hash. */
-export function makeAuditLine(event: AuditEvent, context: { seq: number; time: Date; actor: string; prev: string }): string {
+export function makeAuditLine(
+  event: AuditEvent,
+  context: { seq: number; time: Date; actor: string; prev: string },
+): string {
   const entry: AuditEntry = {
     seq: context.seq,
     time: context.time.toISOString(),
@@ -61,21 +64,42 @@ export function verifyAuditChain(text: string, head?: { seq: number; hash: strin
     const line = lines[index]!;
     const lineNo = index + 1;
     const entry = parseAuditLine(line);
-    if (!entry) return { ok: false, entries: lines.length, badLine: lineNo, reason: 'not a valid audit entry (edited?)' };
+    if (!entry)
+      return { ok: false, entries: lines.length, badLine: lineNo, reason: 'not a valid audit entry (edited?)' };
     if (entry.seq !== index + 1) {
-      return { ok: false, entries: lines.length, badLine: lineNo, reason: `sequence number ${entry.seq} where ${index + 1} was expected (a line was removed or reordered)` };
+      return {
+        ok: false,
+        entries: lines.length,
+        badLine: lineNo,
+        reason: `sequence number ${entry.seq} where ${index + 1} was expected (a line was removed or reordered)`,
+      };
     }
     if (entry.prev !== prev) {
-      return { ok: false, entries: lines.length, badLine: lineNo, reason: 'does not chain to the line before it (that line was edited, removed or reordered)' };
+      return {
+        ok: false,
+        entries: lines.length,
+        badLine: lineNo,
+        reason: 'does not chain to the line before it (that line was edited, removed or reordered)',
+      };
     }
     prev = hashLine(line);
   }
   if (head) {
     if (head.seq !== lines.length) {
-      return { ok: false, entries: lines.length, badLine: Math.min(head.seq, lines.length + 1), reason: `the trail has ${lines.length} entries but ${head.seq} were written (lines were removed from the end)` };
+      return {
+        ok: false,
+        entries: lines.length,
+        badLine: Math.min(head.seq, lines.length + 1),
+        reason: `the trail has ${lines.length} entries but ${head.seq} were written (lines were removed from the end)`,
+      };
     }
     if (head.hash !== prev) {
-      return { ok: false, entries: lines.length, badLine: lines.length, reason: 'the last line was edited after it was written' };
+      return {
+        ok: false,
+        entries: lines.length,
+        badLine: lines.length,
+        reason: 'the last line was edited after it was written',
+      };
     }
   }
   return { ok: true, entries: lines.length };
@@ -92,7 +116,12 @@ export function parseAuditLine(line: string): AuditEntry | undefined {
     const value: unknown = JSON.parse(line);
     if (!value || typeof value !== 'object') return undefined;
     const entry = value as Partial<AuditEntry>;
-    if (typeof entry.seq !== 'number' || typeof entry.time !== 'string' || typeof entry.action !== 'string' || typeof entry.prev !== 'string') {
+    if (
+      typeof entry.seq !== 'number' ||
+      typeof entry.time !== 'string' ||
+      typeof entry.action !== 'string' ||
+      typeof entry.prev !== 'string'
+    ) {
       return undefined;
     }
     return entry as AuditEntry;
@@ -106,7 +135,10 @@ export function lastRotations(entries: AuditEntry[]): Map<string, Date> {
   const result = new Map<string, Date>();
   for (const entry of entries) {
     if ((entry.action === 'rotated' || entry.action === 'recorded') && entry.secret) {
-      const at = entry.action === 'recorded' && typeof entry.details?.on === 'string' ? new Date(entry.details.on) : new Date(entry.time);
+      const at =
+        entry.action === 'recorded' && typeof entry.details?.on === 'string'
+          ? new Date(entry.details.on)
+          : new Date(entry.time);
       const known = result.get(entry.secret);
       if (!known || at > known) result.set(entry.secret, at);
     }

@@ -46,7 +46,10 @@ export function sha256Hex(data: Uint8Array): string {
 
 /** `mt5-crs-20261124T120000Z.tar.gpg`: sortable, UTC, no characters a shell would mind. */
 export function backupFileName(deployment: string, at: Date, counter = 1): string {
-  const stamp = at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  const stamp = at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
   return `${deployment}-${stamp}${counter > 1 ? `-${counter}` : ''}.tar.gpg`;
 }
 
@@ -69,7 +72,11 @@ export function compareBackupsNewestFirst(a: { name: string; date: Date }, b: { 
 
 /** Whether `name` is one of this deployment's backups (the only files prune may delete). */
 export function isOwnBackupName(deployment: string, name: string): boolean {
-  return name.startsWith(`${deployment}-`) && /^-\d{8}T\d{6}Z(?:-\d+)?\.tar\.gpg$/.test(name.slice(deployment.length)) && backupNameDate(name) !== undefined;
+  return (
+    name.startsWith(`${deployment}-`) &&
+    /^-\d{8}T\d{6}Z(?:-\d+)?\.tar\.gpg$/.test(name.slice(deployment.length)) &&
+    backupNameDate(name) !== undefined
+  );
 }
 
 /** Files a listing treats as encrypted backups: ours and anything gpg made. */
@@ -83,7 +90,13 @@ export function archiveName(root: string, path: string): string {
   return path.startsWith(prefix) ? path.slice(prefix.length) : path.replace(/^\/+/, '');
 }
 
-export function buildArchive(input: { deployment: string; created: Date; reason: string; root: string; files: Array<{ path: string; data: Uint8Array; mode: number }> }): { tar: Uint8Array; manifest: BackupManifest } {
+export function buildArchive(input: {
+  deployment: string;
+  created: Date;
+  reason: string;
+  root: string;
+  files: Array<{ path: string; data: Uint8Array; mode: number }>;
+}): { tar: Uint8Array; manifest: BackupManifest } {
   const records: BackupFileRecord[] = input.files.map((file) => ({
     name: archiveName(input.root, file.path),
     path: file.path,
@@ -91,11 +104,22 @@ export function buildArchive(input: { deployment: string; created: Date; reason:
     size: file.data.length,
     mode: file.mode & 0o7777,
   }));
-  const manifest: BackupManifest = { format: 'secrets-backup/1', deployment: input.deployment, created: input.created.toISOString(), reason: input.reason, files: records };
+  const manifest: BackupManifest = {
+    format: 'secrets-backup/1',
+    deployment: input.deployment,
+    created: input.created.toISOString(),
+    reason: input.reason,
+    files: records,
+  };
   const manifestBytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
   const tar = writeTar([
     { name: MANIFEST_NAME, data: manifestBytes, mode: 0o600, mtime: input.created },
-    ...input.files.map((file, index) => ({ name: records[index]!.name, data: file.data, mode: file.mode & 0o7777, mtime: input.created })),
+    ...input.files.map((file, index) => ({
+      name: records[index]!.name,
+      data: file.data,
+      mode: file.mode & 0o7777,
+      mtime: input.created,
+    })),
   ]);
   return { tar, manifest };
 }
@@ -114,7 +138,10 @@ function parseManifest(data: Uint8Array): BackupManifest | undefined {
  * entries; anything else (`gpg --symmetric .env`) is one file named after the OpenPGP literal
  * data's file name, so a backup made by plain gpg restores too. Unsafe names are dropped.
  */
-export function readArchive(content: Uint8Array, literalName: string): { manifest?: BackupManifest; files: ArchivedFile[]; skipped: string[] } {
+export function readArchive(
+  content: Uint8Array,
+  literalName: string,
+): { manifest?: BackupManifest; files: ArchivedFile[]; skipped: string[] } {
   if (!looksLikeTar(content)) {
     const name = safeEntryName(literalName.split('/').pop() ?? '') ?? 'restored-file';
     return { files: [{ name, data: content, mode: 0o600, sha256: sha256Hex(content) }], skipped: [] };
@@ -132,7 +159,13 @@ export function readArchive(content: Uint8Array, literalName: string): { manifes
       continue;
     }
     const record = manifest?.files.find((candidate) => candidate.name === entry.name);
-    files.push({ name, ...(record ? { path: record.path } : {}), data: entry.data, mode: (entry.mode ?? 0o600) & 0o777, sha256: sha256Hex(entry.data) });
+    files.push({
+      name,
+      ...(record ? { path: record.path } : {}),
+      data: entry.data,
+      mode: (entry.mode ?? 0o600) & 0o777,
+      sha256: sha256Hex(entry.data),
+    });
   }
   return { ...(manifest ? { manifest } : {}), files, skipped };
 }
@@ -148,7 +181,9 @@ export interface EnvKeyDiff {
 export function diffEnvKeys(live: string | undefined, restored: string): EnvKeyDiff | undefined {
   try {
     const after = new Map(parseDotenv(restored, 'backup').entries.map((entry) => [entry.key, entry.value]));
-    const before = new Map(live === undefined ? [] : parseDotenv(live, 'live').entries.map((entry) => [entry.key, entry.value]));
+    const before = new Map(
+      live === undefined ? [] : parseDotenv(live, 'live').entries.map((entry) => [entry.key, entry.value]),
+    );
     return {
       added: [...after.keys()].filter((key) => !before.has(key)).sort(),
       removed: [...before.keys()].filter((key) => !after.has(key)).sort(),

@@ -22,7 +22,9 @@ export function signedDingtalkUrl(webhookUrl: string, secret: string | undefined
 
 /** The access_token is a credential: every URL shown anywhere goes through this. */
 export function maskDingtalkUrl(text: string): string {
-  return text.replace(/(access_token=)([^&\s"']+)/g, (_all, prefix: string, token: string) => `${prefix}${maskValue(token)}`).replace(/([?&]sign=)([^&\s"']+)/g, '$1…');
+  return text
+    .replace(/(access_token=)([^&\s"']+)/g, (_all, prefix: string, token: string) => `${prefix}${maskValue(token)}`)
+    .replace(/([?&]sign=)([^&\s"']+)/g, '$1…');
 }
 
 export interface DingtalkTextMessage {
@@ -49,13 +51,15 @@ export function textMessage(text: string, keywords: string[]): DingtalkTextMessa
 }
 
 export function markdownMessage(title: string, text: string, keywords: string[]): DingtalkMarkdownMessage {
-  return { msgtype: 'markdown', markdown: { title: withKeywords(title, keywords), text: withKeywords(text, keywords) } };
+  return {
+    msgtype: 'markdown',
+    markdown: { title: withKeywords(title, keywords), text: withKeywords(text, keywords) },
+  };
 }
 
 /** DingTalk's answer, read from the body: it answers errors with HTTP 200. */
 export type DingtalkVerdict =
-  | { ok: true }
-  | { ok: false; errcode?: number; retryAfterLimit: boolean; explanation: string };
+  { ok: true } | { ok: false; errcode?: number; retryAfterLimit: boolean; explanation: string };
 
 export const RATE_LIMIT_CODES = [130101, 410100];
 
@@ -78,17 +82,33 @@ export function explainDingtalkError(errcode: number, errmsg: string): string {
 
 /** Reads an HTTP answer from a robot webhook: only errcode 0 is success. */
 export function judgeDingtalkAnswer(status: number, body: string): DingtalkVerdict {
-  if (status >= 500) return { ok: false, retryAfterLimit: false, explanation: `DingTalk answered HTTP ${status} (a server error); try again later` };
+  if (status >= 500)
+    return {
+      ok: false,
+      retryAfterLimit: false,
+      explanation: `DingTalk answered HTTP ${status} (a server error); try again later`,
+    };
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return { ok: false, retryAfterLimit: false, explanation: `DingTalk answered HTTP ${status} with something that is not JSON; is the URL a DingTalk robot webhook?` };
+    return {
+      ok: false,
+      retryAfterLimit: false,
+      explanation: `DingTalk answered HTTP ${status} with something that is not JSON; is the URL a DingTalk robot webhook?`,
+    };
   }
   const errcode = parsed && typeof parsed === 'object' ? (parsed as { errcode?: unknown }).errcode : undefined;
   const errmsg = parsed && typeof parsed === 'object' ? (parsed as { errmsg?: unknown }).errmsg : undefined;
-  if (typeof errcode !== 'number') return { ok: false, retryAfterLimit: false, explanation: `DingTalk answered HTTP ${status} without an errcode` };
+  if (typeof errcode !== 'number')
+    return { ok: false, retryAfterLimit: false, explanation: `DingTalk answered HTTP ${status} without an errcode` };
   if (errcode === 0 && status >= 200 && status < 300) return { ok: true };
-  if (errcode === 0) return { ok: false, errcode, retryAfterLimit: false, explanation: `DingTalk answered HTTP ${status}` };
-  return { ok: false, errcode, retryAfterLimit: RATE_LIMIT_CODES.includes(errcode), explanation: explainDingtalkError(errcode, maskDingtalkUrl(typeof errmsg === 'string' ? errmsg : '')) };
+  if (errcode === 0)
+    return { ok: false, errcode, retryAfterLimit: false, explanation: `DingTalk answered HTTP ${status}` };
+  return {
+    ok: false,
+    errcode,
+    retryAfterLimit: RATE_LIMIT_CODES.includes(errcode),
+    explanation: explainDingtalkError(errcode, maskDingtalkUrl(typeof errmsg === 'string' ? errmsg : '')),
+  };
 }

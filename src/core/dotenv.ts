@@ -64,13 +64,24 @@ export function parseDotenv(text: string, file: string): EnvDocument {
       let result = '';
       for (;;) {
         if (index >= length) {
-          throw new SecretsError('env-syntax', `unterminated ${quote}-quoted value of ${key}`, { where: `${file}:${startLine}` });
+          throw new SecretsError('env-syntax', `unterminated ${quote}-quoted value of ${key}`, {
+            where: `${file}:${startLine}`,
+          });
         }
         const char = text[index]!;
         if (char === first) break;
         if (quote === 'double' && char === '\\' && index + 1 < length) {
           const next = text[index + 1]!;
-          result += next === 'n' ? '\n' : next === 'r' ? '\r' : next === 't' ? '\t' : next === '"' || next === '\\' ? next : `\\${next}`;
+          result +=
+            next === 'n'
+              ? '\n'
+              : next === 'r'
+                ? '\r'
+                : next === 't'
+                  ? '\t'
+                  : next === '"' || next === '\\'
+                    ? next
+                    : `\\${next}`;
           index += 2;
           continue;
         }
@@ -84,7 +95,9 @@ export function parseDotenv(text: string, file: string): EnvDocument {
       if (end === -1) end = length;
       const rest = text.slice(valueEnd, end).replace(/\r$/, '');
       if (rest.trim() !== '' && !/^\s+#/.test(rest)) {
-        throw new SecretsError('env-syntax', `unexpected text after the quoted value of ${key}`, { where: `${file}:${line}` });
+        throw new SecretsError('env-syntax', `unexpected text after the quoted value of ${key}`, {
+          where: `${file}:${line}`,
+        });
       }
     } else {
       quote = 'none';
@@ -94,7 +107,11 @@ export function parseDotenv(text: string, file: string): EnvDocument {
       value = raw;
       valueEnd = valueStart + raw.length;
       if (/\s/.test(raw) || raw.includes("'") || raw.includes('"') || raw.includes('`') || raw.includes('\\')) {
-        throw new SecretsError('env-syntax', `the value of ${key} needs quotes: bash, dotenv and python-dotenv would each read it differently`, { where: `${file}:${startLine}` });
+        throw new SecretsError(
+          'env-syntax',
+          `the value of ${key} needs quotes: bash, dotenv and python-dotenv would each read it differently`,
+          { where: `${file}:${startLine}` },
+        );
       }
     }
     entries.push({ key, value, quote, line: startLine, exported: match[2] !== undefined, valueStart, valueEnd });
@@ -111,7 +128,11 @@ export function requireUniqueKeys(doc: EnvDocument, keys: string[], file: string
     if (!keys.includes(entry.key)) continue;
     const earlier = found.get(entry.key);
     if (earlier) {
-      throw new SecretsError('env-duplicate', `${entry.key} is set twice (also on line ${earlier.line}); remove one before rotating`, { where: `${file}:${entry.line}` });
+      throw new SecretsError(
+        'env-duplicate',
+        `${entry.key} is set twice (also on line ${earlier.line}); remove one before rotating`,
+        { where: `${file}:${entry.line}` },
+      );
     }
     found.set(entry.key, entry);
   }
@@ -136,9 +157,13 @@ const UNQUOTED_SAFE = /^[A-Za-z0-9_./:@%+,=-]+$/;
  */
 export function quoteDotenvValue(value: string, preferred: QuoteStyle = 'none'): string {
   if (/[\r\n]/.test(value) || value.includes("'") || value.includes('\\')) {
-    throw new SecretsError('env-unquotable', 'the new value holds a quote, backslash or line break that bash, dotenv and python-dotenv would read differently; nothing was written', {
-      hint: 'choose a value without \' \\ or line breaks',
-    });
+    throw new SecretsError(
+      'env-unquotable',
+      'the new value holds a quote, backslash or line break that bash, dotenv and python-dotenv would read differently; nothing was written',
+      {
+        hint: "choose a value without ' \\ or line breaks",
+      },
+    );
   }
   if (preferred === 'none' && UNQUOTED_SAFE.test(value)) return value;
   if (preferred === 'double' && !/[$`"!]/.test(value)) return `"${value}"`;
@@ -151,15 +176,25 @@ export function quoteDotenvValue(value: string, preferred: QuoteStyle = 'none'):
  * twice is an error with file:line (which one would a reader take?); a key not yet in the file
  * is appended as `KEY=value`. The result is parsed again, so a bad edit can never be written.
  */
-export function setDotenvValues(doc: EnvDocument, values: Record<string, string | { reveal(): string }>, file = '.env'): string {
+export function setDotenvValues(
+  doc: EnvDocument,
+  values: Record<string, string | { reveal(): string }>,
+  file = '.env',
+): string {
   const keys = Object.keys(values);
   const found = requireUniqueKeys(doc, keys, file);
-  const plain = new Map(keys.map((key) => {
-    const value = values[key]!;
-    return [key, typeof value === 'string' ? value : value.reveal()] as const;
-  }));
+  const plain = new Map(
+    keys.map((key) => {
+      const value = values[key]!;
+      return [key, typeof value === 'string' ? value : value.reveal()] as const;
+    }),
+  );
   const edits = [...found.values()]
-    .map((entry) => ({ start: entry.valueStart, end: entry.valueEnd, text: quoteDotenvValue(plain.get(entry.key)!, entry.quote) }))
+    .map((entry) => ({
+      start: entry.valueStart,
+      end: entry.valueEnd,
+      text: quoteDotenvValue(plain.get(entry.key)!, entry.quote),
+    }))
     .sort((a, b) => b.start - a.start);
   let text = doc.text;
   for (const edit of edits) text = text.slice(0, edit.start) + edit.text + text.slice(edit.end);
@@ -167,12 +202,16 @@ export function setDotenvValues(doc: EnvDocument, values: Record<string, string 
   if (missing.length > 0) {
     const lines = missing.map((key) => `${key}=${quoteDotenvValue(plain.get(key)!)}`);
     const endsWithNewline = text === '' || text.endsWith('\n');
-    text = endsWithNewline ? `${text}${lines.map((line) => line + doc.eol).join('')}` : `${text}${lines.map((line) => doc.eol + line).join('')}`;
+    text = endsWithNewline
+      ? `${text}${lines.map((line) => line + doc.eol).join('')}`
+      : `${text}${lines.map((line) => doc.eol + line).join('')}`;
   }
   const check = parseDotenv(text, file);
   for (const [key, value] of plain) {
     if (envValue(check, key) !== value) {
-      throw new SecretsError('env-edit', `internal error: ${key} would not read back as written; nothing was written`, { where: file });
+      throw new SecretsError('env-edit', `internal error: ${key} would not read back as written; nothing was written`, {
+        where: file,
+      });
     }
   }
   return text;

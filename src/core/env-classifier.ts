@@ -9,11 +9,32 @@ import { shannonEntropy } from './scan/entropy.js';
 export type RandomEncoding = 'hex' | 'base64' | 'base64url' | 'alphanumeric';
 
 /** Why a secret is tracked rather than generated; picks the hand-written steps in the policy. */
-export type ManualCategory = 'api-key' | 'wallet-key' | 'password' | 'credential-url' | 'dingtalk-secret' | 'unknown-shape';
+export type ManualCategory =
+  'api-key' | 'wallet-key' | 'password' | 'credential-url' | 'dingtalk-secret' | 'unknown-shape';
 
-export interface DingtalkProposal { id: string; kind: 'dingtalk'; urlKey: string; secretKey: string | null; reason: string }
-export interface RandomProposal { id: string; kind: 'random'; envKey: string; bytes: number; encoding: RandomEncoding; reason: string }
-export interface ManualProposal { id: string; kind: 'manual'; envKey: string; category: ManualCategory; minLength?: number; reason: string }
+export interface DingtalkProposal {
+  id: string;
+  kind: 'dingtalk';
+  urlKey: string;
+  secretKey: string | null;
+  reason: string;
+}
+export interface RandomProposal {
+  id: string;
+  kind: 'random';
+  envKey: string;
+  bytes: number;
+  encoding: RandomEncoding;
+  reason: string;
+}
+export interface ManualProposal {
+  id: string;
+  kind: 'manual';
+  envKey: string;
+  category: ManualCategory;
+  minLength?: number;
+  reason: string;
+}
 export type SecretProposal = DingtalkProposal | RandomProposal | ManualProposal;
 /** What one entry is, before it gets an id. */
 export type EntryClassification = Omit<RandomProposal, 'id'> | Omit<ManualProposal, 'id'>;
@@ -36,7 +57,8 @@ const PROVIDER_KEY_PREFIXES: Array<{ prefix: RegExp; provider: string }> = [
 ];
 
 /** Placeholder-looking values: the key is a secret by name, but nothing real is in it yet. */
-const PLACEHOLDER_VALUE = /^(|change[-_ ]?me|change[-_ ]?it|change-in-production|secret|password|todo|xxx+|your[-_].*|.*_here|<.*>)$/i;
+const PLACEHOLDER_VALUE =
+  /^(|change[-_ ]?me|change[-_ ]?it|change-in-production|secret|password|todo|xxx+|your[-_].*|.*_here|<.*>)$/i;
 
 /** user:password@ (or :password@) after a scheme: a password inside a connection URL. */
 const CREDENTIAL_URL = /^[a-z][a-z0-9+.-]*:\/\/[^\s/@]*:[^\s/@]+@/i;
@@ -53,7 +75,8 @@ const isDingtalkSecretValue = (value: string) => dingtalkSecretProblem(value) ==
  */
 export function randomEncodingOf(value: string): RandomEncoding | undefined {
   if (value.length < 16) return undefined;
-  if (/^[0-9a-f]+$/.test(value) || /^[0-9A-F]+$/.test(value)) return value.length % 2 === 0 && shannonEntropy(value) >= 2.5 ? 'hex' : undefined;
+  if (/^[0-9a-f]+$/.test(value) || /^[0-9A-F]+$/.test(value))
+    return value.length % 2 === 0 && shannonEntropy(value) >= 2.5 ? 'hex' : undefined;
   const mixed = /[a-z]/.test(value) && /[A-Z]/.test(value) && /[0-9]/.test(value) && shannonEntropy(value) >= 3.5;
   if (!mixed) return undefined;
   if (/^[A-Za-z0-9]+$/.test(value)) return 'alphanumeric';
@@ -67,14 +90,27 @@ export function randomEncodingOf(value: string): RandomEncoding | undefined {
  * current value, so `check` accepts today's value and a rotation keeps the same strength.
  */
 export function bytesFor(length: number, encoding: RandomEncoding): number {
-  let bytes = Math.min(512, Math.max(16, encoding === 'hex' ? Math.floor(length / 2) : encoding === 'alphanumeric' ? Math.floor((length * Math.log2(62)) / 8) : Math.floor((length * 3) / 4)));
+  let bytes = Math.min(
+    512,
+    Math.max(
+      16,
+      encoding === 'hex'
+        ? Math.floor(length / 2)
+        : encoding === 'alphanumeric'
+          ? Math.floor((length * Math.log2(62)) / 8)
+          : Math.floor((length * 3) / 4),
+    ),
+  );
   while (bytes > 16 && encodedLength(bytes, encoding) > length) bytes--;
   return bytes;
 }
 
 /** A policy id from an env key: JWT_SECRET_KEY → jwt-secret-key. */
 export function idFromKey(key: string): string {
-  const id = key.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const id = key
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return (id || 'secret').slice(0, 64);
 }
 
@@ -87,31 +123,74 @@ function dingtalkPrefix(key: string): string {
 export function classifyEntry(key: string, value: string): EntryClassification | undefined {
   const upper = key.toUpperCase();
   if (CREDENTIAL_URL.test(value)) {
-    return { kind: 'manual', envKey: key, category: 'credential-url', reason: 'a URL with a password inside; the service that owns it sets a new one' };
+    return {
+      kind: 'manual',
+      envKey: key,
+      category: 'credential-url',
+      reason: 'a URL with a password inside; the service that owns it sets a new one',
+    };
   }
   const provider = PROVIDER_KEY_PREFIXES.find((candidate) => candidate.prefix.test(value));
   if (provider) {
-    return { kind: 'manual', envKey: key, category: 'api-key', reason: `${/^[AEIOU]/.test(provider.provider) ? 'an' : 'a'} ${provider.provider} API key; only its console issues a new one` };
+    return {
+      kind: 'manual',
+      envKey: key,
+      category: 'api-key',
+      reason: `${/^[AEIOU]/.test(provider.provider) ? 'an' : 'a'} ${provider.provider} API key; only its console issues a new one`,
+    };
   }
   if (/PASSWORD|PASSWD|_PASS$/.test(upper)) {
-    return { kind: 'manual', envKey: key, category: 'password', reason: 'a password another service checks; change it there, then here' };
+    return {
+      kind: 'manual',
+      envKey: key,
+      category: 'password',
+      reason: 'a password another service checks; change it there, then here',
+    };
   }
   if (/WALLET|MNEMONIC|SEED_PHRASE|PRIVATE_KEY/.test(upper)) {
-    return { kind: 'manual', envKey: key, category: 'wallet-key', minLength: value.length >= 64 ? 64 : undefined, reason: 'a private key: replacing it means moving what it controls' };
+    return {
+      kind: 'manual',
+      envKey: key,
+      category: 'wallet-key',
+      minLength: value.length >= 64 ? 64 : undefined,
+      reason: 'a private key: replacing it means moving what it controls',
+    };
   }
   if (/API_?KEY|API_?TOKEN|ACCESS_?TOKEN/.test(upper)) {
-    return { kind: 'manual', envKey: key, category: 'api-key', reason: 'an API key issued by a provider; only its console issues a new one' };
+    return {
+      kind: 'manual',
+      envKey: key,
+      category: 'api-key',
+      reason: 'an API key issued by a provider; only its console issues a new one',
+    };
   }
   if (/SECRET/.test(upper) || /_KEY$/.test(upper)) {
     const encoding = randomEncodingOf(value);
     if (encoding) {
       const bytes = bytesFor(value.length, encoding);
-      return { kind: 'random', envKey: key, bytes, encoding, reason: `a random key (${bytes} bytes, ${encoding}, as the current value); the tool can generate the next one` };
+      return {
+        kind: 'random',
+        envKey: key,
+        bytes,
+        encoding,
+        reason: `a random key (${bytes} bytes, ${encoding}, as the current value); the tool can generate the next one`,
+      };
     }
     if (PLACEHOLDER_VALUE.test(value.trim())) {
-      return { kind: 'random', envKey: key, bytes: 32, encoding: 'hex', reason: 'a key with no real value yet (empty or a placeholder); the first rotation generates one' };
+      return {
+        kind: 'random',
+        envKey: key,
+        bytes: 32,
+        encoding: 'hex',
+        reason: 'a key with no real value yet (empty or a placeholder); the first rotation generates one',
+      };
     }
-    return { kind: 'manual', envKey: key, category: 'unknown-shape', reason: 'named like a secret, but the value does not look generated; tracked, not generated' };
+    return {
+      kind: 'manual',
+      envKey: key,
+      category: 'unknown-shape',
+      reason: 'named like a secret, but the value does not look generated; tracked, not generated',
+    };
   }
   return undefined;
 }
@@ -133,7 +212,9 @@ export function classifyEnv(entries: EnvPair[]): SecretProposal[] {
   for (const { key, value } of entries) latest.set(key, value);
   const keys = [...latest.keys()];
   const urlKeys = keys.filter((key) => isDingtalkUrlKey(key) || isDingtalkUrlValue(latest.get(key)!));
-  const secretKeys = keys.filter((key) => !urlKeys.includes(key) && (isDingtalkSecretKey(key) || isDingtalkSecretValue(latest.get(key)!)));
+  const secretKeys = keys.filter(
+    (key) => !urlKeys.includes(key) && (isDingtalkSecretKey(key) || isDingtalkSecretValue(latest.get(key)!)),
+  );
 
   const proposals: SecretProposal[] = [];
   const taken = new Set<string>();
@@ -151,14 +232,22 @@ export function classifyEnv(entries: EnvPair[]): SecretProposal[] {
       kind: 'dingtalk',
       urlKey,
       secretKey,
-      reason: secretKey ? 'a DingTalk robot: webhook URL and signing secret, rotated together' : 'a DingTalk robot without a signing secret (keyword-secured)',
+      reason: secretKey
+        ? 'a DingTalk robot: webhook URL and signing secret, rotated together'
+        : 'a DingTalk robot without a signing secret (keyword-secured)',
     });
   }
   for (const key of keys) {
     if (paired.has(key)) continue;
     const value = latest.get(key)!;
     if (secretKeys.includes(key)) {
-      proposals.push({ id: uniqueId(idFromKey(key), taken), kind: 'manual', envKey: key, category: 'dingtalk-secret', reason: 'a DingTalk signing secret without a webhook URL to pair it with' });
+      proposals.push({
+        id: uniqueId(idFromKey(key), taken),
+        kind: 'manual',
+        envKey: key,
+        category: 'dingtalk-secret',
+        reason: 'a DingTalk signing secret without a webhook URL to pair it with',
+      });
       continue;
     }
     const classified = classifyEntry(key, value);

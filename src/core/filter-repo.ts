@@ -8,6 +8,10 @@ export const REMOVED_MARK = '***REMOVED***';
  * Longest first: a URL is replaced whole before the token inside it.
  */
 export function replacementsText(values: readonly string[]): string {
-  const unique = [...new Set(values)].filter((value) => value !== '' && !/[\r\n]/.test(value)).sort((a, b) => b.length - a.length);
-  return unique.map((value) => `${/^(regex|glob|literal):/.test(value) ? 'literal:' : ''}${value}==>${REMOVED_MARK}\n`).join('');
+  const unique = [...new Set(values)]
+    .filter((value) => value !== '' && !/[\r\n]/.test(value))
+    .sort((a, b) => b.length - a.length);
+  return unique
+    .map((value) => `${/^(regex|glob|literal):/.test(value) ? 'literal:' : ''}${value}==>${REMOVED_MARK}\n`)
+    .join('');
 }

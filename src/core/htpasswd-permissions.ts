@@ -16,7 +16,12 @@ export interface NginxWorker {
 export function nginxWorker(confText: string | undefined, confPath: string): NginxWorker {
   const text = (confText ?? '').replace(/#[^\n]*/g, '');
   const match = /(?:^|[;{}\s])user\s+([^\s;]+)(?:\s+([^\s;]+))?\s*;/.exec(text);
-  if (!match) return { user: 'www-data', group: 'www-data', source: confText === undefined ? 'default (no nginx.conf found)' : `default (no user directive in ${confPath})` };
+  if (!match)
+    return {
+      user: 'www-data',
+      group: 'www-data',
+      source: confText === undefined ? 'default (no nginx.conf found)' : `default (no user directive in ${confPath})`,
+    };
   return { user: match[1]!, group: match[2] ?? match[1]!, source: confPath };
 }
 
@@ -65,10 +70,14 @@ export function readAccessWarnings(facts: HtpasswdReadFacts): string[] {
   if (ownerIsWorker || (mode & 0o004) !== 0) return [];
   if (!groupIsWorker) {
     const groupName = facts.workerGid === undefined ? `${worker.group} (not in /etc/group)` : worker.group;
-    return [`${path}: its group (gid ${stat.gid}) is not nginx's worker group ${groupName}, from ${worker.source}; with mode ${octal} nginx cannot read it and answers 500: run chgrp ${worker.group} ${path}`];
+    return [
+      `${path}: its group (gid ${stat.gid}) is not nginx's worker group ${groupName}, from ${worker.source}; with mode ${octal} nginx cannot read it and answers 500: run chgrp ${worker.group} ${path}`,
+    ];
   }
   if ((mode & 0o040) === 0) {
-    return [`${path}: mode ${octal} gives nginx's group ${worker.group} no read access, so nginx answers 500: set mode: "640" in the policy`];
+    return [
+      `${path}: mode ${octal} gives nginx's group ${worker.group} no read access, so nginx answers 500: set mode: "640" in the policy`,
+    ];
   }
   return [];
 }
@@ -81,10 +90,14 @@ export function readAccessWarnings(facts: HtpasswdReadFacts): string[] {
 export function inodeWarnings(path: string, stat: FileStat, bindMounted: boolean): string[] {
   const warnings: string[] = [];
   if (stat.nlink > 1) {
-    warnings.push(`${path}: has ${stat.nlink} hard links; the rotation writes a new file, and the other names keep the old password hash: remove the extra links`);
+    warnings.push(
+      `${path}: has ${stat.nlink} hard links; the rotation writes a new file, and the other names keep the old password hash: remove the extra links`,
+    );
   }
   if (bindMounted) {
-    warnings.push(`${path}: is a bind mount; the rotation replaces the file by rename, and whoever mounted it keeps seeing the old one: mount its folder instead`);
+    warnings.push(
+      `${path}: is a bind mount; the rotation replaces the file by rename, and whoever mounted it keeps seeing the old one: mount its folder instead`,
+    );
   }
   return warnings;
 }

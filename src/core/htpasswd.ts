@@ -64,17 +64,24 @@ export function parseHtpasswd(text: string, file: string): HtpasswdDocument {
     const where = `${file}:${index + 1}`;
     const colon = raw.indexOf(':');
     if (colon <= 0 || colon === raw.length - 1) {
-      throw new SecretsError('htpasswd-syntax', 'expected user:hash', { where, hint: 'fix or remove the line, then run again' });
+      throw new SecretsError('htpasswd-syntax', 'expected user:hash', {
+        where,
+        hint: 'fix or remove the line, then run again',
+      });
     }
     const user = raw.slice(0, colon);
     const hash = raw.slice(colon + 1);
     if (/\s/.test(user)) throw new SecretsError('htpasswd-syntax', 'user names cannot contain spaces', { where });
     const scheme = hashScheme(hash);
     if (scheme.scheme === 'plain' && LOOKS_HASHED.test(hash)) {
-      throw new SecretsError('htpasswd-syntax', `the hash of ${user} starts like a known scheme but is malformed (cut short or edited?)`, {
-        where,
-        hint: 'restore the file from a backup or remove the line',
-      });
+      throw new SecretsError(
+        'htpasswd-syntax',
+        `the hash of ${user} starts like a known scheme but is malformed (cut short or edited?)`,
+        {
+          where,
+          hint: 'restore the file from a backup or remove the line',
+        },
+      );
     }
     entries.push({ user, hash, ...scheme, line: index + 1 });
   }
@@ -89,14 +96,19 @@ export function parseHtpasswd(text: string, file: string): HtpasswdDocument {
 export function setHtpasswdLine(doc: HtpasswdDocument, user: string, hash: string, file: string): string {
   const problem = htpasswdUserProblem(user);
   if (problem) throw new SecretsError('htpasswd-user', problem, { where: file });
-  if (/[\r\n:]/.test(hash) || hash === '') throw new SecretsError('htpasswd-hash', 'a hash cannot be empty or hold ":" or line breaks', { where: file });
+  if (/[\r\n:]/.test(hash) || hash === '')
+    throw new SecretsError('htpasswd-hash', 'a hash cannot be empty or hold ":" or line breaks', { where: file });
   const matches = doc.entries.filter((entry) => entry.user === user);
   if (matches.length > 1) {
     // Apache and nginx use the first match; a second line would keep an old hash lying around.
-    throw new SecretsError('htpasswd-duplicate', `user ${user} appears on lines ${matches.map((entry) => entry.line).join(', ')}`, {
-      where: `${file}:${matches[1]!.line}`,
-      hint: 'remove the duplicate lines, then run again',
-    });
+    throw new SecretsError(
+      'htpasswd-duplicate',
+      `user ${user} appears on lines ${matches.map((entry) => entry.line).join(', ')}`,
+      {
+        where: `${file}:${matches[1]!.line}`,
+        hint: 'remove the duplicate lines, then run again',
+      },
+    );
   }
   const newLine = `${user}:${hash}`;
   const entry = matches[0];
@@ -139,7 +151,8 @@ export const LOCKED_OUT_RANDOM_BYTES = 53;
  * `randomBytes` comes from the caller: core has no randomness of its own.
  */
 export function lockedOutHash(cost: number, randomBytes: Uint8Array): string {
-  if (randomBytes.length < LOCKED_OUT_RANDOM_BYTES) throw new Error(`lockedOutHash needs ${LOCKED_OUT_RANDOM_BYTES} random bytes`);
+  if (randomBytes.length < LOCKED_OUT_RANDOM_BYTES)
+    throw new Error(`lockedOutHash needs ${LOCKED_OUT_RANDOM_BYTES} random bytes`);
   // 22 characters of salt and 30 of digest, then the impossible last one.
   const chars = Array.from(randomBytes.subarray(0, 52), (byte) => BCRYPT_ALPHABET[byte % 64]!);
   const lastChoices = [...BCRYPT_ALPHABET].filter((char) => !BCRYPT_LAST_CHARS.includes(char));

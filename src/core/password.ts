@@ -67,15 +67,20 @@ export function passwordProblems(password: Secret, context: PasswordContext): st
   const text = password.reveal();
   const lower = text.toLowerCase();
   const problems: string[] = [];
-  if (text.length < MIN_PASSWORD_LENGTH) problems.push(`it has ${text.length} characters; at least ${MIN_PASSWORD_LENGTH} are needed`);
+  if (text.length < MIN_PASSWORD_LENGTH)
+    problems.push(`it has ${text.length} characters; at least ${MIN_PASSWORD_LENGTH} are needed`);
   if (Buffer.byteLength(text, 'utf8') > BCRYPT_MAX_PASSWORD_BYTES) {
     problems.push(`it is longer than ${BCRYPT_MAX_PASSWORD_BYTES} bytes, and bcrypt ignores everything past that`);
   }
   if (/[\r\n]/.test(text)) problems.push('it contains a line break');
-  if (context.user.length >= 3 && lower.includes(context.user.toLowerCase())) problems.push(`it contains the user name "${context.user}"`);
-  if (context.deployment.length >= 3 && lower.includes(context.deployment.toLowerCase())) problems.push(`it contains the deployment name "${context.deployment}"`);
-  if (looksLikeYearPattern(text)) problems.push('it follows a word-and-year pattern (like Word@2025!Secure) that guessers try first');
+  if (context.user.length >= 3 && lower.includes(context.user.toLowerCase()))
+    problems.push(`it contains the user name "${context.user}"`);
+  if (context.deployment.length >= 3 && lower.includes(context.deployment.toLowerCase()))
+    problems.push(`it contains the deployment name "${context.deployment}"`);
+  if (looksLikeYearPattern(text))
+    problems.push('it follows a word-and-year pattern (like Word@2025!Secure) that guessers try first');
   if (text.length > 0 && new Set(text).size <= 3) problems.push('it repeats too few different characters');
-  if (context.seenFingerprints.has(context.fingerprintOf(password))) problems.push('it was used before for this secret (the audit trail has its fingerprint)');
+  if (context.seenFingerprints.has(context.fingerprintOf(password)))
+    problems.push('it was used before for this secret (the audit trail has its fingerprint)');
   return problems;
 }

@@ -20,16 +20,30 @@ export interface PolicyDraft {
 
 // .secrets/ is the default state folder: it holds the fingerprint key and the journal's copies.
 export const DEFAULT_GITIGNORE = ['.env', '.env.*', '.htpasswd', '*.gpg', '.secrets/'];
-export const DEFAULT_PLACEHOLDERS = ['YOUR_ACTUAL_TOKEN', 'PASTE_YOUR_TOKEN_HERE', 'YOUR_TOKEN_HERE', 'change-in-production', 'changeme'];
+export const DEFAULT_PLACEHOLDERS = [
+  'YOUR_ACTUAL_TOKEN',
+  'PASTE_YOUR_TOKEN_HERE',
+  'YOUR_TOKEN_HERE',
+  'change-in-production',
+  'changeme',
+];
 export const DEFAULT_BACKUP_PASSPHRASE_ENV = 'SECRETS_BACKUP_PASSPHRASE';
 
 /** What an operator does by hand for each kind of tracked secret; printed by rotate and revoke. */
 const MANUAL_STEPS: Record<ManualCategory, (key: string) => string[]> = {
-  'api-key': (key) => [`create a new key in the provider's console, put it into ${key} through secrets rotate (stdin), then revoke the old key`],
+  'api-key': (key) => [
+    `create a new key in the provider's console, put it into ${key} through secrets rotate (stdin), then revoke the old key`,
+  ],
   'wallet-key': (key) => [`move what the wallet holds to a new wallet, then replace ${key}`],
-  password: (key) => [`change the password in the service that checks it, then update ${key} through secrets rotate (stdin) and restart the app`],
-  'credential-url': (key) => [`change the password in the service the URL points at, then put the new URL into ${key} through secrets rotate (stdin)`],
-  'dingtalk-secret': (key) => [`DingTalk group → Settings → Smart Group Assistant → the robot → Reset; put the new secret into ${key}`],
+  password: (key) => [
+    `change the password in the service that checks it, then update ${key} through secrets rotate (stdin) and restart the app`,
+  ],
+  'credential-url': (key) => [
+    `change the password in the service the URL points at, then put the new URL into ${key} through secrets rotate (stdin)`,
+  ],
+  'dingtalk-secret': (key) => [
+    `DingTalk group → Settings → Smart Group Assistant → the robot → Reset; put the new secret into ${key}`,
+  ],
   'unknown-shape': (key) => [`replace ${key} the way the service that uses it requires`],
 };
 
@@ -49,10 +63,16 @@ function secretLines(secret: SecretProposal, rotateEvery: string): string[] {
   switch (secret.kind) {
     case 'dingtalk':
       lines.push(`    url_key: ${scalar(secret.urlKey)}`);
-      lines.push(secret.secretKey ? `    secret_key: ${scalar(secret.secretKey)}` : '    secret_key: null           # keyword-secured robot: no signing secret');
+      lines.push(
+        secret.secretKey
+          ? `    secret_key: ${scalar(secret.secretKey)}`
+          : '    secret_key: null           # keyword-secured robot: no signing secret',
+      );
       lines.push(`    rotate_every: ${scalar(rotateEvery)}`);
       lines.push('    steps:');
-      lines.push(`      - ${scalar('DingTalk group → Settings → Smart Group Assistant → the robot → Reset webhook and secret')}`);
+      lines.push(
+        `      - ${scalar('DingTalk group → Settings → Smart Group Assistant → the robot → Reset webhook and secret')}`,
+      );
       break;
     case 'random':
       lines.push(`    env_key: ${scalar(secret.envKey)}`);
@@ -117,8 +137,13 @@ export function renderPolicyYaml(draft: PolicyDraft): string {
 
   lines.push('', '# Encrypted copies of the secret files, made before every change and by `secrets backup`.');
   lines.push('backup:', '  dir: backups');
-  lines.push(`  recipients: ${flowList(draft.backup.recipients)}${draft.backup.recipients.length === 0 ? '                # OpenPGP public key files, and/or a passphrase:' : ''}`);
-  if (draft.backup.passphraseEnv) lines.push(`  passphrase_env: ${scalar(draft.backup.passphraseEnv)}   # the variable's name; the passphrase itself never goes in a file`);
+  lines.push(
+    `  recipients: ${flowList(draft.backup.recipients)}${draft.backup.recipients.length === 0 ? '                # OpenPGP public key files, and/or a passphrase:' : ''}`,
+  );
+  if (draft.backup.passphraseEnv)
+    lines.push(
+      `  passphrase_env: ${scalar(draft.backup.passphraseEnv)}   # the variable's name; the passphrase itself never goes in a file`,
+    );
   lines.push('  keep: 30d                     # check warns when the newest backup is older');
 
   const envFile = draft.envFile;
@@ -126,14 +151,17 @@ export function renderPolicyYaml(draft: PolicyDraft): string {
   if (draft.htpasswd) modes[draft.htpasswd.file] = '640';
   lines.push('', '# What `secrets check` enforces besides deadlines.');
   lines.push('compliance:');
-  lines.push(`  modes: ${stringify(modes, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd()}   # secret files no looser than this`);
+  lines.push(
+    `  modes: ${stringify(modes, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd()}   # secret files no looser than this`,
+  );
   lines.push(`  gitignore: ${flowList(DEFAULT_GITIGNORE)}   # lines .gitignore must hold`);
   lines.push(`  placeholders: ${flowList(DEFAULT_PLACEHOLDERS)}   # a managed value containing one is critical`);
 
   if (draft.notifyDingtalk || draft.dashboardUrlKey) {
     lines.push('', '# Where alerts go.');
     lines.push('notify:');
-    if (draft.notifyDingtalk) lines.push(`  dingtalk: ${scalar(draft.notifyDingtalk)}            # the secret id whose robot receives alerts`);
+    if (draft.notifyDingtalk)
+      lines.push(`  dingtalk: ${scalar(draft.notifyDingtalk)}            # the secret id whose robot receives alerts`);
     if (draft.dashboardUrlKey) lines.push(`  dashboard_url_key: ${scalar(draft.dashboardUrlKey)}`);
   }
   return `${lines.join('\n')}\n`;

@@ -7,14 +7,20 @@ const withDefault = <T extends z.ZodMiniType>(schema: T, value: z.output<T>) => 
 
 /** A duration string such as 90d; the message names the expected shape. */
 export const durationText = z.string().check(
-  z.refine((text: string) => parseDuration(text) !== undefined, { error: 'expected a duration like 90d (units: s, min, h, d, w, m for months, y)' }),
+  z.refine((text: string) => parseDuration(text) !== undefined, {
+    error: 'expected a duration like 90d (units: s, min, h, d, w, m for months, y)',
+  }),
 );
 
 /** An octal file mode written as a string, e.g. "600" or "0640". */
-export const modeText = z.string().check(z.regex(/^0?[0-7]{3}$/, { error: 'expected an octal file mode in quotes, like "600"' }));
+export const modeText = z
+  .string()
+  .check(z.regex(/^0?[0-7]{3}$/, { error: 'expected an octal file mode in quotes, like "600"' }));
 
 const secretId = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const envKey = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name like DINGTALK_SECRET' }));
+const envKey = z
+  .string()
+  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name like DINGTALK_SECRET' }));
 const nonEmpty = z.string().check(z.minLength(1));
 const intBetween = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
 
@@ -45,7 +51,9 @@ const htpasswdSecret = z.strictObject({
   kind: z.literal('htpasswd'),
   ...commonFields,
   file: nonEmpty,
-  user: z.string().check(z.minLength(1), z.regex(/^[^:\r\n]+$/, { error: 'expected a user name without ":" or line breaks' })),
+  user: z
+    .string()
+    .check(z.minLength(1), z.regex(/^[^:\r\n]+$/, { error: 'expected a user name without ":" or line breaks' })),
   bcrypt_cost: withDefault(intBetween(4, 15), 8),
   length: withDefault(intBetween(16, 128), 24),
   mode: withDefault(modeText, '640'),
@@ -118,11 +126,16 @@ const scanSchema = z.strictObject({
 export const policySchema = z
   .strictObject({
     version: z.literal(1, { error: 'expected version: 1' }),
-    deployment: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'expected a short name like mt5-crs' })),
+    deployment: z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'expected a short name like mt5-crs' })),
     root: withDefault(nonEmpty, '.'),
     env_file: withDefault(nonEmpty, '.env'),
     state_dir: z.optional(nonEmpty),
-    secrets: z.record(z.string().check(z.regex(secretId, { error: 'expected a secret id of letters, digits, ".", "_" or "-"' })), secretSchema),
+    secrets: z.record(
+      z.string().check(z.regex(secretId, { error: 'expected a secret id of letters, digits, ".", "_" or "-"' })),
+      secretSchema,
+    ),
     backup: withDefault(backupSchema, { dir: 'backups', recipients: [], keep: '30d' }),
     compliance: withDefault(complianceSchema, { modes: {}, gitignore: [], placeholders: [] }),
     notify: withDefault(notifySchema, {}),
@@ -134,16 +147,30 @@ export const policySchema = z
       if (policy.notify.dingtalk !== undefined) {
         const target = policy.secrets[policy.notify.dingtalk];
         if (!target || target.kind !== 'dingtalk') {
-          ctx.addIssue({ code: 'custom', path: ['notify', 'dingtalk'], message: `expected the id of a dingtalk secret (${ids.join(', ') || 'none defined'})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['notify', 'dingtalk'],
+            message: `expected the id of a dingtalk secret (${ids.join(', ') || 'none defined'})`,
+          });
         }
       }
       const envKeys = new Map<string, string>();
       for (const [id, secret] of Object.entries(policy.secrets)) {
-        const keys = secret.kind === 'dingtalk' ? [secret.url_key, secret.secret_key] : secret.kind === 'htpasswd' ? [] : [secret.env_key];
+        const keys =
+          secret.kind === 'dingtalk'
+            ? [secret.url_key, secret.secret_key]
+            : secret.kind === 'htpasswd'
+              ? []
+              : [secret.env_key];
         for (const key of keys) {
           if (!key) continue;
           const owner = envKeys.get(key);
-          if (owner) ctx.addIssue({ code: 'custom', path: ['secrets', id], message: `env key ${key} is already managed by ${owner}` });
+          if (owner)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['secrets', id],
+              message: `env key ${key} is already managed by ${owner}`,
+            });
           envKeys.set(key, id);
         }
       }

@@ -55,7 +55,9 @@ export function findSecret(policy: Policy, id: string): SecretSpec {
   const found = policy.secrets.find((secret) => secret.id === id);
   if (!found) {
     const known = policy.secrets.map((secret) => secret.id).join(', ') || 'none';
-    throw new SecretsError('unknown-secret', `no secret "${id}" in the policy (known: ${known})`, { where: policy.path });
+    throw new SecretsError('unknown-secret', `no secret "${id}" in the policy (known: ${known})`, {
+      where: policy.path,
+    });
   }
   return found.spec;
 }
@@ -77,7 +79,9 @@ export function parsePolicy(text: string, path: string, displayPath = path): Pol
   }
   const data: unknown = document.toJS();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new SecretsError('policy-invalid', 'expected a mapping with version, deployment and secrets', { where: `${displayPath}:1:1` });
+    throw new SecretsError('policy-invalid', 'expected a mapping with version, deployment and secrets', {
+      where: `${displayPath}:1:1`,
+    });
   }
   const result = policySchema.safeParse(data, { reportInput: true });
   if (!result.success) {
@@ -117,7 +121,11 @@ function pickIssue(issues: Issue[]): Issue {
   const unknown = issues.find((issue) => issue.code === 'unrecognized_keys');
   if (unknown && unknown.code === 'unrecognized_keys') {
     const missing = issues.find(
-      (issue) => issue.code === 'invalid_type' && !('input' in issue && issue.input !== undefined) && issue.path.length === unknown.path.length + 1 && unknown.path.every((part, index) => issue.path[index] === part),
+      (issue) =>
+        issue.code === 'invalid_type' &&
+        !('input' in issue && issue.input !== undefined) &&
+        issue.path.length === unknown.path.length + 1 &&
+        unknown.path.every((part, index) => issue.path[index] === part),
     );
     const suggestion = missing ? String(missing.path[missing.path.length - 1]) : undefined;
     return suggestion ? ({ ...unknown, message: suggestion } as Issue) : unknown;
@@ -125,8 +133,10 @@ function pickIssue(issues: Issue[]): Issue {
   const first = issues[0]!;
   if (first.code === 'invalid_union' && 'discriminator' in first && typeof first.discriminator === 'string') {
     const input = (first as { input?: unknown }).input;
-    const value = input && typeof input === 'object' ? (input as Record<string, unknown>)[first.discriminator] : undefined;
-    const path = first.path[first.path.length - 1] === first.discriminator ? first.path : [...first.path, first.discriminator];
+    const value =
+      input && typeof input === 'object' ? (input as Record<string, unknown>)[first.discriminator] : undefined;
+    const path =
+      first.path[first.path.length - 1] === first.discriminator ? first.path : [...first.path, first.discriminator];
     return { ...first, path, input: value ?? input } as Issue;
   }
   if (first.code === 'invalid_union' && 'errors' in first && first.errors.length > 0) {
@@ -153,18 +163,22 @@ function describeIssue(issue: Issue): string {
   switch (issue.code) {
     case 'invalid_type': {
       if (input === undefined) return `is required (expected ${issue.expected})`;
-      const expected = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+      const expected =
+        issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
       return `expected ${expected}, got ${describeValue(input)}`;
     }
     case 'unrecognized_keys': {
       const fields = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
-      return issue.message && !issue.message.startsWith('Unrecognized') ? `${fields} (did you mean "${issue.message}"?)` : `${fields} (check the spelling against policies/schema.json)`;
+      return issue.message && !issue.message.startsWith('Unrecognized')
+        ? `${fields} (did you mean "${issue.message}"?)`
+        : `${fields} (check the spelling against policies/schema.json)`;
     }
     case 'invalid_value':
       return `expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}, got ${describeValue(input)}`;
     case 'too_small':
       if (issue.origin === 'array') return `expected at least ${String(issue.minimum)} item(s)`;
-      if (issue.origin === 'string') return `expected at least ${String(issue.minimum)} character(s), got ${describeValue(input)}`;
+      if (issue.origin === 'string')
+        return `expected at least ${String(issue.minimum)} character(s), got ${describeValue(input)}`;
       return `expected at least ${String(issue.minimum)}, got ${describeValue(input)}`;
     case 'too_big':
       return `expected at most ${String(issue.maximum)}, got ${describeValue(input)}`;
@@ -172,9 +186,13 @@ function describeIssue(issue: Issue): string {
       return `${issue.message}, got ${describeValue(input)}`;
     case 'custom':
       // A refinement of one value carries it; a cross-field rule (superRefine) does not.
-      return input === undefined || typeof input === 'object' ? issue.message : `${issue.message}, got ${describeValue(input)}`;
+      return input === undefined || typeof input === 'object'
+        ? issue.message
+        : `${issue.message}, got ${describeValue(input)}`;
     default: {
-      const message = issue.message.startsWith('expected') ? issue.message : `expected ${issue.message.replace(/^Invalid (input: )?/i, '')}`;
+      const message = issue.message.startsWith('expected')
+        ? issue.message
+        : `expected ${issue.message.replace(/^Invalid (input: )?/i, '')}`;
       return input === undefined ? message : `${message}, got ${describeValue(input)}`;
     }
   }
@@ -195,7 +213,9 @@ function locate(document: Document, lineCounter: LineCounter, issue: Issue): { l
     const items = (node as { items: unknown[] }).items;
     let next: unknown;
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(key));
+      const pair = node.items.find(
+        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(key),
+      );
       if (!pair) break;
       setOffset(pair.key);
       next = pair.value;
@@ -207,7 +227,9 @@ function locate(document: Document, lineCounter: LineCounter, issue: Issue): { l
     node = next;
   }
   if (issue.code === 'unrecognized_keys' && isMap(node)) {
-    const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === issue.keys[0]);
+    const pair = node.items.find(
+      (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === issue.keys[0],
+    );
     if (pair) setOffset(pair.key);
   }
   return lineCounter.linePos(offset);

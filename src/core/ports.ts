@@ -83,7 +83,10 @@ export interface ProcessRunner {
    * Runs a shell command (policy hooks). Secrets never go in its arguments or environment:
    * the environment passed is the caller's, filtered of every managed key.
    */
-  run(command: string, options: { cwd: string; timeoutMs: number; env?: Record<string, string | undefined> }): Promise<RunResult>;
+  run(
+    command: string,
+    options: { cwd: string; timeoutMs: number; env?: Record<string, string | undefined> },
+  ): Promise<RunResult>;
 }
 
 /** Read-only questions to git that `check` needs; cheap calls, no history walking. */

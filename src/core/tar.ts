@@ -30,7 +30,9 @@ function writeString(block: Uint8Array, offset: number, length: number, text: st
 
 function writeOctal(block: Uint8Array, offset: number, length: number, value: number): void {
   // length-1 octal digits then NUL, as ustar asks.
-  const digits = Math.floor(value).toString(8).padStart(length - 1, '0');
+  const digits = Math.floor(value)
+    .toString(8)
+    .padStart(length - 1, '0');
   if (digits.length > length - 1) throw new SecretsError('tar-value-too-large', `tar header value too large: ${value}`);
   writeString(block, offset, length, `${digits}\0`);
 }
@@ -136,7 +138,8 @@ export function readTar(bytes: Uint8Array): TarEntry[] {
   while (offset + BLOCK <= bytes.length) {
     const block = bytes.subarray(offset, offset + BLOCK);
     if (block.every((byte) => byte === 0)) return entries;
-    if (!checksumMatches(block)) throw new SecretsError('tar-corrupt', 'not a valid tar archive (header checksum mismatch)');
+    if (!checksumMatches(block))
+      throw new SecretsError('tar-corrupt', 'not a valid tar archive (header checksum mismatch)');
     const size = readOctal(block, 124, 12);
     const type = String.fromCharCode(block[156]!);
     const dataStart = offset + BLOCK;
@@ -157,7 +160,12 @@ export function readTar(bytes: Uint8Array): TarEntry[] {
     const name = longName ?? (prefix ? `${prefix}/${readString(block, 0, 100)}` : readString(block, 0, 100));
     longName = undefined;
     if (type !== '0' && type !== '\0' && type !== '7') continue; // directories, links, devices: not secret files
-    entries.push({ name, data, mode: readOctal(block, 100, 8) & 0o7777, mtime: new Date(readOctal(block, 136, 12) * 1000) });
+    entries.push({
+      name,
+      data,
+      mode: readOctal(block, 100, 8) & 0o7777,
+      mtime: new Date(readOctal(block, 136, 12) * 1000),
+    });
   }
   if (offset === 0 && bytes.length === 0) return entries;
   throw new SecretsError('tar-truncated', 'the tar archive is truncated (no end marker)');
@@ -170,6 +178,7 @@ export function readTar(bytes: Uint8Array): TarEntry[] {
  */
 export function safeEntryName(name: string): string | undefined {
   const parts = name.split('/').filter((part) => part !== '' && part !== '.');
-  if (name.startsWith('/') || parts.length === 0 || parts.some((part) => part === '..' || part.includes('\0'))) return undefined;
+  if (name.startsWith('/') || parts.length === 0 || parts.some((part) => part === '..' || part.includes('\0')))
+    return undefined;
   return parts.join('/');
 }

@@ -17,7 +17,13 @@ export interface ScanJsonFinding {
 /** `--json`: `{"findings": [...]}` with the match redacted unless `reveal`. */
 export function renderScanJson(findings: readonly Finding[], options: { reveal?: boolean } = {}): string {
   const out: ScanJsonFinding[] = findings.map((finding) => {
-    const entry: ScanJsonFinding = { ruleId: finding.ruleId, severity: finding.severity, file: finding.file, line: finding.line, column: finding.column } as ScanJsonFinding;
+    const entry: ScanJsonFinding = {
+      ruleId: finding.ruleId,
+      severity: finding.severity,
+      file: finding.file,
+      line: finding.line,
+      column: finding.column,
+    } as ScanJsonFinding;
     if (finding.commit !== undefined) entry.commit = finding.commit;
     if (finding.author !== undefined) entry.author = finding.author;
     if (finding.date !== undefined) entry.date = finding.date;

@@ -3,7 +3,12 @@ import { shownMatch } from './scan-redact.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note' };
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+};
 /** GitHub orders alerts by this (0.0-10.0). */
 const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0' };
 
@@ -20,9 +25,15 @@ export interface SarifOptions {
  */
 export function renderScanSarif(findings: readonly Finding[], options: SarifOptions): string {
   const ruleEntries = new Map<string, { id: string; description: string; severity: Severity }>();
-  for (const rule of options.rules) ruleEntries.set(rule.id, { id: rule.id, description: rule.description, severity: rule.severity });
+  for (const rule of options.rules)
+    ruleEntries.set(rule.id, { id: rule.id, description: rule.description, severity: rule.severity });
   for (const finding of findings) {
-    if (!ruleEntries.has(finding.ruleId)) ruleEntries.set(finding.ruleId, { id: finding.ruleId, description: finding.description, severity: finding.severity });
+    if (!ruleEntries.has(finding.ruleId))
+      ruleEntries.set(finding.ruleId, {
+        id: finding.ruleId,
+        description: finding.description,
+        severity: finding.severity,
+      });
   }
   const ruleList = [...ruleEntries.values()];
   const index = new Map(ruleList.map((rule, position) => [rule.id, position]));
@@ -38,7 +49,9 @@ export function renderScanSarif(findings: readonly Finding[], options: SarifOpti
             semanticVersion: options.version,
             rules: ruleList.map((rule) => ({
               id: rule.id,
-              name: rule.id.replace(/[^A-Za-z0-9]+(.)?/g, (_, next: string | undefined) => (next ? next.toUpperCase() : '')),
+              name: rule.id.replace(/[^A-Za-z0-9]+(.)?/g, (_, next: string | undefined) =>
+                next ? next.toUpperCase() : '',
+              ),
               shortDescription: { text: rule.description },
               fullDescription: { text: rule.description },
               defaultConfiguration: { level: LEVEL[rule.severity] },
@@ -62,7 +75,9 @@ export function renderScanSarif(findings: readonly Finding[], options: SarifOpti
               },
             ],
             partialFingerprints: { 'secretsFingerprint/v1': finding.fingerprint },
-            ...(finding.commit ? { properties: { commit: finding.commit, author: finding.author, date: finding.date } } : {}),
+            ...(finding.commit
+              ? { properties: { commit: finding.commit, author: finding.author, date: finding.date } }
+              : {}),
           };
         }),
       },

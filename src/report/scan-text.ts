@@ -12,10 +12,16 @@ function plural(count: number, word: string): string {
 }
 
 /** Human text: one block per finding, then a one-line summary. Secrets redacted unless `reveal`. */
-export function renderScanText(findings: readonly Finding[], summary: ScanTextSummary, options: { reveal?: boolean } = {}): string {
+export function renderScanText(
+  findings: readonly Finding[],
+  summary: ScanTextSummary,
+  options: { reveal?: boolean } = {},
+): string {
   const lines: string[] = [];
   for (const finding of findings) {
-    lines.push(`${finding.file}:${finding.line}:${finding.column}  ${finding.ruleId}  ${finding.severity}  ${shownMatch(finding, options.reveal ?? false)}`);
+    lines.push(
+      `${finding.file}:${finding.line}:${finding.column}  ${finding.ruleId}  ${finding.severity}  ${shownMatch(finding, options.reveal ?? false)}`,
+    );
     if (finding.commit) {
       const again = finding.laterCommits ? `  (added again in ${plural(finding.laterCommits, 'later commit')})` : '';
       lines.push(`  commit ${finding.commit.slice(0, 12)}  ${finding.author ?? ''}  ${finding.date ?? ''}${again}`);

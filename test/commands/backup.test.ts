@@ -85,12 +85,19 @@ describeWithTools(['gpg', 'tar'], 'backups that gpg opens, and gpg files that re
 
     gpg = gpgHome();
     const out = tempDir();
-    gpg.run(['--passphrase-file', gpg.passphraseFile('correct horse battery'), '--output', join(out, 'b.tar'), '--decrypt', result.path]);
+    gpg.run([
+      '--passphrase-file',
+      gpg.passphraseFile('correct horse battery'),
+      '--output',
+      join(out, 'b.tar'),
+      '--decrypt',
+      result.path,
+    ]);
     execFileSync('tar', ['-xmf', 'b.tar'], { cwd: out });
     expectSameFiles(deploy, out);
   });
 
-  it('ours → gpg --decrypt with the recipient\'s private key (public key only in the policy)', async () => {
+  it("ours → gpg --decrypt with the recipient's private key (public key only in the policy)", async () => {
     gpg = gpgHome();
     gpg.generateKey('ops@example.invalid');
     const deploy = deployment({ passphrase_env: undefined, recipients: ['ops.asc'] });
@@ -110,10 +117,22 @@ describeWithTools(['gpg', 'tar'], 'backups that gpg opens, and gpg files that re
     gpg = gpgHome();
     const work = tempDir();
     execFileSync('tar', ['-cf', join(work, 'made-by-gpg.tar'), ...FILES], { cwd: deploy.root });
-    gpg.run(['--passphrase-file', gpg.passphraseFile('correct horse battery'), '--symmetric', '--cipher-algo', 'AES256', '--output', join(work, 'made-by-gpg.tar.gpg'), join(work, 'made-by-gpg.tar')]);
+    gpg.run([
+      '--passphrase-file',
+      gpg.passphraseFile('correct horse battery'),
+      '--symmetric',
+      '--cipher-algo',
+      'AES256',
+      '--output',
+      join(work, 'made-by-gpg.tar.gpg'),
+      join(work, 'made-by-gpg.tar'),
+    ]);
     const deps = depsFor(deploy);
     const policy = await loadPolicy(deploy.policyPath, deps);
-    const outcome = await restoreBackup({ policy, file: join(work, 'made-by-gpg.tar.gpg'), to: join(work, 'restored') }, deps);
+    const outcome = await restoreBackup(
+      { policy, file: join(work, 'made-by-gpg.tar.gpg'), to: join(work, 'restored') },
+      deps,
+    );
     expect(outcome.files.map((file) => file.name).sort()).toEqual([...FILES].sort());
     expect(outcome.files.every((file) => file.change.kind === 'identical')).toBe(true);
     expectSameFiles(deploy, join(work, 'restored'));
@@ -126,11 +145,23 @@ describeWithTools(['gpg', 'tar'], 'backups that gpg opens, and gpg files that re
     gpg.generateKey('ops@example.invalid', { passphrase: 'key pass' });
     const work = tempDir();
     writeFileSync(join(work, 'ops.key'), gpg.exportSecret('ops@example.invalid', 'key pass'), { mode: 0o600 });
-    gpg.run(['--trust-model', 'always', '--encrypt', '-r', 'ops@example.invalid', '--output', join(work, 'env.gpg'), deploy.path('.env')]);
+    gpg.run([
+      '--trust-model',
+      'always',
+      '--encrypt',
+      '-r',
+      'ops@example.invalid',
+      '--output',
+      join(work, 'env.gpg'),
+      deploy.path('.env'),
+    ]);
     const deps = depsFor(deploy, { env: { KEY_PASS: 'key pass' } });
     const policy = await loadPolicy(deploy.policyPath, deps);
     policy.doc.backup.key_passphrase_env = 'KEY_PASS';
-    const outcome = await restoreBackup({ policy, file: join(work, 'env.gpg'), keyFile: join(work, 'ops.key'), to: join(work, 'restored') }, deps);
+    const outcome = await restoreBackup(
+      { policy, file: join(work, 'env.gpg'), keyFile: join(work, 'ops.key'), to: join(work, 'restored') },
+      deps,
+    );
     expect(outcome.files.map((file) => file.name)).toEqual(['.env']);
     expect(Buffer.compare(readFileSync(join(work, 'restored/.env')), readFileSync(deploy.path('.env')))).toBe(0);
   });
@@ -159,7 +190,10 @@ describeWithTools(['gpg', 'tar'], 'backups that gpg opens, and gpg files that re
     const policy = await loadPolicy(deploy.policyPath, deps);
     const { path } = await createBackup({ policy, reason: 'test' }, deps);
     const before = snapshot(deploy.root);
-    const error = await expectFailure(restoreBackup({ policy, file: path, keyFile: join(work, 'other.key'), to: join(work, 'out') }, deps), 'pgp-wrong-key');
+    const error = await expectFailure(
+      restoreBackup({ policy, file: path, keyFile: join(work, 'other.key'), to: join(work, 'out') }, deps),
+      'pgp-wrong-key',
+    );
     expect(error.message).toMatch(/not made for this key/);
     expect(existsSync(join(work, 'out'))).toBe(false);
     expect(snapshot(deploy.root)).toEqual(before);
@@ -177,7 +211,10 @@ describe('createBackup / restoreBackup with a passphrase', () => {
     const outcome = await restoreBackup({ policy, file: path }, deps);
     expect(outcome.folder).toBe(path.replace(/\.tar\.gpg$/, '.restored'));
     const env = outcome.files.find((file) => file.name === '.env')!;
-    expect(env.change).toEqual({ kind: 'env', diff: { added: ['API_KEY'], removed: ['NEW_KEY'], changed: ['DB_PASSWORD'] } });
+    expect(env.change).toEqual({
+      kind: 'env',
+      diff: { added: ['API_KEY'], removed: ['NEW_KEY'], changed: ['DB_PASSWORD'] },
+    });
     expect(readFileSync(join(outcome.folder!, '.env'), 'utf8').split('\r\n')[0]).toBe(secretLine);
     const audit = readFileSync(join(deploy.root, '.secrets/audit.jsonl'), 'utf8');
     expect(audit).toMatch(/"action":"backup"/);
@@ -203,7 +240,11 @@ describe('createBackup / restoreBackup with a passphrase', () => {
 
   it('asks twice on a terminal when the environment has no passphrase', async () => {
     const deploy = deployment();
-    const deps = depsFor(deploy, { env: {}, interactive: true, prompts: scriptedPrompts(['typed pass', 'typed pass']) });
+    const deps = depsFor(deploy, {
+      env: {},
+      interactive: true,
+      prompts: scriptedPrompts(['typed pass', 'typed pass']),
+    });
     const policy = await loadPolicy(deploy.policyPath, deps);
     const { path } = await createBackup({ policy, reason: 'test' }, deps);
     const restoreDeps = depsFor(deploy, { env: { BK_PASS: 'typed pass' } });
@@ -215,7 +256,11 @@ describe('createBackup / restoreBackup with a passphrase', () => {
     const deps = depsFor(deploy);
     const policy = await loadPolicy(deploy.policyPath, deps);
     const { path } = await createBackup({ policy, reason: 'test' }, deps);
-    const prompted = depsFor(deploy, { env: {}, interactive: true, prompts: scriptedPrompts(['correct horse battery']) });
+    const prompted = depsFor(deploy, {
+      env: {},
+      interactive: true,
+      prompts: scriptedPrompts(['correct horse battery']),
+    });
     const outcome = await restoreBackup({ policy, file: path, to: join(tempDir(), 'out') }, prompted);
     expect(outcome.files).toHaveLength(FILES.length);
   });
@@ -247,9 +292,24 @@ describe('createBackup / restoreBackup with a passphrase', () => {
 
     it.each([
       ['wrong passphrase', 'pgp-cannot-decrypt', (bytes: Buffer) => bytes, { BK_PASS: 'not the passphrase' }],
-      ['truncated', /pgp-(not-a-message|damaged)/, (bytes: Buffer) => bytes.subarray(0, Math.floor(bytes.length / 2)), undefined],
-      ['one flipped byte', /pgp-(damaged|cannot-decrypt)/, (bytes: Buffer) => Buffer.from(bytes.map((byte, index) => (index === bytes.length - 30 ? byte ^ 1 : byte))), undefined],
-      ['random bytes', 'pgp-not-a-message', () => Buffer.from(Array.from({ length: 4096 }, (_, index) => (index * 131 + 7) % 256)), undefined],
+      [
+        'truncated',
+        /pgp-(not-a-message|damaged)/,
+        (bytes: Buffer) => bytes.subarray(0, Math.floor(bytes.length / 2)),
+        undefined,
+      ],
+      [
+        'one flipped byte',
+        /pgp-(damaged|cannot-decrypt)/,
+        (bytes: Buffer) => Buffer.from(bytes.map((byte, index) => (index === bytes.length - 30 ? byte ^ 1 : byte))),
+        undefined,
+      ],
+      [
+        'random bytes',
+        'pgp-not-a-message',
+        () => Buffer.from(Array.from({ length: 4096 }, (_, index) => (index * 131 + 7) % 256)),
+        undefined,
+      ],
     ] as const)('%s', async (_label, code, mangle, env) => {
       const { deploy, deps, policy, path, bytes } = await prepared();
       writeFileSync(path, mangle(bytes));
@@ -372,7 +432,10 @@ describe('restore refuses what could hurt', () => {
     const deploy = deployment({ passphrase_env: undefined, recipients: ['ops.asc'] });
     const pgp = await depsFor(deploy).loadPgp();
     const openpgp = await import('openpgp');
-    const { privateKey, publicKey } = await openpgp.generateKey({ userIDs: [{ email: 'ops@example.invalid' }], format: 'armored' });
+    const { privateKey, publicKey } = await openpgp.generateKey({
+      userIDs: [{ email: 'ops@example.invalid' }],
+      format: 'armored',
+    });
     writeFileSync(deploy.path('ops.asc'), publicKey);
     const keyFile = join(tempDir(), 'ops.key');
     writeFileSync(keyFile, privateKey, { mode: 0o600 });
@@ -383,7 +446,10 @@ describe('restore refuses what could hurt', () => {
     const bytes = readFileSync(path);
     bytes[bytes.length - 40] = bytes[bytes.length - 40]! ^ 1;
     writeFileSync(path, bytes);
-    await expectFailure(restoreBackup({ policy, file: path, keyFile, to: join(tempDir(), 'out') }, deps), 'pgp-damaged');
+    await expectFailure(
+      restoreBackup({ policy, file: path, keyFile, to: join(tempDir(), 'out') }, deps),
+      'pgp-damaged',
+    );
   });
 });
 
@@ -395,7 +461,10 @@ describe('listBackups / pruneBackups / adoptPlaintext', () => {
     await createBackup({ policy, reason: 'one' }, deps);
     await createBackup({ policy, reason: 'two' }, deps);
     const listing = await listBackups({ policy }, deps);
-    expect(listing.map((entry) => entry.name)).toEqual(['test-deploy-20261124T120000Z-2.tar.gpg', 'test-deploy-20261124T120000Z.tar.gpg']);
+    expect(listing.map((entry) => entry.name)).toEqual([
+      'test-deploy-20261124T120000Z-2.tar.gpg',
+      'test-deploy-20261124T120000Z.tar.gpg',
+    ]);
     expect(listing[0]!.access).toBe('opens');
     expect(listing[0]!.files).toEqual(FILES);
     const wrong = await listBackups({ policy }, depsFor(deploy, { env: { BK_PASS: 'nope' } }));
@@ -431,7 +500,9 @@ describe('listBackups / pruneBackups / adoptPlaintext', () => {
     expect(adopted.backup.files[0]!.path).toBe(deploy.path('.env.backup.1700000000'));
     const out = join(tempDir(), 'out');
     await restoreBackup({ policy, file: adopted.backup.path, to: out }, deps);
-    expect(Buffer.compare(readFileSync(join(out, '.env.backup.1700000000')), readFileSync(deploy.path('.env')))).toBe(0);
+    expect(Buffer.compare(readFileSync(join(out, '.env.backup.1700000000')), readFileSync(deploy.path('.env')))).toBe(
+      0,
+    );
     await expectFailure(adoptPlaintext({ policy, file: '.env' }, deps), 'adopt-live-file');
     expect(existsSync(deploy.path('.env'))).toBe(true);
   });

@@ -34,10 +34,15 @@ describe('each check fires on its problem', () => {
   it('deadline: warning within warn_before, critical past due, critical when never recorded', async () => {
     const deployment = await makeCleanDeployment();
     const warning = await check(deployment, new Date('2027-01-20T00:00:00Z'));
-    expect(warning.findings.filter((finding) => finding.check === 'deadline').map((finding) => finding.severity)).toEqual(['warning', 'warning', 'warning']);
+    expect(
+      warning.findings.filter((finding) => finding.check === 'deadline').map((finding) => finding.severity),
+    ).toEqual(['warning', 'warning', 'warning']);
     expect(warning.status).toBe('warning');
     const overdue = await check(deployment, new Date('2027-02-01T00:00:00Z'));
-    expect(overdue.findings.find((finding) => finding.check === 'deadline')).toMatchObject({ severity: 'critical', message: expect.stringContaining('overdue since 2027-01-30') });
+    expect(overdue.findings.find((finding) => finding.check === 'deadline')).toMatchObject({
+      severity: 'critical',
+      message: expect.stringContaining('overdue since 2027-01-30'),
+    });
     rmSync(deployment.path('.secrets/audit.jsonl'));
     rmSync(deployment.path('.secrets/audit.head'));
     const never = await check(deployment);
@@ -49,11 +54,20 @@ describe('each check fires on its problem', () => {
     const deployment = await makeCleanDeployment();
     chmodSync(deployment.path('.env'), 0o644);
     const outcome = await check(deployment);
-    expect(outcome.findings).toEqual([expect.objectContaining({ check: 'file-mode', severity: 'critical', message: expect.stringContaining('mode 644 is looser than 600') })]);
+    expect(outcome.findings).toEqual([
+      expect.objectContaining({
+        check: 'file-mode',
+        severity: 'critical',
+        message: expect.stringContaining('mode 644 is looser than 600'),
+      }),
+    ]);
     chmodSync(deployment.path('.env'), 0o400);
     expect(ids(await check(deployment))).toEqual([]);
     rmSync(deployment.path('nginx/.htpasswd'));
-    expect((await check(deployment)).findings[0]).toMatchObject({ check: 'file-mode', message: expect.stringContaining('missing') });
+    expect((await check(deployment)).findings[0]).toMatchObject({
+      check: 'file-mode',
+      message: expect.stringContaining('missing'),
+    });
   });
 
   it('gitignore: a missing pattern warns, a tracked secret file is critical', async () => {
@@ -68,7 +82,11 @@ describe('each check fires on its problem', () => {
     git(deployment.root, ['add', '-f', '.env']);
     commitFiles(deployment.root, {}, 'oops');
     const tracked = await check(deployment);
-    expect(tracked.findings[0]).toMatchObject({ check: 'gitignore', severity: 'critical', path: deployment.path('.env') });
+    expect(tracked.findings[0]).toMatchObject({
+      check: 'gitignore',
+      severity: 'critical',
+      path: deployment.path('.env'),
+    });
   });
 
   it('gitignore: silent outside git', async () => {
@@ -81,17 +99,30 @@ describe('each check fires on its problem', () => {
   it('placeholder: an empty or placeholder value is critical', async () => {
     const deployment = await makeCleanDeployment();
     const env = readFileSync(deployment.path('.env'), 'utf8');
-    writeFileSync(deployment.path('.env'), env.replace(/JWT_SECRET_KEY=.*/, 'JWT_SECRET_KEY=change-in-production-please-000000000000000000000000000').replace(/DINGTALK_SECRET=.*/, 'DINGTALK_SECRET='));
+    writeFileSync(
+      deployment.path('.env'),
+      env
+        .replace(/JWT_SECRET_KEY=.*/, 'JWT_SECRET_KEY=change-in-production-please-000000000000000000000000000')
+        .replace(/DINGTALK_SECRET=.*/, 'DINGTALK_SECRET='),
+    );
     const outcome = await check(deployment);
     const placeholders = outcome.findings.filter((finding) => finding.check === 'placeholder');
     expect(placeholders.map((finding) => finding.secret).sort()).toEqual(['dingtalk', 'jwt-secret']);
-    expect(placeholders.map((finding) => finding.message).join('\n')).toMatch(/DINGTALK_SECRET is empty[\s\S]*"change-in-production"/);
+    expect(placeholders.map((finding) => finding.message).join('\n')).toMatch(
+      /DINGTALK_SECRET is empty[\s\S]*"change-in-production"/,
+    );
   });
 
   it('format: a wrong DingTalk URL, a short secret, a short random key and a non-bcrypt htpasswd line', async () => {
     const deployment = await makeCleanDeployment();
     const env = readFileSync(deployment.path('.env'), 'utf8');
-    writeFileSync(deployment.path('.env'), env.replace('https://oapi', 'http://oapi').replace(/(DINGTALK_SECRET=SEC)[0-9a-f]{10}/, '$1').replace(/(JWT_SECRET_KEY=)[0-9a-f]{10}/, '$1'));
+    writeFileSync(
+      deployment.path('.env'),
+      env
+        .replace('https://oapi', 'http://oapi')
+        .replace(/(DINGTALK_SECRET=SEC)[0-9a-f]{10}/, '$1')
+        .replace(/(JWT_SECRET_KEY=)[0-9a-f]{10}/, '$1'),
+    );
     writeFileSync(deployment.path('nginx/.htpasswd'), 'admin:{SHA}' + 'A'.repeat(27) + '=\n');
     const outcome = await check(deployment);
     const messages = outcome.findings.filter((finding) => finding.check === 'format').map((finding) => finding.message);
@@ -104,9 +135,14 @@ describe('each check fires on its problem', () => {
 
   it('format: an unreadable .env line is critical with file:line', async () => {
     const deployment = await makeCleanDeployment();
-    writeFileSync(deployment.path('.env'), `${readFileSync(deployment.path('.env'), 'utf8')}this is not an assignment\n`);
+    writeFileSync(
+      deployment.path('.env'),
+      `${readFileSync(deployment.path('.env'), 'utf8')}this is not an assignment\n`,
+    );
     const outcome = await check(deployment);
-    expect(outcome.findings.find((finding) => finding.check === 'format')?.message).toContain(`${deployment.path('.env')}:6`);
+    expect(outcome.findings.find((finding) => finding.check === 'format')?.message).toContain(
+      `${deployment.path('.env')}:6`,
+    );
   });
 
   it('plaintext-backup: a .env.backup copy and a non-OpenPGP file in the backup folder are critical', async () => {
@@ -114,10 +150,9 @@ describe('each check fires on its problem', () => {
     writeFileSync(deployment.path('.env.backup.1700000000'), readFileSync(deployment.path('.env')));
     writeFileSync(deployment.path('backups/env-copy'), readFileSync(deployment.path('.env')));
     const outcome = await check(deployment);
-    expect(outcome.findings.filter((finding) => finding.check === 'plaintext-backup').map((finding) => finding.path)).toEqual([
-      deployment.path('.env.backup.1700000000'),
-      deployment.path('backups/env-copy'),
-    ]);
+    expect(
+      outcome.findings.filter((finding) => finding.check === 'plaintext-backup').map((finding) => finding.path),
+    ).toEqual([deployment.path('.env.backup.1700000000'), deployment.path('backups/env-copy')]);
     expect(outcome.findings[0]!.message).toContain('secrets backup --adopt');
   });
 
@@ -125,7 +160,13 @@ describe('each check fires on its problem', () => {
     const deployment = await makeCleanDeployment();
     mkdirSync(deployment.path('backups/mt5-test-20261120T000000Z.restored'));
     const outcome = await check(deployment);
-    expect(outcome.findings).toEqual([expect.objectContaining({ check: 'plaintext-backup', severity: 'critical', message: expect.stringContaining('left by secrets restore') })]);
+    expect(outcome.findings).toEqual([
+      expect.objectContaining({
+        check: 'plaintext-backup',
+        severity: 'critical',
+        message: expect.stringContaining('left by secrets restore'),
+      }),
+    ]);
   });
 
   it('backup-age: none, or none newer than keep, is a warning', async () => {
@@ -133,9 +174,17 @@ describe('each check fires on its problem', () => {
     const backup = deployment.path('backups/mt5-test-20261120T000000Z.tar.gpg');
     const old = new Date('2026-09-01T00:00:00Z');
     utimesSync(backup, old, old);
-    expect((await check(deployment)).findings).toEqual([expect.objectContaining({ check: 'backup-age', severity: 'warning', message: expect.stringContaining('2026-09-01') })]);
+    expect((await check(deployment)).findings).toEqual([
+      expect.objectContaining({
+        check: 'backup-age',
+        severity: 'warning',
+        message: expect.stringContaining('2026-09-01'),
+      }),
+    ]);
     renameSync(backup, deployment.path('elsewhere.gpg'));
-    expect((await check(deployment)).findings).toEqual([expect.objectContaining({ check: 'backup-age', message: expect.stringContaining('no encrypted backup') })]);
+    expect((await check(deployment)).findings).toEqual([
+      expect.objectContaining({ check: 'backup-age', message: expect.stringContaining('no encrypted backup') }),
+    ]);
   });
 
   it('audit-chain: an edited trail is critical', async () => {
@@ -143,6 +192,9 @@ describe('each check fires on its problem', () => {
     const path = deployment.path('.secrets/audit.jsonl');
     writeFileSync(path, readFileSync(path, 'utf8').replace('"dingtalk"', '"dingtalk2"'));
     const outcome = await check(deployment);
-    expect(outcome.findings.find((finding) => finding.check === 'audit-chain')).toMatchObject({ severity: 'critical', path: `${path}:3` });
+    expect(outcome.findings.find((finding) => finding.check === 'audit-chain')).toMatchObject({
+      severity: 'critical',
+      path: `${path}:3`,
+    });
   });
 });

@@ -15,7 +15,13 @@ const NOW = new Date('2026-11-24T12:00:00Z');
 /** An MT5-CRS-like deployment with values made at run time; returns the values to prove none leaks. */
 function mt5Deployment(): { root: string; values: string[] } {
   const root = tempDir('secrets-init-');
-  const values = [fakeDingtalkUrl(), fakeDingtalkSecret(), fakeHex(64), fakeAlnum(24), `postgresql://mt5:${fakeAlnum(20)}@db:5432/mt5`];
+  const values = [
+    fakeDingtalkUrl(),
+    fakeDingtalkSecret(),
+    fakeHex(64),
+    fakeAlnum(24),
+    `postgresql://mt5:${fakeAlnum(20)}@db:5432/mt5`,
+  ];
   writeTree(root, {
     '.env': [
       '# MT5-CRS',
@@ -28,7 +34,10 @@ function mt5Deployment(): { root: string; values: string[] } {
       'DASHBOARD_PUBLIC_URL=https://dashboard.example.invalid/',
       '',
     ].join('\n'),
-    '.htpasswd': { content: 'admin:$2y$08$' + fakeAlnum(53, 'abcdefghijklmnopqrstuvwxyz0123456789./') + '\n', mode: 0o640 },
+    '.htpasswd': {
+      content: 'admin:$2y$08$' + fakeAlnum(53, 'abcdefghijklmnopqrstuvwxyz0123456789./') + '\n',
+      mode: 0o640,
+    },
   });
   return { root, values };
 }
@@ -45,7 +54,10 @@ describe('runInit with flags (no terminal)', () => {
   it('writes a commented policy, mode 644, that parses and names every recognised secret', async () => {
     const { root, values } = mt5Deployment();
     const deps = testDeps({ cwd: root, now: NOW });
-    const outcome = await runInit(input(root, { htpasswd: { file: '.htpasswd', user: 'admin' }, adoptedOn: new Date('2026-11-01') }), deps);
+    const outcome = await runInit(
+      input(root, { htpasswd: { file: '.htpasswd', user: 'admin' }, adoptedOn: new Date('2026-11-01') }),
+      deps,
+    );
 
     const path = join(root, 'secrets.yaml');
     expect(statSync(path).mode & 0o777).toBe(0o644);
@@ -108,7 +120,9 @@ describe('runInit with flags (no terminal)', () => {
     expect(outcome.adoptedOn).toBeUndefined();
     expect(existsSync(join(outcome.policy.stateDir, 'audit.jsonl'))).toBe(false);
     expect(outcome.check.status).toBe('critical');
-    expect(outcome.check.findings.filter((finding) => finding.check === 'deadline')).toHaveLength(outcome.managed.length);
+    expect(outcome.check.findings.filter((finding) => finding.check === 'deadline')).toHaveLength(
+      outcome.managed.length,
+    );
   });
 
   it('refuses to overwrite an existing policy without --force (exit 3), and replaces it with --force', async () => {
@@ -124,14 +138,24 @@ describe('runInit with flags (no terminal)', () => {
 
   it('takes the only user of an htpasswd file when --htpasswd-user is not given', async () => {
     const { root } = mt5Deployment();
-    const outcome = await runInit(input(root, { htpasswd: { file: join(root, '.htpasswd') } }), testDeps({ cwd: root, now: NOW }));
-    expect(outcome.policy.doc.secrets['basic-auth-admin']).toMatchObject({ kind: 'htpasswd', file: '.htpasswd', user: 'admin' });
+    const outcome = await runInit(
+      input(root, { htpasswd: { file: join(root, '.htpasswd') } }),
+      testDeps({ cwd: root, now: NOW }),
+    );
+    expect(outcome.policy.doc.secrets['basic-auth-admin']).toMatchObject({
+      kind: 'htpasswd',
+      file: '.htpasswd',
+      user: 'admin',
+    });
   });
 
   it('uses --interval, --recipient and --passphrase-env', async () => {
     const { root } = mt5Deployment();
     writeTree(root, { 'keys/ops.asc': 'public key' });
-    const outcome = await runInit(input(root, { interval: '30d', recipients: ['keys/ops.asc'], passphraseEnv: 'BACKUP_PASS' }), testDeps({ cwd: root, now: NOW }));
+    const outcome = await runInit(
+      input(root, { interval: '30d', recipients: ['keys/ops.asc'], passphraseEnv: 'BACKUP_PASS' }),
+      testDeps({ cwd: root, now: NOW }),
+    );
     expect(outcome.policy.secrets.every(({ spec }) => spec.rotate_every === '30d')).toBe(true);
     expect(outcome.policy.doc.backup).toMatchObject({ recipients: ['keys/ops.asc'], passphrase_env: 'BACKUP_PASS' });
   });
@@ -144,7 +168,9 @@ describe('runInit with flags (no terminal)', () => {
   ])('fails with exit 3 and writes nothing on %s', async (_name, extra, code) => {
     const { root } = mt5Deployment();
     writeTree(root, { 'two.htpasswd': 'a:x\nb:y\n' });
-    const error = await runInit(input(root, extra as Partial<InitInput>), testDeps({ cwd: root, now: NOW })).catch((caught: unknown) => caught);
+    const error = await runInit(input(root, extra as Partial<InitInput>), testDeps({ cwd: root, now: NOW })).catch(
+      (caught: unknown) => caught,
+    );
     expect(isSecretsError(error) ? [error.code, error.exitCode] : error).toEqual([code, 3]);
     expect(existsSync(join(root, 'secrets.yaml'))).toBe(false);
   });
@@ -200,7 +226,9 @@ describe('runInit on a terminal (scripted prompts)', () => {
   it('writes nothing when the operator declines at the end (exit 3)', async () => {
     const { root } = mt5Deployment();
     const prompts = scriptedPrompts([[], '90d', false, '', '', '', false]);
-    const error = await runInit(input(root), testDeps({ cwd: root, now: NOW, interactive: true, prompts })).catch((caught: unknown) => caught);
+    const error = await runInit(input(root), testDeps({ cwd: root, now: NOW, interactive: true, prompts })).catch(
+      (caught: unknown) => caught,
+    );
     expect(isSecretsError(error) && error.exitCode).toBe(3);
     expect(existsSync(join(root, 'secrets.yaml'))).toBe(false);
   });

@@ -30,7 +30,9 @@ describe('leaked-value check', () => {
     expect(outcome.findings.filter((finding) => finding.check === 'gitignore').length).toBeGreaterThan(0);
     writeFileSync(deployment.path('notes.txt'), `copied for debugging: ${deployment.values.jwt}\n`);
     const leaked = await runCheck({ policy: deployment.policy, now: new Date('2026-11-24T00:00:00Z') }, deps);
-    expect(leaked.findings.filter((finding) => finding.check === 'leaked-value').map((finding) => finding.path)).toEqual([expect.stringContaining('notes.txt')]);
+    expect(
+      leaked.findings.filter((finding) => finding.check === 'leaked-value').map((finding) => finding.path),
+    ).toEqual([expect.stringContaining('notes.txt')]);
   });
 
   it('reports a managed value committed and then removed, critical, without the value, and keeps reporting it incrementally', async () => {
@@ -47,16 +49,26 @@ describe('leaked-value check', () => {
 
     // Second run: no ref moved, so history is not read again; the leak is still reported.
     const counted: string[][] = [];
-    const counting = { ...scanSources, history: (root: string, commits: string[], ...rest: Parameters<typeof scanSources.history> extends [unknown, unknown, ...infer R] ? R : never) => {
-      counted.push(commits);
-      return scanSources.history(root, commits, ...rest);
-    } };
+    const counting = {
+      ...scanSources,
+      history: (
+        root: string,
+        commits: string[],
+        ...rest: Parameters<typeof scanSources.history> extends [unknown, unknown, ...infer R] ? R : never
+      ) => {
+        counted.push(commits);
+        return scanSources.history(root, commits, ...rest);
+      },
+    };
     const again = await findLeakedValues(deployment.policy, { files: deps.files, scanSources: counting });
     expect(counted).toEqual([]);
     expect(again.map((leak) => [leak.secret, leak.file])).toEqual([['jwt-secret', 'notes.md']]);
 
     // A rotation (new value) starts over: the old value's leak is history.
-    writeFileSync(deployment.path('.env'), readFileSync(deployment.path('.env'), 'utf8').replace(deployment.values.jwt, 'b'.repeat(31) + 'c'));
+    writeFileSync(
+      deployment.path('.env'),
+      readFileSync(deployment.path('.env'), 'utf8').replace(deployment.values.jwt, 'b'.repeat(31) + 'c'),
+    );
     expect(await findLeakedValues(deployment.policy, { files: deps.files, scanSources })).toEqual([]);
     expect(existsSync(join(deployment.policy.stateDir, LEAK_STATE_FILE))).toBe(true);
   });

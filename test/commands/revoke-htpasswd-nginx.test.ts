@@ -23,8 +23,16 @@ function htpasswdLine(user: string, password: string): string {
 /** The dashboard behind a real nginx, admin and alice in the file, as the htpasswd kind's tests build it. */
 async function site() {
   const passwords = { admin: fakeAlnum(24), alice: fakeAlnum(24) };
-  const original = ['# dashboard users', htpasswdLine('alice', passwords.alice), htpasswdLine('admin', passwords.admin), ''].join('\n');
-  const deployment = makeDeployment({ files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } }, policy: 'version: 1\ndeployment: placeholder\nsecrets: {}\n' });
+  const original = [
+    '# dashboard users',
+    htpasswdLine('alice', passwords.alice),
+    htpasswdLine('admin', passwords.admin),
+    '',
+  ].join('\n');
+  const deployment = makeDeployment({
+    files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } },
+    policy: 'version: 1\ndeployment: placeholder\nsecrets: {}\n',
+  });
   const file = deployment.path('nginx/.htpasswd');
   const nginx = await startNginx({ userFile: file });
   grantWorkerRead(nginx, deployment.root, file);
@@ -56,8 +64,16 @@ describeWithTools(['nginx', 'htpasswd'], 'revoke htpasswd through a real nginx',
     expect(await basicAuthStatus(nginx.url, { user: 'admin', password: passwords.admin })).toBe(200);
 
     // On a terminal: one confirmation and the leaked password (for the probe), both up front.
-    const deps = testDeps({ now: NOW, interactive: true, prompts: scriptedPrompts([true, passwords.admin]), env: { SECRETS_NGINX_CONF: nginx.confPath } });
-    const outcome = await runRevoke({ policy, id: 'dashboard', lockOnly: true, scan: false, backup: recordingBackup(), now: NOW }, deps);
+    const deps = testDeps({
+      now: NOW,
+      interactive: true,
+      prompts: scriptedPrompts([true, passwords.admin]),
+      env: { SECRETS_NGINX_CONF: nginx.confPath },
+    });
+    const outcome = await runRevoke(
+      { policy, id: 'dashboard', lockOnly: true, scan: false, backup: recordingBackup(), now: NOW },
+      deps,
+    );
 
     expect(outcome.exitCode).toBe(2);
     expect(outcome.notReplaced).toBe('--lock-only');
@@ -70,14 +86,19 @@ describeWithTools(['nginx', 'htpasswd'], 'revoke htpasswd through a real nginx',
     expect(deps.captured.stdout.join('')).not.toContain(passwords.admin);
 
     const check = await runCheck({ policy, now: NOW }, testDeps({ now: NOW }));
-    expect(check.findings.filter((finding) => finding.check === 'revoked')).toEqual([expect.objectContaining({ severity: 'critical', secret: 'dashboard' })]);
+    expect(check.findings.filter((finding) => finding.check === 'revoked')).toEqual([
+      expect.objectContaining({ severity: 'critical', secret: 'dashboard' }),
+    ]);
   });
 
   it('lock-out then replacement in one run: old password 401, the new one (from stdin) 200, check clean', async () => {
     const { nginx, passwords, policy } = await site();
     const next = fakeAlnum(24);
     const deps = testDeps({ now: NOW, stdin: `${next}\n`, env: { SECRETS_NGINX_CONF: nginx.confPath } });
-    const outcome = await runRevoke({ policy, id: 'dashboard', yes: true, passwordFrom: 'stdin', scan: false, backup: recordingBackup(), now: NOW }, deps);
+    const outcome = await runRevoke(
+      { policy, id: 'dashboard', yes: true, passwordFrom: 'stdin', scan: false, backup: recordingBackup(), now: NOW },
+      deps,
+    );
 
     expect(outcome.exitCode).toBe(0);
     expect(outcome.replaced).toBe(true);

@@ -17,10 +17,21 @@ import { deploymentWithEnv, readEnv, recordingBackup } from '../helpers/rotation
 const NOW = new Date('2026-11-24T12:00:00Z');
 
 function revokeInput(policy: Policy, id: string, extra: Partial<RevokeInput> = {}): RevokeInput {
-  return { policy, id, reason: 'pasted in a chat', incident: 'INC-7', yes: true, backup: recordingBackup(), now: NOW, ...extra };
+  return {
+    policy,
+    id,
+    reason: 'pasted in a chat',
+    incident: 'INC-7',
+    yes: true,
+    backup: recordingBackup(),
+    now: NOW,
+    ...extra,
+  };
 }
 
-function auditActions(policy: Policy): Array<{ action: string; secret?: string; details?: Record<string, unknown>; fingerprint?: string }> {
+function auditActions(
+  policy: Policy,
+): Array<{ action: string; secret?: string; details?: Record<string, unknown>; fingerprint?: string }> {
   return readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8')
     .trim()
     .split('\n')
@@ -40,7 +51,12 @@ describe('revoke random', () => {
   it('replaces the value at once, runs the hooks, records revoked then rotated, and check stays clean', async () => {
     const old = fakeHex(64);
     const { deployment, policy } = await deploymentWithEnv(`JWT_SECRET_KEY=${old}\nOTHER=1\n`, {
-      jwt: { kind: 'random', env_key: 'JWT_SECRET_KEY', rotate_every: '90d', after_change: ['echo restarted >> restarts.log'] },
+      jwt: {
+        kind: 'random',
+        env_key: 'JWT_SECRET_KEY',
+        rotate_every: '90d',
+        after_change: ['echo restarted >> restarts.log'],
+      },
     });
     const deps = testDeps({ now: NOW });
     const outcome = await runRevoke(revokeInput(policy, 'jwt', { scan: false }), deps);
@@ -65,7 +81,11 @@ describe('revoke random', () => {
 describe('revoke manual', () => {
   it('records the revocation, prints the steps, exits 2, and check is critical until the rotation', async () => {
     const { policy } = await deploymentWithEnv('OPENAI_API_KEY=sk-placeholder-value\n', {
-      openai: { kind: 'manual', rotate_every: '90d', steps: ['revoke the key in the OpenAI console', 'create a new key'] },
+      openai: {
+        kind: 'manual',
+        rotate_every: '90d',
+        steps: ['revoke the key in the OpenAI console', 'create a new key'],
+      },
     });
     const deps = testDeps({ now: NOW });
     const outcome = await runRevoke(revokeInput(policy, 'openai', { scan: false }), deps);
@@ -78,13 +98,21 @@ describe('revoke manual', () => {
     expect(findings).toEqual([expect.objectContaining({ check: 'revoked', severity: 'critical', secret: 'openai' })]);
     expect(findings[0]!.message).toContain('INC-7');
 
-    await runRotate({ policy, ids: ['openai'], yes: true, backup: recordingBackup(), now: NOW }, testDeps({ now: NOW }));
+    await runRotate(
+      { policy, ids: ['openai'], yes: true, backup: recordingBackup(), now: NOW },
+      testDeps({ now: NOW }),
+    );
     expect(await revokedFindings(policy)).toEqual([]);
   });
 
   it('refuses --lock-only for a kind without a separate lock-out, with nothing changed', async () => {
-    const { policy } = await deploymentWithEnv('JWT_SECRET_KEY=x\n', { jwt: { kind: 'random', env_key: 'JWT_SECRET_KEY', rotate_every: '90d' } });
-    await expect(runRevoke(revokeInput(policy, 'jwt', { lockOnly: true }), testDeps())).rejects.toMatchObject({ code: 'bad-option', exitCode: 3 });
+    const { policy } = await deploymentWithEnv('JWT_SECRET_KEY=x\n', {
+      jwt: { kind: 'random', env_key: 'JWT_SECRET_KEY', rotate_every: '90d' },
+    });
+    await expect(runRevoke(revokeInput(policy, 'jwt', { lockOnly: true }), testDeps())).rejects.toMatchObject({
+      code: 'bad-option',
+      exitCode: 3,
+    });
     expect(existsSync(join(policy.stateDir, 'audit.jsonl'))).toBe(false);
   });
 });
@@ -94,7 +122,13 @@ async function dingtalkSetup() {
   const leaked = server.addRobot();
   const replacement = server.addRobot();
   const team = server.addRobot();
-  const env = [`DINGTALK_WEBHOOK_URL=${leaked.url}`, `DINGTALK_SECRET=${leaked.secret}`, `ALERTS_WEBHOOK_URL=${team.url}`, `ALERTS_SECRET=${team.secret}`, ''].join('\n');
+  const env = [
+    `DINGTALK_WEBHOOK_URL=${leaked.url}`,
+    `DINGTALK_SECRET=${leaked.secret}`,
+    `ALERTS_WEBHOOK_URL=${team.url}`,
+    `ALERTS_SECRET=${team.secret}`,
+    '',
+  ].join('\n');
   const { deployment, policy } = await deploymentWithEnv(
     env,
     {
@@ -126,7 +160,10 @@ describe('revoke dingtalk', () => {
     expect(await revokedFindings(policy)).toHaveLength(1);
 
     const stdin = `DINGTALK_WEBHOOK_URL=${replacement.url}\nDINGTALK_SECRET=${replacement.secret}\n`;
-    await runRotate({ policy, ids: ['risk'], yes: true, backup: recordingBackup(), now: SIGNED_NOW }, testDeps({ now: SIGNED_NOW, stdin }));
+    await runRotate(
+      { policy, ids: ['risk'], yes: true, backup: recordingBackup(), now: SIGNED_NOW },
+      testDeps({ now: SIGNED_NOW, stdin }),
+    );
     expect(await revokedFindings(policy)).toEqual([]);
   });
 
@@ -140,9 +177,14 @@ describe('revoke dingtalk', () => {
     expect(outcome.replaced).toBe(true);
     expect(envValue(parseDotenv(readEnv(deployment), '.env'), 'DINGTALK_SECRET')).toBe(replacement.secret);
     // The test send, the confirmation (new robot), then the alert through the team robot.
-    expect(server.accepted().map((message) => message.accessToken)).toEqual([replacement.accessToken, replacement.accessToken, team.accessToken]);
+    expect(server.accepted().map((message) => message.accessToken)).toEqual([
+      replacement.accessToken,
+      replacement.accessToken,
+      team.accessToken,
+    ]);
     const alert = server.accepted()[2]!.text;
-    for (const expected of ['risk', 'pasted in a chat', 'INC-7', 'tester', SIGNED_NOW.toISOString()]) expect(alert).toContain(expected);
+    for (const expected of ['risk', 'pasted in a chat', 'INC-7', 'tester', SIGNED_NOW.toISOString()])
+      expect(alert).toContain(expected);
     for (const value of [leaked.accessToken, leaked.secret!, replacement.accessToken, replacement.secret!]) {
       expect(alert).not.toContain(value);
       expect(printed(deps)).not.toContain(value);
@@ -154,8 +196,21 @@ describe('revoke dingtalk', () => {
   it('a failing hook rolls the cut-off back: exit 3, .env as it was, no revoked entry', async () => {
     const { deployment, policy } = await dingtalkSetup();
     const before = readEnv(deployment);
-    const failing = { ...policy, secrets: policy.secrets.map((secret) => (secret.id === 'risk' ? { ...secret, spec: { ...secret.spec, after_change: ["if grep -q \"^DINGTALK_SECRET=''\" .env; then exit 7; fi"] } } : secret)) };
-    const error = await runRevoke(revokeInput(failing, 'risk', { scan: false, now: SIGNED_NOW }), testDeps({ now: SIGNED_NOW })).catch((caught: unknown) => caught);
+    const failing = {
+      ...policy,
+      secrets: policy.secrets.map((secret) =>
+        secret.id === 'risk'
+          ? {
+              ...secret,
+              spec: { ...secret.spec, after_change: ['if grep -q "^DINGTALK_SECRET=\'\'" .env; then exit 7; fi'] },
+            }
+          : secret,
+      ),
+    };
+    const error = await runRevoke(
+      revokeInput(failing, 'risk', { scan: false, now: SIGNED_NOW }),
+      testDeps({ now: SIGNED_NOW }),
+    ).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'rotation-rolled-back', exitCode: 3 });
     expect(readEnv(deployment)).toBe(before);
     expect(auditActions(policy).map((entry) => entry.action)).not.toContain('revoked');
@@ -173,10 +228,16 @@ describe('revoke dingtalk', () => {
 describe('revoke: where did it leak', () => {
   it('finds the value in three commits on two branches and the working tree, and writes the filter-repo file (600)', async () => {
     const old = fakeHex(64);
-    const { deployment, policy } = await deploymentWithEnv(`SECRET_KEY=${old}\n`, { app: { kind: 'random', env_key: 'SECRET_KEY', rotate_every: '90d' } });
+    const { deployment, policy } = await deploymentWithEnv(`SECRET_KEY=${old}\n`, {
+      app: { kind: 'random', env_key: 'SECRET_KEY', rotate_every: '90d' },
+    });
     const root = deployment.root;
     initRepo(root);
-    const first = commitFiles(root, { '.gitignore': '.env\n.secrets/\nbackups/\n', 'settings.py': `SECRET_KEY = "${old}"\n` }, 'settings');
+    const first = commitFiles(
+      root,
+      { '.gitignore': '.env\n.secrets/\nbackups/\n', 'settings.py': `SECRET_KEY = "${old}"\n` },
+      'settings',
+    );
     const second = commitFiles(root, { 'notes/deploy.md': `# deploy\n\nexport SECRET_KEY=${old}\n` }, 'deploy notes');
     git(root, ['checkout', '-q', '-b', 'feature']);
     const third = commitFiles(root, { 'scripts/run.sh': `#!/bin/sh\n\nSECRET_KEY=${old} ./app\n` }, 'run script');

@@ -16,32 +16,50 @@ async function randomDeployment(options: { hooks?: string[]; encoding?: string; 
   const oldKey = fakeHex(64);
   const env = options.env ?? `# keys\nexport JWT_SECRET_KEY="${oldKey}"\n\nSECRET_KEY=${fakeHex(64)}\n`;
   const result = await deploymentWithEnv(env, {
-    jwt: { kind: 'random', env_key: 'JWT_SECRET_KEY', rotate_every: '90d', ...(options.encoding ? { encoding: options.encoding } : {}), after_change: options.hooks ?? [] },
+    jwt: {
+      kind: 'random',
+      env_key: 'JWT_SECRET_KEY',
+      rotate_every: '90d',
+      ...(options.encoding ? { encoding: options.encoding } : {}),
+      after_change: options.hooks ?? [],
+    },
   });
   return { ...result, env, oldKey };
 }
 
 async function failure(promise: Promise<unknown>) {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!isSecretsError(error)) throw new Error(`expected a SecretsError, got ${String(error)}`);
   return error;
 }
 
 describe('rotate random', () => {
-  it.each(['hex', 'base64', 'base64url', 'alphanumeric'])('writes a new %s value and touches nothing else', async (encoding) => {
-    const { deployment, policy, env, oldKey } = await randomDeployment({ encoding });
-    const deps = testDeps({ now: NOW });
-    const outcome = await runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, deps);
-    const after = readEnv(deployment);
-    const value = envValue(parseDotenv(after, '.env'), 'JWT_SECRET_KEY')!;
-    expect(value).not.toBe(oldKey);
-    expect(after).toBe(env.replace(`"${oldKey}"`, encoding === 'base64' && /[$`"!]/.test(value) ? `'${value}'` : `"${value}"`));
-    const audit = readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8');
-    expect(audit).not.toContain(value);
-    expect(audit).not.toContain(oldKey);
-    expect(outcome.rotated[0]).toMatchObject({ id: 'jwt', fingerprint: expect.stringMatching(/^hmac-sha256:/), previous: expect.stringMatching(/^hmac-sha256:/) });
-    expect(deps.captured.stdout.join('')).not.toContain(value);
-  });
+  it.each(['hex', 'base64', 'base64url', 'alphanumeric'])(
+    'writes a new %s value and touches nothing else',
+    async (encoding) => {
+      const { deployment, policy, env, oldKey } = await randomDeployment({ encoding });
+      const deps = testDeps({ now: NOW });
+      const outcome = await runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, deps);
+      const after = readEnv(deployment);
+      const value = envValue(parseDotenv(after, '.env'), 'JWT_SECRET_KEY')!;
+      expect(value).not.toBe(oldKey);
+      expect(after).toBe(
+        env.replace(`"${oldKey}"`, encoding === 'base64' && /[$`"!]/.test(value) ? `'${value}'` : `"${value}"`),
+      );
+      const audit = readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8');
+      expect(audit).not.toContain(value);
+      expect(audit).not.toContain(oldKey);
+      expect(outcome.rotated[0]).toMatchObject({
+        id: 'jwt',
+        fingerprint: expect.stringMatching(/^hmac-sha256:/),
+        previous: expect.stringMatching(/^hmac-sha256:/),
+      });
+      expect(deps.captured.stdout.join('')).not.toContain(value);
+    },
+  );
 
   it('--dry-run prints files, keys and hooks and changes nothing', async () => {
     const { deployment, policy, env } = await randomDeployment({ hooks: ['systemctl restart app'] });
@@ -61,26 +79,41 @@ describe('rotate random', () => {
     const { policy } = await randomDeployment();
     const recent = new Date(NOW.getTime() - 10 * 86_400_000);
     const { appendAudit } = await import('../../src/commands/audit-trail.js');
-    await appendAudit(policy.stateDir, { action: 'recorded', secret: 'jwt', details: { on: recent.toISOString() } }, testDeps({ now: NOW }));
+    await appendAudit(
+      policy.stateDir,
+      { action: 'recorded', secret: 'jwt', details: { on: recent.toISOString() } },
+      testDeps({ now: NOW }),
+    );
     const deps = testDeps({ now: NOW });
     const outcome = await runRotate({ policy, ids: [], backup: recordingBackup(), now: NOW }, deps);
     expect(outcome.rotated).toEqual([]);
     expect(deps.captured.stdout.join('')).toContain('nothing is due');
-    const later = await runRotate({ policy, ids: [], backup: recordingBackup(), now: new Date(NOW.getTime() + 70 * 86_400_000) }, testDeps({ now: NOW }));
+    const later = await runRotate(
+      { policy, ids: [], backup: recordingBackup(), now: new Date(NOW.getTime() + 70 * 86_400_000) },
+      testDeps({ now: NOW }),
+    );
     expect(later.plan.map((item) => `${item.id}:${item.reason}`)).toEqual(['jwt:due soon']);
   });
 
   it('asks for confirmation on a terminal; a no changes nothing (exit 3)', async () => {
     const { deployment, policy, env } = await randomDeployment();
-    const error = await failure(runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW, interactive: true, prompts: scriptedPrompts([false]) })));
+    const error = await failure(
+      runRotate(
+        { policy, ids: ['jwt'], backup: recordingBackup(), now: NOW },
+        testDeps({ now: NOW, interactive: true, prompts: scriptedPrompts([false]) }),
+      ),
+    );
     expect(error.exitCode).toBe(3);
     expect(readEnv(deployment)).toBe(env);
   });
 
   it('a failing hook rolls the file back, reruns the hooks, exits 3', async () => {
-    const hook = 'echo run >> hooks.log; test -f failed-once || { touch failed-once; echo "reload failed" >&2; exit 1; }';
+    const hook =
+      'echo run >> hooks.log; test -f failed-once || { touch failed-once; echo "reload failed" >&2; exit 1; }';
     const { deployment, policy, env } = await randomDeployment({ hooks: [hook] });
-    const error = await failure(runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW })));
+    const error = await failure(
+      runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW })),
+    );
     expect(error.exitCode).toBe(3);
     expect(error.message).toMatch(/reload failed.*previous values are back/);
     expect(readEnv(deployment)).toBe(env);
@@ -93,18 +126,29 @@ describe('rotate random', () => {
 
   it('masks a value a failing hook prints', async () => {
     // The hook prints the JWT line of .env on its first run (new value) and on the rerun after the roll-back (old value).
-    const { policy, oldKey } = await randomDeployment({ hooks: ['grep JWT .env >&2; test -f once && exit 0; touch once; exit 1'] });
+    const { policy, oldKey } = await randomDeployment({
+      hooks: ['grep JWT .env >&2; test -f once && exit 0; touch once; exit 1'],
+    });
     const deps = testDeps({ now: NOW });
     const seenByHooks: string[] = [];
-    const runner = { run: async (command: string, options: Parameters<typeof shellRunner.run>[1]) => {
-      const result = await shellRunner.run(command, options);
-      seenByHooks.push(result.stderr);
-      return result;
-    } };
-    const error = await failure(runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, { ...deps, runner }));
+    const runner = {
+      run: async (command: string, options: Parameters<typeof shellRunner.run>[1]) => {
+        const result = await shellRunner.run(command, options);
+        seenByHooks.push(result.stderr);
+        return result;
+      },
+    };
+    const error = await failure(
+      runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, { ...deps, runner }),
+    );
     const newKey = /JWT_SECRET_KEY="?([0-9a-f]{64})/.exec(seenByHooks[0]!)?.[1];
     expect(newKey).toBeDefined();
-    const printed = [error.toLine(), ...deps.captured.stdout, ...deps.captured.stderr, readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8')].join('\n');
+    const printed = [
+      error.toLine(),
+      ...deps.captured.stdout,
+      ...deps.captured.stderr,
+      readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8'),
+    ].join('\n');
     expect(printed).toMatch(/hook .* failed/);
     expect(printed).not.toContain(newKey!);
     expect(printed).not.toContain(oldKey);
@@ -113,18 +157,30 @@ describe('rotate random', () => {
   it('a hook that times out rolls back too', async () => {
     const env = `K=${fakeHex(64)}\n`;
     const { deployment, policy } = await deploymentWithEnv(env, {
-      k: { kind: 'random', env_key: 'K', rotate_every: '90d', hook_timeout: '1s', after_change: ['test -f slow-once && exit 0; touch slow-once; sleep 5'] },
+      k: {
+        kind: 'random',
+        env_key: 'K',
+        rotate_every: '90d',
+        hook_timeout: '1s',
+        after_change: ['test -f slow-once && exit 0; touch slow-once; sleep 5'],
+      },
     });
-    const error = await failure(runRotate({ policy, ids: ['k'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW })));
+    const error = await failure(
+      runRotate({ policy, ids: ['k'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW })),
+    );
     expect(error.message).toMatch(/timed out after 1s/);
     expect(readEnv(deployment)).toBe(env);
   });
 
   it('exits 4 with exact instructions when the roll-back cannot be done safely', async () => {
     const { deployment, policy } = await randomDeployment({ hooks: ['echo EXTRA=1 >> .env; exit 1'] });
-    const error = await failure(runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW })));
+    const error = await failure(
+      runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW })),
+    );
     expect(error.exitCode).toBe(4);
-    expect(error.toLine()).toMatch(new RegExp(`cp ${policy.stateDir}/rotation/previous-0 ${deployment.path('.env')} && chmod 600`));
+    expect(error.toLine()).toMatch(
+      new RegExp(`cp ${policy.stateDir}/rotation/previous-0 ${deployment.path('.env')} && chmod 600`),
+    );
     expect(error.toLine()).toMatch(/secrets rotate --recover/);
   });
 
@@ -138,7 +194,13 @@ describe('rotate random', () => {
       },
     );
     const sneaky = fakeAlnum(24);
-    const env = { PATH: process.env.PATH, JWT_SECRET_KEY: 'x', DINGTALK_SECRET: dingtalkSecret, COPY_OF_SECRET: dingtalkSecret, HARMLESS: sneaky };
+    const env = {
+      PATH: process.env.PATH,
+      JWT_SECRET_KEY: 'x',
+      DINGTALK_SECRET: dingtalkSecret,
+      COPY_OF_SECRET: dingtalkSecret,
+      HARMLESS: sneaky,
+    };
     await runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW, env }));
     const seen = readFileSync(deployment.path('hook-env.txt'), 'utf8');
     expect(seen).toContain(`HARMLESS=${sneaky}`);
@@ -153,7 +215,9 @@ describe('rotate random', () => {
     await ensureStateDir(policy.stateDir, testDeps());
     const lock = await fileLocker.acquire(policy.stateDir, { command: 'secrets rotate dingtalk' });
     try {
-      const error = await failure(runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW })));
+      const error = await failure(
+        runRotate({ policy, ids: ['jwt'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW })),
+      );
       expect(error.exitCode).toBe(3);
       expect(error.message).toMatch(/locked by .*"secrets rotate dingtalk"/);
       expect(readEnv(deployment)).toBe(env);
@@ -179,25 +243,36 @@ describe('rotate manual', () => {
 
   it('prints the steps and records on --yes (no env key: no file change)', async () => {
     const env = 'A=1\n';
-    const { deployment, policy } = await deploymentWithEnv(env, { provider: { kind: 'manual', rotate_every: '180d', steps } });
+    const { deployment, policy } = await deploymentWithEnv(env, {
+      provider: { kind: 'manual', rotate_every: '180d', steps },
+    });
     const deps = testDeps({ now: NOW });
     await runRotate({ policy, ids: ['provider'], yes: true, backup: recordingBackup(), now: NOW }, deps);
     expect(deps.captured.stdout.join('')).toContain('2. Create a new API key');
-    expect(readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8')).toMatch(/"action":"rotated","secret":"provider"/);
+    expect(readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8')).toMatch(
+      /"action":"rotated","secret":"provider"/,
+    );
     expect(readEnv(deployment)).toBe(env);
   });
 
   it('refuses without --yes when no terminal can confirm', async () => {
     const { policy } = await deploymentWithEnv('A=1\n', { provider: { kind: 'manual', rotate_every: '180d', steps } });
-    const error = await failure(runRotate({ policy, ids: ['provider'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW })));
+    const error = await failure(
+      runRotate({ policy, ids: ['provider'], backup: recordingBackup(), now: NOW }, testDeps({ now: NOW })),
+    );
     expect(error.message).toMatch(/--yes/);
   });
 
   it('reads the new value from stdin and swaps it when the policy names an env key', async () => {
     const oldValue = fakeAlnum(40);
     const newValue = fakeAlnum(40);
-    const { deployment, policy } = await deploymentWithEnv(`ANTHROPIC_API_KEY=${oldValue}\n`, { anthropic: { kind: 'manual', env_key: 'ANTHROPIC_API_KEY', min_length: 20, rotate_every: '180d', steps } });
-    await runRotate({ policy, ids: ['anthropic'], yes: true, backup: recordingBackup(), now: NOW }, testDeps({ now: NOW, stdin: `ANTHROPIC_API_KEY=${newValue}\n` }));
+    const { deployment, policy } = await deploymentWithEnv(`ANTHROPIC_API_KEY=${oldValue}\n`, {
+      anthropic: { kind: 'manual', env_key: 'ANTHROPIC_API_KEY', min_length: 20, rotate_every: '180d', steps },
+    });
+    await runRotate(
+      { policy, ids: ['anthropic'], yes: true, backup: recordingBackup(), now: NOW },
+      testDeps({ now: NOW, stdin: `ANTHROPIC_API_KEY=${newValue}\n` }),
+    );
     expect(readEnv(deployment)).toBe(`ANTHROPIC_API_KEY=${newValue}\n`);
   });
 });
@@ -219,6 +294,8 @@ describe('rotate, several secrets', () => {
     const after = parseDotenv(readEnv(deployment), '.env');
     expect(envValue(after, 'JWT_SECRET_KEY')).not.toBe(oldKey);
     expect(readEnv(deployment).split('\n').slice(1)).toEqual(env.split('\n').slice(1));
-    expect(readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8')).not.toMatch(/"action":"rotated","secret":"provider"/);
+    expect(readFileSync(join(policy.stateDir, 'audit.jsonl'), 'utf8')).not.toMatch(
+      /"action":"rotated","secret":"provider"/,
+    );
   });
 });

@@ -8,7 +8,11 @@ import { deploymentWithEnv } from '../helpers/rotation.js';
 describe('swapFiles and rollBack', () => {
   it('writes with the mode a kind asks for, and rolls back content and mode; a file it created is removed', async () => {
     const oldLine = `admin:${fakeAlnum(20)}\n`;
-    const { deployment, policy } = await deploymentWithEnv('A=1\n', {}, { files: { '.htpasswd': { content: oldLine, mode: 0o600 } } });
+    const { deployment, policy } = await deploymentWithEnv(
+      'A=1\n',
+      {},
+      { files: { '.htpasswd': { content: oldLine, mode: 0o600 } } },
+    );
     const deps = testDeps();
     const journal = await swapFiles(
       {

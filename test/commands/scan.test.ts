@@ -49,14 +49,18 @@ describe('secrets scan: working tree', () => {
   });
 
   it('honours an inline secrets:allow comment, on that line only', async () => {
-    const tree = tempTree({ 'test.py': `A = "${githubToken()}"  # secrets:allow test fixture\nB = "${githubToken()}"\n` });
+    const tree = tempTree({
+      'test.py': `A = "${githubToken()}"  # secrets:allow test fixture\nB = "${githubToken()}"\n`,
+    });
     const outcome = await scan({ cwd: tree.dir });
     expect(outcome.findings.map((f) => f.line)).toEqual([2]);
   });
 
   it('round-trips a baseline: accepted findings pass, a new one fails; the file is stable', async () => {
     const r = repo();
-    r.commit({ 'old.txt': `${githubToken()}\n${parts('xoxb-', fake.digits(12), '-', fake.digits(13), '-', fake.alnum(24))}\n` });
+    r.commit({
+      'old.txt': `${githubToken()}\n${parts('xoxb-', fake.digits(12), '-', fake.digits(13), '-', fake.alnum(24))}\n`,
+    });
     const first = await scan({ cwd: r.dir, writeBaseline: 'baseline.json' });
     expect(first.findings).toHaveLength(2);
     const written = readFileSync(join(r.dir, 'baseline.json'), 'utf8');
@@ -73,7 +77,10 @@ describe('secrets scan: working tree', () => {
 
   it('refuses a broken baseline with exit 3', async () => {
     const tree = tempTree({ 'baseline.json': '{ nope' });
-    await expect(scan({ cwd: tree.dir, baseline: 'baseline.json' })).rejects.toMatchObject({ code: 'baseline-invalid', exitCode: 3 });
+    await expect(scan({ cwd: tree.dir, baseline: 'baseline.json' })).rejects.toMatchObject({
+      code: 'baseline-invalid',
+      exitCode: 3,
+    });
   });
 });
 
@@ -87,7 +94,13 @@ describe('secrets scan --history', () => {
     expect((await scan({ cwd: r.dir })).findings).toEqual([]);
     const outcome = await scan({ cwd: r.dir, mode: 'history' });
     expect(outcome.findings).toHaveLength(1);
-    expect(outcome.findings[0]).toMatchObject({ file: 'deploy.sh', line: 2, commit: added, author: 'Test Author <author@example.org>', ruleId: 'github-token' });
+    expect(outcome.findings[0]).toMatchObject({
+      file: 'deploy.sh',
+      line: 2,
+      commit: added,
+      author: 'Test Author <author@example.org>',
+      ruleId: 'github-token',
+    });
     expect(outcome.findings[0]!.date).toMatch(/^2024-01-02T03:04:05/);
     expect(outcome.scanned.commits).toBe(3);
   });
@@ -140,7 +153,10 @@ describe('secrets scan --history', () => {
 
   it('skips binary files and deletion commits; --since limits the commits', async () => {
     const r = repo();
-    const first = r.commit({ 'blob.dat': Buffer.concat([Buffer.from([0, 0, 1]), Buffer.from(githubToken())]) }, 'binary');
+    const first = r.commit(
+      { 'blob.dat': Buffer.concat([Buffer.from([0, 0, 1]), Buffer.from(githubToken())]) },
+      'binary',
+    );
     r.commit({ 'x.txt': `${githubToken()}\n` }, 'text');
     rmSync(join(r.dir, 'x.txt'));
     r.commit({}, 'delete');
@@ -152,7 +168,10 @@ describe('secrets scan --history', () => {
 
   it('fails with exit 3 outside git and on a bad revision', async () => {
     const tree = tempTree({ 'a.txt': 'a' });
-    await expect(scan({ cwd: tree.dir, mode: 'history' })).rejects.toMatchObject({ code: 'not-a-repository', exitCode: 3 });
+    await expect(scan({ cwd: tree.dir, mode: 'history' })).rejects.toMatchObject({
+      code: 'not-a-repository',
+      exitCode: 3,
+    });
     const r = repo();
     r.commit({ 'a.txt': 'a' });
     await expect(scan({ cwd: r.dir, mode: 'history', since: 'no-such-rev' })).rejects.toSatisfy(isSecretsError);
@@ -192,13 +211,19 @@ describe('managed values', () => {
     const value = fake.alnum(40);
     const dingSecret = parts('SEC', fake.hex(64));
     r.write({
-      'secrets.yaml': 'version: 1\ndeployment: demo\nsecrets:\n  app_key:\n    kind: random\n    env_key: APP_KEY\n    rotate_every: 90d\n  ding:\n    kind: dingtalk\n    rotate_every: 90d\n',
+      'secrets.yaml':
+        'version: 1\ndeployment: demo\nsecrets:\n  app_key:\n    kind: random\n    env_key: APP_KEY\n    rotate_every: 90d\n  ding:\n    kind: dingtalk\n    rotate_every: 90d\n',
       '.env': `APP_KEY=${value}\nDINGTALK_SECRET=${dingSecret}\nDINGTALK_WEBHOOK_URL=https://oapi.dingtalk.com/robot/send?access_token=${fake.hex(64)}\n`,
       '.gitignore': '.env\n.secrets/\n',
     });
-    r.commit({ 'docs/setup.md': `Set the key (it looks like ${value.slice(0, 8)}...)\n`, 'notes.txt': `the key is ${value} do not share\n` });
+    r.commit({
+      'docs/setup.md': `Set the key (it looks like ${value.slice(0, 8)}...)\n`,
+      'notes.txt': `the key is ${value} do not share\n`,
+    });
     const outcome = await scan({ cwd: r.dir, policy: 'secrets.yaml' });
-    expect(outcome.findings.map((f) => [f.file, f.ruleId, f.severity])).toEqual([['notes.txt', 'managed:app_key', 'critical']]);
+    expect(outcome.findings.map((f) => [f.file, f.ruleId, f.severity])).toEqual([
+      ['notes.txt', 'managed:app_key', 'critical'],
+    ]);
     expect(outcome.exitCode).toBe(2);
     const history = await scan({ cwd: r.dir, policy: 'secrets.yaml', mode: 'history' });
     expect(history.exitCode).toBe(2);

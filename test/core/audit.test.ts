@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { GENESIS_HASH, hashLine, lastRotations, makeAuditLine, parseAuditLine, verifyAuditChain } from '../../src/core/audit.js';
+import {
+  GENESIS_HASH,
+  hashLine,
+  lastRotations,
+  makeAuditLine,
+  parseAuditLine,
+  verifyAuditChain,
+} from '../../src/core/audit.js';
 
 function trail(count: number): string[] {
   const lines: string[] = [];
   let prev = GENESIS_HASH;
   for (let seq = 1; seq <= count; seq++) {
-    const line = makeAuditLine({ action: 'rotated', secret: `s${seq}`, fingerprint: `hmac-sha256:${seq}` }, { seq, time: new Date(Date.UTC(2026, 0, seq)), actor: 'ops', prev });
+    const line = makeAuditLine(
+      { action: 'rotated', secret: `s${seq}`, fingerprint: `hmac-sha256:${seq}` },
+      { seq, time: new Date(Date.UTC(2026, 0, seq)), actor: 'ops', prev },
+    );
     lines.push(line);
     prev = hashLine(line);
   }
@@ -59,7 +69,14 @@ describe('verifyAuditChain', () => {
 describe('lastRotations', () => {
   it('takes the latest rotated or recorded date per secret, recorded at its --on date', () => {
     const lines = trail(2).map((line) => parseAuditLine(line)!);
-    lines.push({ ...lines[0]!, seq: 3, action: 'recorded', secret: 's1', time: '2026-06-01T00:00:00.000Z', details: { on: '2026-05-01T00:00:00.000Z' } });
+    lines.push({
+      ...lines[0]!,
+      seq: 3,
+      action: 'recorded',
+      secret: 's1',
+      time: '2026-06-01T00:00:00.000Z',
+      details: { on: '2026-05-01T00:00:00.000Z' },
+    });
     const result = lastRotations(lines);
     expect(result.get('s1')?.toISOString()).toBe('2026-05-01T00:00:00.000Z');
     expect(result.get('s2')?.toISOString()).toBe('2026-01-02T00:00:00.000Z');

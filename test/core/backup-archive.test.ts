@@ -34,9 +34,19 @@ describe('buildArchive / readArchive', () => {
       { path: '/srv/app/.env', data: bytes('A=1\n'), mode: 0o600 },
       { path: '/etc/nginx/.htpasswd', data: bytes('admin:$2y$...\n'), mode: 0o640 },
     ];
-    const { tar, manifest } = buildArchive({ deployment: 'app', created: new Date(0), reason: 'test', root: '/srv/app', files });
+    const { tar, manifest } = buildArchive({
+      deployment: 'app',
+      created: new Date(0),
+      reason: 'test',
+      root: '/srv/app',
+      files,
+    });
     expect(readTar(tar).map((entry) => entry.name)).toEqual([MANIFEST_NAME, '.env', 'etc/nginx/.htpasswd']);
-    expect(manifest.files[1]).toMatchObject({ name: 'etc/nginx/.htpasswd', path: '/etc/nginx/.htpasswd', sha256: sha256Hex(files[1]!.data) });
+    expect(manifest.files[1]).toMatchObject({
+      name: 'etc/nginx/.htpasswd',
+      path: '/etc/nginx/.htpasswd',
+      sha256: sha256Hex(files[1]!.data),
+    });
     const read = readArchive(tar, 'x.tar');
     expect(read.files.map((file) => [file.name, file.path])).toEqual([
       ['.env', '/srv/app/.env'],
@@ -82,7 +92,16 @@ describe('selectPrunable', () => {
   });
 
   it('always keeps the newest, however old', () => {
-    expect(selectPrunable([{ name: 'only', date: at('2020-01-01') }, { name: 'older', date: at('2019-01-01') }], keep, now)).toEqual(['older']);
+    expect(
+      selectPrunable(
+        [
+          { name: 'only', date: at('2020-01-01') },
+          { name: 'older', date: at('2019-01-01') },
+        ],
+        keep,
+        now,
+      ),
+    ).toEqual(['older']);
     expect(selectPrunable([], keep, now)).toEqual([]);
   });
 });

@@ -1,6 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { dingtalkSign, judgeDingtalkAnswer, maskDingtalkUrl, signedDingtalkUrl, textMessage } from '../../src/core/dingtalk.js';
+import {
+  dingtalkSign,
+  judgeDingtalkAnswer,
+  maskDingtalkUrl,
+  signedDingtalkUrl,
+  textMessage,
+} from '../../src/core/dingtalk.js';
 import { fakeDingtalkSecret, fakeDingtalkUrl, fakeHex } from '../helpers/fake-secrets.js';
 
 describe('dingtalkSign', () => {
@@ -31,7 +37,9 @@ describe('dingtalkSign', () => {
 describe('maskDingtalkUrl', () => {
   it('masks the access_token and the sign wherever they appear', () => {
     const token = fakeHex(64);
-    const masked = maskDingtalkUrl(`posting to https://h/robot/send?access_token=${token}&timestamp=1&sign=abc%2B failed`);
+    const masked = maskDingtalkUrl(
+      `posting to https://h/robot/send?access_token=${token}&timestamp=1&sign=abc%2B failed`,
+    );
     expect(masked).not.toContain(token);
     expect(masked).toContain(`access_token=${token.slice(0, 4)}…${token.slice(-4)}`);
     expect(masked).toContain('sign=…');
@@ -63,6 +71,9 @@ describe('judgeDingtalkAnswer', () => {
 
 describe('textMessage', () => {
   it('adds every missing keyword', () => {
-    expect(textMessage('rotation test', ['alert', 'test'])).toEqual({ msgtype: 'text', text: { content: 'rotation test\nalert' } });
+    expect(textMessage('rotation test', ['alert', 'test'])).toEqual({
+      msgtype: 'text',
+      text: { content: 'rotation test\nalert' },
+    });
   });
 });

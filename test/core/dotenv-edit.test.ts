@@ -8,14 +8,25 @@ import { parseDotenv, quoteDotenvValue, setDotenvValues } from '../../src/core/d
 import { isSecretsError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const edit = (text: string, values: Record<string, string>) => setDotenvValues(parseDotenv(text, '.env'), values, '.env');
+const edit = (text: string, values: Record<string, string>) =>
+  setDotenvValues(parseDotenv(text, '.env'), values, '.env');
 
 describe('setDotenvValues', () => {
   it.each([
     ['keeps an unquoted value unquoted when it is safe', 'A=1\nKEY=old\nB=2\n', 'newvalue', 'A=1\nKEY=newvalue\nB=2\n'],
-    ['keeps export, comments and blank lines', '# top\n\nexport KEY=old # trailing\n', 'n3w', '# top\n\nexport KEY=n3w # trailing\n'],
+    [
+      'keeps export, comments and blank lines',
+      '# top\n\nexport KEY=old # trailing\n',
+      'n3w',
+      '# top\n\nexport KEY=n3w # trailing\n',
+    ],
     ['keeps CRLF and a missing final newline', 'A=1\r\nKEY="old"\r\nB=2', 'fresh', 'A=1\r\nKEY="fresh"\r\nB=2'],
-    ['single-quotes a URL (& and ? mean something to bash)', 'KEY=old\n', 'https://h/x?a=1&b=2', "KEY='https://h/x?a=1&b=2'\n"],
+    [
+      'single-quotes a URL (& and ? mean something to bash)',
+      'KEY=old\n',
+      'https://h/x?a=1&b=2',
+      "KEY='https://h/x?a=1&b=2'\n",
+    ],
     ['single-quotes # (dotenv reads a comment)', 'KEY=old\n', 'a#b', "KEY='a#b'\n"],
     ['leaves double quotes for single when $ appears', 'KEY="old"\n', 'a$b', "KEY='a$b'\n"],
     ['keeps single quotes', "KEY='old'\n", 'plain', "KEY='plain'\n"],
@@ -40,9 +51,12 @@ describe('setDotenvValues', () => {
     }
   });
 
-  it.each(["it's", 'back\\slash', 'two\nlines'])('refuses a value no quoting keeps literal for all readers: %j', (value) => {
-    expect(() => quoteDotenvValue(value)).toThrow(/would read differently/);
-  });
+  it.each(["it's", 'back\\slash', 'two\nlines'])(
+    'refuses a value no quoting keeps literal for all readers: %j',
+    (value) => {
+      expect(() => quoteDotenvValue(value)).toThrow(/would read differently/);
+    },
+  );
 });
 
 // ---- property: an edit changes exactly one value, for bash and dotenv alike ----
@@ -80,7 +94,12 @@ function render(lines: Line[], eol: string, finalNewline: boolean): string {
     else {
       if (seen.has(line.key)) continue;
       seen.add(line.key);
-      const raw = line.value.quote === 'none' ? line.value.value : line.value.quote === 'single' ? `'${line.value.value}'` : `"${line.value.value}"`;
+      const raw =
+        line.value.quote === 'none'
+          ? line.value.value
+          : line.value.quote === 'single'
+            ? `'${line.value.value}'`
+            : `"${line.value.value}"`;
       // An empty unquoted value followed by a comment is read differently by dotenv; keep the comment off it.
       const comment = line.comment && !(line.value.quote === 'none' && line.value.value === '') ? ' # note' : '';
       out.push(`${line.exported ? 'export ' : ''}${line.key}=${raw}${comment}`);
@@ -98,8 +117,13 @@ function bashReadAll(dir: string, texts: string[]): Array<Map<string, string>> {
   });
   // Builtins only, no fork per file (forks are slow on small CI machines): source, print each K_*
   // variable as NAME=value\0, unset them all before the next file.
-  const script = 'set -a; for f in "$@"; do source "$f"; for v in ${!K_@}; do printf "%s=%s\\0" "$v" "${!v}"; done; unset ${!K_@}; printf "%s\\0" "--END--"; done';
-  const result = spawnSync('env', ['-i', 'PATH=/usr/bin:/bin', 'bash', '--noprofile', '--norc', '-c', script, '_', ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const script =
+    'set -a; for f in "$@"; do source "$f"; for v in ${!K_@}; do printf "%s=%s\\0" "$v" "${!v}"; done; unset ${!K_@}; printf "%s\\0" "--END--"; done';
+  const result = spawnSync(
+    'env',
+    ['-i', 'PATH=/usr/bin:/bin', 'bash', '--noprofile', '--norc', '-c', script, '_', ...files],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
   expect(result.status, result.stderr).toBe(0);
   const maps: Array<Map<string, string>> = [new Map()];
   for (const pair of result.stdout.split('\0')) {
@@ -153,7 +177,8 @@ describe('setDotenvValues (property)', () => {
         // The dotenv package: every other key as before, the target as the new value.
         const dotenvBefore = dotenvParse(text);
         const dotenvAfter = dotenvParse(next);
-        for (const entry of before.entries) if (entry.key !== target.key) expect(dotenvAfter[entry.key]).toBe(dotenvBefore[entry.key]);
+        for (const entry of before.entries)
+          if (entry.key !== target.key) expect(dotenvAfter[entry.key]).toBe(dotenvBefore[entry.key]);
         expect(dotenvAfter[target.key]).toBe(sample.newValue);
       }),
       { numRuns: 300 },
@@ -162,13 +187,20 @@ describe('setDotenvValues (property)', () => {
 
   it('bash `set -a; source` reads every other key as before, and the new value literally', () => {
     // One bash process for all samples: spawning one per case is too slow for a 2-core CI.
-    const cases = fc.sample(caseArb, { numRuns: 150 }).map((sample) => ({ sample, applied: applyCase(sample) })).filter((item) => item.applied !== undefined);
-    const reads = bashReadAll(tempDir(), cases.flatMap(({ applied }) => [applied!.text, applied!.next]));
+    const cases = fc
+      .sample(caseArb, { numRuns: 150 })
+      .map((sample) => ({ sample, applied: applyCase(sample) }))
+      .filter((item) => item.applied !== undefined);
+    const reads = bashReadAll(
+      tempDir(),
+      cases.flatMap(({ applied }) => [applied!.text, applied!.next]),
+    );
     cases.forEach(({ sample, applied }, index) => {
       const bashBefore = reads[2 * index]!;
       const bashAfter = reads[2 * index + 1]!;
       for (const entry of applied!.before.entries) {
-        if (entry.key !== applied!.target.key) expect(bashAfter.get(entry.key), `${JSON.stringify(applied!.next)}`).toBe(bashBefore.get(entry.key));
+        if (entry.key !== applied!.target.key)
+          expect(bashAfter.get(entry.key), `${JSON.stringify(applied!.next)}`).toBe(bashBefore.get(entry.key));
       }
       // bash keeps a CRLF line's \r in the value, before and after alike; on LF files it reads the value exactly.
       if (!sample.crlf) expect(bashAfter.get(applied!.target.key), JSON.stringify(applied!.next)).toBe(sample.newValue);

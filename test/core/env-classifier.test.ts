@@ -11,21 +11,66 @@ const openaiKey = () => ['sk', 'proj'].join('-') + '-' + fakeAlnum(48);
 
 describe('classifyEntry', () => {
   const table: Array<[string, string, () => string, Record<string, unknown> | undefined]> = [
-    ['64 hex under *_SECRET_KEY is random, 32 bytes hex', 'JWT_SECRET_KEY', () => fakeHex(64), { kind: 'random', bytes: 32, encoding: 'hex' }],
+    [
+      '64 hex under *_SECRET_KEY is random, 32 bytes hex',
+      'JWT_SECRET_KEY',
+      () => fakeHex(64),
+      { kind: 'random', bytes: 32, encoding: 'hex' },
+    ],
     ['96 hex is 48 bytes', 'SECRET_KEY', () => fakeHex(96), { kind: 'random', bytes: 48, encoding: 'hex' }],
-    ['base64url keeps its encoding', 'SESSION_SECRET', () => base64url(64), { kind: 'random', bytes: 48, encoding: 'base64url' }],
+    [
+      'base64url keeps its encoding',
+      'SESSION_SECRET',
+      () => base64url(64),
+      { kind: 'random', bytes: 48, encoding: 'base64url' },
+    ],
     ['base64 keeps its encoding', 'APP_KEY', () => base64(44), { kind: 'random', encoding: 'base64' }],
     ['mixed alphanumeric', 'COOKIE_SECRET', () => `${fakeAlnum(37)}aA1`, { kind: 'random', encoding: 'alphanumeric' }],
-    ['an empty secret is random with the default size', 'SECRET_KEY', () => '', { kind: 'random', bytes: 32, encoding: 'hex' }],
-    ['a placeholder secret is random with the default size', 'SECRET_KEY', () => 'change-in-production', { kind: 'random', bytes: 32 }],
-    ['a typed phrase under *SECRET* is tracked, not generated', 'APP_SECRET', () => 'correct-horse-battery', { kind: 'manual', category: 'unknown-shape' }],
+    [
+      'an empty secret is random with the default size',
+      'SECRET_KEY',
+      () => '',
+      { kind: 'random', bytes: 32, encoding: 'hex' },
+    ],
+    [
+      'a placeholder secret is random with the default size',
+      'SECRET_KEY',
+      () => 'change-in-production',
+      { kind: 'random', bytes: 32 },
+    ],
+    [
+      'a typed phrase under *SECRET* is tracked, not generated',
+      'APP_SECRET',
+      () => 'correct-horse-battery',
+      { kind: 'manual', category: 'unknown-shape' },
+    ],
     ['Anthropic key by value is manual', 'ANTHROPIC_API_KEY', anthropicKey, { kind: 'manual', category: 'api-key' }],
     ['OpenAI key by value, whatever the name', 'LLM_SECRET', openaiKey, { kind: 'manual', category: 'api-key' }],
-    ['*API_KEY* by name is manual even when random', 'SOME_API_KEY', () => fakeHex(64), { kind: 'manual', category: 'api-key' }],
-    ['a wallet key is manual with min_length 64', 'WALLET_PRIVATE_KEY', () => `0x${fakeHex(64)}`, { kind: 'manual', category: 'wallet-key', minLength: 64 }],
+    [
+      '*API_KEY* by name is manual even when random',
+      'SOME_API_KEY',
+      () => fakeHex(64),
+      { kind: 'manual', category: 'api-key' },
+    ],
+    [
+      'a wallet key is manual with min_length 64',
+      'WALLET_PRIVATE_KEY',
+      () => `0x${fakeHex(64)}`,
+      { kind: 'manual', category: 'wallet-key', minLength: 64 },
+    ],
     ['*_PASSWORD is manual', 'POSTGRES_PASSWORD', () => fakeAlnum(20), { kind: 'manual', category: 'password' }],
-    ['postgresql://user:pass@ is a credential URL', 'DATABASE_URL', () => `postgresql://bot:${fakeAlnum(20)}@db:5432/bot`, { kind: 'manual', category: 'credential-url' }],
-    ['redis://:pass@ is a credential URL', 'REDIS_URL', () => `redis://:${fakeAlnum(20)}@redis:6379/0`, { kind: 'manual', category: 'credential-url' }],
+    [
+      'postgresql://user:pass@ is a credential URL',
+      'DATABASE_URL',
+      () => `postgresql://bot:${fakeAlnum(20)}@db:5432/bot`,
+      { kind: 'manual', category: 'credential-url' },
+    ],
+    [
+      'redis://:pass@ is a credential URL',
+      'REDIS_URL',
+      () => `redis://:${fakeAlnum(20)}@redis:6379/0`,
+      { kind: 'manual', category: 'credential-url' },
+    ],
     ['a URL without credentials is not a secret', 'DASHBOARD_PUBLIC_URL', () => 'https://dash.example.org/', undefined],
     ['an ordinary setting is not a secret', 'LOG_LEVEL', () => 'info', undefined],
     ['a *_KEY_PREFIX is not a secret', 'REDIS_KEY_PREFIX', () => 'bot:', undefined],
@@ -68,7 +113,14 @@ describe('classifyEnv', () => {
       { key: 'DINGTALK_SECRET', value: fakeDingtalkSecret() },
       { key: 'LOG_LEVEL', value: 'info' },
     ]);
-    expect(proposals).toEqual([expect.objectContaining({ id: 'dingtalk', kind: 'dingtalk', urlKey: 'DINGTALK_WEBHOOK_URL', secretKey: 'DINGTALK_SECRET' })]);
+    expect(proposals).toEqual([
+      expect.objectContaining({
+        id: 'dingtalk',
+        kind: 'dingtalk',
+        urlKey: 'DINGTALK_WEBHOOK_URL',
+        secretKey: 'DINGTALK_SECRET',
+      }),
+    ]);
   });
 
   it('pairs a robot found by value shape under other names', () => {
@@ -76,7 +128,9 @@ describe('classifyEnv', () => {
       { key: 'ALERT_HOOK', value: fakeDingtalkUrl() },
       { key: 'ALERT_SIGN', value: fakeDingtalkSecret() },
     ]);
-    expect(proposals).toEqual([expect.objectContaining({ kind: 'dingtalk', urlKey: 'ALERT_HOOK', secretKey: 'ALERT_SIGN' })]);
+    expect(proposals).toEqual([
+      expect.objectContaining({ kind: 'dingtalk', urlKey: 'ALERT_HOOK', secretKey: 'ALERT_SIGN' }),
+    ]);
   });
 
   it('pairs two robots by their common prefix', () => {
@@ -86,7 +140,9 @@ describe('classifyEnv', () => {
       { key: 'OPS_DINGTALK_SECRET', value: fakeDingtalkSecret() },
       { key: 'RISK_DINGTALK_SECRET', value: fakeDingtalkSecret() },
     ]);
-    expect(proposals.map((proposal) => proposal.kind === 'dingtalk' && [proposal.id, proposal.urlKey, proposal.secretKey])).toEqual([
+    expect(
+      proposals.map((proposal) => proposal.kind === 'dingtalk' && [proposal.id, proposal.urlKey, proposal.secretKey]),
+    ).toEqual([
       ['risk-dingtalk', 'RISK_DINGTALK_WEBHOOK_URL', 'RISK_DINGTALK_SECRET'],
       ['ops-dingtalk', 'OPS_DINGTALK_WEBHOOK_URL', 'OPS_DINGTALK_SECRET'],
     ]);

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bcryptHash, bcryptMatches } from '../../src/core/bcrypt.js';
-import { LOCKED_OUT_RANDOM_BYTES, hashScheme, isLockedOutHash, lockedOutHash, parseHtpasswd } from '../../src/core/htpasswd.js';
+import {
+  LOCKED_OUT_RANDOM_BYTES,
+  hashScheme,
+  isLockedOutHash,
+  lockedOutHash,
+  parseHtpasswd,
+} from '../../src/core/htpasswd.js';
 import { Secret } from '../../src/core/secret.js';
 import { fakeAlnum } from '../helpers/fake-secrets.js';
 
@@ -17,11 +23,13 @@ describe('lockedOutHash', () => {
 
   it('matches no password: not the empty one, not one hashed with its own salt', async () => {
     const hash = lockedOutHash(4, randomBytes(LOCKED_OUT_RANDOM_BYTES));
-    for (const password of ['', fakeAlnum(24), 'admin']) expect(await bcryptMatches(new Secret(password), hash)).toBe(false);
+    for (const password of ['', fakeAlnum(24), 'admin'])
+      expect(await bcryptMatches(new Secret(password), hash)).toBe(false);
   });
 
   it('never mistakes a real bcrypt hash for a lock-out', async () => {
-    for (let round = 0; round < 40; round++) expect(isLockedOutHash(await bcryptHash(new Secret(fakeAlnum(20)), 4))).toBe(false);
+    for (let round = 0; round < 40; round++)
+      expect(isLockedOutHash(await bcryptHash(new Secret(fakeAlnum(20)), 4))).toBe(false);
     expect(isLockedOutHash('$apr1$abcdefgh$abcdefghijklmnopqrstuv')).toBe(false);
   });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { idOfName, inodeWarnings, isMountPoint, nginxWorker, readAccessWarnings, type HtpasswdReadFacts } from '../../src/core/htpasswd-permissions.js';
+import {
+  idOfName,
+  inodeWarnings,
+  isMountPoint,
+  nginxWorker,
+  readAccessWarnings,
+  type HtpasswdReadFacts,
+} from '../../src/core/htpasswd-permissions.js';
 import type { FileStat } from '../../src/core/ports.js';
 
 describe('nginxWorker', () => {
@@ -33,7 +40,18 @@ describe('idOfName and isMountPoint', () => {
 });
 
 describe('readAccessWarnings', () => {
-  const stat = (overrides: Partial<FileStat> = {}): FileStat => ({ mode: 0o640, uid: 0, gid: 33, size: 1, mtime: new Date(0), ino: 1, nlink: 1, isFile: true, isDirectory: false, ...overrides });
+  const stat = (overrides: Partial<FileStat> = {}): FileStat => ({
+    mode: 0o640,
+    uid: 0,
+    gid: 33,
+    size: 1,
+    mtime: new Date(0),
+    ino: 1,
+    nlink: 1,
+    isFile: true,
+    isDirectory: false,
+    ...overrides,
+  });
   const facts = (overrides: Partial<FileStat> = {}, workerGid: number | null = 33): HtpasswdReadFacts => ({
     path: '/etc/nginx/.htpasswd',
     stat: stat(overrides),
@@ -44,7 +62,11 @@ describe('readAccessWarnings', () => {
 
   it.each<[string, HtpasswdReadFacts, RegExp | undefined]>([
     ['root:www-data 640 is what nginx needs', facts(), undefined],
-    ['root:root 640 gives nginx a 500', facts({ gid: 0 }), /not nginx's worker group www-data.*answers 500: run chgrp www-data/],
+    [
+      'root:root 640 gives nginx a 500',
+      facts({ gid: 0 }),
+      /not nginx's worker group www-data.*answers 500: run chgrp www-data/,
+    ],
     ['root:root 600 likewise', facts({ gid: 0, mode: 0o600 }), /not nginx's worker group/],
     ['an unknown worker group is named as such', facts({ gid: 0 }, null), /www-data \(not in \/etc\/group\)/],
     ['root:www-data 600 gives the group nothing', facts({ mode: 0o600 }), /no read access/],
@@ -58,7 +80,17 @@ describe('readAccessWarnings', () => {
 });
 
 describe('inodeWarnings', () => {
-  const stat = (nlink: number): FileStat => ({ mode: 0o640, uid: 0, gid: 33, size: 1, mtime: new Date(0), ino: 1, nlink, isFile: true, isDirectory: false });
+  const stat = (nlink: number): FileStat => ({
+    mode: 0o640,
+    uid: 0,
+    gid: 33,
+    size: 1,
+    mtime: new Date(0),
+    ino: 1,
+    nlink,
+    isFile: true,
+    isDirectory: false,
+  });
   it.each<[string, number, boolean, RegExp[]]>([
     ['one name, not mounted', 1, false, []],
     ['hard links keep the old hash', 2, false, [/2 hard links/]],

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { bcryptHash, bcryptMatches } from '../../src/core/bcrypt.js';
 import { SecretsError } from '../../src/core/errors.js';
-import { emptyHtpasswd, hashScheme, htpasswdUserProblem, parseHtpasswd, setHtpasswdLine } from '../../src/core/htpasswd.js';
+import {
+  emptyHtpasswd,
+  hashScheme,
+  htpasswdUserProblem,
+  parseHtpasswd,
+  setHtpasswdLine,
+} from '../../src/core/htpasswd.js';
 import { Secret } from '../../src/core/secret.js';
 import { fakeAlnum } from '../helpers/fake-secrets.js';
 
@@ -34,7 +40,16 @@ describe('hashScheme', () => {
 
 describe('parseHtpasswd', () => {
   it('reads every line kind and skips comments and blank lines', () => {
-    const text = ['# dashboard users', `admin:${fake.bcrypt('2y', '08')}`, '', `old:${fake.apr1()}`, `legacy:${fake.sha1()}`, `des:${fake.des()}`, 'plain:some-text'].join('\n') + '\n';
+    const text =
+      [
+        '# dashboard users',
+        `admin:${fake.bcrypt('2y', '08')}`,
+        '',
+        `old:${fake.apr1()}`,
+        `legacy:${fake.sha1()}`,
+        `des:${fake.des()}`,
+        'plain:some-text',
+      ].join('\n') + '\n';
     const doc = parseHtpasswd(text, 'h');
     expect(doc.entries.map((entry) => [entry.user, entry.scheme, entry.line])).toEqual([
       ['admin', 'bcrypt', 2],

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { generatePassword, generatedPasswordBits, looksLikeYearPattern, PASSWORD_ALPHABET, passwordProblems, type PasswordContext } from '../../src/core/password.js';
+import {
+  generatePassword,
+  generatedPasswordBits,
+  looksLikeYearPattern,
+  PASSWORD_ALPHABET,
+  passwordProblems,
+  type PasswordContext,
+} from '../../src/core/password.js';
 import { fingerprint, Secret } from '../../src/core/secret.js';
 import { fakeAlnum } from '../helpers/fake-secrets.js';
 

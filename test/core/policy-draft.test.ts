@@ -33,11 +33,21 @@ describe('renderPolicyYaml', () => {
   it('keeps long steps on one line and comments each section', () => {
     const text = renderPolicyYaml({
       ...base,
-      secrets: [{ id: 'openai-api-key', kind: 'manual', envKey: 'OPENAI_API_KEY_WITH_A_VERY_LONG_NAME_THAT_WOULD_FOLD', category: 'api-key', reason: 'an API key' }],
+      secrets: [
+        {
+          id: 'openai-api-key',
+          kind: 'manual',
+          envKey: 'OPENAI_API_KEY_WITH_A_VERY_LONG_NAME_THAT_WOULD_FOLD',
+          category: 'api-key',
+          reason: 'an API key',
+        },
+      ],
       notifyDingtalk: undefined,
     });
     const policy = parsePolicy(text, '/tmp/secrets.yaml');
-    expect(policy.doc.secrets['openai-api-key']?.steps[0]).toContain('OPENAI_API_KEY_WITH_A_VERY_LONG_NAME_THAT_WOULD_FOLD');
+    expect(policy.doc.secrets['openai-api-key']?.steps[0]).toContain(
+      'OPENAI_API_KEY_WITH_A_VERY_LONG_NAME_THAT_WOULD_FOLD',
+    );
     for (const section of ['secrets:', 'backup:', 'compliance:']) {
       const before = text.split('\n')[text.split('\n').indexOf(section) - 1] ?? '';
       expect(before, section).toMatch(/^#/);
@@ -45,7 +55,14 @@ describe('renderPolicyYaml', () => {
   });
 
   it('writes a keyword-only DingTalk robot as secret_key: null', () => {
-    const text = renderPolicyYaml({ ...base, secrets: [{ id: 'dingtalk', kind: 'dingtalk', urlKey: 'DINGTALK_WEBHOOK_URL', secretKey: null, reason: 'robot' }], notifyDingtalk: 'dingtalk' });
-    expect(parsePolicy(text, '/tmp/secrets.yaml').doc.secrets.dingtalk).toMatchObject({ kind: 'dingtalk', secret_key: null });
+    const text = renderPolicyYaml({
+      ...base,
+      secrets: [{ id: 'dingtalk', kind: 'dingtalk', urlKey: 'DINGTALK_WEBHOOK_URL', secretKey: null, reason: 'robot' }],
+      notifyDingtalk: 'dingtalk',
+    });
+    expect(parsePolicy(text, '/tmp/secrets.yaml').doc.secrets.dingtalk).toMatchObject({
+      kind: 'dingtalk',
+      secret_key: null,
+    });
   });
 });

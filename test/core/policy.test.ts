@@ -31,7 +31,10 @@ describe('parsePolicy: the worked examples', () => {
     expect(dashboard.kind === 'htpasswd' && dashboard.probe?.expect_old).toBe(401);
   });
   it('reads policies/trading-bot.yaml', () => {
-    const policy = parsePolicy(readFileSync(join(POLICIES, 'trading-bot.yaml'), 'utf8'), join(POLICIES, 'trading-bot.yaml'));
+    const policy = parsePolicy(
+      readFileSync(join(POLICIES, 'trading-bot.yaml'), 'utf8'),
+      join(POLICIES, 'trading-bot.yaml'),
+    );
     expect(policy.secrets.map((secret) => secret.spec.kind)).toContain('random');
     expect(policy.stateDir).toBe(join(POLICIES, '.secrets'));
   });
@@ -42,7 +45,10 @@ describe('parsePolicy: the worked examples', () => {
     expect(policy.stateDir).toBe('/etc/secrets/.secrets');
   });
   it('fills defaults: warn_before 14d, bcrypt cost, hook list', () => {
-    const policy = parsePolicy(`${HEAD}secrets:\n  web:\n    kind: htpasswd\n    file: .htpasswd\n    user: admin\n    rotate_every: 90d\n`, '/srv/p.yaml');
+    const policy = parsePolicy(
+      `${HEAD}secrets:\n  web:\n    kind: htpasswd\n    file: .htpasswd\n    user: admin\n    rotate_every: 90d\n`,
+      '/srv/p.yaml',
+    );
     const spec = policy.secrets[0]!.spec;
     expect(spec.warn_before).toBe('14d');
     expect(spec.after_change).toEqual([]);
@@ -52,23 +58,83 @@ describe('parsePolicy: the worked examples', () => {
 
 describe('parsePolicy: a malformed policy gets one precise line', () => {
   const cases: Array<[string, string, string]> = [
-    ['a bad duration', `${HEAD}secrets:\n  dingtalk:\n    kind: dingtalk\n    rotate_every: ninety\n`, 'secrets.yaml:6:19: secrets.dingtalk.rotate_every: expected a duration like 90d (units: s, min, h, d, w, m for months, y), got "ninety"'],
-    ['an unknown kind', `${HEAD}secrets:\n  db:\n    kind: mysql\n    rotate_every: 90d\n`, 'secrets.yaml:5:11: secrets.db.kind: expected one of htpasswd, dingtalk, random, manual, got "mysql"'],
-    ['a misspelt field', `${HEAD}secrets:\n  key:\n    kind: random\n    env_key: KEY\n    rotate_evry: 90d\n`, 'secrets.yaml:7:5: secrets.key: unknown field "rotate_evry" (did you mean "rotate_every"?)'],
-    ['a missing required field', `${HEAD}secrets:\n  key:\n    kind: random\n    rotate_every: 90d\n`, 'secrets.yaml:5:5: secrets.key.env_key: is required (expected string)'],
+    [
+      'a bad duration',
+      `${HEAD}secrets:\n  dingtalk:\n    kind: dingtalk\n    rotate_every: ninety\n`,
+      'secrets.yaml:6:19: secrets.dingtalk.rotate_every: expected a duration like 90d (units: s, min, h, d, w, m for months, y), got "ninety"',
+    ],
+    [
+      'an unknown kind',
+      `${HEAD}secrets:\n  db:\n    kind: mysql\n    rotate_every: 90d\n`,
+      'secrets.yaml:5:11: secrets.db.kind: expected one of htpasswd, dingtalk, random, manual, got "mysql"',
+    ],
+    [
+      'a misspelt field',
+      `${HEAD}secrets:\n  key:\n    kind: random\n    env_key: KEY\n    rotate_evry: 90d\n`,
+      'secrets.yaml:7:5: secrets.key: unknown field "rotate_evry" (did you mean "rotate_every"?)',
+    ],
+    [
+      'a missing required field',
+      `${HEAD}secrets:\n  key:\n    kind: random\n    rotate_every: 90d\n`,
+      'secrets.yaml:5:5: secrets.key.env_key: is required (expected string)',
+    ],
     ['a wrong version', 'version: 2\ndeployment: demo\nsecrets: {}\n', 'secrets.yaml:1:10: version: expected 1, got 2'],
-    ['a missing deployment', 'version: 1\nsecrets: {}\n', 'secrets.yaml:1:1: deployment: is required (expected string)'],
-    ['a mode without quotes', `${HEAD}secrets: {}\ncompliance:\n  modes: { .env: 600 }\n`, 'secrets.yaml:5:18: compliance.modes..env: expected a string, got 600'],
-    ['a mode that is not octal', `${HEAD}secrets: {}\ncompliance:\n  modes: { .env: "955" }\n`, 'secrets.yaml:5:18: compliance.modes..env: expected an octal file mode in quotes, like "600", got "955"'],
-    ['a bcrypt cost out of range', `${HEAD}secrets:\n  web:\n    kind: htpasswd\n    file: h\n    user: admin\n    bcrypt_cost: 40\n    rotate_every: 90d\n`, 'secrets.yaml:8:18: secrets.web.bcrypt_cost: expected at most 15, got 40'],
-    ['a user with a colon', `${HEAD}secrets:\n  web:\n    kind: htpasswd\n    file: h\n    user: "ad:min"\n    rotate_every: 90d\n`, 'secrets.yaml:7:11: secrets.web.user: expected a user name without ":" or line breaks, got "ad:min"'],
-    ['secrets as a list', `${HEAD}secrets:\n  - dingtalk\n`, 'secrets.yaml:4:3: secrets: expected a record, got a list'],
-    ['notify naming a non-dingtalk secret', `${HEAD}secrets:\n  key:\n    kind: random\n    env_key: KEY\n    rotate_every: 90d\nnotify:\n  dingtalk: key\n`, 'secrets.yaml:9:13: notify.dingtalk: expected the id of a dingtalk secret (key)'],
-    ['one env key managed twice', `${HEAD}secrets:\n  a:\n    kind: random\n    env_key: KEY\n    rotate_every: 90d\n  b:\n    kind: manual\n    env_key: KEY\n    rotate_every: 90d\n`, 'secrets.yaml:9:5: secrets.b: env key KEY is already managed by a'],
+    [
+      'a missing deployment',
+      'version: 1\nsecrets: {}\n',
+      'secrets.yaml:1:1: deployment: is required (expected string)',
+    ],
+    [
+      'a mode without quotes',
+      `${HEAD}secrets: {}\ncompliance:\n  modes: { .env: 600 }\n`,
+      'secrets.yaml:5:18: compliance.modes..env: expected a string, got 600',
+    ],
+    [
+      'a mode that is not octal',
+      `${HEAD}secrets: {}\ncompliance:\n  modes: { .env: "955" }\n`,
+      'secrets.yaml:5:18: compliance.modes..env: expected an octal file mode in quotes, like "600", got "955"',
+    ],
+    [
+      'a bcrypt cost out of range',
+      `${HEAD}secrets:\n  web:\n    kind: htpasswd\n    file: h\n    user: admin\n    bcrypt_cost: 40\n    rotate_every: 90d\n`,
+      'secrets.yaml:8:18: secrets.web.bcrypt_cost: expected at most 15, got 40',
+    ],
+    [
+      'a user with a colon',
+      `${HEAD}secrets:\n  web:\n    kind: htpasswd\n    file: h\n    user: "ad:min"\n    rotate_every: 90d\n`,
+      'secrets.yaml:7:11: secrets.web.user: expected a user name without ":" or line breaks, got "ad:min"',
+    ],
+    [
+      'secrets as a list',
+      `${HEAD}secrets:\n  - dingtalk\n`,
+      'secrets.yaml:4:3: secrets: expected a record, got a list',
+    ],
+    [
+      'notify naming a non-dingtalk secret',
+      `${HEAD}secrets:\n  key:\n    kind: random\n    env_key: KEY\n    rotate_every: 90d\nnotify:\n  dingtalk: key\n`,
+      'secrets.yaml:9:13: notify.dingtalk: expected the id of a dingtalk secret (key)',
+    ],
+    [
+      'one env key managed twice',
+      `${HEAD}secrets:\n  a:\n    kind: random\n    env_key: KEY\n    rotate_every: 90d\n  b:\n    kind: manual\n    env_key: KEY\n    rotate_every: 90d\n`,
+      'secrets.yaml:9:5: secrets.b: env key KEY is already managed by a',
+    ],
     ['a YAML syntax error', `${HEAD}secrets:\n  a: [unclosed\n`, 'secrets.yaml:5:1: not valid YAML'],
-    ['a duplicate key', `${HEAD}deployment: again\nsecrets: {}\n`, 'secrets.yaml:3:1: not valid YAML: Map keys must be unique'],
-    ['a document that is not a mapping', '- just\n- a list\n', 'secrets.yaml:1:1: expected a mapping with version, deployment and secrets'],
-    ['a bad probe URL', `${HEAD}secrets:\n  web:\n    kind: htpasswd\n    file: h\n    user: admin\n    rotate_every: 90d\n    probe: { url: "not a url" }\n`, 'secrets.yaml:9:19: secrets.web.probe.url: expected an http(s) URL, got "not a url"'],
+    [
+      'a duplicate key',
+      `${HEAD}deployment: again\nsecrets: {}\n`,
+      'secrets.yaml:3:1: not valid YAML: Map keys must be unique',
+    ],
+    [
+      'a document that is not a mapping',
+      '- just\n- a list\n',
+      'secrets.yaml:1:1: expected a mapping with version, deployment and secrets',
+    ],
+    [
+      'a bad probe URL',
+      `${HEAD}secrets:\n  web:\n    kind: htpasswd\n    file: h\n    user: admin\n    rotate_every: 90d\n    probe: { url: "not a url" }\n`,
+      'secrets.yaml:9:19: secrets.web.probe.url: expected an http(s) URL, got "not a url"',
+    ],
   ];
   it.each(cases)('%s', (_name, text, expected) => {
     expect(errorOf(text)).toContain(expected);

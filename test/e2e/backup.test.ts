@@ -31,7 +31,10 @@ describe('secrets backup / restore (bin/secrets)', () => {
     expect(list.stdout).toContain('opens with the passphrase');
 
     writeFileSync(deploy.path('.env'), `SECRET_KEY=${fakeAlnum(32)}\nNEW=1\n`);
-    const restore = await runSecrets(['restore', `backups/${name}`, '--to', join(tempDir(), 'out')], { cwd: deploy.root, env });
+    const restore = await runSecrets(['restore', `backups/${name}`, '--to', join(tempDir(), 'out')], {
+      cwd: deploy.root,
+      env,
+    });
     expect(restore.code, restore.stderr).toBe(0);
     expect(restore.stdout).toContain('.env: adds PORT; removes NEW; changes SECRET_KEY');
     for (const output of [backup, list, restore]) expect(output.stdout + output.stderr).not.toContain(value);
@@ -51,7 +54,10 @@ describe('secrets backup / restore (bin/secrets)', () => {
     expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
     expect(wrong.stderr).toMatch(/wrong passphrase/);
 
-    writeFileSync(deploy.path('random.gpg'), Buffer.from(Array.from({ length: 999 }, (_, index) => (index * 37) % 256)));
+    writeFileSync(
+      deploy.path('random.gpg'),
+      Buffer.from(Array.from({ length: 999 }, (_, index) => (index * 37) % 256)),
+    );
     const random = await runSecrets(['restore', 'random.gpg'], { cwd: deploy.root, env: { BK_PASS: 'right' } });
     expect(random.code).toBe(3);
     expect(random.stderr).toMatch(/not a complete OpenPGP message/);
@@ -77,8 +83,14 @@ describe('secrets backup / restore (bin/secrets)', () => {
       join(dir, 'hooks.mjs'),
       `import { appendFileSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  const result = await next(specifier, context);\n  appendFileSync(${JSON.stringify(trace)}, result.url + '\\n');\n  return result;\n}\n`,
     );
-    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`);
-    const check = await runSecrets(['check'], { cwd: deploy.root, env: { NODE_OPTIONS: `--import=${join(dir, 'register.mjs')}` } });
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`,
+    );
+    const check = await runSecrets(['check'], {
+      cwd: deploy.root,
+      env: { NODE_OPTIONS: `--import=${join(dir, 'register.mjs')}` },
+    });
     expect(check.stderr).not.toMatch(/unexpected error/);
     const loaded = readFileSync(trace, 'utf8');
     expect(loaded).toMatch(/\/dist\/cli(-bundle)?\/main\.js/);
@@ -89,7 +101,14 @@ describe('secrets backup / restore (bin/secrets)', () => {
 /** A private mount namespace where root can bind-mount a folder read-only (chmod does not stop root). */
 function canMountReadOnly(): boolean {
   const dir = tempDir();
-  const probe = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1"', 'sh', dir]);
+  const probe = spawnSync('unshare', [
+    '-m',
+    'sh',
+    '-c',
+    'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1"',
+    'sh',
+    dir,
+  ]);
   return probe.status === 0;
 }
 
@@ -100,7 +119,17 @@ describe('a backup folder on a read-only filesystem (real EROFS)', () => {
     // The mount exists only inside this unshare'd process: nothing on the host changes.
     const result = spawnSync(
       'unshare',
-      ['-m', 'sh', '-c', 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" && shift && exec "$@"', 'sh', deploy.path('backups'), process.execPath, BIN, 'backup'],
+      [
+        '-m',
+        'sh',
+        '-c',
+        'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" && shift && exec "$@"',
+        'sh',
+        deploy.path('backups'),
+        process.execPath,
+        BIN,
+        'backup',
+      ],
       { cwd: deploy.root, env: { ...process.env, BK_PASS: 'p', NO_COLOR: '1' }, encoding: 'utf8' },
     );
     expect(result.status, result.stderr).toBe(3);

@@ -30,7 +30,10 @@ describe('secrets check through bin/secrets', () => {
 
   it('reads the policy from $SECRETS_POLICY', async () => {
     const deployment = await makeCleanDeployment();
-    const result = await runSecrets(['check', '--as-of', '2027-02-01'], { cwd: tempDir(), env: { SECRETS_POLICY: deployment.policyPath } });
+    const result = await runSecrets(['check', '--as-of', '2027-02-01'], {
+      cwd: tempDir(),
+      env: { SECRETS_POLICY: deployment.policyPath },
+    });
     expect(result.code).toBe(2);
   });
 
@@ -40,14 +43,36 @@ describe('secrets check through bin/secrets', () => {
     expect(result.code).toBe(1);
     const json = JSON.parse(result.stdout);
     expect(json.status).toBe('warning');
-    expect(json.secrets[0]).toEqual({ id: 'dashboard-password', kind: 'htpasswd', lastRotated: '2026-11-01T00:00:00.000Z', due: '2027-01-30T00:00:00.000Z', daysLeft: 10, status: 'warning' });
-    expect(json.findings.find((finding: { check: string }) => finding.check === 'deadline')).toEqual({ check: 'deadline', severity: 'warning', secret: 'dashboard-password', message: expect.stringContaining('due 2027-01-30') });
+    expect(json.secrets[0]).toEqual({
+      id: 'dashboard-password',
+      kind: 'htpasswd',
+      lastRotated: '2026-11-01T00:00:00.000Z',
+      due: '2027-01-30T00:00:00.000Z',
+      daysLeft: 10,
+      status: 'warning',
+    });
+    expect(json.findings.find((finding: { check: string }) => finding.check === 'deadline')).toEqual({
+      check: 'deadline',
+      severity: 'warning',
+      secret: 'dashboard-password',
+      message: expect.stringContaining('due 2027-01-30'),
+    });
   });
 
   it('--format prometheus writes the textfile format, atomically with --output, without sample timestamps', async () => {
     const deployment = await makeCleanDeployment();
     const out = join(tempDir(), 'secrets.prom');
-    const result = await runSecrets(['check', '--format', 'prometheus', '--output', out, '--as-of', '2026-11-24', '--policy', deployment.policyPath]);
+    const result = await runSecrets([
+      'check',
+      '--format',
+      'prometheus',
+      '--output',
+      out,
+      '--as-of',
+      '2026-11-24',
+      '--policy',
+      deployment.policyPath,
+    ]);
     expect(result.code).toBe(0);
     const text = readFileSync(out, 'utf8');
     expect(text).toContain('secrets_days_until_due{deployment="mt5-test",secret="dingtalk",kind="dingtalk"} 67');
@@ -68,10 +93,15 @@ describe('secrets check through bin/secrets', () => {
 
   it('a malformed policy is exit 3 naming file:line:col and field', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'secrets.yaml'), 'version: 1\ndeployment: x\nsecrets:\n  a:\n    kind: random\n    env_key: A\n    rotate_every: soon\n');
+    writeFileSync(
+      join(dir, 'secrets.yaml'),
+      'version: 1\ndeployment: x\nsecrets:\n  a:\n    kind: random\n    env_key: A\n    rotate_every: soon\n',
+    );
     const result = await runSecrets(['check'], { cwd: dir });
     expect(result.code).toBe(3);
-    expect(result.stderr).toBe('secrets: secrets.yaml:7:19: secrets.a.rotate_every: expected a duration like 90d (units: s, min, h, d, w, m for months, y), got "soon"\n');
+    expect(result.stderr).toBe(
+      'secrets: secrets.yaml:7:19: secrets.a.rotate_every: expected a duration like 90d (units: s, min, h, d, w, m for months, y), got "soon"\n',
+    );
   });
 
   it('a bad --as-of is exit 3', async () => {
@@ -82,7 +112,13 @@ describe('secrets check through bin/secrets', () => {
   });
 
   it('the shipped mt5-crs example runs on a machine without the deployment: exit 2, no stack trace', async () => {
-    const result = await runSecrets(['check', '--policy', join(REPO, 'policies/mt5-crs.yaml'), '--as-of', '2026-01-01']);
+    const result = await runSecrets([
+      'check',
+      '--policy',
+      join(REPO, 'policies/mt5-crs.yaml'),
+      '--as-of',
+      '2026-01-01',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stdout).toContain('CRITICAL file-mode: /opt/mt5-crs/.env: missing');
     expect(result.stderr).not.toMatch(/\n\s+at /);
@@ -116,15 +152,38 @@ describe('secrets record and log', () => {
 
   it('record refuses an unknown id and a future date with exit 3', async () => {
     const deployment = await makeCleanDeployment();
-    expect((await runSecrets(['record', 'nope', '--policy', deployment.policyPath])).stderr).toContain('no secret "nope" in the policy');
+    expect((await runSecrets(['record', 'nope', '--policy', deployment.policyPath])).stderr).toContain(
+      'no secret "nope" in the policy',
+    );
     const future = await runSecrets(['record', 'dingtalk', '--on', '2099-01-01', '--policy', deployment.policyPath]);
     expect(future.code).toBe(3);
   });
 
   it.each([
-    ['an edited line', (lines: string[]) => { lines[1] = lines[1]!.replace('"dingtalk"', '"other"'); return lines; }, 3],
-    ['a deleted line', (lines: string[]) => { lines.splice(1, 1); return lines; }, 2],
-    ['reordered lines', (lines: string[]) => { [lines[0], lines[1]] = [lines[1]!, lines[0]!]; return lines; }, 1],
+    [
+      'an edited line',
+      (lines: string[]) => {
+        lines[1] = lines[1]!.replace('"dingtalk"', '"other"');
+        return lines;
+      },
+      3,
+    ],
+    [
+      'a deleted line',
+      (lines: string[]) => {
+        lines.splice(1, 1);
+        return lines;
+      },
+      2,
+    ],
+    [
+      'reordered lines',
+      (lines: string[]) => {
+        [lines[0], lines[1]] = [lines[1]!, lines[0]!];
+        return lines;
+      },
+      1,
+    ],
     ['the last line removed', (lines: string[]) => lines.slice(0, -1), 3],
   ])('log --verify exits 2 and names the first bad line after %s', async (_name, alter, badLine) => {
     const deployment = await makeCleanDeployment();

@@ -5,7 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { BIN, runSecrets } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const STEP_TITLES = ['Check the deployment', 'Back up, and encrypt the plaintext copy', 'Rotate the DingTalk robot and the JWT secret', 'Scan the whole git history for leaks', 'Revoke the leaked key', 'Check again', 'Verify the audit trail'];
+const STEP_TITLES = [
+  'Check the deployment',
+  'Back up, and encrypt the plaintext copy',
+  'Rotate the DingTalk robot and the JWT secret',
+  'Scan the whole git history for leaks',
+  'Revoke the leaked key',
+  'Check again',
+  'Verify the audit trail',
+];
 
 /** Where a demo could write: its TMPDIR, the HOME it inherits, and the folder it is started in; each must end empty. */
 function sandbox() {
@@ -21,7 +29,9 @@ describe('secrets demo through bin/secrets', () => {
     const box = sandbox();
     const result = await runSecrets(['demo'], { cwd: box.cwd, env: box.env, timeoutMs: 110_000 });
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    STEP_TITLES.forEach((title, index) => expect(result.stdout).toContain(`${index + 1}/${STEP_TITLES.length}  ${title}`));
+    STEP_TITLES.forEach((title, index) =>
+      expect(result.stdout).toContain(`${index + 1}/${STEP_TITLES.length}  ${title}`),
+    );
     expect(result.stdout).toContain('$ secrets scan --history');
     expect(result.stdout).toMatch(/app\/settings\.py:3:\d+ +managed:app-secret-key +critical/);
     expect(result.stdout).toContain('signed test message accepted (errcode 0)');
@@ -53,7 +63,11 @@ describe('secrets demo through bin/secrets', () => {
 
   it('Ctrl+C stops it with exit 3, the server closed and the folder removed', { timeout: 60_000 }, async () => {
     const box = sandbox();
-    const child = spawn(process.execPath, [BIN, 'demo'], { cwd: box.cwd, env: { ...process.env, NO_COLOR: '1', ...box.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'demo'], {
+      cwd: box.cwd,
+      env: { ...process.env, NO_COLOR: '1', ...box.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));

@@ -24,9 +24,14 @@ describe('secrets revoke through bin/secrets: the exit-code contract', () => {
   it('0: revoked and replaced, nothing found; the audit trail has revoked with reason and incident', async () => {
     const old = fakeHex(64);
     const deployment = randomDeployment(old);
-    const result = await runSecrets(['revoke', 'app', '--reason', 'laptop stolen', '--incident', 'INC-9', '--yes'], { cwd: deployment.root, env: BACKUP_ENV });
+    const result = await runSecrets(['revoke', 'app', '--reason', 'laptop stolen', '--incident', 'INC-9', '--yes'], {
+      cwd: deployment.root,
+      env: BACKUP_ENV,
+    });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/1\/4 cut off[\s\S]*2\/4 record[\s\S]*3\/4 replace[\s\S]*4\/4 tell the team[\s\S]*revoked and replaced: app/);
+    expect(result.stdout).toMatch(
+      /1\/4 cut off[\s\S]*2\/4 record[\s\S]*3\/4 replace[\s\S]*4\/4 tell the team[\s\S]*revoked and replaced: app/,
+    );
     const audit = readFileSync(deployment.path('.secrets/audit.jsonl'), 'utf8');
     expect(audit).toMatch(/"action":"revoked".*"reason":"laptop stolen".*"incident":"INC-9"/);
     for (const text of [result.stdout, result.stderr, audit]) expect(text).not.toContain(old);
@@ -38,7 +43,11 @@ describe('secrets revoke through bin/secrets: the exit-code contract', () => {
     const old = fakeHex(64);
     const deployment = randomDeployment(old);
     initRepo(deployment.root);
-    commitFiles(deployment.root, { '.gitignore': '.env\n.secrets/\nbackups/\n', 'config.py': `KEY = "${old}"\n` }, 'config');
+    commitFiles(
+      deployment.root,
+      { '.gitignore': '.env\n.secrets/\nbackups/\n', 'config.py': `KEY = "${old}"\n` },
+      'config',
+    );
     const result = await runSecrets(['revoke', 'app', '--yes'], { cwd: deployment.root, env: BACKUP_ENV });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(/config\.py:1/);
@@ -48,23 +57,33 @@ describe('secrets revoke through bin/secrets: the exit-code contract', () => {
 
   it('2: revoked but not replaced (a manual secret), and check is critical (exit 2) with a revoked finding', async () => {
     const deployment = randomDeployment(fakeHex(64));
-    const result = await runSecrets(['revoke', 'openai', '--yes', '--no-scan'], { cwd: deployment.root, env: BACKUP_ENV });
+    const result = await runSecrets(['revoke', 'openai', '--yes', '--no-scan'], {
+      cwd: deployment.root,
+      env: BACKUP_ENV,
+    });
     expect(result.code, result.stderr).toBe(2);
     expect(result.stdout).toMatch(/1\. revoke the key in the console/);
     expect(result.stdout).toMatch(/revoked, NOT replaced: openai/);
     const check = await runSecrets(['check', '--json'], { cwd: deployment.root });
     expect(check.code).toBe(2);
-    expect(JSON.parse(check.stdout).findings).toContainEqual(expect.objectContaining({ check: 'revoked', secret: 'openai', severity: 'critical' }));
+    expect(JSON.parse(check.stdout).findings).toContainEqual(
+      expect.objectContaining({ check: 'revoked', secret: 'openai', severity: 'critical' }),
+    );
   });
 
   it('2: a DingTalk robot without its new pair on stdin is blanked, not replaced', async () => {
     const server = await startDingtalkServer();
     const robot = server.addRobot();
     const deployment = makeDeployment({
-      files: { '.env': { content: `DINGTALK_WEBHOOK_URL=${robot.url}\nDINGTALK_SECRET=${robot.secret}\n`, mode: 0o600 } },
+      files: {
+        '.env': { content: `DINGTALK_WEBHOOK_URL=${robot.url}\nDINGTALK_SECRET=${robot.secret}\n`, mode: 0o600 },
+      },
       policy: { backup: BACKUP_POLICY, secrets: { risk: { kind: 'dingtalk', rotate_every: '90d' } } },
     });
-    const result = await runSecrets(['revoke', 'risk', '--yes', '--no-scan'], { cwd: deployment.root, env: BACKUP_ENV });
+    const result = await runSecrets(['revoke', 'risk', '--yes', '--no-scan'], {
+      cwd: deployment.root,
+      env: BACKUP_ENV,
+    });
     expect(result.code, result.stderr).toBe(2);
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe("DINGTALK_WEBHOOK_URL=''\nDINGTALK_SECRET=''\n");
     expect(result.stdout + result.stderr).not.toContain(robot.secret!);
@@ -76,7 +95,10 @@ describe('secrets revoke through bin/secrets: the exit-code contract', () => {
     const unknown = await runSecrets(['revoke', 'nope', '--yes'], { cwd: deployment.root, env: BACKUP_ENV });
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/no secret "nope"/);
-    const lockOnly = await runSecrets(['revoke', 'app', '--lock-only', '--yes'], { cwd: deployment.root, env: BACKUP_ENV });
+    const lockOnly = await runSecrets(['revoke', 'app', '--lock-only', '--yes'], {
+      cwd: deployment.root,
+      env: BACKUP_ENV,
+    });
     expect(lockOnly.code).toBe(3);
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(`SECRET_KEY=${old}\n`);
   });
@@ -84,6 +106,13 @@ describe('secrets revoke through bin/secrets: the exit-code contract', () => {
   it('--help names the flags and the exit codes', async () => {
     const result = await runSecrets(['revoke', '--help']);
     expect(result.code).toBe(0);
-    for (const text of ['--lock-only', '--no-scan', '--incident', 'Exit codes: 0 revoked and replaced', '2 revoked but NOT replaced']) expect(result.stdout).toContain(text);
+    for (const text of [
+      '--lock-only',
+      '--no-scan',
+      '--incident',
+      'Exit codes: 0 revoked and replaced',
+      '2 revoked but NOT replaced',
+    ])
+      expect(result.stdout).toContain(text);
   });
 });

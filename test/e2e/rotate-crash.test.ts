@@ -13,7 +13,10 @@ function deploymentWithRandomKey(hook = 'echo ran >> hooks.log') {
   const env = `# app\r\nexport JWT_SECRET_KEY=${oldKey} # rotated by secrets\r\nOTHER='kept'`;
   const deployment = makeDeployment({
     files: { '.env': env },
-    policy: { backup: BACKUP_POLICY, secrets: { jwt: { kind: 'random', env_key: 'JWT_SECRET_KEY', rotate_every: '90d', after_change: [hook] } } },
+    policy: {
+      backup: BACKUP_POLICY,
+      secrets: { jwt: { kind: 'random', env_key: 'JWT_SECRET_KEY', rotate_every: '90d', after_change: [hook] } },
+    },
   });
   return { deployment, env, oldKey };
 }
@@ -24,7 +27,10 @@ describe('rotate, killed at each step', () => {
   it.each(ROTATION_STEPS)('SIGKILL at %s: the next run recovers to all old or all new', async (step) => {
     const { deployment, env, oldKey } = deploymentWithRandomKey();
     const cwd = deployment.root;
-    const killed = await runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: { ...BACKUP_ENV, SECRETS_TEST_CRASH_AT: step } });
+    const killed = await runSecrets(['rotate', 'jwt', '--yes'], {
+      cwd,
+      env: { ...BACKUP_ENV, SECRETS_TEST_CRASH_AT: step },
+    });
     expect(killed.code, killed.stderr).toBeNull();
 
     const check = await runSecrets(['check'], { cwd });
@@ -47,7 +53,9 @@ describe('rotate, killed at each step', () => {
     }
     // Hooks ran again after a roll-back of swapped files, so services read the old value.
     if (['swapping', 'swapped', 'hooks-done', 'recording'].includes(step)) {
-      expect(readFileSync(deployment.path('hooks.log'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(step === 'swapping' || step === 'swapped' ? 1 : 2);
+      expect(readFileSync(deployment.path('hooks.log'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(
+        step === 'swapping' || step === 'swapped' ? 1 : 2,
+      );
     }
     // Nothing holding a value outlives the recovery.
     const journalDir = deployment.path('.secrets/rotation');
@@ -67,7 +75,10 @@ describe('two rotations at once', () => {
   it('never both write: the second fails at once naming the holder', async () => {
     const { deployment } = deploymentWithRandomKey('sleep 3');
     const cwd = deployment.root;
-    const [first, second] = await Promise.all([runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: BACKUP_ENV }), runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: BACKUP_ENV })]);
+    const [first, second] = await Promise.all([
+      runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: BACKUP_ENV }),
+      runSecrets(['rotate', 'jwt', '--yes'], { cwd, env: BACKUP_ENV }),
+    ]);
     const codes = [first.code, second.code].sort();
     expect(codes).toEqual([0, 3]);
     const loser = first.code === 3 ? first : second;
@@ -79,9 +90,15 @@ describe('two rotations at once', () => {
   it('with --wait the second runs after the first; no update is lost', async () => {
     const { deployment } = deploymentWithRandomKey('sleep 3');
     const cwd = deployment.root;
-    const results = await Promise.all([runSecrets(['rotate', 'jwt', '--yes', '--wait', '30'], { cwd, env: BACKUP_ENV }), runSecrets(['rotate', 'jwt', '--yes', '--wait', '30'], { cwd, env: BACKUP_ENV })]);
+    const results = await Promise.all([
+      runSecrets(['rotate', 'jwt', '--yes', '--wait', '30'], { cwd, env: BACKUP_ENV }),
+      runSecrets(['rotate', 'jwt', '--yes', '--wait', '30'], { cwd, env: BACKUP_ENV }),
+    ]);
     expect(results.map((result) => result.code)).toEqual([0, 0]);
-    const audit = readFileSync(deployment.path('.secrets/audit.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { action: string; fingerprint?: string; previous?: string });
+    const audit = readFileSync(deployment.path('.secrets/audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { action: string; fingerprint?: string; previous?: string });
     const rotated = audit.filter((entry) => entry.action === 'rotated');
     expect(rotated).toHaveLength(2);
     // The second replaced the first's value, not the original one.
@@ -90,20 +107,33 @@ describe('two rotations at once', () => {
 });
 
 describe('rotate dingtalk, killed mid-swap', () => {
-  it.each(['swapping', 'recording', 'recorded'] as const)('SIGKILL at %s leaves the URL and the secret of one robot', async (step) => {
-    const server = await startDingtalkServer();
-    const oldRobot = server.addRobot();
-    const newRobot = server.addRobot();
-    const env = `DINGTALK_WEBHOOK_URL='${oldRobot.url}'\nDINGTALK_SECRET=${oldRobot.secret}\n`;
-    const deployment = makeDeployment({ files: { '.env': env }, policy: { backup: BACKUP_POLICY, secrets: { dingtalk: { kind: 'dingtalk', rotate_every: '90d', confirm: false } } } });
-    const cwd = deployment.root;
-    const input = `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n`;
-    const killed = await runSecrets(['rotate', 'dingtalk'], { cwd, input, env: { ...BACKUP_ENV, SECRETS_TEST_CRASH_AT: step } });
-    expect(killed.code).toBeNull();
-    const recover = await runSecrets(['rotate', '--recover'], { cwd, env: BACKUP_ENV });
-    expect(recover.code, recover.stderr).toBe(0);
-    const after = parseDotenv(readFileSync(deployment.path('.env'), 'utf8'), '.env');
-    const pair = [envValue(after, 'DINGTALK_WEBHOOK_URL'), envValue(after, 'DINGTALK_SECRET')];
-    expect(pair).toEqual(step === 'recorded' ? [newRobot.url, newRobot.secret] : [oldRobot.url, oldRobot.secret]);
-  });
+  it.each(['swapping', 'recording', 'recorded'] as const)(
+    'SIGKILL at %s leaves the URL and the secret of one robot',
+    async (step) => {
+      const server = await startDingtalkServer();
+      const oldRobot = server.addRobot();
+      const newRobot = server.addRobot();
+      const env = `DINGTALK_WEBHOOK_URL='${oldRobot.url}'\nDINGTALK_SECRET=${oldRobot.secret}\n`;
+      const deployment = makeDeployment({
+        files: { '.env': env },
+        policy: {
+          backup: BACKUP_POLICY,
+          secrets: { dingtalk: { kind: 'dingtalk', rotate_every: '90d', confirm: false } },
+        },
+      });
+      const cwd = deployment.root;
+      const input = `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n`;
+      const killed = await runSecrets(['rotate', 'dingtalk'], {
+        cwd,
+        input,
+        env: { ...BACKUP_ENV, SECRETS_TEST_CRASH_AT: step },
+      });
+      expect(killed.code).toBeNull();
+      const recover = await runSecrets(['rotate', '--recover'], { cwd, env: BACKUP_ENV });
+      expect(recover.code, recover.stderr).toBe(0);
+      const after = parseDotenv(readFileSync(deployment.path('.env'), 'utf8'), '.env');
+      const pair = [envValue(after, 'DINGTALK_WEBHOOK_URL'), envValue(after, 'DINGTALK_SECRET')];
+      expect(pair).toEqual(step === 'recorded' ? [newRobot.url, newRobot.secret] : [oldRobot.url, oldRobot.secret]);
+    },
+  );
 });

@@ -12,7 +12,8 @@ import { describeWithTools } from '../helpers/system-tools.js';
 /** The dashboard of DESIGN.md behind a real nginx; `admin` and `alice` written by Apache's htpasswd (test only). */
 async function dashboardSite(probe: Record<string, unknown> = {}) {
   const passwords = { admin: fakeAlnum(24), alice: fakeAlnum(24) };
-  const line = (user: 'admin' | 'alice') => execFileSync('htpasswd', ['-nbB', '-C', '5', user, passwords[user]], { encoding: 'utf8' }).trim();
+  const line = (user: 'admin' | 'alice') =>
+    execFileSync('htpasswd', ['-nbB', '-C', '5', user, passwords[user]], { encoding: 'utf8' }).trim();
   const original = `# dashboard\n${line('alice')}\n${line('admin')}\n`;
   const deployment = makeDeployment({ files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } } });
   const file = deployment.path('nginx/.htpasswd');
@@ -38,7 +39,11 @@ async function dashboardSite(probe: Record<string, unknown> = {}) {
     }),
   );
   const cli = (args: string[], input?: string) =>
-    runSecrets(args, { cwd: deployment.root, env: { ...BACKUP_ENV, SECRETS_NGINX_CONF: nginx.confPath, PATH: process.env.PATH }, ...(input === undefined ? {} : { input }) });
+    runSecrets(args, {
+      cwd: deployment.root,
+      env: { ...BACKUP_ENV, SECRETS_NGINX_CONF: nginx.confPath, PATH: process.env.PATH },
+      ...(input === undefined ? {} : { input }),
+    });
   return { deployment, nginx, file, original, passwords, cli };
 }
 
@@ -48,7 +53,9 @@ describeWithTools(['nginx', 'htpasswd'], 'secrets rotate, htpasswd kind, through
     const next = fakeAlnum(24);
     const result = await site.cli(['rotate', 'dashboard-password', '--password-stdin', '--yes'], `${next}\n`);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/probe http:\/\/127\.0\.0\.1:\d+\/: new password → 200, a wrong password \(the old one was not given\) → 401/);
+    expect(result.stdout).toMatch(
+      /probe http:\/\/127\.0\.0\.1:\d+\/: new password → 200, a wrong password \(the old one was not given\) → 401/,
+    );
     expect(`${result.stdout}${result.stderr}`).not.toContain(next);
     expect(readFileSync(site.deployment.path('.secrets/audit.jsonl'), 'utf8')).not.toContain(next);
     // The old file went into an encrypted backup before the write.

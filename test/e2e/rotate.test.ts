@@ -13,7 +13,12 @@ async function dingtalkDeployment(extraPolicy: Record<string, unknown> = {}) {
   const env = `# MT5-CRS\nDINGTALK_WEBHOOK_URL='${oldRobot.url}'\nDINGTALK_SECRET=${oldRobot.secret}\nDASHBOARD_URL=https://dash.example.invalid/\n`;
   const deployment = makeDeployment({
     files: { '.env': env },
-    policy: { backup: BACKUP_POLICY, secrets: { dingtalk: { kind: 'dingtalk', rotate_every: '90d', timeout: '2s' } }, notify: { dingtalk: 'dingtalk', dashboard_url_key: 'DASHBOARD_URL' }, ...extraPolicy },
+    policy: {
+      backup: BACKUP_POLICY,
+      secrets: { dingtalk: { kind: 'dingtalk', rotate_every: '90d', timeout: '2s' } },
+      notify: { dingtalk: 'dingtalk', dashboard_url_key: 'DASHBOARD_URL' },
+      ...extraPolicy,
+    },
   });
   return { server, oldRobot, newRobot, env, deployment };
 }
@@ -21,10 +26,20 @@ async function dingtalkDeployment(extraPolicy: Record<string, unknown> = {}) {
 describe('secrets rotate through bin/secrets', () => {
   it('rotates the DingTalk pair from stdin, never prompting without a terminal, and exits 0', async () => {
     const { server, oldRobot, newRobot, env, deployment } = await dingtalkDeployment();
-    const result = await runSecrets(['rotate', 'dingtalk'], { cwd: deployment.root, env: BACKUP_ENV, input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n` });
+    const result = await runSecrets(['rotate', 'dingtalk'], {
+      cwd: deployment.root,
+      env: BACKUP_ENV,
+      input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n`,
+    });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/1\/4 create[\s\S]*2\/4 test[\s\S]*signed test message accepted[\s\S]*3\/4 swap[\s\S]*4\/4 record[\s\S]*rotated: dingtalk/);
-    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env.replace(/'http[^']*'/, `'${newRobot.url}'`).replace(/DINGTALK_SECRET=\S+/, `DINGTALK_SECRET=${newRobot.secret}`));
+    expect(result.stdout).toMatch(
+      /1\/4 create[\s\S]*2\/4 test[\s\S]*signed test message accepted[\s\S]*3\/4 swap[\s\S]*4\/4 record[\s\S]*rotated: dingtalk/,
+    );
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(
+      env
+        .replace(/'http[^']*'/, `'${newRobot.url}'`)
+        .replace(/DINGTALK_SECRET=\S+/, `DINGTALK_SECRET=${newRobot.secret}`),
+    );
     expect(server.accepted()).toHaveLength(2);
     // The encrypted backup of the old .env was taken before the write; no plaintext copy outlives the run.
     const backups = readdirSync(deployment.path('backups'));
@@ -39,7 +54,10 @@ describe('secrets rotate through bin/secrets', () => {
 
   it('exits 3 when the backup cannot be made (no passphrase), before anything is written', async () => {
     const { server, env, newRobot, deployment } = await dingtalkDeployment();
-    const result = await runSecrets(['rotate', 'dingtalk'], { cwd: deployment.root, input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n` });
+    const result = await runSecrets(['rotate', 'dingtalk'], {
+      cwd: deployment.root,
+      input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n`,
+    });
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/SECRETS_BACKUP_PASSPHRASE/);
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env);
@@ -48,7 +66,11 @@ describe('secrets rotate through bin/secrets', () => {
 
   it('exits 3 with .env byte-identical when the test send is refused', async () => {
     const { env, newRobot, deployment } = await dingtalkDeployment();
-    const result = await runSecrets(['rotate', 'dingtalk'], { cwd: deployment.root, env: BACKUP_ENV, input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${fakeDingtalkSecret()}\n` });
+    const result = await runSecrets(['rotate', 'dingtalk'], {
+      cwd: deployment.root,
+      env: BACKUP_ENV,
+      input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${fakeDingtalkSecret()}\n`,
+    });
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/310000|signature or timestamp/);
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env);
@@ -58,9 +80,15 @@ describe('secrets rotate through bin/secrets', () => {
     const { env, deployment } = await dingtalkDeployment();
     const result = await runSecrets(['rotate', '--dry-run', '--json'], { cwd: deployment.root, env: BACKUP_ENV });
     expect(result.code, result.stderr).toBe(0);
-    const outcome = JSON.parse(result.stdout) as { dryRun: boolean; plan: Array<{ id: string; outline: { targets: string[] } }> };
+    const outcome = JSON.parse(result.stdout) as {
+      dryRun: boolean;
+      plan: Array<{ id: string; outline: { targets: string[] } }>;
+    };
     expect(outcome.dryRun).toBe(true);
-    expect(outcome.plan[0]).toMatchObject({ id: 'dingtalk', outline: { targets: ['DINGTALK_WEBHOOK_URL', 'DINGTALK_SECRET'] } });
+    expect(outcome.plan[0]).toMatchObject({
+      id: 'dingtalk',
+      outline: { targets: ['DINGTALK_WEBHOOK_URL', 'DINGTALK_SECRET'] },
+    });
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env);
   });
 

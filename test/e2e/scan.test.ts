@@ -18,7 +18,13 @@ describe('secrets scan through bin/secrets', () => {
     expect(leaky.stdout).toContain('deploy.sh:1:17  github-token  high  ghp_…(40)');
     expect(leaky.stdout + leaky.stderr).not.toContain(token);
     const json = await runSecrets(['scan', '--json'], { cwd: r.dir });
-    expect(JSON.parse(json.stdout).findings[0]).toMatchObject({ ruleId: 'github-token', file: 'deploy.sh', line: 1, column: 17, match: 'ghp_…(40)' });
+    expect(JSON.parse(json.stdout).findings[0]).toMatchObject({
+      ruleId: 'github-token',
+      file: 'deploy.sh',
+      line: 1,
+      column: 17,
+      match: 'ghp_…(40)',
+    });
     expect((await runSecrets(['scan', '--reveal'], { cwd: r.dir })).stdout).toContain(token);
     const sarif = JSON.parse((await runSecrets(['scan', '--format', 'sarif'], { cwd: r.dir })).stdout);
     expect(sarif.version).toBe('2.1.0');

@@ -15,7 +15,14 @@ export const CLEAN_POLICY = {
   root: '.',
   env_file: '.env',
   secrets: {
-    'dashboard-password': { kind: 'htpasswd', file: 'nginx/.htpasswd', user: 'admin', bcrypt_cost: 5, rotate_every: '90d', warn_before: '14d' },
+    'dashboard-password': {
+      kind: 'htpasswd',
+      file: 'nginx/.htpasswd',
+      user: 'admin',
+      bcrypt_cost: 5,
+      rotate_every: '90d',
+      warn_before: '14d',
+    },
     dingtalk: { kind: 'dingtalk', rotate_every: '90d' },
     'jwt-secret': { kind: 'random', env_key: 'JWT_SECRET_KEY', bytes: 32, encoding: 'hex', rotate_every: '90d' },
   },
@@ -42,7 +49,10 @@ export async function makeCleanDeployment(policyOverrides: Record<string, unknow
   const htpasswdLine = `admin:${bcrypt.hashSync(values.password, 5).replace(/^\$2b\$/, '$2y$')}\n`;
   const deployment = makeDeployment({
     files: {
-      '.env': { content: `# app settings\nAPP_ENV=production\nDINGTALK_WEBHOOK_URL=${values.url}\nDINGTALK_SECRET=${values.secret}\nJWT_SECRET_KEY=${values.jwt}\n`, mode: 0o600 },
+      '.env': {
+        content: `# app settings\nAPP_ENV=production\nDINGTALK_WEBHOOK_URL=${values.url}\nDINGTALK_SECRET=${values.secret}\nJWT_SECRET_KEY=${values.jwt}\n`,
+        mode: 0o600,
+      },
       'nginx/.htpasswd': { content: htpasswdLine, mode: 0o640 },
       '.gitignore': { content: '.env\n.env.*\n.htpasswd\n*.gpg\n.secrets/\n', mode: 0o644 },
       'app.py': { content: 'print("hello")\n', mode: 0o644 },
@@ -51,12 +61,20 @@ export async function makeCleanDeployment(policyOverrides: Record<string, unknow
   });
   initRepo(deployment.root);
   commitFiles(deployment.root, {}, 'initial');
-  const message = await openpgp.encrypt({ message: await openpgp.createMessage({ text: 'backup' }), passwords: ['test-passphrase'], config: { aeadProtect: false } });
+  const message = await openpgp.encrypt({
+    message: await openpgp.createMessage({ text: 'backup' }),
+    passwords: ['test-passphrase'],
+    config: { aeadProtect: false },
+  });
   (await import('node:fs')).mkdirSync(deployment.path('backups'), { recursive: true });
   writeFileSync(deployment.path('backups/mt5-test-20261120T000000Z.tar.gpg'), message, { mode: 0o600 });
-  const policy = parsePolicy(await import('node:fs').then((fs) => fs.readFileSync(deployment.policyPath, 'utf8')), deployment.policyPath);
+  const policy = parsePolicy(
+    await import('node:fs').then((fs) => fs.readFileSync(deployment.policyPath, 'utf8')),
+    deployment.policyPath,
+  );
   const deps = testDeps({ now: new Date('2026-11-01T00:00:00Z') });
-  for (const { id } of policy.secrets) await appendAudit(policy.stateDir, { action: 'rotated', secret: id, fingerprint: 'hmac-sha256:test' }, deps);
+  for (const { id } of policy.secrets)
+    await appendAudit(policy.stateDir, { action: 'rotated', secret: id, fingerprint: 'hmac-sha256:test' }, deps);
   return { ...deployment, policy, values };
 }
 

@@ -34,7 +34,9 @@ export function scriptedPrompts(answers: Array<string | boolean | string[]> = []
  * Real adapters (files, git, locks, processes) with the injected fakes STYLE.md allows:
  * a fixed clock, scripted prompts, captured output and no wait after DingTalk's rate limit.
  */
-export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string } = {}): Deps & { captured: CapturedOutput } {
+export function testDeps(
+  overrides: Partial<Deps> & { now?: Date; stdin?: string } = {},
+): Deps & { captured: CapturedOutput } {
   const captured: CapturedOutput = { stdout: [], stderr: [] };
   const { now, stdin, ...rest } = overrides;
   return {
@@ -44,7 +46,12 @@ export function testDeps(overrides: Partial<Deps> & { now?: Date; stdin?: string
     runner: shellRunner,
     git: gitInfo,
     prompts: scriptedPrompts(),
-    output: { out: (text) => captured.stdout.push(text), err: (text) => captured.stderr.push(text), isTTY: false, color: false },
+    output: {
+      out: (text) => captured.stdout.push(text),
+      err: (text) => captured.stderr.push(text),
+      isTTY: false,
+      color: false,
+    },
     env: {},
     actor: 'tester',
     cwd: process.cwd(),

@@ -6,7 +6,12 @@ import { startLocalDingtalkServer, type LocalDingtalkServer } from '../../src/ad
  * (src/adapters/dingtalk-local-server.ts, which `secrets demo` runs too); this wrapper only
  * closes every server a test started once the test ends.
  */
-export type { FakeRobot, ReceivedMessage, RobotOptions, ScriptedAnswer } from '../../src/adapters/dingtalk-local-server.js';
+export type {
+  FakeRobot,
+  ReceivedMessage,
+  RobotOptions,
+  ScriptedAnswer,
+} from '../../src/adapters/dingtalk-local-server.js';
 export type DingtalkTestServer = LocalDingtalkServer;
 
 const running: DingtalkTestServer[] = [];

@@ -5,7 +5,9 @@ import { randomBytes, randomInt } from 'node:crypto';
  * its own `secrets scan` and no push protection ever blocks it.
  */
 export function fakeHex(length: number): string {
-  return randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length);
+  return randomBytes(Math.ceil(length / 2))
+    .toString('hex')
+    .slice(0, length);
 }
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

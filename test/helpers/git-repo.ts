@@ -19,7 +19,12 @@ export function initRepo(dir: string): void {
 }
 
 /** Writes files and commits them (all changes, including deletions). Returns the commit id. */
-export function commitFiles(dir: string, files: Record<string, FileSpec>, message: string, options: { date?: string; author?: string } = {}): string {
+export function commitFiles(
+  dir: string,
+  files: Record<string, FileSpec>,
+  message: string,
+  options: { date?: string; author?: string } = {},
+): string {
   writeTree(dir, files);
   git(dir, ['add', '-A']);
   const env = options.date ? ['-c', `user.name=${options.author ?? 'Test Author'}`] : [];

@@ -21,14 +21,16 @@ export interface GpgHome {
 export function gpgHome(): GpgHome {
   const home = tempDir('secrets-gnupg-');
   const base = ['--homedir', home, '--batch', '--no-tty', '--quiet', '--pinentry-mode', 'loopback'];
-  const run = (args: string[], input?: string | Uint8Array) => execFileSync('gpg', [...base, ...args], { input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'] });
+  const run = (args: string[], input?: string | Uint8Array) =>
+    execFileSync('gpg', [...base, ...args], { input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'] });
   let counter = 0;
   const passphraseFile = (passphrase: string) => {
     const path = join(home, `pass-${++counter}`);
     writeFileSync(path, passphrase, { mode: 0o600 });
     return path;
   };
-  const protect = (passphrase: string | undefined) => (passphrase ? ['--passphrase-file', passphraseFile(passphrase)] : ['--passphrase', '']);
+  const protect = (passphrase: string | undefined) =>
+    passphrase ? ['--passphrase-file', passphraseFile(passphrase)] : ['--passphrase', ''];
   return {
     home,
     run,
@@ -40,6 +42,7 @@ export function gpgHome(): GpgHome {
       run([...protect(options.passphrase), '--quick-gen-key', `Test <${email}>`, algo, usage, 'never']);
     },
     exportPublic: (email) => run(['--armor', '--export', email]).toString('utf8'),
-    exportSecret: (email, passphrase) => run([...protect(passphrase), '--armor', '--export-secret-keys', email]).toString('utf8'),
+    exportSecret: (email, passphrase) =>
+      run([...protect(passphrase), '--armor', '--export-secret-keys', email]).toString('utf8'),
   };
 }

@@ -60,7 +60,12 @@ function unprivilegedWorker(): { user: string; group: string } | undefined {
   return { user: 'nobody', group: group || 'nogroup' };
 }
 
-function nginxConf(prefix: string, port: number, userFile: string, worker: { user: string; group: string } | undefined): string {
+function nginxConf(
+  prefix: string,
+  port: number,
+  userFile: string,
+  worker: { user: string; group: string } | undefined,
+): string {
   return `${worker ? `user ${worker.user} ${worker.group};\n` : ''}worker_processes 1;
 daemon off;
 master_process on;
@@ -115,7 +120,8 @@ export async function startNginx(options: { userFile: string }): Promise<NginxIn
   const prefix = tempDir('secrets-nginx-');
   // The workers (nobody) must traverse the prefix and read html/.
   chmodSync(prefix, 0o755);
-  for (const dir of ['logs', 'tmp', 'html', 'html/open']) mkdirSync(join(prefix, dir), { recursive: true, mode: 0o755 });
+  for (const dir of ['logs', 'tmp', 'html', 'html/open'])
+    mkdirSync(join(prefix, dir), { recursive: true, mode: 0o755 });
   writeFileSync(join(prefix, 'html', 'index.html'), 'dashboard\n', { mode: 0o644 });
   writeFileSync(join(prefix, 'html', 'open', 'index.html'), 'open\n', { mode: 0o644 });
   const port = await freePort();
@@ -168,7 +174,8 @@ export async function startNginx(options: { userFile: string }): Promise<NginxIn
 /** GET with optional Basic credentials, on a fresh connection; returns the status. */
 export async function basicAuthStatus(url: string, credentials?: { user: string; password: string }): Promise<number> {
   const headers: Record<string, string> = { connection: 'close' };
-  if (credentials) headers.authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
+  if (credentials)
+    headers.authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
   const answer = await fetch(url, { headers });
   await answer.arrayBuffer();
   return answer.status;
@@ -183,7 +190,12 @@ export function groupId(name: string): number {
  * Lets nginx's unprivileged worker reach an htpasswd file in a temp deployment: the folders on
  * the way become 755 and the file root:<worker group> (or root:root, to show nginx's 500).
  */
-export function grantWorkerRead(nginx: NginxInstance, root: string, file: string, group: 'worker' | 'root' = 'worker'): void {
+export function grantWorkerRead(
+  nginx: NginxInstance,
+  root: string,
+  file: string,
+  group: 'worker' | 'root' = 'worker',
+): void {
   chmodSync(root, 0o755);
   chmodSync(dirname(file), 0o755);
   if (nginx.worker) chownSync(file, 0, group === 'root' ? 0 : groupId(nginx.worker.group));

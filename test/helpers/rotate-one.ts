@@ -9,7 +9,16 @@ import { recordingBackup } from './rotation.js';
  * ID --yes` would, without the run's lock and selection. The encrypted backup is the recording
  * stand-in (the backup module has its own tests); the e2e tests use the real one.
  */
-export async function rotateOne(policyPath: string, id: string, deps: Deps, options: { passwordFrom?: 'prompt' | 'stdin' } = {}): Promise<RotatedSecret | undefined> {
+export async function rotateOne(
+  policyPath: string,
+  id: string,
+  deps: Deps,
+  options: { passwordFrom?: 'prompt' | 'stdin' } = {},
+): Promise<RotatedSecret | undefined> {
   const policy = await loadPolicy(policyPath, deps);
-  return rotateSecret({ id, spec: findSecret(policy, id), reason: 'named' }, { policy, yes: true, ...options, backup: recordingBackup() }, deps);
+  return rotateSecret(
+    { id, spec: findSecret(policy, id), reason: 'named' },
+    { policy, yes: true, ...options, backup: recordingBackup() },
+    deps,
+  );
 }

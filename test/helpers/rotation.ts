@@ -18,8 +18,15 @@ export function recordingBackup(): BackupBeforeSwap & { calls: Array<{ files: st
 }
 
 /** A deployment with a .env and a policy; returns it with the loaded policy. */
-export async function deploymentWithEnv(env: string, secrets: Record<string, unknown>, extra: { files?: Record<string, FileSpec>; policy?: Record<string, unknown> } = {}): Promise<{ deployment: TempDeployment; policy: Policy }> {
-  const deployment = makeDeployment({ files: { '.env': env, ...(extra.files ?? {}) }, policy: { secrets, ...(extra.policy ?? {}) } });
+export async function deploymentWithEnv(
+  env: string,
+  secrets: Record<string, unknown>,
+  extra: { files?: Record<string, FileSpec>; policy?: Record<string, unknown> } = {},
+): Promise<{ deployment: TempDeployment; policy: Policy }> {
+  const deployment = makeDeployment({
+    files: { '.env': env, ...(extra.files ?? {}) },
+    policy: { secrets, ...(extra.policy ?? {}) },
+  });
   const policy = await loadPolicy(deployment.policyPath, testDeps());
   return { deployment, policy };
 }

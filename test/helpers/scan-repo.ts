@@ -2,7 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { tempDir, writeTree } from './temp-dir.js';
 
 /** A temp folder built from an object of paths → contents, removed after the test (tempDir). */
-export function tempTree(files: Record<string, string | Uint8Array> = {}): { dir: string; write: (files: Record<string, string | Uint8Array>) => void } {
+export function tempTree(files: Record<string, string | Uint8Array> = {}): {
+  dir: string;
+  write: (files: Record<string, string | Uint8Array>) => void;
+} {
   const dir = tempDir('secrets-scan-');
   const write = (more: Record<string, string | Uint8Array>) => writeTree(dir, more);
   write(files);
@@ -16,7 +19,12 @@ export function tempRepo() {
     execFileSync('git', args, {
       cwd: tree.dir,
       encoding: 'utf8',
-      env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: '2024-01-02T03:04:05Z', GIT_COMMITTER_DATE: '2024-01-02T03:04:05Z' },
+      env: {
+        ...process.env,
+        GIT_CONFIG_NOSYSTEM: '1',
+        GIT_AUTHOR_DATE: '2024-01-02T03:04:05Z',
+        GIT_COMMITTER_DATE: '2024-01-02T03:04:05Z',
+      },
     }).trim();
   git('init', '-q', '-b', 'main');
   git('config', 'user.name', 'Test Author');

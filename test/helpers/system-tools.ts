@@ -21,7 +21,9 @@ export function describeWithTools(tools: string[], name: string, body: () => voi
       });
     });
   } else {
-    console.warn(`skipping "${name}": ${missing.join(', ')} not installed (apt-get install -y git gnupg nginx apache2-utils)`);
+    console.warn(
+      `skipping "${name}": ${missing.join(', ')} not installed (apt-get install -y git gnupg nginx apache2-utils)`,
+    );
     describe.skip(name, body);
   }
 }

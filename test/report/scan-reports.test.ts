@@ -41,7 +41,11 @@ const findings: Finding[] = [
     laterCommits: 2,
   },
 ];
-const summary = { mode: 'history' as const, accepted: 1, scanned: { files: 0, commits: 7, skippedBinary: 0, skippedLarge: 0 } };
+const summary = {
+  mode: 'history' as const,
+  accepted: 1,
+  scanned: { files: 0, commits: 7, skippedBinary: 0, skippedLarge: 0 },
+};
 
 describe('scan reports', () => {
   it('redacts to the first four characters, an ellipsis and the length', () => {
@@ -59,14 +63,36 @@ describe('scan reports', () => {
     const json = renderScanJson(findings);
     expectGolden(json, golden('scan.json'));
     const parsed = JSON.parse(json) as { findings: Array<Record<string, unknown>> };
-    expect(Object.keys(parsed.findings[0]!)).toEqual(['ruleId', 'severity', 'file', 'line', 'column', 'match', 'fingerprint']);
-    expect(Object.keys(parsed.findings[1]!)).toEqual(['ruleId', 'severity', 'file', 'line', 'column', 'commit', 'author', 'date', 'match', 'fingerprint']);
+    expect(Object.keys(parsed.findings[0]!)).toEqual([
+      'ruleId',
+      'severity',
+      'file',
+      'line',
+      'column',
+      'match',
+      'fingerprint',
+    ]);
+    expect(Object.keys(parsed.findings[1]!)).toEqual([
+      'ruleId',
+      'severity',
+      'file',
+      'line',
+      'column',
+      'commit',
+      'author',
+      'date',
+      'match',
+      'fingerprint',
+    ]);
     expect(JSON.parse(renderScanJson(findings, { reveal: true })).findings[0].match).toBe('ghp_' + 'A1b2'.repeat(9));
   });
 
   it('sarif', () => {
     // Only the rule the findings use, so editing another rule does not churn the golden file.
-    const sarif = renderScanSarif(findings, { version: '0.1.0', rules: rules.filter((rule) => rule.id === 'github-token') });
+    const sarif = renderScanSarif(findings, {
+      version: '0.1.0',
+      rules: rules.filter((rule) => rule.id === 'github-token'),
+    });
     expectGolden(sarif, golden('scan.sarif'));
     expect(validateSarif(JSON.parse(sarif))).toEqual([]);
     expect(validateSarif(JSON.parse(renderScanSarif([], { version: '0.1.0', rules })))).toEqual([]);
@@ -95,26 +121,50 @@ function validateSarif(log: any): string[] {
     for (const [i, rule] of (driver?.rules ?? []).entries()) {
       need(typeof rule.id === 'string', `rules[${i}].id is required`);
       ruleIds.push(rule.id);
-      if (rule.shortDescription) need(typeof rule.shortDescription.text === 'string', `rules[${i}].shortDescription.text is required`);
-      if (rule.defaultConfiguration) need(['none', 'note', 'warning', 'error'].includes(rule.defaultConfiguration.level), `rules[${i}] level`);
+      if (rule.shortDescription)
+        need(typeof rule.shortDescription.text === 'string', `rules[${i}].shortDescription.text is required`);
+      if (rule.defaultConfiguration)
+        need(['none', 'note', 'warning', 'error'].includes(rule.defaultConfiguration.level), `rules[${i}] level`);
       const severity = rule.properties?.['security-severity'];
-      if (severity !== undefined) need(!Number.isNaN(Number(severity)) && Number(severity) >= 0 && Number(severity) <= 10, `rules[${i}] security-severity`);
+      if (severity !== undefined)
+        need(
+          !Number.isNaN(Number(severity)) && Number(severity) >= 0 && Number(severity) <= 10,
+          `rules[${i}] security-severity`,
+        );
     }
     need(new Set(ruleIds).size === ruleIds.length, 'rule ids must be unique');
     need(Array.isArray(run.results), `runs[${r}].results must be an array`);
     for (const [i, result] of (run.results ?? []).entries()) {
-      need(isObject(result.message) && typeof result.message.text === 'string', `results[${i}].message.text is required`);
+      need(
+        isObject(result.message) && typeof result.message.text === 'string',
+        `results[${i}].message.text is required`,
+      );
       need(typeof result.ruleId === 'string', `results[${i}].ruleId`);
-      if (result.ruleIndex !== undefined) need(ruleIds[result.ruleIndex] === result.ruleId, `results[${i}].ruleIndex must point at its rule`);
+      if (result.ruleIndex !== undefined)
+        need(ruleIds[result.ruleIndex] === result.ruleId, `results[${i}].ruleIndex must point at its rule`);
       need(['none', 'note', 'warning', 'error'].includes(result.level), `results[${i}].level`);
       need(Array.isArray(result.locations) && result.locations.length > 0, `results[${i}].locations`);
       for (const location of result.locations ?? []) {
         const physical = location.physicalLocation;
-        need(typeof physical?.artifactLocation?.uri === 'string' && !/\s/.test(physical.artifactLocation.uri), `results[${i}] uri`);
-        need(Number.isInteger(physical?.region?.startLine) && physical.region.startLine >= 1, `results[${i}] startLine >= 1`);
-        if (physical?.region?.startColumn !== undefined) need(Number.isInteger(physical.region.startColumn) && physical.region.startColumn >= 1, `results[${i}] startColumn`);
+        need(
+          typeof physical?.artifactLocation?.uri === 'string' && !/\s/.test(physical.artifactLocation.uri),
+          `results[${i}] uri`,
+        );
+        need(
+          Number.isInteger(physical?.region?.startLine) && physical.region.startLine >= 1,
+          `results[${i}] startLine >= 1`,
+        );
+        if (physical?.region?.startColumn !== undefined)
+          need(
+            Number.isInteger(physical.region.startColumn) && physical.region.startColumn >= 1,
+            `results[${i}] startColumn`,
+          );
       }
-      if (result.partialFingerprints) need(Object.values(result.partialFingerprints).every((value) => typeof value === 'string'), `results[${i}] partialFingerprints`);
+      if (result.partialFingerprints)
+        need(
+          Object.values(result.partialFingerprints).every((value) => typeof value === 'string'),
+          `results[${i}] partialFingerprints`,
+        );
     }
   }
   return errors;

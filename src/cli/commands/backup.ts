@@ -13,14 +13,21 @@ const ACCESS_TEXT: Record<BackupAccess, string> = {
 };
 
 function formatSize(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 * 1024
+      ? `${(bytes / 1024).toFixed(1)} KiB`
+      : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 function listingText(listings: BackupListing[]): string {
   if (listings.length === 0) return 'no backups yet; run secrets backup\n';
   return listings
     .map((entry) => {
-      const when = entry.date.toISOString().replace(/:\d{2}\.\d{3}Z$/, 'Z').replace('T', ' ');
+      const when = entry.date
+        .toISOString()
+        .replace(/:\d{2}\.\d{3}Z$/, 'Z')
+        .replace('T', ' ');
       const inside = entry.files ? `\n    ${entry.files.join(', ') || '(empty)'}` : '';
       return `${when}  ${formatSize(entry.size).padStart(9)}  ${entry.name}  ${ACCESS_TEXT[entry.access]}${inside}\n`;
     })
@@ -40,7 +47,10 @@ export function registerBackup(program: Command, ctx: CliContext): void {
     .option('--list', 'list backups: date, size, files inside, whether the configured material opens them')
     .option('--prune', 'delete backups older than backup.keep (the newest is always kept)')
     .option('--dry-run', 'with --prune: show what would be deleted')
-    .option('--adopt <file>', 'encrypt a plaintext copy found by `secrets check` into a backup, verify it, remove the copy')
+    .option(
+      '--adopt <file>',
+      'encrypt a plaintext copy found by `secrets check` into a backup, verify it, remove the copy',
+    )
     .option('--reason <text>', 'why, for the audit trail (no secret values)', 'manual')
     .addHelpText(
       'after',
@@ -59,39 +69,63 @@ Examples:
   secrets backup --adopt .env.backup.1700000000  # the old cp .env .env.backup habit, encrypted and removed
   gpg --decrypt backups/mt5-crs-20261124T120000Z.tar.gpg | tar -xv   # no secrets tool needed`,
     )
-    .action(async (options: { list?: boolean; prune?: boolean; dryRun?: boolean; adopt?: string; reason: string }, command: Command) => {
-      const chosen = [options.list, options.prune, options.adopt !== undefined].filter(Boolean).length;
-      if (chosen > 1) throw new SecretsError('backup-options', '--list, --prune and --adopt go one at a time');
-      if (options.dryRun && !options.prune) throw new SecretsError('backup-options', '--dry-run goes with --prune');
-      const deps = ctx.deps(command);
-      const policy = await ctx.policy(command, deps);
-      const json = ctx.globals(command).json;
-      // Loaded on use, so the backup code stays out of the chunk `secrets check` starts with.
-      const { adoptPlaintext, createBackup, listBackups, pruneBackups } = await import('../../commands/backup.js');
+    .action(
+      async (
+        options: { list?: boolean; prune?: boolean; dryRun?: boolean; adopt?: string; reason: string },
+        command: Command,
+      ) => {
+        const chosen = [options.list, options.prune, options.adopt !== undefined].filter(Boolean).length;
+        if (chosen > 1) throw new SecretsError('backup-options', '--list, --prune and --adopt go one at a time');
+        if (options.dryRun && !options.prune) throw new SecretsError('backup-options', '--dry-run goes with --prune');
+        const deps = ctx.deps(command);
+        const policy = await ctx.policy(command, deps);
+        const json = ctx.globals(command).json;
+        // Loaded on use, so the backup code stays out of the chunk `secrets check` starts with.
+        const { adoptPlaintext, createBackup, listBackups, pruneBackups } = await import('../../commands/backup.js');
 
-      if (options.list) {
-        const listings = await listBackups({ policy }, deps);
-        deps.output.out(json ? `${JSON.stringify(listings.map((entry) => ({ ...entry, date: entry.date.toISOString() })), null, 2)}\n` : listingText(listings));
-        return;
-      }
-      if (options.prune) {
-        const result = await pruneBackups({ policy, dryRun: Boolean(options.dryRun) }, deps);
-        if (json) deps.output.out(`${JSON.stringify({ ...result, dryRun: Boolean(options.dryRun) })}\n`);
-        else {
-          const verb = options.dryRun ? 'would delete' : 'deleted';
-          for (const name of result.removed) deps.output.out(`${verb} ${name}\n`);
-          deps.output.out(`${result.removed.length === 0 ? 'nothing older than ' + policy.doc.backup.keep + ' to delete' : `${verb} ${result.removed.length}`}; kept ${result.kept.length}\n`);
+        if (options.list) {
+          const listings = await listBackups({ policy }, deps);
+          deps.output.out(
+            json
+              ? `${JSON.stringify(
+                  listings.map((entry) => ({ ...entry, date: entry.date.toISOString() })),
+                  null,
+                  2,
+                )}\n`
+              : listingText(listings),
+          );
+          return;
         }
-        return;
-      }
-      if (options.adopt !== undefined) {
-        const result = await adoptPlaintext({ policy, file: options.adopt }, deps);
-        if (json) deps.output.out(`${JSON.stringify({ backup: result.backup.path, removed: result.removed, overwritten: false })}\n`);
-        else deps.output.out(`encrypted ${result.removed} into ${result.backup.path} (verified) and removed it.\n${ADOPT_NOTE}`);
-        return;
-      }
-      const result = await createBackup({ policy, reason: options.reason }, deps);
-      if (json) deps.output.out(`${JSON.stringify(result, null, 2)}\n`);
-      else deps.output.out(`backup written and verified: ${result.path}\n${result.files.map((file) => `  ${file.path} (${formatSize(file.size)})\n`).join('')}`);
-    });
+        if (options.prune) {
+          const result = await pruneBackups({ policy, dryRun: Boolean(options.dryRun) }, deps);
+          if (json) deps.output.out(`${JSON.stringify({ ...result, dryRun: Boolean(options.dryRun) })}\n`);
+          else {
+            const verb = options.dryRun ? 'would delete' : 'deleted';
+            for (const name of result.removed) deps.output.out(`${verb} ${name}\n`);
+            deps.output.out(
+              `${result.removed.length === 0 ? 'nothing older than ' + policy.doc.backup.keep + ' to delete' : `${verb} ${result.removed.length}`}; kept ${result.kept.length}\n`,
+            );
+          }
+          return;
+        }
+        if (options.adopt !== undefined) {
+          const result = await adoptPlaintext({ policy, file: options.adopt }, deps);
+          if (json)
+            deps.output.out(
+              `${JSON.stringify({ backup: result.backup.path, removed: result.removed, overwritten: false })}\n`,
+            );
+          else
+            deps.output.out(
+              `encrypted ${result.removed} into ${result.backup.path} (verified) and removed it.\n${ADOPT_NOTE}`,
+            );
+          return;
+        }
+        const result = await createBackup({ policy, reason: options.reason }, deps);
+        if (json) deps.output.out(`${JSON.stringify(result, null, 2)}\n`);
+        else
+          deps.output.out(
+            `backup written and verified: ${result.path}\n${result.files.map((file) => `  ${file.path} (${formatSize(file.size)})\n`).join('')}`,
+          );
+      },
+    );
 }

@@ -9,14 +9,21 @@ import { renderCheckText } from '../../report/check-text.js';
 import type { CliContext } from '../context.js';
 import { palette } from '../render/color.js';
 
-const EXIT_OF: Record<Severity, ExitCodeValue> = { ok: ExitCode.ok, warning: ExitCode.warning, critical: ExitCode.critical };
+const EXIT_OF: Record<Severity, ExitCodeValue> = {
+  ok: ExitCode.ok,
+  warning: ExitCode.warning,
+  critical: ExitCode.critical,
+};
 
 export function registerCheck(program: Command, ctx: CliContext): void {
   program
     .command('check')
     .description('rotation deadlines and compliance checks; quiet when all is well')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'prometheus']).default('text'))
-    .option('--notify', 'also send the problems to the DingTalk robot of notify.dingtalk (never values; nothing when all is well)')
+    .option(
+      '--notify',
+      'also send the problems to the DingTalk robot of notify.dingtalk (never values; nothing when all is well)',
+    )
     .option('--output <file>', 'with --format prometheus: write atomically to FILE (node_exporter textfile collector)')
     .addHelpText(
       'after',

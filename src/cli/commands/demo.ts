@@ -43,17 +43,25 @@ Examples:
         const server = robotServer;
         const outcome = await runDemo(
           { workspace, path: ctx.env.PATH ?? '/usr/bin:/bin', signal: interruption.signal },
-          { ...deps, robotServer: server, runSecrets: (args, runOptions) => runSecretsProcess(args, { ...runOptions, signal: interruption.signal }) },
+          {
+            ...deps,
+            robotServer: server,
+            runSecrets: (args, runOptions) => runSecretsProcess(args, { ...runOptions, signal: interruption.signal }),
+          },
         );
         if (!outcome.ok) ctx.report(ExitCode.failed);
       } catch (error) {
-        if (interruption.signal.aborted) throw new SecretsError('interrupted', 'demo interrupted; its temp folder is removed');
+        if (interruption.signal.aborted)
+          throw new SecretsError('interrupted', 'demo interrupted; its temp folder is removed');
         throw error;
       } finally {
         process.off('SIGINT', interrupt);
         process.off('SIGTERM', interrupt);
         await robotServer?.close();
-        if (options.keep) deps.output.out(`\nKept the demo's folder: ${workspace}\n(the deployment is in mt5-crs/; remove it with: rm -rf ${workspace})\n`);
+        if (options.keep)
+          deps.output.out(
+            `\nKept the demo's folder: ${workspace}\n(the deployment is in mt5-crs/; remove it with: rm -rf ${workspace})\n`,
+          );
         else await rm(workspace, { recursive: true, force: true });
       }
     });

@@ -9,7 +9,11 @@ import { renderCheckText } from '../../report/check-text.js';
 import type { CliContext } from '../context.js';
 import { palette } from '../render/color.js';
 
-const EXIT_OF: Record<Severity, ExitCodeValue> = { ok: ExitCode.ok, warning: ExitCode.warning, critical: ExitCode.critical };
+const EXIT_OF: Record<Severity, ExitCodeValue> = {
+  ok: ExitCode.ok,
+  warning: ExitCode.warning,
+  critical: ExitCode.critical,
+};
 
 interface InitOptions {
   root?: string;
@@ -27,10 +31,19 @@ interface InitOptions {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 function renderSummary(outcome: InitOutcome, policyShown: string): string {
-  const lines = [`wrote ${policyShown}: ${outcome.managed.length} secret(s)${outcome.managed.length > 0 ? ` (${outcome.managed.join(', ')})` : ''}`];
+  const lines = [
+    `wrote ${policyShown}: ${outcome.managed.length} secret(s)${outcome.managed.length > 0 ? ` (${outcome.managed.join(', ')})` : ''}`,
+  ];
   if (outcome.adoptedOn) lines.push(`recorded: every secret rotated on ${formatDay(outcome.adoptedOn)}`);
-  else if (outcome.managed.length > 0) lines.push('no rotation date recorded: check reports every secret as never rotated until you run secrets record ID --on DATE (or init again with --adopted-on)');
-  lines.push(outcome.check.findings.length === 0 ? 'secrets check: all well' : `secrets check found ${outcome.check.findings.length} problem(s):`);
+  else if (outcome.managed.length > 0)
+    lines.push(
+      'no rotation date recorded: check reports every secret as never rotated until you run secrets record ID --on DATE (or init again with --adopted-on)',
+    );
+  lines.push(
+    outcome.check.findings.length === 0
+      ? 'secrets check: all well'
+      : `secrets check found ${outcome.check.findings.length} problem(s):`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -44,7 +57,10 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option('--htpasswd-user <user>', 'the user in --htpasswd (default: the only user in the file)')
     .option('--interval <duration>', 'how often every secret rotates (default 90d)')
     .option('--recipient <keyfile>', 'an OpenPGP public key that can open backups (repeatable)', collect, [])
-    .option('--passphrase-env <name>', 'environment variable holding a backup passphrase (default without --recipient: SECRETS_BACKUP_PASSPHRASE)')
+    .option(
+      '--passphrase-env <name>',
+      'environment variable holding a backup passphrase (default without --recipient: SECRETS_BACKUP_PASSPHRASE)',
+    )
     .option('--adopted-on <date>', 'record every secret as last rotated on DATE (YYYY-MM-DD)')
     .option('--force', 'replace an existing policy file')
     .option('-y, --yes', 'take flags and defaults without asking, even on a terminal')
@@ -69,8 +85,10 @@ Examples:
       const deps = ctx.deps(command);
       const globals = ctx.globals(command);
       const adoptedOn = options.adoptedOn === undefined ? undefined : parseDate(options.adoptedOn);
-      if (options.adoptedOn !== undefined && !adoptedOn) throw new SecretsError('bad-date', `--adopted-on: expected a date like 2026-09-30, got "${options.adoptedOn}"`);
-      if (options.htpasswdUser !== undefined && options.htpasswd === undefined) throw new SecretsError('htpasswd-file', '--htpasswd-user needs --htpasswd FILE');
+      if (options.adoptedOn !== undefined && !adoptedOn)
+        throw new SecretsError('bad-date', `--adopted-on: expected a date like 2026-09-30, got "${options.adoptedOn}"`);
+      if (options.htpasswdUser !== undefined && options.htpasswd === undefined)
+        throw new SecretsError('htpasswd-file', '--htpasswd-user needs --htpasswd FILE');
       const policyPath = policyPathFrom(globals.policy, deps);
       // Loaded on use: the daily `secrets check` should not pay for init's classifier and renderer.
       const { runInit } = await import('../../commands/init.js');
@@ -79,7 +97,14 @@ Examples:
           policyPath,
           ...(options.root !== undefined ? { root: options.root } : {}),
           ...(options.envFile !== undefined ? { envFile: options.envFile } : {}),
-          ...(options.htpasswd !== undefined ? { htpasswd: { file: options.htpasswd, ...(options.htpasswdUser !== undefined ? { user: options.htpasswdUser } : {}) } } : {}),
+          ...(options.htpasswd !== undefined
+            ? {
+                htpasswd: {
+                  file: options.htpasswd,
+                  ...(options.htpasswdUser !== undefined ? { user: options.htpasswdUser } : {}),
+                },
+              }
+            : {}),
           ...(options.interval !== undefined ? { interval: options.interval } : {}),
           recipients: options.recipient,
           ...(options.passphraseEnv !== undefined ? { passphraseEnv: options.passphraseEnv } : {}),
@@ -93,7 +118,9 @@ Examples:
       );
       if (globals.json) {
         const check = JSON.parse(renderCheckJson(outcome.check)) as unknown;
-        deps.output.out(`${JSON.stringify({ policy: outcome.policy.path, secrets: outcome.managed, adoptedOn: outcome.adoptedOn ? formatDay(outcome.adoptedOn) : null, check }, null, 2)}\n`);
+        deps.output.out(
+          `${JSON.stringify({ policy: outcome.policy.path, secrets: outcome.managed, adoptedOn: outcome.adoptedOn ? formatDay(outcome.adoptedOn) : null, check }, null, 2)}\n`,
+        );
       } else {
         const colors = palette(deps.output.color);
         deps.output.out(renderSummary(outcome, policyPath));

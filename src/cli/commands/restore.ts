@@ -31,7 +31,10 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .argument('<file>', 'the backup (ours, or any gpg --symmetric / gpg --encrypt file)')
     .option('--to <dir>', 'restore into this new folder (default: <backup>.restored beside the backup)')
     .option('--key <file>', 'armored private key, for backups encrypted to a public key')
-    .option('--in-place', 'replace the live files atomically (modes and owners kept), after backing up their current state')
+    .option(
+      '--in-place',
+      'replace the live files atomically (modes and owners kept), after backing up their current state',
+    )
     .addHelpText(
       'after',
       `
@@ -47,12 +50,22 @@ Examples:
   secrets restore old.env.gpg --key ops-private.asc --to /root/restored`,
     )
     .action(async (file: string, options: { to?: string; key?: string; inPlace?: boolean }, command: Command) => {
-      if (options.inPlace && options.to) throw new SecretsError('restore-options', '--in-place and --to exclude each other');
+      if (options.inPlace && options.to)
+        throw new SecretsError('restore-options', '--in-place and --to exclude each other');
       const deps = ctx.deps(command);
       const policy = await ctx.policy(command, deps);
       // Loaded on use, so the restore code stays out of the chunk `secrets check` starts with.
       const { restoreBackup } = await import('../../commands/restore.js');
-      const outcome = await restoreBackup({ policy, file, ...(options.to ? { to: options.to } : {}), ...(options.key ? { keyFile: options.key } : {}), inPlace: Boolean(options.inPlace) }, deps);
+      const outcome = await restoreBackup(
+        {
+          policy,
+          file,
+          ...(options.to ? { to: options.to } : {}),
+          ...(options.key ? { keyFile: options.key } : {}),
+          inPlace: Boolean(options.inPlace),
+        },
+        deps,
+      );
       if (ctx.globals(command).json) {
         deps.output.out(`${JSON.stringify(outcome, null, 2)}\n`);
         return;
@@ -60,8 +73,12 @@ Examples:
       const where = outcome.mode === 'in-place' ? 'over the live files' : `into ${outcome.folder}`;
       deps.output.out(`restored ${outcome.files.length} file(s) from ${outcome.backup} ${where}\n`);
       for (const restored of outcome.files) deps.output.out(`  ${restored.name}: ${changeText(restored)}\n`);
-      if (outcome.skipped.length > 0) deps.output.err(`not restored (not managed by the policy, or an unsafe name): ${outcome.skipped.join(', ')}\n`);
+      if (outcome.skipped.length > 0)
+        deps.output.err(`not restored (not managed by the policy, or an unsafe name): ${outcome.skipped.join(', ')}\n`);
       if (outcome.previousState) deps.output.out(`the state before the restore is in ${outcome.previousState}\n`);
-      if (outcome.folder) deps.output.out(`${outcome.folder} holds plaintext secrets: delete it when you are done (rm -r ${outcome.folder})\n`);
+      if (outcome.folder)
+        deps.output.out(
+          `${outcome.folder} holds plaintext secrets: delete it when you are done (rm -r ${outcome.folder})\n`,
+        );
     });
 }

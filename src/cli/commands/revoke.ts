@@ -61,7 +61,8 @@ Examples:
     .action(async (id: string, options: RevokeOptions, command: Command) => {
       const deps = ctx.deps(command);
       const policy = await ctx.policy(command, deps);
-      if (options.passwordStdin && options.passwordPrompt) throw new SecretsError('bad-option', 'choose one of --password-stdin and --password-prompt');
+      if (options.passwordStdin && options.passwordPrompt)
+        throw new SecretsError('bad-option', 'choose one of --password-stdin and --password-prompt');
       const waitMs = parseWait(options.wait);
       const json = Boolean(ctx.globals(command).json);
       // With --json, stdout holds the JSON document only; the step lines go to stderr.
@@ -76,7 +77,11 @@ Examples:
           lockOnly: Boolean(options.lockOnly),
           scan: options.scan !== false,
           yes: Boolean(options.yes),
-          ...(options.passwordStdin ? { passwordFrom: 'stdin' as const } : options.passwordPrompt ? { passwordFrom: 'prompt' as const } : {}),
+          ...(options.passwordStdin
+            ? { passwordFrom: 'stdin' as const }
+            : options.passwordPrompt
+              ? { passwordFrom: 'prompt' as const }
+              : {}),
           ...(waitMs === undefined ? {} : { waitMs }),
           now: ctx.asOf(command, deps),
         },

@@ -9,7 +9,11 @@ function renderJson(outcome: RotateOutcome): string {
 }
 
 /** With --json, a run that failed part-way still prints what it did (rotated, failed) before the error. */
-async function runRotateReportingJson(input: Parameters<typeof RunRotate>[0], deps: Parameters<typeof RunRotate>[1], onFailure?: (outcome: RotateOutcome) => void): Promise<RotateOutcome> {
+async function runRotateReportingJson(
+  input: Parameters<typeof RunRotate>[0],
+  deps: Parameters<typeof RunRotate>[1],
+  onFailure?: (outcome: RotateOutcome) => void,
+): Promise<RotateOutcome> {
   // Loaded on demand: the rotation engine is not part of every command's start-up.
   const { runRotate } = await import('../../commands/rotate.js');
   try {
@@ -30,7 +34,10 @@ export function registerRotate(program: Command, ctx: CliContext): void {
     .option('-y, --yes', 'no confirmation prompt (manual secrets: the steps are done)')
     .option('--wait [seconds]', 'wait for another rotation to finish (default 600 s) instead of failing at once')
     .option('--recover', 'only finish or roll back a rotation that was interrupted')
-    .option('--password-stdin', 'htpasswd: read the new password from standard input (one line) instead of generating one')
+    .option(
+      '--password-stdin',
+      'htpasswd: read the new password from standard input (one line) instead of generating one',
+    )
     .option('--password-prompt', 'htpasswd: type the new password at a hidden prompt (twice) instead of generating one')
     .addHelpText(
       'after',
@@ -53,37 +60,57 @@ Examples:
   pass show dashboard | secrets rotate dashboard-password --password-stdin --yes
   secrets rotate --recover                       # after a crash or a power cut`,
     )
-    .action(async (ids: string[], options: { dryRun?: boolean; yes?: boolean; wait?: string | boolean; recover?: boolean; passwordStdin?: boolean; passwordPrompt?: boolean }, command: Command) => {
-      const deps = ctx.deps(command);
-      const policy = await ctx.policy(command, deps);
-      if (options.recover && ids.length > 0) throw new SecretsError('bad-option', '--recover takes no secret ids: it finishes whatever rotation was interrupted');
-      const waitMs = parseWait(options.wait);
-      if (options.passwordStdin && options.passwordPrompt) throw new SecretsError('bad-option', '--password-stdin and --password-prompt exclude each other');
-      // One line of standard input is one password: it cannot serve two secrets.
-      if (options.passwordStdin && ids.length !== 1) throw new SecretsError('bad-option', '--password-stdin needs exactly one secret id');
-      const passwordFrom = options.passwordStdin ? 'stdin' : options.passwordPrompt ? 'prompt' : undefined;
-      const json = Boolean(ctx.globals(command).json);
-      // With --json, stdout holds the JSON document only; the step lines go to stderr.
-      const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
-      const outcome = await runRotateReportingJson(
-        {
-          policy,
-          ids,
-          dryRun: Boolean(options.dryRun),
-          yes: Boolean(options.yes),
-          ...(passwordFrom ? { passwordFrom } : {}),
-          recoverOnly: Boolean(options.recover),
-          ...(waitMs === undefined ? {} : { waitMs }),
-          now: ctx.asOf(command, deps),
+    .action(
+      async (
+        ids: string[],
+        options: {
+          dryRun?: boolean;
+          yes?: boolean;
+          wait?: string | boolean;
+          recover?: boolean;
+          passwordStdin?: boolean;
+          passwordPrompt?: boolean;
         },
-        runDeps,
-        json ? (partial) => deps.output.out(renderJson(partial)) : undefined,
-      );
-      if (json) deps.output.out(renderJson(outcome));
-      else if (outcome.rotated.length > 0) deps.output.out(`rotated: ${outcome.rotated.map((item) => item.id).join(', ')}\n`);
-      if (outcome.skipped.length > 0) {
-        deps.output.err(`secrets: not rotated (not confirmed): ${outcome.skipped.join(', ')}\n`);
-        ctx.report(ExitCode.failed);
-      }
-    });
+        command: Command,
+      ) => {
+        const deps = ctx.deps(command);
+        const policy = await ctx.policy(command, deps);
+        if (options.recover && ids.length > 0)
+          throw new SecretsError(
+            'bad-option',
+            '--recover takes no secret ids: it finishes whatever rotation was interrupted',
+          );
+        const waitMs = parseWait(options.wait);
+        if (options.passwordStdin && options.passwordPrompt)
+          throw new SecretsError('bad-option', '--password-stdin and --password-prompt exclude each other');
+        // One line of standard input is one password: it cannot serve two secrets.
+        if (options.passwordStdin && ids.length !== 1)
+          throw new SecretsError('bad-option', '--password-stdin needs exactly one secret id');
+        const passwordFrom = options.passwordStdin ? 'stdin' : options.passwordPrompt ? 'prompt' : undefined;
+        const json = Boolean(ctx.globals(command).json);
+        // With --json, stdout holds the JSON document only; the step lines go to stderr.
+        const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
+        const outcome = await runRotateReportingJson(
+          {
+            policy,
+            ids,
+            dryRun: Boolean(options.dryRun),
+            yes: Boolean(options.yes),
+            ...(passwordFrom ? { passwordFrom } : {}),
+            recoverOnly: Boolean(options.recover),
+            ...(waitMs === undefined ? {} : { waitMs }),
+            now: ctx.asOf(command, deps),
+          },
+          runDeps,
+          json ? (partial) => deps.output.out(renderJson(partial)) : undefined,
+        );
+        if (json) deps.output.out(renderJson(outcome));
+        else if (outcome.rotated.length > 0)
+          deps.output.out(`rotated: ${outcome.rotated.map((item) => item.id).join(', ')}\n`);
+        if (outcome.skipped.length > 0) {
+          deps.output.err(`secrets: not rotated (not confirmed): ${outcome.skipped.join(', ')}\n`);
+          ctx.report(ExitCode.failed);
+        }
+      },
+    );
 }

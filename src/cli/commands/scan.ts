@@ -27,14 +27,17 @@ interface ScanOptions {
 /** Sizes as bytes or with a unit: 512k, 10MB, 1g. */
 export function parseSize(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(text.trim());
-  if (!match) throw new SecretsError('bad-option', `--max-file-size: expected a size like 10MB or 500000, got "${text}"`);
+  if (!match)
+    throw new SecretsError('bad-option', `--max-file-size: expected a size like 10MB or 500000, got "${text}"`);
   const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Math.round(Number(match[1]) * scale);
 }
 
 function modeOf(options: ScanOptions): ScanMode {
-  if (options.staged && options.history) throw new SecretsError('bad-option', '--staged and --history cannot be used together');
-  if ((options.since || options.range) && !options.history) throw new SecretsError('bad-option', '--since and --range only apply to --history');
+  if (options.staged && options.history)
+    throw new SecretsError('bad-option', '--staged and --history cannot be used together');
+  if ((options.since || options.range) && !options.history)
+    throw new SecretsError('bad-option', '--since and --range only apply to --history');
   return options.staged ? 'staged' : options.history ? 'history' : 'tree';
 }
 
@@ -83,13 +86,15 @@ Examples:
       if (options.writeBaseline) input.writeBaseline = options.writeBaseline;
       // Managed values are searched when there is a policy: an explicit one must exist, the default only if present.
       const policyPath = policyPathFrom(globals.policy, deps);
-      if (globals.policy !== undefined || deps.env.SECRETS_POLICY !== undefined || (await deps.files.stat(policyPath))) input.policy = policyPath;
+      if (globals.policy !== undefined || deps.env.SECRETS_POLICY !== undefined || (await deps.files.stat(policyPath)))
+        input.policy = policyPath;
       const format = options.format ?? (globals.json ? 'json' : 'text');
       const progress = createProgressBar(deps.output);
       const outcome = await runScan(input, { sources, files: deps.files, progress });
       const reveal = options.reveal ?? false;
       if (format === 'json') deps.output.out(renderScanJson(outcome.findings, { reveal }));
-      else if (format === 'sarif') deps.output.out(renderScanSarif(outcome.findings, { version: VERSION, reveal, rules }));
+      else if (format === 'sarif')
+        deps.output.out(renderScanSarif(outcome.findings, { version: VERSION, reveal, rules }));
       else deps.output.out(renderScanText(outcome.findings, outcome, { reveal }));
       ctx.report(outcome.exitCode);
     });

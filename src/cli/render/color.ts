@@ -1,6 +1,7 @@
 /** ANSI colour, only when the output is a terminal and neither --no-color nor NO_COLOR is set. */
 export function palette(enabled: boolean) {
-  const wrap = (open: number, close: number) => (text: string) => (enabled ? `\u001b[${open}m${text}\u001b[${close}m` : text);
+  const wrap = (open: number, close: number) => (text: string) =>
+    enabled ? `\u001b[${open}m${text}\u001b[${close}m` : text;
   return {
     red: wrap(31, 39),
     yellow: wrap(33, 39),

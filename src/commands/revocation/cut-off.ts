@@ -6,7 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { durationMs, parseDuration } from '../../core/duration.js';
 import { SecretsError } from '../../core/errors.js';
-import { LOCKED_OUT_RANDOM_BYTES, isLockedOutHash, lockedOutHash, parseHtpasswd, setHtpasswdLine } from '../../core/htpasswd.js';
+import {
+  LOCKED_OUT_RANDOM_BYTES,
+  isLockedOutHash,
+  lockedOutHash,
+  parseHtpasswd,
+  setHtpasswdLine,
+} from '../../core/htpasswd.js';
 import { generatePassword } from '../../core/password.js';
 import { envKeysOfSecret, resolveIn, type Policy } from '../../core/policy.js';
 import type { SecretSpec } from '../../core/policy-schema.js';
@@ -47,16 +53,33 @@ export interface CutOffOptions {
   oldPassword?: Secret;
 }
 
-export function planCutOff(id: string, spec: SecretSpec, policy: Policy, current: CurrentFiles, options: CutOffOptions, deps: Pick<Deps, 'prober'>): CutOffPlan {
+export function planCutOff(
+  id: string,
+  spec: SecretSpec,
+  policy: Policy,
+  current: CurrentFiles,
+  options: CutOffOptions,
+  deps: Pick<Deps, 'prober'>,
+): CutOffPlan {
   const files = cutOffFiles(spec, policy);
   if (spec.kind === 'htpasswd') {
     const file = files[0]!;
     const text = current.get(file);
-    if (text === undefined) throw new SecretsError('htpasswd-missing', `the htpasswd file does not exist: nothing to lock`, { where: file });
+    if (text === undefined)
+      throw new SecretsError('htpasswd-missing', `the htpasswd file does not exist: nothing to lock`, { where: file });
     const doc = parseHtpasswd(text, file);
     const entry = doc.entries.find((candidate) => candidate.user === spec.user);
-    if (!entry) throw new SecretsError('htpasswd-user-missing', `user ${spec.user} has no line in the htpasswd file: nothing to lock`, { where: file });
-    if (isLockedOutHash(entry.hash)) throw new SecretsError('already-revoked', `${id} is already locked out (user ${spec.user})`, { where: `${file}:${entry.line}`, hint: `replace it with secrets rotate ${id}` });
+    if (!entry)
+      throw new SecretsError(
+        'htpasswd-user-missing',
+        `user ${spec.user} has no line in the htpasswd file: nothing to lock`,
+        { where: file },
+      );
+    if (isLockedOutHash(entry.hash))
+      throw new SecretsError('already-revoked', `${id} is already locked out (user ${spec.user})`, {
+        where: `${file}:${entry.line}`,
+        hint: `replace it with secrets rotate ${id}`,
+      });
     const revoked: Record<string, Secret> = { hash: new Secret(entry.hash) };
     if (options.oldPassword) revoked.password = options.oldPassword;
     const lockedLine = lockedOutHash(spec.bcrypt_cost, randomBytes(LOCKED_OUT_RANDOM_BYTES));
@@ -65,7 +88,9 @@ export function planCutOff(id: string, spec: SecretSpec, policy: Policy, current
       files,
       targets: [`line of user ${spec.user}`],
       revoked,
-      changes: [{ path: file, content: setHtpasswdLine(doc, spec.user, lockedLine, file), mode: parseInt(spec.mode, 8) }],
+      changes: [
+        { path: file, content: setHtpasswdLine(doc, spec.user, lockedLine, file), mode: parseInt(spec.mode, 8) },
+      ],
       after: [`${spec.user} is locked out: no password gets in until the replacement`],
     };
     const probe = spec.probe;
@@ -73,9 +98,17 @@ export function planCutOff(id: string, spec: SecretSpec, policy: Policy, current
       plan.verify = async () => {
         const tried = options.oldPassword ?? generatePassword(spec.length);
         const label = options.oldPassword ? 'the old password' : 'a wrong password (the old one was not given)';
-        const status = await deps.prober.status(probe.url, { user: spec.user, password: tried }, { timeoutMs: durationMs(parseDuration(probe.timeout)!) });
+        const status = await deps.prober.status(
+          probe.url,
+          { user: spec.user, password: tried },
+          { timeoutMs: durationMs(parseDuration(probe.timeout)!) },
+        );
         if (status !== probe.expect_old) {
-          throw new SecretsError('probe-failed', `probe ${probe.url}: ${label} got ${status} after the lock-out, expected ${probe.expect_old}`, { hint: 'check that the hooks reload nginx and that the probe url is behind the htpasswd file' });
+          throw new SecretsError(
+            'probe-failed',
+            `probe ${probe.url}: ${label} got ${status} after the lock-out, expected ${probe.expect_old}`,
+            { hint: 'check that the hooks reload nginx and that the probe url is behind the htpasswd file' },
+          );
         }
         return `probe ${probe.url}: ${label} → ${status}`;
       };
@@ -93,9 +126,21 @@ export function planCutOff(id: string, spec: SecretSpec, policy: Policy, current
       targets: keys,
       revoked,
       changes,
-      after: ['alerts pause until the new robot is in: better silence than alerts through a leaked robot anyone can post to'],
+      after: [
+        'alerts pause until the new robot is in: better silence than alerts through a leaked robot anyone can post to',
+      ],
     };
   }
   // random: the replacement is the cut-off (a new value at once); manual: only a person can.
-  return { summary: spec.kind === 'random' ? 'replace the value at once (the replacement is the cut-off)' : 'recorded; the cut-off is done by hand', files, targets: keys, revoked, changes: [], after: [] };
+  return {
+    summary:
+      spec.kind === 'random'
+        ? 'replace the value at once (the replacement is the cut-off)'
+        : 'recorded; the cut-off is done by hand',
+    files,
+    targets: keys,
+    revoked,
+    changes: [],
+    after: [],
+  };
 }

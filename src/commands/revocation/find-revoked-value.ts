@@ -40,8 +40,11 @@ function locationOf(finding: Finding): RevokedValueLocation {
 
 function unique(locations: RevokedValueLocation[]): RevokedValueLocation[] {
   const seen = new Map<string, RevokedValueLocation>();
-  for (const location of locations) seen.set(`${location.commit ?? ''}\u0000${location.file}\u0000${location.line}`, location);
-  return [...seen.values()].sort((a, b) => (a.commit ?? '').localeCompare(b.commit ?? '') || a.file.localeCompare(b.file) || a.line - b.line);
+  for (const location of locations)
+    seen.set(`${location.commit ?? ''}\u0000${location.file}\u0000${location.line}`, location);
+  return [...seen.values()].sort(
+    (a, b) => (a.commit ?? '').localeCompare(b.commit ?? '') || a.file.localeCompare(b.file) || a.line - b.line,
+  );
 }
 
 /**
@@ -49,11 +52,23 @@ function unique(locations: RevokedValueLocation[]): RevokedValueLocation[] {
  * every commit of every ref, for the values captured before the cut-off. The state and backup
  * folders are skipped: the state folder holds the replacements file, which holds the value.
  */
-export async function findRevokedValue(policy: Policy, id: string, values: readonly Secret[], sources: ScanSources): Promise<RevokedValueSearch> {
+export async function findRevokedValue(
+  policy: Policy,
+  id: string,
+  values: readonly Secret[],
+  sources: ScanSources,
+): Promise<RevokedValueSearch> {
   const gitRoot = await sources.gitRoot(policy.root);
   const root = gitRoot ?? policy.root;
-  const ignorePaths = [policy.stateDir, policy.backupDir].map((path) => toPosix(relative(root, path))).filter((path) => path && !path.startsWith('..')).map((path) => `/${path}`);
-  const detector = new Detector({ rules: [], managed: values.map((value) => ({ id, value: value.reveal() })), ignorePaths });
+  const ignorePaths = [policy.stateDir, policy.backupDir]
+    .map((path) => toPosix(relative(root, path)))
+    .filter((path) => path && !path.startsWith('..'))
+    .map((path) => `/${path}`);
+  const detector = new Detector({
+    rules: [],
+    managed: values.map((value) => ({ id, value: value.reveal() })),
+    ignorePaths,
+  });
 
   const tree: RevokedValueLocation[] = [];
   for (const file of await sources.listFiles(root, { git: gitRoot !== undefined, paths: [] })) {
@@ -70,12 +85,17 @@ export async function findRevokedValue(policy: Policy, id: string, values: reado
   let commitsScanned = 0;
   if (gitRoot) {
     const commits = await sources.listCommits(gitRoot, {});
-    await sources.history(gitRoot, commits, (fragment: Fragment) => history.push(...detector.detect(fragment).map(locationOf)), {
-      total: () => undefined,
-      commitDone: () => {
-        commitsScanned++;
+    await sources.history(
+      gitRoot,
+      commits,
+      (fragment: Fragment) => history.push(...detector.detect(fragment).map(locationOf)),
+      {
+        total: () => undefined,
+        commitDone: () => {
+          commitsScanned++;
+        },
       },
-    });
+    );
   }
   return { root, tree: unique(tree), history: unique(history), commitsScanned, git: gitRoot !== undefined };
 }

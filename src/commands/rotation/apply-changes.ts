@@ -47,21 +47,45 @@ export async function applyChanges(request: ApplyChangesRequest, deps: Deps): Pr
   const { policy, id, spec, changes, attempt, say } = request;
   if (changes.length === 0) return undefined;
   const files = changes.map((change) => change.path);
-  const backup = await attempt('backup', () => (request.backup ?? createBackup)({ policy, files, reason: request.backupReason }, deps), describeBackup);
+  const backup = await attempt(
+    'backup',
+    () => (request.backup ?? createBackup)({ policy, files, reason: request.backupReason }, deps),
+    describeBackup,
+  );
   const backupName = describeBackup(backup);
   say(`backup: ${isAbsolute(backupName) ? relative(policy.root, backupName) : backupName}`);
   let journal: Journal | undefined;
   try {
     journal = await attempt(
       'swap',
-      () => swapFiles({ policy, rotation: request.rotation, secret: id, kind: spec.kind, changes, hooks: spec.after_change, hookTimeout: spec.hook_timeout }, deps),
+      () =>
+        swapFiles(
+          {
+            policy,
+            rotation: request.rotation,
+            secret: id,
+            kind: spec.kind,
+            changes,
+            hooks: spec.after_change,
+            hookTimeout: spec.hook_timeout,
+          },
+          deps,
+        ),
       () => `wrote ${files.length} file(s)`,
     );
     say(`wrote ${files.map((path) => relative(policy.root, path) || path).join(', ')}: ${request.targets.join(', ')}`);
-    const runs = await runHooks(spec.after_change, { policy, hookTimeout: spec.hook_timeout, managedValues: await request.managedValues() }, deps);
+    const runs = await runHooks(
+      spec.after_change,
+      { policy, hookTimeout: spec.hook_timeout, managedValues: await request.managedValues() },
+      deps,
+    );
     for (const run of runs) say(`hook ${run.ok ? 'ok' : 'FAILED'}: ${run.command}${run.ok ? '' : ` (${run.detail})`}`);
     const failed = runs.find((run) => !run.ok);
-    await request.auditStep('hooks', failed ? 'failed' : 'ok', failed ? `${failed.command}: ${failed.detail}` : `${runs.length} hook(s) ok`);
+    await request.auditStep(
+      'hooks',
+      failed ? 'failed' : 'ok',
+      failed ? `${failed.command}: ${failed.detail}` : `${runs.length} hook(s) ok`,
+    );
     if (failed) throw hookFailure(failed);
     const verified = request.verify ? await attempt('verify', request.verify, (value) => value ?? 'ok') : undefined;
     if (verified) say(verified);
@@ -71,13 +95,18 @@ export async function applyChanges(request: ApplyChangesRequest, deps: Deps): Pr
     if (!journal) throw error;
     say('rolling back: putting the previous content back');
     const undone = await rollBack(policy, journal, deps).catch(async (rollbackError: unknown) => {
-      await request.auditStep('rollback', 'failed', isSecretsError(rollbackError) ? rollbackError.message : String(rollbackError)).catch(() => undefined);
+      await request
+        .auditStep('rollback', 'failed', isSecretsError(rollbackError) ? rollbackError.message : String(rollbackError))
+        .catch(() => undefined);
       throw rollbackError;
     });
     await request.auditStep('rollback', 'ok', `restored ${undone.restored.length} file(s); ${undone.hooks}`);
     say(`rolled back: ${undone.restored.length} file(s) restored; ${undone.hooks}`);
     const reason = isSecretsError(error) ? error.message : error instanceof Error ? error.message : String(error);
-    throw new SecretsError('rotation-rolled-back', `${id}: ${reason}; the previous values are back in place`, { exitCode: ExitCode.failed, cause: error });
+    throw new SecretsError('rotation-rolled-back', `${id}: ${reason}; the previous values are back in place`, {
+      exitCode: ExitCode.failed,
+      cause: error,
+    });
   }
   passStep('hooks-done', deps);
   await markRecording(policy, journal, deps);

@@ -6,7 +6,10 @@ import type { Deps } from '../deps.js';
  * function so that tests, and the library API, can hand in their own; by default it is
  * `createBackup` from commands/backup.ts.
  */
-export type BackupBeforeSwap = (request: { policy: Policy; files: string[]; reason: string }, deps: Deps) => Promise<unknown>;
+export type BackupBeforeSwap = (
+  request: { policy: Policy; files: string[]; reason: string },
+  deps: Deps,
+) => Promise<unknown>;
 
 /** What the backup returned, in a few words for the output (its file name when it says one). */
 export function describeBackup(result: unknown): string {

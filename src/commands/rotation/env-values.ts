@@ -5,7 +5,11 @@ import { envKeysOfSecret, type Policy } from '../../core/policy.js';
 import type { CurrentFiles, FileChange, RotationContext } from './kind-handler.js';
 
 /** The current values of `keys` in the env file (undefined when missing or unreadable). */
-export function currentEnvValues(policy: Policy, current: CurrentFiles, keys: string[]): Record<string, Secret | undefined> {
+export function currentEnvValues(
+  policy: Policy,
+  current: CurrentFiles,
+  keys: string[],
+): Record<string, Secret | undefined> {
   const text = current.get(policy.envFile);
   const result: Record<string, Secret | undefined> = {};
   let doc;
@@ -31,7 +35,11 @@ export function managedEnvValues(policy: Policy, current: CurrentFiles): string[
 export function planEnvChange(policy: Policy, current: CurrentFiles, values: Record<string, Secret>): FileChange[] {
   const text = current.get(policy.envFile);
   if (text === undefined) {
-    throw new SecretsError('env-missing', 'the env file does not exist; create it (mode 600) with the managed keys first', { where: policy.envFile });
+    throw new SecretsError(
+      'env-missing',
+      'the env file does not exist; create it (mode 600) with the managed keys first',
+      { where: policy.envFile },
+    );
   }
   const doc = parseDotenv(text, policy.envFile);
   return [{ path: policy.envFile, content: setDotenvValues(doc, values, policy.envFile) }];
@@ -61,7 +69,8 @@ export async function askNewValues(ctx: RotationContext, asked: AskedValue[]): P
       const first = await deps.prompts.password(`${ctx.id}: ${item.label} (${item.key}, hidden)`);
       if (item.twice) {
         const again = await deps.prompts.password(`${ctx.id}: ${item.label} again`);
-        if (again !== first) throw new SecretsError('values-differ', `the two entries of ${item.key} differ; nothing was changed`);
+        if (again !== first)
+          throw new SecretsError('values-differ', `the two entries of ${item.key} differ; nothing was changed`);
       }
       values[item.key] = new Secret(first.trim());
     }
@@ -75,13 +84,18 @@ export async function askNewValues(ctx: RotationContext, asked: AskedValue[]): P
     const doc = parseDotenv(text, '<stdin>');
     for (const item of asked) {
       const value = envValue(doc, item.key);
-      if (value === undefined) throw new SecretsError('no-input', `${ctx.id}: standard input lacks ${item.key}=...`, { where: '<stdin>' });
+      if (value === undefined)
+        throw new SecretsError('no-input', `${ctx.id}: standard input lacks ${item.key}=...`, { where: '<stdin>' });
       values[item.key] = new Secret(value.trim());
     }
   }
   for (const item of asked) {
     const problem = item.problem(values[item.key]!.reveal());
-    if (problem) throw new SecretsError('bad-value', `${ctx.id}: the new ${item.key} is not acceptable: ${problem}; nothing was changed`);
+    if (problem)
+      throw new SecretsError(
+        'bad-value',
+        `${ctx.id}: the new ${item.key} is not acceptable: ${problem}; nothing was changed`,
+      );
   }
   return values;
 }

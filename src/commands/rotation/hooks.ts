@@ -11,11 +11,16 @@ const ALWAYS_STRIPPED = ['SECRETS_TEST_CRASH_AT'];
  * The environment hooks run with: ours, less every key the policy manages, the backup
  * passphrase variables, and anything whose value is a managed value, so no secret reaches a child's environment (/proc/PID/environ).
  */
-export function hookEnvironment(policy: Policy, env: Readonly<Record<string, string | undefined>>, managedValues: string[] = []): Record<string, string> {
+export function hookEnvironment(
+  policy: Policy,
+  env: Readonly<Record<string, string | undefined>>,
+  managedValues: string[] = [],
+): Record<string, string> {
   const stripped = new Set(ALWAYS_STRIPPED);
   for (const { spec } of policy.secrets) for (const key of envKeysOfSecret(spec)) stripped.add(key);
   // The backup passphrases are secrets too.
-  for (const key of [policy.doc.backup.passphrase_env, policy.doc.backup.key_passphrase_env]) if (key) stripped.add(key);
+  for (const key of [policy.doc.backup.passphrase_env, policy.doc.backup.key_passphrase_env])
+    if (key) stripped.add(key);
   const values = new Set(managedValues.filter((value) => value.length >= 8));
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
@@ -36,7 +41,11 @@ export interface HookRun {
  * first failure. Returns what ran; the caller decides to roll back. The commands are the
  * policy's text: no value is ever put into them.
  */
-export async function runHooks(commands: string[], options: { policy: Policy; hookTimeout: string; managedValues?: string[] }, deps: Pick<Deps, 'runner' | 'env' | 'output'>): Promise<HookRun[]> {
+export async function runHooks(
+  commands: string[],
+  options: { policy: Policy; hookTimeout: string; managedValues?: string[] },
+  deps: Pick<Deps, 'runner' | 'env' | 'output'>,
+): Promise<HookRun[]> {
   const runs: HookRun[] = [];
   const env = hookEnvironment(options.policy, deps.env, options.managedValues);
   const limit = timeoutMs(options.hookTimeout);
@@ -45,13 +54,23 @@ export async function runHooks(commands: string[], options: { policy: Policy; ho
     try {
       const result = await deps.runner.run(command, { cwd: options.policy.root, timeoutMs: limit, env });
       if (result.timedOut) run = { command, ok: false, detail: `timed out after ${options.hookTimeout}` };
-      else if (result.code !== 0) run = { command, ok: false, detail: `exit ${result.code ?? result.signal}${lastLine(result.stderr || result.stdout)}` };
+      else if (result.code !== 0)
+        run = {
+          command,
+          ok: false,
+          detail: `exit ${result.code ?? result.signal}${lastLine(result.stderr || result.stdout)}`,
+        };
       else run = { command, ok: true, detail: 'ok' };
     } catch (error) {
-      run = { command, ok: false, detail: `could not start: ${error instanceof Error ? error.message : String(error)}` };
+      run = {
+        command,
+        ok: false,
+        detail: `could not start: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
     // A hook's own output could echo a value (a `cat .env` while debugging): mask before it is shown or audited.
-    for (const value of options.managedValues ?? []) if (value.length >= 8) run.detail = run.detail.split(value).join(maskValue(value));
+    for (const value of options.managedValues ?? [])
+      if (value.length >= 8) run.detail = run.detail.split(value).join(maskValue(value));
     runs.push(run);
     if (!run.ok) break;
   }

@@ -15,15 +15,29 @@ export async function checkRotationJournal(input: CheckInput, deps: Deps): Promi
   try {
     journal = await readJournal(policy.stateDir, deps);
   } catch (error) {
-    return [{ check: 'journal', severity: 'critical', path: journalPath(policy.stateDir), message: `${journalPath(policy.stateDir)}: ${error instanceof Error ? error.message : String(error)}` }];
+    return [
+      {
+        check: 'journal',
+        severity: 'critical',
+        path: journalPath(policy.stateDir),
+        message: `${journalPath(policy.stateDir)}: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    ];
   }
   if (!journal) return [];
   const states: FileState[] = [];
   for (const file of journal.files) {
     const content = await readIfExists(file.path, deps);
-    states.push(fileState(file, content === undefined ? undefined : await contentFingerprint(policy.stateDir, content, deps)));
+    states.push(
+      fileState(file, content === undefined ? undefined : await contentFingerprint(policy.stateDir, content, deps)),
+    );
   }
-  const words: Record<FileState, string> = { old: 'holds the old values', new: 'holds the new values', other: 'holds neither the old nor the new content', missing: 'is missing' };
+  const words: Record<FileState, string> = {
+    old: 'holds the old values',
+    new: 'holds the new values',
+    other: 'holds neither the old nor the new content',
+    missing: 'is missing',
+  };
   const described = journal.files.map((file, index) => `${file.path} ${words[states[index]!]}`).join(', ');
   return [
     {

@@ -35,7 +35,11 @@ export async function readJournal(stateDir: string, deps: Pick<Deps, 'files'>): 
     if (journal.version !== 1 || !Array.isArray(journal.files)) throw new Error('unknown shape');
     return journal;
   } catch {
-    throw new SecretsError('journal-corrupt', 'the rotation journal cannot be read; compare the files it names with the newest backup by hand, then remove it', { where: path, exitCode: 4 });
+    throw new SecretsError(
+      'journal-corrupt',
+      'the rotation journal cannot be read; compare the files it names with the newest backup by hand, then remove it',
+      { where: path, exitCode: 4 },
+    );
   }
 }
 
@@ -44,7 +48,12 @@ export async function writeJournal(stateDir: string, journal: Journal, deps: Pic
 }
 
 /** A mode-600 copy of a file's previous content; removed when the rotation ends (see core/rotation/journal.ts). */
-export async function savePreviousCopy(stateDir: string, name: string, content: string, deps: Pick<Deps, 'files'>): Promise<void> {
+export async function savePreviousCopy(
+  stateDir: string,
+  name: string,
+  content: string,
+  deps: Pick<Deps, 'files'>,
+): Promise<void> {
   await ensureStateDir(stateDir, deps);
   await deps.files.ensureDir(journalDir(stateDir), 0o700);
   await deps.files.writeAtomic(copyPath(stateDir, name), content, { mode: 0o600 });
@@ -58,12 +67,17 @@ export async function savePreviousCopy(stateDir: string, name: string, content: 
 export async function clearJournal(stateDir: string, deps: Pick<Deps, 'files'>): Promise<void> {
   const dir = journalDir(stateDir);
   const names = await deps.files.list(dir).catch(() => [] as string[]);
-  for (const name of names) if (name.startsWith(COPY_PREFIX) || name.endsWith('.tmp')) await deps.files.remove(join(dir, name));
+  for (const name of names)
+    if (name.startsWith(COPY_PREFIX) || name.endsWith('.tmp')) await deps.files.remove(join(dir, name));
   await deps.files.remove(journalPath(stateDir));
 }
 
 /** Keyed fingerprint of a whole file's content (the journal never holds content). */
-export async function contentFingerprint(stateDir: string, content: string, deps: Pick<Deps, 'files'>): Promise<string> {
+export async function contentFingerprint(
+  stateDir: string,
+  content: string,
+  deps: Pick<Deps, 'files'>,
+): Promise<string> {
   return fingerprint(content, await fingerprintKey(stateDir, deps));
 }
 

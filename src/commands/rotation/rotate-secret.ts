@@ -33,7 +33,9 @@ export interface RotatedSecret {
 
 /** The new and replaced values, so the hook environment can be scrubbed of them under any name. */
 function secretValues(pending: PendingRotation): string[] {
-  return [...Object.values(pending.next), ...Object.values(pending.previous)].flatMap((value) => (value ? [value.reveal()] : []));
+  return [...Object.values(pending.next), ...Object.values(pending.previous)].flatMap((value) =>
+    value ? [value.reveal()] : [],
+  );
 }
 
 export async function readFiles(paths: string[], deps: Deps): Promise<CurrentFiles> {
@@ -43,7 +45,10 @@ export async function readFiles(paths: string[], deps: Deps): Promise<CurrentFil
 }
 
 /** Keyed fingerprints of each labelled value, and one for the whole set (the audit's `fingerprint`). */
-export function fingerprintsOf(values: Record<string, Secret | undefined>, key: Uint8Array): { each: Record<string, string>; whole: string | undefined } {
+export function fingerprintsOf(
+  values: Record<string, Secret | undefined>,
+  key: Uint8Array,
+): { each: Record<string, string>; whole: string | undefined } {
   const labels = Object.keys(values).sort();
   const each: Record<string, string> = {};
   for (const label of labels) {
@@ -51,16 +56,35 @@ export function fingerprintsOf(values: Record<string, Secret | undefined>, key: 
     if (value) each[label] = fingerprint(value, key);
   }
   if (labels.length === 0 || labels.some((label) => !values[label])) return { each, whole: undefined };
-  const whole = labels.length === 1 ? each[labels[0]!]! : fingerprint(labels.map((label) => `${label}=${values[label]!.reveal()}`).join('\n'), key);
+  const whole =
+    labels.length === 1
+      ? each[labels[0]!]!
+      : fingerprint(labels.map((label) => `${label}=${values[label]!.reveal()}`).join('\n'), key);
   return { each, whole };
 }
 
-async function auditStep(policy: Policy, id: string, rotation: string, step: string, result: 'ok' | 'failed' | 'skipped', message: string, deps: Deps): Promise<void> {
-  await appendAudit(policy.stateDir, { action: 'rotate-step', secret: id, details: { rotation, step, outcome: result, message } }, deps);
+async function auditStep(
+  policy: Policy,
+  id: string,
+  rotation: string,
+  step: string,
+  result: 'ok' | 'failed' | 'skipped',
+  message: string,
+  deps: Deps,
+): Promise<void> {
+  await appendAudit(
+    policy.stateDir,
+    { action: 'rotate-step', secret: id, details: { rotation, step, outcome: result, message } },
+    deps,
+  );
 }
 
 /** One secret through the four steps. Returns undefined when the operator skipped it. */
-export async function rotateSecret(item: SelectedSecret, input: RotateSecretOptions, deps: Deps): Promise<RotatedSecret | undefined> {
+export async function rotateSecret(
+  item: SelectedSecret,
+  input: RotateSecretOptions,
+  deps: Deps,
+): Promise<RotatedSecret | undefined> {
   const { policy } = input;
   const spec: SecretSpec = item.spec;
   const handler = handlerFor(spec);
@@ -93,13 +117,21 @@ export async function rotateSecret(item: SelectedSecret, input: RotateSecretOpti
   // 1 create
   out('  1/4 create');
   const before = await readFiles(outline.files, deps);
-  const pending: PendingRotation | undefined = await attempt('create', () => handler.create(spec, ctx, before), (value) => (value ? 'pending value ready' : 'skipped by the operator'));
+  const pending: PendingRotation | undefined = await attempt(
+    'create',
+    () => handler.create(spec, ctx, before),
+    (value) => (value ? 'pending value ready' : 'skipped by the operator'),
+  );
   if (!pending) return undefined;
   passStep('created', deps);
 
   // 2 test
   out('  2/4 test');
-  const proven = await attempt('test', () => handler.test(spec, pending, ctx), (value) => value);
+  const proven = await attempt(
+    'test',
+    () => handler.test(spec, pending, ctx),
+    (value) => value,
+  );
   ctx.say(proven);
   passStep('tested', deps);
 
@@ -109,7 +141,11 @@ export async function rotateSecret(item: SelectedSecret, input: RotateSecretOpti
   let journalOpen = false;
   try {
     const current = await readFiles(outline.files, deps);
-    const planned = await attempt('plan', async () => handler.planChanges(spec, pending, current, ctx), (list) => `${list.length} file(s) to write`);
+    const planned = await attempt(
+      'plan',
+      async () => handler.planChanges(spec, pending, current, ctx),
+      (list) => `${list.length} file(s) to write`,
+    );
     changes = planned.filter((change) => current.get(change.path) !== change.content);
     if (changes.length > 0) {
       await applyChanges(
@@ -122,7 +158,10 @@ export async function rotateSecret(item: SelectedSecret, input: RotateSecretOpti
           targets: outline.targets,
           backupReason: `before rotating ${item.id}`,
           ...(input.backup ? { backup: input.backup } : {}),
-          managedValues: async () => [...secretValues(pending), ...managedEnvValues(policy, await readFiles([policy.envFile], deps))],
+          managedValues: async () => [
+            ...secretValues(pending),
+            ...managedEnvValues(policy, await readFiles([policy.envFile], deps)),
+          ],
           ...(handler.verify ? { verify: () => handler.verify!(spec, pending, ctx) } : {}),
           attempt,
           auditStep: (step, result, message) => auditStep(policy, item.id, rotation, step, result, message, deps),
@@ -146,7 +185,8 @@ export async function rotateSecret(item: SelectedSecret, input: RotateSecretOpti
   const next = fingerprintsOf(pending.next, key);
   const previous = fingerprintsOf(pending.previous, key);
   const fingerprints: Record<string, { new: string; old?: string }> = {};
-  for (const [label, value] of Object.entries(next.each)) fingerprints[label] = { new: value, ...(previous.each[label] ? { old: previous.each[label] } : {}) };
+  for (const [label, value] of Object.entries(next.each))
+    fingerprints[label] = { new: value, ...(previous.each[label] ? { old: previous.each[label] } : {}) };
   const entry = await appendAudit(
     policy.stateDir,
     {
@@ -173,5 +213,11 @@ export async function rotateSecret(item: SelectedSecret, input: RotateSecretOpti
       deps.output.err(`secrets: warning: ${item.id} was rotated, but ${message}\n`);
     }
   }
-  return { id: item.id, kind: spec.kind, fingerprint: next.whole ?? '', ...(previous.whole ? { previous: previous.whole } : {}), warnings };
+  return {
+    id: item.id,
+    kind: spec.kind,
+    fingerprint: next.whole ?? '',
+    ...(previous.whole ? { previous: previous.whole } : {}),
+    warnings,
+  };
 }

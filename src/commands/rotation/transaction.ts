@@ -2,12 +2,29 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, SecretsError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
-import { decideRecovery, fileState, type FileState, type Journal, type JournalFile, type RotationStep } from '../../core/rotation/journal.js';
+import {
+  decideRecovery,
+  fileState,
+  type FileState,
+  type Journal,
+  type JournalFile,
+  type RotationStep,
+} from '../../core/rotation/journal.js';
 import { appendAudit, readAuditEntries } from '../audit-trail.js';
 import type { Deps } from '../deps.js';
 import { managedEnvValues } from './env-values.js';
 import { runHooks } from './hooks.js';
-import { clearJournal, contentFingerprint, copyName, copyPath, journalDir, readIfExists, readJournal, savePreviousCopy, writeJournal } from './journal-store.js';
+import {
+  clearJournal,
+  contentFingerprint,
+  copyName,
+  copyPath,
+  journalDir,
+  readIfExists,
+  readJournal,
+  savePreviousCopy,
+  writeJournal,
+} from './journal-store.js';
 import type { FileChange } from './kind-handler.js';
 
 export function passStep(step: RotationStep, deps: Pick<Deps, 'onRotationStep'>): void {
@@ -81,7 +98,9 @@ async function currentStates(policy: Policy, journal: Journal, deps: Deps): Prom
   const states: FileState[] = [];
   for (const file of journal.files) {
     const content = await readIfExists(file.path, deps);
-    states.push(fileState(file, content === undefined ? undefined : await contentFingerprint(policy.stateDir, content, deps)));
+    states.push(
+      fileState(file, content === undefined ? undefined : await contentFingerprint(policy.stateDir, content, deps)),
+    );
   }
   return states;
 }
@@ -103,7 +122,12 @@ function manualRestoreSteps(policy: Policy, journal: Journal, files: JournalFile
  * the journal. A failure here is exit 4, with the exact
  * commands that finish the job by hand (the journal and the copies stay for them).
  */
-export async function rollBack(policy: Policy, journal: Journal, deps: Deps, decided?: { restore: JournalFile[]; rerunHooks: boolean }): Promise<{ restored: string[]; hooks: string }> {
+export async function rollBack(
+  policy: Policy,
+  journal: Journal,
+  deps: Deps,
+  decided?: { restore: JournalFile[]; rerunHooks: boolean },
+): Promise<{ restored: string[]; hooks: string }> {
   journal.phase = 'rolling-back';
   await writeJournal(policy.stateDir, journal, deps);
   let restore = decided?.restore;
@@ -113,25 +137,42 @@ export async function rollBack(policy: Policy, journal: Journal, deps: Deps, dec
     // content over it could lose that change, so a human decides (the journal and copies stay).
     const foreign = journal.files.filter((_file, index) => states[index] === 'other' || states[index] === 'missing');
     if (foreign.length > 0) {
-      throw new SecretsError('rollback-conflict', `cannot roll back: ${foreign.map((file) => file.path).join(', ')} changed after the swap (neither the old nor the new content)`, {
-        exitCode: ExitCode.mustAct,
-        hint: manualRestoreSteps(policy, journal, journal.files),
-      });
+      throw new SecretsError(
+        'rollback-conflict',
+        `cannot roll back: ${foreign.map((file) => file.path).join(', ')} changed after the swap (neither the old nor the new content)`,
+        {
+          exitCode: ExitCode.mustAct,
+          hint: manualRestoreSteps(policy, journal, journal.files),
+        },
+      );
     }
     restore = journal.files.filter((_file, index) => states[index] === 'new');
   }
   const restored: string[] = [];
   for (const file of restore) {
     try {
-      if (file.existed) await deps.files.writeAtomic(file.path, await deps.files.readText(copyPath(policy.stateDir, file.previousCopy)), { mode: file.mode });
+      if (file.existed)
+        await deps.files.writeAtomic(
+          file.path,
+          await deps.files.readText(copyPath(policy.stateDir, file.previousCopy)),
+          { mode: file.mode },
+        );
       else await deps.files.remove(file.path);
       restored.push(file.path);
     } catch (error) {
-      throw new SecretsError('rollback-failed', `could not put back ${file.path} (${error instanceof Error ? error.message : String(error)})`, {
-        exitCode: ExitCode.mustAct,
-        hint: manualRestoreSteps(policy, journal, restore!.filter((entry) => !restored.includes(entry.path))),
-        cause: error,
-      });
+      throw new SecretsError(
+        'rollback-failed',
+        `could not put back ${file.path} (${error instanceof Error ? error.message : String(error)})`,
+        {
+          exitCode: ExitCode.mustAct,
+          hint: manualRestoreSteps(
+            policy,
+            journal,
+            restore!.filter((entry) => !restored.includes(entry.path)),
+          ),
+          cause: error,
+        },
+      );
     }
   }
   let hooks = 'no hooks';
@@ -142,10 +183,14 @@ export async function rollBack(policy: Policy, journal: Journal, deps: Deps, dec
     const failed = runs.find((run) => !run.ok);
     if (failed) {
       await clearJournal(policy.stateDir, deps);
-      throw new SecretsError('rollback-hook-failed', `the files hold the previous values again, but after_change hook "${failed.command}" failed on the way back (${failed.detail})`, {
-        exitCode: ExitCode.mustAct,
-        hint: `fix what the hook reports and run it again by hand (${journal.hooks.join('; ')}), so the services read the previous values`,
-      });
+      throw new SecretsError(
+        'rollback-hook-failed',
+        `the files hold the previous values again, but after_change hook "${failed.command}" failed on the way back (${failed.detail})`,
+        {
+          exitCode: ExitCode.mustAct,
+          hint: `fix what the hook reports and run it again by hand (${journal.hooks.join('; ')}), so the services read the previous values`,
+        },
+      );
     }
     hooks = `${runs.length} hook(s) rerun`;
   }
@@ -159,7 +204,9 @@ async function sweepTempFiles(journal: Journal, deps: Deps): Promise<void> {
   for (const file of journal.files) {
     const prefix = `.${basename(file.path)}.`;
     const names = await deps.files.list(dirname(file.path)).catch(() => [] as string[]);
-    for (const name of names) if (name.startsWith(prefix) && /\.[0-9a-f]{12}\.tmp$/.test(name)) await deps.files.remove(join(dirname(file.path), name));
+    for (const name of names)
+      if (name.startsWith(prefix) && /\.[0-9a-f]{12}\.tmp$/.test(name))
+        await deps.files.remove(join(dirname(file.path), name));
   }
 }
 
@@ -184,10 +231,15 @@ export async function recoverInterrupted(policy: Policy, deps: Deps): Promise<Re
   const states = await currentStates(policy, journal, deps);
   const { entries } = await readAuditEntries(policy.stateDir, deps);
   // A revocation's cut-off (secrets revoke) is recorded as `revoked`: once it is, the lock-out stays.
-  const recorded = entries.some((entry) => (entry.action === 'rotated' || entry.action === 'revoked') && entry.details?.rotation === journal.rotation);
+  const recorded = entries.some(
+    (entry) =>
+      (entry.action === 'rotated' || entry.action === 'revoked') && entry.details?.rotation === journal.rotation,
+  );
   const decision = decideRecovery(journal, states, recorded);
   if (decision.action === 'must-act') {
-    const copies = journal.files.map((file) => `${file.path}: previous content in ${copyPath(policy.stateDir, file.previousCopy)}`).join('; ');
+    const copies = journal.files
+      .map((file) => `${file.path}: previous content in ${copyPath(policy.stateDir, file.previousCopy)}`)
+      .join('; ');
     throw new SecretsError('recover-conflict', decision.summary, {
       exitCode: ExitCode.mustAct,
       hint: `decide which content is right (${copies}), put it in place, then remove ${journalDir(policy.stateDir)}`,
@@ -203,8 +255,17 @@ export async function recoverInterrupted(policy: Policy, deps: Deps): Promise<Re
   } else {
     const result = await rollBack(policy, journal, deps, decision);
     outcome = 'rolled-back';
-    detail = result.restored.length > 0 ? `restored ${result.restored.join(', ')}; ${result.hooks}` : 'no file had changed';
+    detail =
+      result.restored.length > 0 ? `restored ${result.restored.join(', ')}; ${result.hooks}` : 'no file had changed';
   }
-  await appendAudit(policy.stateDir, { action: 'rotate-recovered', secret: journal.secret, details: { rotation: journal.rotation, phase: journal.phase, outcome } }, deps);
+  await appendAudit(
+    policy.stateDir,
+    {
+      action: 'rotate-recovered',
+      secret: journal.secret,
+      details: { rotation: journal.rotation, phase: journal.phase, outcome },
+    },
+    deps,
+  );
   return { secret: journal.secret, outcome, summary: decision.summary, detail };
 }

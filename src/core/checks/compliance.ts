@@ -14,7 +14,8 @@ const octal = (mode: number) => mode.toString(8).padStart(3, '0');
 export function modeRequirements(policy: Policy): Map<string, number> {
   const required = new Map<string, number>();
   required.set(policy.envFile, 0o600);
-  for (const [path, mode] of Object.entries(policy.doc.compliance.modes)) required.set(resolveIn(policy.root, path), parseInt(mode, 8));
+  for (const [path, mode] of Object.entries(policy.doc.compliance.modes))
+    required.set(resolveIn(policy.root, path), parseInt(mode, 8));
   return required;
 }
 
@@ -24,28 +25,54 @@ export function checkFileModes(required: Map<string, number>, stats: Map<string,
   for (const [path, mode] of required) {
     const stat = stats.get(path);
     if (!stat) {
-      findings.push({ check: 'file-mode', severity: 'critical', path, message: `${path}: missing (the policy expects it with mode ${octal(mode)})` });
+      findings.push({
+        check: 'file-mode',
+        severity: 'critical',
+        path,
+        message: `${path}: missing (the policy expects it with mode ${octal(mode)})`,
+      });
     } else if ((stat.mode & 0o777 & ~mode) !== 0) {
-      findings.push({ check: 'file-mode', severity: 'critical', path, message: `${path}: mode ${octal(stat.mode & 0o777)} is looser than ${octal(mode)}; run chmod ${octal(mode)} ${path}` });
+      findings.push({
+        check: 'file-mode',
+        severity: 'critical',
+        path,
+        message: `${path}: mode ${octal(stat.mode & 0o777)} is looser than ${octal(mode)}; run chmod ${octal(mode)} ${path}`,
+      });
     }
   }
   return findings;
 }
 
 /** Required .gitignore lines (warning each) and secret files git tracks (critical). */
-export function checkGitignore(policy: Policy, repo: { root: string; gitignoreLines: string[] } | undefined, tracked: string[]): Finding[] {
+export function checkGitignore(
+  policy: Policy,
+  repo: { root: string; gitignoreLines: string[] } | undefined,
+  tracked: string[],
+): Finding[] {
   const findings: Finding[] = [];
   if (repo) {
-    const present = new Set(repo.gitignoreLines.map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#')));
+    const present = new Set(
+      repo.gitignoreLines.map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#')),
+    );
     for (const pattern of policy.doc.compliance.gitignore) {
       const variants = [pattern, `/${pattern}`, pattern.startsWith('/') ? pattern.slice(1) : `**/${pattern}`];
       if (!variants.some((variant) => present.has(variant))) {
-        findings.push({ check: 'gitignore', severity: 'warning', path: `${repo.root}/.gitignore`, message: `.gitignore lacks "${pattern}"; add it so the file cannot be committed by accident` });
+        findings.push({
+          check: 'gitignore',
+          severity: 'warning',
+          path: `${repo.root}/.gitignore`,
+          message: `.gitignore lacks "${pattern}"; add it so the file cannot be committed by accident`,
+        });
       }
     }
   }
   for (const path of tracked) {
-    findings.push({ check: 'gitignore', severity: 'critical', path, message: `${path}: tracked by git; its secrets are in the history: run git rm --cached ${basename(path)}, rotate what it holds, and secrets scan --history` });
+    findings.push({
+      check: 'gitignore',
+      severity: 'critical',
+      path,
+      message: `${path}: tracked by git; its secrets are in the history: run git rm --cached ${basename(path)}, rotate what it holds, and secrets scan --history`,
+    });
   }
   return findings;
 }
@@ -59,23 +86,44 @@ export function checkPlaceholders(policy: Policy, env: EnvDocument | undefined):
     for (const key of envKeysOfSecret(spec)) {
       const value = envValue(env, key);
       if (value === undefined) {
-        if (spec.kind !== 'manual') findings.push({ check: 'placeholder', severity: 'critical', secret: id, path: policy.envFile, message: `${id}: ${key} is not set in ${basename(policy.envFile)}` });
+        if (spec.kind !== 'manual')
+          findings.push({
+            check: 'placeholder',
+            severity: 'critical',
+            secret: id,
+            path: policy.envFile,
+            message: `${id}: ${key} is not set in ${basename(policy.envFile)}`,
+          });
         continue;
       }
       if (value.trim() === '') {
-        findings.push({ check: 'placeholder', severity: 'critical', secret: id, path: policy.envFile, message: `${id}: ${key} is empty` });
+        findings.push({
+          check: 'placeholder',
+          severity: 'critical',
+          secret: id,
+          path: policy.envFile,
+          message: `${id}: ${key} is empty`,
+        });
         continue;
       }
       const lower = value.toLowerCase();
       const hit = placeholders.find((placeholder) => lower.includes(placeholder.toLowerCase()));
-      if (hit) findings.push({ check: 'placeholder', severity: 'critical', secret: id, path: policy.envFile, message: `${id}: ${key} holds the placeholder "${hit}"; set a real value` });
+      if (hit)
+        findings.push({
+          check: 'placeholder',
+          severity: 'critical',
+          secret: id,
+          path: policy.envFile,
+          message: `${id}: ${key} holds the placeholder "${hit}"; set a real value`,
+        });
     }
   }
   return findings;
 }
 
 export const DINGTALK_URL = /^https:\/\/oapi\.dingtalk\.com\/robot\/send\?access_token=[0-9a-f]{64}$/;
-export const DINGTALK_TEST_URL = /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{1,5}\/robot\/send\?access_token=[0-9a-f]{64}$/;
+export const DINGTALK_TEST_URL =
+  /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{1,5}\/robot\/send\?access_token=[0-9a-f]{64}$/;
 export const DINGTALK_SECRET = /^SEC[0-9a-f]{64}$/;
 
 /** The shortest value `bytes` random bytes produce in an encoding. */
@@ -104,25 +152,50 @@ export function dingtalkSecretProblem(secret: string): string | undefined {
 }
 
 /** Values in the wrong shape: a DingTalk pair that cannot work, a short random key, a weak htpasswd line. */
-export function checkFormats(policy: Policy, env: EnvDocument | undefined, htpasswd: Map<string, HtpasswdDocument | undefined>): Finding[] {
+export function checkFormats(
+  policy: Policy,
+  env: EnvDocument | undefined,
+  htpasswd: Map<string, HtpasswdDocument | undefined>,
+): Finding[] {
   const findings: Finding[] = [];
   for (const { id, spec } of policy.secrets) {
     if (spec.kind === 'dingtalk' && env) {
       const url = envValue(env, spec.url_key);
       if (url) {
         const problem = dingtalkUrlProblem(url);
-        if (problem) findings.push({ check: 'format', severity: 'critical', secret: id, path: policy.envFile, message: `${id}: ${spec.url_key} is not a DingTalk robot URL (${problem})` });
+        if (problem)
+          findings.push({
+            check: 'format',
+            severity: 'critical',
+            secret: id,
+            path: policy.envFile,
+            message: `${id}: ${spec.url_key} is not a DingTalk robot URL (${problem})`,
+          });
       }
       const secret = spec.secret_key ? envValue(env, spec.secret_key) : undefined;
       if (spec.secret_key && secret) {
         const problem = dingtalkSecretProblem(secret);
-        if (problem) findings.push({ check: 'format', severity: 'critical', secret: id, path: policy.envFile, message: `${id}: ${spec.secret_key} is not a DingTalk signing secret (${problem})` });
+        if (problem)
+          findings.push({
+            check: 'format',
+            severity: 'critical',
+            secret: id,
+            path: policy.envFile,
+            message: `${id}: ${spec.secret_key} is not a DingTalk signing secret (${problem})`,
+          });
       }
     } else if ((spec.kind === 'random' || spec.kind === 'manual') && env && spec.env_key) {
       const value = envValue(env, spec.env_key);
-      const minimum = spec.min_length ?? (spec.kind === 'random' ? encodedLength(spec.bytes, spec.encoding) : undefined);
+      const minimum =
+        spec.min_length ?? (spec.kind === 'random' ? encodedLength(spec.bytes, spec.encoding) : undefined);
       if (value && minimum !== undefined && value.length < minimum) {
-        findings.push({ check: 'format', severity: 'critical', secret: id, path: policy.envFile, message: `${id}: ${spec.env_key} has ${value.length} characters; the policy asks for at least ${minimum}` });
+        findings.push({
+          check: 'format',
+          severity: 'critical',
+          secret: id,
+          path: policy.envFile,
+          message: `${id}: ${spec.env_key} has ${value.length} characters; the policy asks for at least ${minimum}`,
+        });
       }
     } else if (spec.kind === 'htpasswd') {
       const file = resolveIn(policy.root, spec.file);
@@ -130,11 +203,29 @@ export function checkFormats(policy: Policy, env: EnvDocument | undefined, htpas
       if (!doc) continue;
       const entry = doc.entries.find((candidate) => candidate.user === spec.user);
       if (!entry) {
-        findings.push({ check: 'format', severity: 'critical', secret: id, path: file, message: `${id}: no line for user ${spec.user} in ${file}` });
+        findings.push({
+          check: 'format',
+          severity: 'critical',
+          secret: id,
+          path: file,
+          message: `${id}: no line for user ${spec.user} in ${file}`,
+        });
       } else if (entry.scheme !== 'bcrypt') {
-        findings.push({ check: 'format', severity: 'critical', secret: id, path: `${file}:${entry.line}`, message: `${id}: the line for ${spec.user} uses ${entry.scheme}, not bcrypt; rotate it (secrets rotate ${id})` });
+        findings.push({
+          check: 'format',
+          severity: 'critical',
+          secret: id,
+          path: `${file}:${entry.line}`,
+          message: `${id}: the line for ${spec.user} uses ${entry.scheme}, not bcrypt; rotate it (secrets rotate ${id})`,
+        });
       } else if ((entry.cost ?? 0) < spec.bcrypt_cost) {
-        findings.push({ check: 'format', severity: 'critical', secret: id, path: `${file}:${entry.line}`, message: `${id}: bcrypt cost ${entry.cost} is below the policy's ${spec.bcrypt_cost}; rotate it (secrets rotate ${id})` });
+        findings.push({
+          check: 'format',
+          severity: 'critical',
+          secret: id,
+          path: `${file}:${entry.line}`,
+          message: `${id}: bcrypt cost ${entry.cost} is below the policy's ${spec.bcrypt_cost}; rotate it (secrets rotate ${id})`,
+        });
       }
     }
   }
@@ -142,7 +233,8 @@ export function checkFormats(policy: Policy, env: EnvDocument | undefined, htpas
 }
 
 /** Names of plaintext copies of secret files (the old `cp .env .env.backup.$(date +%s)` habit). */
-export const PLAINTEXT_BACKUP_NAME = /^(\.env\.(backup|bak|old|orig|save)([.-].*)?|\.env~|.*\.htpasswd\.(bak|backup|old|orig)([.-].*)?|\.htpasswd\.(bak|backup|old|orig)([.-].*)?|\.htpasswd~)$/;
+export const PLAINTEXT_BACKUP_NAME =
+  /^(\.env\.(backup|bak|old|orig|save)([.-].*)?|\.env~|.*\.htpasswd\.(bak|backup|old|orig)([.-].*)?|\.htpasswd\.(bak|backup|old|orig)([.-].*)?|\.htpasswd~)$/;
 
 /** Whether bytes start an OpenPGP message (armored, or a binary packet header with bit 7 set). */
 export function looksLikeOpenPgp(head: Uint8Array): boolean {
@@ -170,17 +262,38 @@ export function checkPlaintextBackups(found: string[]): Finding[] {
 
 export function checkAuditChain(result: AuditVerification, auditPath: string): Finding[] {
   if (result.ok) return [];
-  return [{ check: 'audit-chain', severity: 'critical', path: `${auditPath}:${result.badLine ?? 0}`, message: `audit trail broken at line ${result.badLine}: ${result.reason}; run secrets log --verify` }];
+  return [
+    {
+      check: 'audit-chain',
+      severity: 'critical',
+      path: `${auditPath}:${result.badLine ?? 0}`,
+      message: `audit trail broken at line ${result.badLine}: ${result.reason}; run secrets log --verify`,
+    },
+  ];
 }
 
 /** No encrypted backup, or none newer than `keep`: a warning (restore would lose recent changes). */
 export function checkBackupAge(policy: Policy, newestBackup: Date | undefined, now: Date): Finding[] {
   if (!newestBackup) {
-    return [{ check: 'backup-age', severity: 'warning', path: policy.backupDir, message: `no encrypted backup in ${policy.backupDir}; run secrets backup` }];
+    return [
+      {
+        check: 'backup-age',
+        severity: 'warning',
+        path: policy.backupDir,
+        message: `no encrypted backup in ${policy.backupDir}; run secrets backup`,
+      },
+    ];
   }
   const keep = parseDuration(policy.doc.backup.keep)!;
   if (addDuration(newestBackup, keep) < now) {
-    return [{ check: 'backup-age', severity: 'warning', path: policy.backupDir, message: `newest encrypted backup is from ${formatDay(newestBackup)}, older than ${keep.text}; run secrets backup` }];
+    return [
+      {
+        check: 'backup-age',
+        severity: 'warning',
+        path: policy.backupDir,
+        message: `newest encrypted backup is from ${formatDay(newestBackup)}, older than ${keep.text}; run secrets backup`,
+      },
+    ];
   }
   return [];
 }

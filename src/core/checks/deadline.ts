@@ -6,14 +6,23 @@ import type { Finding, SecretStatus } from './types.js';
  * Rotation deadlines: never recorded is critical (nobody knows how old it is), past due is
  * critical, within warn_before is a warning.
  */
-export function checkDeadlines(policy: Policy, lastRotated: Map<string, Date>, now: Date): { statuses: SecretStatus[]; findings: Finding[] } {
+export function checkDeadlines(
+  policy: Policy,
+  lastRotated: Map<string, Date>,
+  now: Date,
+): { statuses: SecretStatus[]; findings: Finding[] } {
   const statuses: SecretStatus[] = [];
   const findings: Finding[] = [];
   for (const { id, spec } of policy.secrets) {
     const last = lastRotated.get(id);
     if (!last) {
       statuses.push({ id, kind: spec.kind, lastRotated: null, due: null, daysLeft: null, status: 'critical' });
-      findings.push({ check: 'deadline', severity: 'critical', secret: id, message: `${id}: no rotation recorded; rotate it (secrets rotate ${id}) or record when it last was (secrets record ${id} --on YYYY-MM-DD)` });
+      findings.push({
+        check: 'deadline',
+        severity: 'critical',
+        secret: id,
+        message: `${id}: no rotation recorded; rotate it (secrets rotate ${id}) or record when it last was (secrets record ${id} --on YYYY-MM-DD)`,
+      });
       continue;
     }
     const due = addDuration(last, parseDuration(spec.rotate_every)!);
@@ -22,10 +31,20 @@ export function checkDeadlines(policy: Policy, lastRotated: Map<string, Date>, n
     let status: SecretStatus['status'] = 'ok';
     if (now >= due) {
       status = 'critical';
-      findings.push({ check: 'deadline', severity: 'critical', secret: id, message: `${id}: rotation overdue since ${formatDay(due)} (${-daysLeft} day${-daysLeft === 1 ? '' : 's'} ago, every ${spec.rotate_every}); run secrets rotate ${id}` });
+      findings.push({
+        check: 'deadline',
+        severity: 'critical',
+        secret: id,
+        message: `${id}: rotation overdue since ${formatDay(due)} (${-daysLeft} day${-daysLeft === 1 ? '' : 's'} ago, every ${spec.rotate_every}); run secrets rotate ${id}`,
+      });
     } else if (now >= warnFrom) {
       status = 'warning';
-      findings.push({ check: 'deadline', severity: 'warning', secret: id, message: `${id}: rotation due ${formatDay(due)} (in ${daysLeft} day${daysLeft === 1 ? '' : 's'}); run secrets rotate ${id}` });
+      findings.push({
+        check: 'deadline',
+        severity: 'warning',
+        secret: id,
+        message: `${id}: rotation due ${formatDay(due)} (in ${daysLeft} day${daysLeft === 1 ? '' : 's'}); run secrets rotate ${id}`,
+      });
     }
     statuses.push({ id, kind: spec.kind, lastRotated: last.toISOString(), due: due.toISOString(), daysLeft, status });
   }

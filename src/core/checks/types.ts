@@ -17,7 +17,19 @@ export type CheckId =
   | 'leaked-value'
   | 'policy';
 
-export const CHECK_IDS: CheckId[] = ['deadline', 'file-mode', 'gitignore', 'placeholder', 'format', 'plaintext-backup', 'audit-chain', 'backup-age', 'journal', 'revoked', 'leaked-value'];
+export const CHECK_IDS: CheckId[] = [
+  'deadline',
+  'file-mode',
+  'gitignore',
+  'placeholder',
+  'format',
+  'plaintext-backup',
+  'audit-chain',
+  'backup-age',
+  'journal',
+  'revoked',
+  'leaked-value',
+];
 
 /** One problem found. A message names what is wrong and what to do, never a value. */
 export interface Finding {

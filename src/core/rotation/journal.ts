@@ -13,7 +13,16 @@
  */
 
 /** Steps a rotation passes, in order; each is also a crash point for the crash tests. */
-export const ROTATION_STEPS = ['created', 'tested', 'journaled', 'swapping', 'swapped', 'hooks-done', 'recording', 'recorded'] as const;
+export const ROTATION_STEPS = [
+  'created',
+  'tested',
+  'journaled',
+  'swapping',
+  'swapped',
+  'hooks-done',
+  'recording',
+  'recorded',
+] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
 
 /** Where the journal says the swap was when it was last written. */
@@ -75,11 +84,20 @@ export function decideRecovery(journal: Journal, states: FileState[], recorded: 
   const foreign = files.filter((entry) => entry.state === 'other' || entry.state === 'missing');
   const where = `rotation of ${journal.secret} (started ${journal.startedAt}, pid ${journal.pid} on ${journal.host}) stopped during ${journal.phase}`;
   if (foreign.length > 0) {
-    return { action: 'must-act', files, summary: `${where}; ${foreign.map((entry) => `${entry.file.path} is ${entry.state === 'missing' ? 'missing' : 'neither the old nor the new content'}`).join('; ')}` };
+    return {
+      action: 'must-act',
+      files,
+      summary: `${where}; ${foreign.map((entry) => `${entry.file.path} is ${entry.state === 'missing' ? 'missing' : 'neither the old nor the new content'}`).join('; ')}`,
+    };
   }
   if (recorded) {
     const stale = files.filter((entry) => entry.state !== 'new');
-    if (stale.length > 0) return { action: 'must-act', files, summary: `${where} after it was recorded, but ${stale.map((entry) => entry.file.path).join(', ')} holds the old content` };
+    if (stale.length > 0)
+      return {
+        action: 'must-act',
+        files,
+        summary: `${where} after it was recorded, but ${stale.map((entry) => entry.file.path).join(', ')} holds the old content`,
+      };
     return { action: 'keep-new', summary: `${where} after it was recorded: the new values are in place; finishing` };
   }
   const restore = files.filter((entry) => entry.state === 'new').map((entry) => entry.file);
@@ -88,6 +106,9 @@ export function decideRecovery(journal: Journal, states: FileState[], recorded: 
     action: 'roll-back',
     restore,
     rerunHooks,
-    summary: restore.length > 0 ? `${where} before it was recorded: putting the previous content back` : `${where} before any file changed: nothing to undo`,
+    summary:
+      restore.length > 0
+        ? `${where} before it was recorded: putting the previous content back`
+        : `${where} before any file changed: nothing to undo`,
   };
 }

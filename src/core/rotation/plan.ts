@@ -18,7 +18,9 @@ export interface SelectedSecret {
 export function selectSecrets(policy: Policy, ids: string[], audit: AuditEntry[], now: Date): SelectedSecret[] {
   if (ids.length > 0) {
     const seen = new Set<string>();
-    return ids.filter((id) => !seen.has(id) && seen.add(id)).map((id) => ({ id, spec: findSecret(policy, id), reason: 'named' as const }));
+    return ids
+      .filter((id) => !seen.has(id) && seen.add(id))
+      .map((id) => ({ id, spec: findSecret(policy, id), reason: 'named' as const }));
   }
   const last = lastRotations(audit);
   const selected: SelectedSecret[] = [];
@@ -30,7 +32,8 @@ export function selectSecrets(policy: Policy, ids: string[], audit: AuditEntry[]
     }
     const due = addDuration(rotated, parseDuration(spec.rotate_every)!);
     if (now >= due) selected.push({ id, spec, reason: 'overdue' });
-    else if (now >= addDuration(due, parseDuration(spec.warn_before)!, -1)) selected.push({ id, spec, reason: 'due soon' });
+    else if (now >= addDuration(due, parseDuration(spec.warn_before)!, -1))
+      selected.push({ id, spec, reason: 'due soon' });
   }
   return selected;
 }

@@ -16,7 +16,9 @@ export function formatBaseline(findings: readonly Finding[]): string {
   for (const finding of findings) {
     entries.set(finding.fingerprint, { fingerprint: finding.fingerprint, ruleId: finding.ruleId, file: finding.file });
   }
-  const sorted = [...entries.values()].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0));
+  const sorted = [...entries.values()].sort((a, b) =>
+    a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0,
+  );
   return `${JSON.stringify({ version: 1, findings: sorted }, null, 2)}\n`;
 }
 
@@ -25,10 +27,16 @@ export function parseBaseline(text: string, where: string): Set<string> {
   try {
     data = JSON.parse(text);
   } catch {
-    throw new SecretsError('baseline-invalid', 'the baseline is not valid JSON', { where, hint: 'make it again with --write-baseline' });
+    throw new SecretsError('baseline-invalid', 'the baseline is not valid JSON', {
+      where,
+      hint: 'make it again with --write-baseline',
+    });
   }
   const findings = (data as { findings?: unknown } | null)?.findings;
-  if (!Array.isArray(findings) || findings.some((entry) => typeof (entry as BaselineEntry | null)?.fingerprint !== 'string')) {
+  if (
+    !Array.isArray(findings) ||
+    findings.some((entry) => typeof (entry as BaselineEntry | null)?.fingerprint !== 'string')
+  ) {
     throw new SecretsError('baseline-invalid', 'expected {"version": 1, "findings": [{"fingerprint": ...}]}', {
       where,
       hint: 'make it again with --write-baseline',

@@ -61,13 +61,15 @@ export class Detector {
 
   constructor(options: DetectorOptions) {
     this.#pathRules = options.rules.filter((rule) => rule.pathOnly);
-    this.#rules = options.rules.filter((rule) => !rule.pathOnly).map((rule) => ({
-      rule,
-      regex: new RegExp(rule.regex.source, `${rule.regex.flags.replace(/[gyd]/g, '')}${rule.anchored ? 'yd' : 'gd'}`),
-      keywords: rule.keywords.map((keyword) => keyword.toLowerCase()),
-      keywordIds: [],
-      rank: GENERIC_FAMILIES.has(rule.family) ? 1 : 2,
-    }));
+    this.#rules = options.rules
+      .filter((rule) => !rule.pathOnly)
+      .map((rule) => ({
+        rule,
+        regex: new RegExp(rule.regex.source, `${rule.regex.flags.replace(/[gyd]/g, '')}${rule.anchored ? 'yd' : 'gd'}`),
+        keywords: rule.keywords.map((keyword) => keyword.toLowerCase()),
+        keywordIds: [],
+        rank: GENERIC_FAMILIES.has(rule.family) ? 1 : 2,
+      }));
     const allKeywords = [...new Set(this.#rules.flatMap((compiled) => compiled.keywords))];
     const idOf = new Map(allKeywords.map((keyword, index) => [keyword, index]));
     for (const compiled of this.#rules) compiled.keywordIds = compiled.keywords.map((keyword) => idOf.get(keyword)!);
@@ -113,7 +115,11 @@ export class Detector {
     const lines = new LineIndex(text);
 
     for (const managed of this.#managed) {
-      for (let at = text.indexOf(managed.value); at !== -1; at = text.indexOf(managed.value, at + managed.value.length)) {
+      for (
+        let at = text.indexOf(managed.value);
+        at !== -1;
+        at = text.indexOf(managed.value, at + managed.value.length)
+      ) {
         this.#push(candidates, fragment, lines, at, managed.value, {
           id: `managed:${managed.id}`,
           family: 'managed',
@@ -159,7 +165,11 @@ export class Detector {
           for (const [start, end] of windows) {
             const line = text.slice(start, end);
             regex.lastIndex = 0;
-            for (let match = regex.exec(line); match !== null && matches < MAX_MATCHES_PER_RULE; match = regex.exec(line)) {
+            for (
+              let match = regex.exec(line);
+              match !== null && matches < MAX_MATCHES_PER_RULE;
+              match = regex.exec(line)
+            ) {
               matches++;
               if (match[0].length === 0) regex.lastIndex++;
               accept(match, start);
@@ -214,7 +224,7 @@ export class Detector {
 function keywordLines(text: string, lower: string, keywords: readonly string[]): Array<[number, number]> | undefined {
   const starts: number[] = [];
   for (const keyword of keywords) {
-    for (let at = lower.indexOf(keyword); at !== -1; ) {
+    for (let at = lower.indexOf(keyword); at !== -1;) {
       if (starts.length > 2 * MAX_KEYWORD_LINES) return undefined;
       const start = text.lastIndexOf('\n', at) + 1;
       let end = text.indexOf('\n', at);

@@ -14,7 +14,8 @@ export type RandomSource = () => number;
  * and the generic rule's allow list). A random run of letters spells one now and then ("…jfakeb…"),
  * and a true example must never be read as a placeholder by chance: such a draw is made again.
  */
-const READS_AS_PLACEHOLDER = /placeholder|redacted|dummy|example|sample|fake|todo|fixme|your|change|replace|insert|0123456|123456789|abcdefgh|qwerty/i;
+const READS_AS_PLACEHOLDER =
+  /placeholder|redacted|dummy|example|sample|fake|todo|fixme|your|change|replace|insert|0123456|123456789|abcdefgh|qwerty/i;
 
 /** Draws again until the value cannot read as a placeholder (for values joined from several draws). */
 function redrawn(make: () => string): string {
@@ -43,8 +44,10 @@ export const fake = {
   base64url: (n: number) => randomFrom(UPPER + LOWER + DIGITS + '-_', n),
   base32: (n: number) => randomFrom('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', n),
   /** A password-like value: mixed case, digits and a symbol. */
-  password: (n = 16) => redrawn(() => randomFrom(UPPER, 1) + randomFrom(LOWER, Math.max(1, n - 4)) + randomFrom(DIGITS, 2) + '!'),
-  uuid: () => `${randomFrom('0123456789abcdef', 8)}-${randomFrom('0123456789abcdef', 4)}-4${randomFrom('0123456789abcdef', 3)}-a${randomFrom('0123456789abcdef', 3)}-${randomFrom('0123456789abcdef', 12)}`,
+  password: (n = 16) =>
+    redrawn(() => randomFrom(UPPER, 1) + randomFrom(LOWER, Math.max(1, n - 4)) + randomFrom(DIGITS, 2) + '!'),
+  uuid: () =>
+    `${randomFrom('0123456789abcdef', 8)}-${randomFrom('0123456789abcdef', 4)}-4${randomFrom('0123456789abcdef', 3)}-a${randomFrom('0123456789abcdef', 3)}-${randomFrom('0123456789abcdef', 12)}`,
   /** base64url of a JSON object, the way JWT segments start ("eyJ"). */
   jsonSegment: (object: Record<string, unknown>) => Buffer.from(JSON.stringify(object)).toString('base64url'),
 };

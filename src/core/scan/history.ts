@@ -17,7 +17,11 @@ export class HistoryFindings {
     const rank = finding.commit === undefined ? -1 : this.#rank(finding.commit);
     const entry = this.#byFingerprint.get(finding.fingerprint);
     if (!entry) {
-      this.#byFingerprint.set(finding.fingerprint, { finding, rank, commits: new Set(finding.commit ? [finding.commit] : []) });
+      this.#byFingerprint.set(finding.fingerprint, {
+        finding,
+        rank,
+        commits: new Set(finding.commit ? [finding.commit] : []),
+      });
       return;
     }
     if (finding.commit) entry.commits.add(finding.commit);
@@ -30,6 +34,9 @@ export class HistoryFindings {
 
   /** Each secret once per file, at its introducing commit, with how many later commits added it again. */
   results(): Finding[] {
-    return [...this.#byFingerprint.values()].map(({ finding, commits }) => ({ ...finding, laterCommits: Math.max(0, commits.size - 1) }));
+    return [...this.#byFingerprint.values()].map(({ finding, commits }) => ({
+      ...finding,
+      laterCommits: Math.max(0, commits.size - 1),
+    }));
   }
 }

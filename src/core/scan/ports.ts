@@ -35,7 +35,12 @@ export interface ScanSources {
   /** Commits of the selection, newest first. */
   listCommits(root: string, selection: HistorySelection): Promise<string[]>;
   /** Streams the added lines of each commit; memory stays flat however long the history. */
-  history(root: string, commits: string[], onFragment: (fragment: Fragment) => void, progress?: HistoryProgress): Promise<void>;
+  history(
+    root: string,
+    commits: string[],
+    onFragment: (fragment: Fragment) => void,
+    progress?: HistoryProgress,
+  ): Promise<void>;
   /** Current tips of every ref (what an incremental scan remembers). */
   refTips(root: string): Promise<string[]>;
   /** The folder git runs hooks from (core.hooksPath and worktrees respected). */

@@ -48,7 +48,10 @@ export const rules: Rule[] = [
     allow: [/EXAMPLE$/],
     examples: {
       match: [() => `aws_access_key_id = ${join('AKIA', fake.base32(16))}`],
-      noMatch: [() => `aws_access_key_id = ${join('AKIA', 'IOSFODNN7', 'EXAMPLE')}`, () => join('AKIA', fake.base32(10))],
+      noMatch: [
+        () => `aws_access_key_id = ${join('AKIA', 'IOSFODNN7', 'EXAMPLE')}`,
+        () => join('AKIA', fake.base32(10)),
+      ],
     },
   },
   {
@@ -56,14 +59,18 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'aws',
     description: 'AWS secret access key',
-    regex: /(?:aws|secret)[\w.-]{0,20}(?:secret|access)[\w.-]{0,20}["'`]?\s{0,5}(?:=|:|=>|:=)\s{0,5}["'`]?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/i,
+    regex:
+      /(?:aws|secret)[\w.-]{0,20}(?:secret|access)[\w.-]{0,20}["'`]?\s{0,5}(?:=|:|=>|:=)\s{0,5}["'`]?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/i,
     keywords: ['secret_access', 'secretaccess', 'secret-access', 'aws_secret', 'awssecret'],
     severity: 'high',
     minEntropy: 3.5,
     allow: [/EXAMPLEKEY$/],
     examples: {
       match: [() => `AWS_SECRET_ACCESS_KEY=${fake.base64(40)}`, () => `"aws_secret_access_key": "${fake.alnum(40)}"`],
-      noMatch: [() => `AWS_SECRET_ACCESS_KEY=${join('wJalrXUtnFEMI/K7MDENG/bPxRfiCY', 'EXAMPLEKEY')}`, () => `AWS_SECRET_ACCESS_KEY=\${AWS_SECRET}`],
+      noMatch: [
+        () => `AWS_SECRET_ACCESS_KEY=${join('wJalrXUtnFEMI/K7MDENG/bPxRfiCY', 'EXAMPLEKEY')}`,
+        () => `AWS_SECRET_ACCESS_KEY=\${AWS_SECRET}`,
+      ],
     },
   },
   {
@@ -81,12 +88,17 @@ export const rules: Rule[] = [
     id: 'github-token',
     family: 'github',
     description: 'GitHub token (classic PAT, OAuth, app user/installation, refresh)',
-    regex: /(?<![A-Za-z0-9_])(?<secret>gh[pousr]_[A-Za-z0-9]{36,255}|ghs_\d{1,12}_eyJ[A-Za-z0-9_-]{10,2000}\.[A-Za-z0-9_-]{10,4000}\.[A-Za-z0-9_-]{10,2000})(?![A-Za-z0-9])/,
+    regex:
+      /(?<![A-Za-z0-9_])(?<secret>gh[pousr]_[A-Za-z0-9]{36,255}|ghs_\d{1,12}_eyJ[A-Za-z0-9_-]{10,2000}\.[A-Za-z0-9_-]{10,4000}\.[A-Za-z0-9_-]{10,2000})(?![A-Za-z0-9])/,
     keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'],
     severity: 'high',
     minEntropy: 3,
     examples: {
-      match: [() => `GITHUB_TOKEN=${join('ghp_', fake.alnum(36))}`, () => join('gho_', fake.alnum(36)), () => `token: ${join('ghs_', fake.alnum(36))}`],
+      match: [
+        () => `GITHUB_TOKEN=${join('ghp_', fake.alnum(36))}`,
+        () => join('gho_', fake.alnum(36)),
+        () => `token: ${join('ghs_', fake.alnum(36))}`,
+      ],
       noMatch: [() => join('ghp_', fake.alnum(20)), () => join('ghp_', 'x'.repeat(36))],
     },
   },
@@ -98,31 +110,56 @@ export const rules: Rule[] = [
     keywords: ['github_pat_'],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => join('github_pat_', fake.alnum(22), '_', fake.alnum(59))], noMatch: [() => join('github_pat_', fake.alnum(30))] },
+    examples: {
+      match: [() => join('github_pat_', fake.alnum(22), '_', fake.alnum(59))],
+      noMatch: [() => join('github_pat_', fake.alnum(30))],
+    },
   },
   // --- GitLab ---
   {
     id: 'gitlab-token',
     family: 'gitlab',
     description: 'GitLab token (personal, pipeline trigger, runner, deploy, feed, OAuth, ...)',
-    regex: /(?<![A-Za-z0-9_-])(?<secret>(?:glpat|glptt|glrt|gldt|glft|glsoat|glcbt|glimt|glagent|gloas|glffct|glwt)-[A-Za-z0-9_.-]{20,300})(?![A-Za-z0-9_-])|(?<![A-Za-z0-9])(?<secret2>GR1348941[A-Za-z0-9_-]{20,})/,
-    keywords: ['glpat-', 'glptt-', 'glrt-', 'gldt-', 'glft-', 'glsoat-', 'glcbt-', 'glimt-', 'glagent-', 'gloas-', 'glffct-', 'glwt-', 'gr1348941'],
+    regex:
+      /(?<![A-Za-z0-9_-])(?<secret>(?:glpat|glptt|glrt|gldt|glft|glsoat|glcbt|glimt|glagent|gloas|glffct|glwt)-[A-Za-z0-9_.-]{20,300})(?![A-Za-z0-9_-])|(?<![A-Za-z0-9])(?<secret2>GR1348941[A-Za-z0-9_-]{20,})/,
+    keywords: [
+      'glpat-',
+      'glptt-',
+      'glrt-',
+      'gldt-',
+      'glft-',
+      'glsoat-',
+      'glcbt-',
+      'glimt-',
+      'glagent-',
+      'gloas-',
+      'glffct-',
+      'glwt-',
+      'gr1348941',
+    ],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => join('glpat-', fake.alnum(20)), () => `token = "${join('glptt-', fake.hex(40))}"`], noMatch: [() => join('glpat-', fake.alnum(8))] },
+    examples: {
+      match: [() => join('glpat-', fake.alnum(20)), () => `token = "${join('glptt-', fake.hex(40))}"`],
+      noMatch: [() => join('glpat-', fake.alnum(8))],
+    },
   },
   // --- Slack ---
   {
     id: 'slack-token',
     family: 'slack',
     description: 'Slack token (bot, user, app, config, legacy)',
-    regex: /(?<![A-Za-z0-9_.-])(?<secret>xoxb-\d{8,14}-(?:\d{8,14}-)?[A-Za-z0-9]{18,64}|xox[pe]-\d{8,14}-\d{8,14}-\d{8,14}-[a-fA-F0-9]{28,64}|xox[os]-\d{6,14}-\d{6,14}-\d{6,14}-[a-fA-F0-9]{10,64}|xoxa-\d-\d{6,14}-\d{6,14}-\d{6,14}-[a-fA-F0-9]{10,64}|xox[ar]-\d-[A-Za-z0-9-]{40,300}|xoxe\.xox[bp]-\d-[A-Za-z0-9]{100,300}|xoxe-\d-[A-Za-z0-9]{100,300}|xapp-\d-[A-Z0-9]{6,}-\d{6,}-[a-z0-9]{16,})(?![A-Za-z0-9-])/,
+    regex:
+      /(?<![A-Za-z0-9_.-])(?<secret>xoxb-\d{8,14}-(?:\d{8,14}-)?[A-Za-z0-9]{18,64}|xox[pe]-\d{8,14}-\d{8,14}-\d{8,14}-[a-fA-F0-9]{28,64}|xox[os]-\d{6,14}-\d{6,14}-\d{6,14}-[a-fA-F0-9]{10,64}|xoxa-\d-\d{6,14}-\d{6,14}-\d{6,14}-[a-fA-F0-9]{10,64}|xox[ar]-\d-[A-Za-z0-9-]{40,300}|xoxe\.xox[bp]-\d-[A-Za-z0-9]{100,300}|xoxe-\d-[A-Za-z0-9]{100,300}|xapp-\d-[A-Z0-9]{6,}-\d{6,}-[a-z0-9]{16,})(?![A-Za-z0-9-])/,
     keywords: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxs-', 'xoxr-', 'xoxe-', 'xoxe.', 'xapp-'],
     severity: 'high',
     minEntropy: 2.5,
     allow: [/^xox[a-z]-(?:x+|\.+|\*+)/i, /-(?:x{4,}|X{4,})/],
     examples: {
-      match: [() => join('xoxb-', fake.digits(12), '-', fake.digits(13), '-', fake.alnum(24)), () => join('xoxp-', fake.digits(11), '-', fake.digits(11), '-', fake.digits(12), '-', fake.hex(32))],
+      match: [
+        () => join('xoxb-', fake.digits(12), '-', fake.digits(13), '-', fake.alnum(24)),
+        () => join('xoxp-', fake.digits(11), '-', fake.digits(11), '-', fake.digits(12), '-', fake.hex(32)),
+      ],
       noMatch: [() => 'xoxb-xxxxxxxxxxxx-xxxxxxxxxxxx', () => 'xoxb-123'],
     },
   },
@@ -130,12 +167,24 @@ export const rules: Rule[] = [
     id: 'slack-webhook',
     family: 'slack',
     description: 'Slack incoming webhook or workflow URL',
-    regex: /(?<secret>https?:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_]{6,}\/[A-Za-z0-9_]{6,}\/[A-Za-z0-9_/]{16,200})/,
+    regex:
+      /(?<secret>https?:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_]{6,}\/[A-Za-z0-9_]{6,}\/[A-Za-z0-9_/]{16,200})/,
     keywords: ['hooks.slack.com'],
     severity: 'high',
     allow: [/X{6,}|x{6,}/],
     examples: {
-      match: [() => join('https://hooks.slack', '.com/services/T', fake.upperAlnum(8), '/B', fake.upperAlnum(8), '/', fake.alnum(24))],
+      match: [
+        () =>
+          join(
+            'https://hooks.slack',
+            '.com/services/T',
+            fake.upperAlnum(8),
+            '/B',
+            fake.upperAlnum(8),
+            '/',
+            fake.alnum(24),
+          ),
+      ],
       noMatch: [() => join('https://hooks.slack', '.com/services/T00000000/B00000000/', 'X'.repeat(24))],
     },
   },
@@ -148,17 +197,24 @@ export const rules: Rule[] = [
     keywords: ['sk_test_', 'sk_live_', 'sk_prod_', 'rk_test_', 'rk_live_', 'rk_prod_'],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => join('sk_live_', fake.alnum(24)), () => join('rk_test_', fake.alnum(99))], noMatch: [() => join('pk_live_', fake.alnum(24)), () => join('sk_live_', 'x'.repeat(24))] },
+    examples: {
+      match: [() => join('sk_live_', fake.alnum(24)), () => join('rk_test_', fake.alnum(99))],
+      noMatch: [() => join('pk_live_', fake.alnum(24)), () => join('sk_live_', 'x'.repeat(24))],
+    },
   },
   {
     id: 'twilio-api-key',
     family: 'twilio',
     description: 'Twilio API key SID or auth token',
-    regex: /(?<![A-Za-z0-9])(?<secret>SK[0-9a-f]{32})(?![A-Za-z0-9])|twilio[\w.-]{0,20}(?:auth|token|secret)[\w.-]{0,20}["'`]?\s{0,5}[=:]\s{0,5}["'`]?(?<secret2>[0-9a-f]{32})(?![0-9a-f])/i,
+    regex:
+      /(?<![A-Za-z0-9])(?<secret>SK[0-9a-f]{32})(?![A-Za-z0-9])|twilio[\w.-]{0,20}(?:auth|token|secret)[\w.-]{0,20}["'`]?\s{0,5}[=:]\s{0,5}["'`]?(?<secret2>[0-9a-f]{32})(?![0-9a-f])/i,
     keywords: ['sk', 'twilio'],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => join('SK', fake.hex(32)), () => `TWILIO_AUTH_TOKEN=${fake.hex(32)}`], noMatch: [() => join('SK', fake.hex(20)), () => join('AC', fake.hex(32))] },
+    examples: {
+      match: [() => join('SK', fake.hex(32)), () => `TWILIO_AUTH_TOKEN=${fake.hex(32)}`],
+      noMatch: [() => join('SK', fake.hex(20)), () => join('AC', fake.hex(32))],
+    },
   },
   {
     id: 'sendgrid-api-key',
@@ -168,18 +224,25 @@ export const rules: Rule[] = [
     keywords: ['sg.'],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => join('SG', '.', fake.base64url(22), '.', fake.base64url(43))], noMatch: [() => 'SG.foo.bar'] },
+    examples: {
+      match: [() => join('SG', '.', fake.base64url(22), '.', fake.base64url(43))],
+      noMatch: [() => 'SG.foo.bar'],
+    },
   },
   // --- Package registries ---
   {
     id: 'npm-token',
     family: 'npm',
     description: 'npm access token',
-    regex: /(?<![A-Za-z0-9_])(?<secret>npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])|_auth(?:Token)?\s{0,3}=\s{0,3}["']?(?<secret2>[A-Za-z0-9_.+/=-]{20,200})/,
+    regex:
+      /(?<![A-Za-z0-9_])(?<secret>npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])|_auth(?:Token)?\s{0,3}=\s{0,3}["']?(?<secret2>[A-Za-z0-9_.+/=-]{20,200})/,
     keywords: ['npm_', '_authtoken', '_auth'],
     severity: 'high',
     allow: [/x{6,}|X{6,}/, /^\$/],
-    examples: { match: [() => join('npm_', fake.alnum(36)), () => `//registry.npmjs.org/:_authToken=${fake.uuid()}`], noMatch: [() => join('npm_', fake.alnum(10)), () => '//registry.npmjs.org/:_authToken=${NPM_TOKEN}'] },
+    examples: {
+      match: [() => join('npm_', fake.alnum(36)), () => `//registry.npmjs.org/:_authToken=${fake.uuid()}`],
+      noMatch: [() => join('npm_', fake.alnum(10)), () => '//registry.npmjs.org/:_authToken=${NPM_TOKEN}'],
+    },
   },
   {
     id: 'pypi-token',
@@ -188,7 +251,10 @@ export const rules: Rule[] = [
     regex: /(?<![A-Za-z0-9_-])(?<secret>pypi-AgE[A-Za-z0-9_-]{50,400})/,
     keywords: ['pypi-age'],
     severity: 'high',
-    examples: { match: [() => join('pypi-', 'AgEIcHlwaS5vcmc', fake.base64url(70))], noMatch: [() => join('pypi-', 'AgE', fake.base64url(10))] },
+    examples: {
+      match: [() => join('pypi-', 'AgEIcHlwaS5vcmc', fake.base64url(70))],
+      noMatch: [() => join('pypi-', 'AgE', fake.base64url(10))],
+    },
   },
   // --- Google / Azure ---
   {
@@ -207,23 +273,34 @@ export const rules: Rule[] = [
     multiline: true,
     family: 'gcp',
     description: 'GCP service-account key file',
-    regex: /"private_key"\s{0,5}:\s{0,5}"(?<secret>-----BEGIN[ A-Z]{0,20}PRIVATE KEY-----(?:\\n|\s){0,4}[A-Za-z0-9+/]{40}[^"]{0,6000})"/,
+    regex:
+      /"private_key"\s{0,5}:\s{0,5}"(?<secret>-----BEGIN[ A-Z]{0,20}PRIVATE KEY-----(?:\\n|\s){0,4}[A-Za-z0-9+/]{40}[^"]{0,6000})"/,
     keywords: ['service_account'],
     severity: 'high',
     examples: {
-      match: [() => `{\n  "type": "service_account",\n  "project_id": "demo-${fake.lowerAlnum(6)}",\n  "private_key": "-----BEGIN ${'PRIVATE'} KEY-----\\n${fake.base64(64)}\\n-----END PRIVATE KEY-----\\n"\n}`],
-      noMatch: [() => `{"type":"service_account","private_key":"-----BEGIN ${'PRIVATE'} KEY-----\\n...\\n-----END PRIVATE KEY-----\\n"}`],
+      match: [
+        () =>
+          `{\n  "type": "service_account",\n  "project_id": "demo-${fake.lowerAlnum(6)}",\n  "private_key": "-----BEGIN ${'PRIVATE'} KEY-----\\n${fake.base64(64)}\\n-----END PRIVATE KEY-----\\n"\n}`,
+      ],
+      noMatch: [
+        () =>
+          `{"type":"service_account","private_key":"-----BEGIN ${'PRIVATE'} KEY-----\\n...\\n-----END PRIVATE KEY-----\\n"}`,
+      ],
     },
   },
   {
     id: 'azure-storage-key',
     family: 'azure',
     description: 'Azure storage account key',
-    regex: /(?:AccountKey=|azure[\w.-]{0,30}key[\w.-]{0,10}["'`]?\s{0,5}[=:]\s{0,5}["'`]?)(?<secret>[A-Za-z0-9+/]{86}==)/i,
+    regex:
+      /(?:AccountKey=|azure[\w.-]{0,30}key[\w.-]{0,10}["'`]?\s{0,5}[=:]\s{0,5}["'`]?)(?<secret>[A-Za-z0-9+/]{86}==)/i,
     keywords: ['accountkey', 'azure'],
     severity: 'high',
     minEntropy: 4,
-    examples: { match: [() => `DefaultEndpointsProtocol=https;AccountName=demo;AccountKey=${fake.base64(86)}==;`], noMatch: [() => 'AccountKey=<storage-key>'] },
+    examples: {
+      match: [() => `DefaultEndpointsProtocol=https;AccountName=demo;AccountKey=${fake.base64(86)}==;`],
+      noMatch: [() => 'AccountKey=<storage-key>'],
+    },
   },
   {
     id: 'azure-ad-client-secret',
@@ -233,7 +310,10 @@ export const rules: Rule[] = [
     keywords: ['q~'],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => `client_secret=${join(fake.alnum(3), '8Q~', fake.alnum(34))}`], noMatch: [() => join(fake.alnum(3), '8Q~', fake.alnum(10))] },
+    examples: {
+      match: [() => `client_secret=${join(fake.alnum(3), '8Q~', fake.alnum(34))}`],
+      noMatch: [() => join(fake.alnum(3), '8Q~', fake.alnum(10))],
+    },
   },
   // --- Private keys ---
   {
@@ -241,17 +321,22 @@ export const rules: Rule[] = [
     multiline: true,
     family: 'private-key',
     description: 'Private key (PEM, OpenSSH, PGP, PKCS#8)',
-    regex: /-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[rn])*(?:[A-Za-z-]{2,20}:[^\n\\]{0,200}(?:\n|\\n))*(?:\s|\\[rn])*(?<secret>[A-Za-z0-9+/=](?:[A-Za-z0-9+/=\s]|\\[rn]){62,20000})/,
+    regex:
+      /-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[rn])*(?:[A-Za-z-]{2,20}:[^\n\\]{0,200}(?:\n|\\n))*(?:\s|\\[rn])*(?<secret>[A-Za-z0-9+/=](?:[A-Za-z0-9+/=\s]|\\[rn]){62,20000})/,
     keywords: ['private key'],
     severity: 'critical',
     minEntropy: 3,
     examples: {
       match: [
-        () => `-----BEGIN ${'RSA'} PRIVATE KEY-----\n${fake.base64(64)}\n${fake.base64(64)}\n-----END RSA PRIVATE KEY-----`,
+        () =>
+          `-----BEGIN ${'RSA'} PRIVATE KEY-----\n${fake.base64(64)}\n${fake.base64(64)}\n-----END RSA PRIVATE KEY-----`,
         () => `"private_key": "-----BEGIN ${'PRIVATE'} KEY-----\\n${fake.base64(64)}\\n-----END PRIVATE KEY-----\\n"`,
         () => `-----BEGIN OPENSSH ${'PRIVATE'} KEY-----\n${fake.base64(70)}\n-----END OPENSSH PRIVATE KEY-----`,
       ],
-      noMatch: [() => `-----BEGIN PUBLIC KEY-----\n${fake.base64(64)}\n-----END PUBLIC KEY-----`, () => `-----BEGIN ${'PRIVATE'} KEY-----\n...\n-----END PRIVATE KEY-----`],
+      noMatch: [
+        () => `-----BEGIN PUBLIC KEY-----\n${fake.base64(64)}\n-----END PUBLIC KEY-----`,
+        () => `-----BEGIN ${'PRIVATE'} KEY-----\n...\n-----END PRIVATE KEY-----`,
+      ],
     },
   },
   {
@@ -269,12 +354,20 @@ export const rules: Rule[] = [
     id: 'jwt',
     family: 'jwt',
     description: 'JSON Web Token',
-    regex: /(?<![A-Za-z0-9_-])(?<secret>eyJ[A-Za-z0-9_-]{12,2000}\.ey[A-Za-z0-9_-]{12,8000}\.(?:[A-Za-z0-9_-]{8,2000}|(?![A-Za-z0-9_-])))/,
+    regex:
+      /(?<![A-Za-z0-9_-])(?<secret>eyJ[A-Za-z0-9_-]{12,2000}\.ey[A-Za-z0-9_-]{12,8000}\.(?:[A-Za-z0-9_-]{8,2000}|(?![A-Za-z0-9_-])))/,
     keywords: ['eyj'],
     severity: 'medium',
     minEntropy: 3,
     examples: {
-      match: [() => [fake.jsonSegment({ alg: 'HS256', typ: 'JWT' }), fake.jsonSegment({ sub: fake.digits(10), name: fake.letters(8) }), fake.base64url(43)].join('.')],
+      match: [
+        () =>
+          [
+            fake.jsonSegment({ alg: 'HS256', typ: 'JWT' }),
+            fake.jsonSegment({ sub: fake.digits(10), name: fake.letters(8) }),
+            fake.base64url(43),
+          ].join('.'),
+      ],
       noMatch: [() => 'eyJhbGciOi.notatoken'],
     },
   },
@@ -283,21 +376,32 @@ export const rules: Rule[] = [
     id: 'anthropic-api-key',
     family: 'anthropic',
     description: 'Anthropic API or admin key',
-    regex: /(?<![A-Za-z0-9_-])(?<secret>sk-ant-(?:api|admin|sid|oat|ort)\d{2}-[A-Za-z0-9_-]{80,120}AA)(?![A-Za-z0-9_-])/,
+    regex:
+      /(?<![A-Za-z0-9_-])(?<secret>sk-ant-(?:api|admin|sid|oat|ort)\d{2}-[A-Za-z0-9_-]{80,120}AA)(?![A-Za-z0-9_-])/,
     keywords: ['sk-ant-'],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => join('sk-ant-', 'api03-', fake.base64url(93), 'AA')], noMatch: [() => join('sk-ant-', 'api03-', fake.base64url(10))] },
+    examples: {
+      match: [() => join('sk-ant-', 'api03-', fake.base64url(93), 'AA')],
+      noMatch: [() => join('sk-ant-', 'api03-', fake.base64url(10))],
+    },
   },
   {
     id: 'openai-api-key',
     family: 'openai',
     description: 'OpenAI API key (project, service account, admin, legacy)',
-    regex: /(?<![A-Za-z0-9_-])(?<secret>sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_-]{16,200}T3BlbkFJ[A-Za-z0-9_-]{16,200})(?![A-Za-z0-9_-])/,
+    regex:
+      /(?<![A-Za-z0-9_-])(?<secret>sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_-]{16,200}T3BlbkFJ[A-Za-z0-9_-]{16,200})(?![A-Za-z0-9_-])/,
     keywords: ['t3blbkfj'],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => join('sk-proj-', fake.base64url(74), 'T3Blbk', 'FJ', fake.base64url(74)), () => join('sk-', fake.alnum(20), 'T3Blbk', 'FJ', fake.alnum(20))], noMatch: [() => join('sk-', fake.alnum(20))] },
+    examples: {
+      match: [
+        () => join('sk-proj-', fake.base64url(74), 'T3Blbk', 'FJ', fake.base64url(74)),
+        () => join('sk-', fake.alnum(20), 'T3Blbk', 'FJ', fake.alnum(20)),
+      ],
+      noMatch: [() => join('sk-', fake.alnum(20))],
+    },
   },
   {
     id: 'huggingface-token',
@@ -307,17 +411,24 @@ export const rules: Rule[] = [
     keywords: ['hf_', 'api_org_'],
     severity: 'high',
     minEntropy: 3.2,
-    examples: { match: [() => join('hf_', fake.letters(34)), () => join('api_org_', fake.letters(34))], noMatch: [() => join('hf_', fake.letters(10)), () => join('hf_', 'x'.repeat(34))] },
+    examples: {
+      match: [() => join('hf_', fake.letters(34)), () => join('api_org_', fake.letters(34))],
+      noMatch: [() => join('hf_', fake.letters(10)), () => join('hf_', 'x'.repeat(34))],
+    },
   },
   {
     id: 'ai-provider-key',
     family: 'ai',
     description: 'AI provider API key (Groq, Perplexity, Replicate, xAI)',
-    regex: /(?<![A-Za-z0-9_-])(?<secret>gsk_[A-Za-z0-9]{52}|pplx-[A-Za-z0-9]{40,60}|r8_[A-Za-z0-9]{37}|xai-[A-Za-z0-9]{70,90})(?![A-Za-z0-9])/,
+    regex:
+      /(?<![A-Za-z0-9_-])(?<secret>gsk_[A-Za-z0-9]{52}|pplx-[A-Za-z0-9]{40,60}|r8_[A-Za-z0-9]{37}|xai-[A-Za-z0-9]{70,90})(?![A-Za-z0-9])/,
     keywords: ['gsk_', 'pplx-', 'r8_', 'xai-'],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => join('gsk_', fake.alnum(52)), () => join('pplx-', fake.alnum(48))], noMatch: [() => join('gsk_', fake.alnum(10))] },
+    examples: {
+      match: [() => join('gsk_', fake.alnum(52)), () => join('pplx-', fake.alnum(48))],
+      noMatch: [() => join('gsk_', fake.alnum(10))],
+    },
   },
   // --- Chat webhooks: Telegram, DingTalk, WeCom, Feishu/Lark ---
   {
@@ -328,7 +439,10 @@ export const rules: Rule[] = [
     keywords: [':aa'],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => `TELEGRAM_BOT_TOKEN=${join(fake.digits(10), ':AA', fake.base64url(33))}`], noMatch: [() => join(fake.digits(10), ':AA', fake.base64url(10))] },
+    examples: {
+      match: [() => `TELEGRAM_BOT_TOKEN=${join(fake.digits(10), ':AA', fake.base64url(33))}`],
+      noMatch: [() => join(fake.digits(10), ':AA', fake.base64url(10))],
+    },
   },
   {
     id: 'dingtalk-webhook',
@@ -337,7 +451,10 @@ export const rules: Rule[] = [
     regex: /oapi\.dingtalk\.com\/robot\/send\?(?:[\w%=-]{0,100}&)?access_token=(?<secret>[0-9a-f]{64})(?![0-9a-f])/i,
     keywords: ['oapi.dingtalk.com'],
     severity: 'high',
-    examples: { match: [() => join('https://oapi.dingtalk', '.com/robot/send?access_token=', fake.hex(64))], noMatch: [() => join('https://oapi.dingtalk', '.com/robot/send?access_token=', '${TOKEN}')] },
+    examples: {
+      match: [() => join('https://oapi.dingtalk', '.com/robot/send?access_token=', fake.hex(64))],
+      noMatch: [() => join('https://oapi.dingtalk', '.com/robot/send?access_token=', '${TOKEN}')],
+    },
   },
   {
     id: 'dingtalk-secret',
@@ -347,25 +464,39 @@ export const rules: Rule[] = [
     keywords: ['sec'],
     severity: 'high',
     minEntropy: 3,
-    examples: { match: [() => `DINGTALK_SECRET=${join('SEC', fake.hex(64))}`], noMatch: [() => join('SEC', fake.hex(32)), () => join('SEC', '0'.repeat(64))] },
+    examples: {
+      match: [() => `DINGTALK_SECRET=${join('SEC', fake.hex(64))}`],
+      noMatch: [() => join('SEC', fake.hex(32)), () => join('SEC', '0'.repeat(64))],
+    },
   },
   {
     id: 'wecom-webhook',
     family: 'wecom',
     description: 'WeCom (WeChat Work) robot webhook key',
-    regex: /qyapi\.weixin\.qq\.com\/cgi-bin\/webhook\/send\?key=(?<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i,
+    regex:
+      /qyapi\.weixin\.qq\.com\/cgi-bin\/webhook\/send\?key=(?<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i,
     keywords: ['qyapi.weixin.qq.com'],
     severity: 'high',
-    examples: { match: [() => join('https://qyapi.weixin', '.qq.com/cgi-bin/webhook/send?key=', fake.uuid())], noMatch: [() => join('https://qyapi.weixin', '.qq.com/cgi-bin/webhook/send?key=YOUR_KEY')] },
+    examples: {
+      match: [() => join('https://qyapi.weixin', '.qq.com/cgi-bin/webhook/send?key=', fake.uuid())],
+      noMatch: [() => join('https://qyapi.weixin', '.qq.com/cgi-bin/webhook/send?key=YOUR_KEY')],
+    },
   },
   {
     id: 'feishu-webhook',
     family: 'feishu',
     description: 'Feishu / Lark robot webhook',
-    regex: /open\.(?:feishu\.cn|larksuite\.com|larkoffice\.com)\/open-apis\/bot\/v2\/hook\/(?<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i,
+    regex:
+      /open\.(?:feishu\.cn|larksuite\.com|larkoffice\.com)\/open-apis\/bot\/v2\/hook\/(?<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i,
     keywords: ['open.feishu.cn', 'open.larksuite.com', 'open.larkoffice.com'],
     severity: 'high',
-    examples: { match: [() => join('https://open.feishu', '.cn/open-apis/bot/v2/hook/', fake.uuid()), () => join('https://open.larksuite', '.com/open-apis/bot/v2/hook/', fake.uuid())], noMatch: [() => join('https://open.feishu', '.cn/open-apis/bot/v2/hook/xxxx')] },
+    examples: {
+      match: [
+        () => join('https://open.feishu', '.cn/open-apis/bot/v2/hook/', fake.uuid()),
+        () => join('https://open.larksuite', '.com/open-apis/bot/v2/hook/', fake.uuid()),
+      ],
+      noMatch: [() => join('https://open.feishu', '.cn/open-apis/bot/v2/hook/xxxx')],
+    },
   },
   // --- Wallet private keys ---
   {
@@ -373,13 +504,22 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'wallet',
     description: 'Cryptocurrency wallet private key (64 hex)',
-    regex: /(?:priv(?:ate)?[\w.-]{0,3}key|wallet[\w.-]{0,20}|secret[\w.-]{0,3}key|signer[\w.-]{0,10}key|mnemonic)["'`]?\]?\s{0,5}(?:=|:=|:|=>)\s{0,5}["'`]?(?<secret>(?:0x)?[0-9a-fA-F]{64})(?![0-9a-zA-Z])|(?<![0-9a-zA-Z])(?<!(?:hash|tx|root|digest|block|topic|salt|nonce|id)["'\w]{0,12}\s{0,3}[:=]\s{0,3}["'`]?)(?<secret2>0x[0-9a-fA-F]{64})(?![0-9a-zA-Z])(?!\s{0,3}["'`]?\s{0,3}[,\]}])/i,
+    regex:
+      /(?:priv(?:ate)?[\w.-]{0,3}key|wallet[\w.-]{0,20}|secret[\w.-]{0,3}key|signer[\w.-]{0,10}key|mnemonic)["'`]?\]?\s{0,5}(?:=|:=|:|=>)\s{0,5}["'`]?(?<secret>(?:0x)?[0-9a-fA-F]{64})(?![0-9a-zA-Z])|(?<![0-9a-zA-Z])(?<!(?:hash|tx|root|digest|block|topic|salt|nonce|id)["'\w]{0,12}\s{0,3}[:=]\s{0,3}["'`]?)(?<secret2>0x[0-9a-fA-F]{64})(?![0-9a-zA-Z])(?!\s{0,3}["'`]?\s{0,3}[,\]}])/i,
     keywords: ['priv', 'wallet', 'secret', 'signer', 'mnemonic', '0x'],
     severity: 'critical',
     minEntropy: 3,
     examples: {
-      match: [() => `WALLET_PRIVATE_KEY=${fake.hex(64)}`, () => `PRIVATE_KEY="0x${fake.hex(64)}"`, () => `oops 0x${fake.hex(64)} leaked`],
-      noMatch: [() => `PRIVATE_KEY=${'0'.repeat(64)}`, () => `commit ${fake.hex(40)}`, () => `txHash: "0x${fake.hex(64)}",`],
+      match: [
+        () => `WALLET_PRIVATE_KEY=${fake.hex(64)}`,
+        () => `PRIVATE_KEY="0x${fake.hex(64)}"`,
+        () => `oops 0x${fake.hex(64)} leaked`,
+      ],
+      noMatch: [
+        () => `PRIVATE_KEY=${'0'.repeat(64)}`,
+        () => `commit ${fake.hex(40)}`,
+        () => `txHash: "0x${fake.hex(64)}",`,
+      ],
     },
   },
   // --- Credentials in URLs and on command lines ---
@@ -388,14 +528,29 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'url-credentials',
     description: 'Password inside a URL (user:pass@host)',
-    regex: /(?<![A-Za-z0-9+.-])(?<scheme>[A-Za-z][A-Za-z0-9+.-]{1,20}):\/\/(?<user>[^\s:@/'"`<>{}]{0,64}):(?!\k<user>@)(?<secret>[^\s@/'"`<>]{4,128})@(?=[A-Za-z0-9[_-])/,
+    regex:
+      /(?<![A-Za-z0-9+.-])(?<scheme>[A-Za-z][A-Za-z0-9+.-]{1,20}):\/\/(?<user>[^\s:@/'"`<>{}]{0,64}):(?!\k<user>@)(?<secret>[^\s@/'"`<>]{4,128})@(?=[A-Za-z0-9[_-])/,
     keywords: ['://'],
     severity: 'high',
     minEntropy: 1.5,
-    allow: [...[/^(?:password|pass|passwd|pwd|secret|\*+|x+|\.+|<[^>]*>|\$\{?\w+\}?|%s|:|\{\w*\}|\[\w*\])$/i], /^\$/, /^%\(/, /^\{\{/, /^<.*>$/],
+    allow: [
+      ...[/^(?:password|pass|passwd|pwd|secret|\*+|x+|\.+|<[^>]*>|\$\{?\w+\}?|%s|:|\{\w*\}|\[\w*\])$/i],
+      /^\$/,
+      /^%\(/,
+      /^\{\{/,
+      /^<.*>$/,
+    ],
     examples: {
-      match: [() => `DATABASE_URL=postgresql://app:${fake.password()}@db:5432/app`, () => `REDIS_URL=redis://:${fake.alnum(24)}@127.0.0.1:6379/0`, () => `https://deploy:${fake.alnum(16)}@git.example.org/repo.git`],
-      noMatch: [() => 'postgresql://user:password@localhost/db', () => 'redis://:${REDIS_PASSWORD}@redis:6379', () => 'https://user:<token>@host/x'],
+      match: [
+        () => `DATABASE_URL=postgresql://app:${fake.password()}@db:5432/app`,
+        () => `REDIS_URL=redis://:${fake.alnum(24)}@127.0.0.1:6379/0`,
+        () => `https://deploy:${fake.alnum(16)}@git.example.org/repo.git`,
+      ],
+      noMatch: [
+        () => 'postgresql://user:password@localhost/db',
+        () => 'redis://:${REDIS_PASSWORD}@redis:6379',
+        () => 'https://user:<token>@host/x',
+      ],
     },
   },
   {
@@ -404,7 +559,8 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'cmdline-password',
     description: 'Password in a curl -u / --user argument',
-    regex: /\s(?:-u|--user)(?<=\bcurl(?:[^\n]|\\\r?\n){0,300}?\s(?:-u|--user))(?:\s{1,5}|=)(?<secret>"[^"\n]{2,200}"(?::"[^"\n]{1,200}")?|'[^'\n]{2,200}'|[^\s"'`]{1,100}:(?:'[^'\n]{1,200}'|"[^"\n]{1,200}"|[^\s"'`]{1,200}))/,
+    regex:
+      /\s(?:-u|--user)(?<=\bcurl(?:[^\n]|\\\r?\n){0,300}?\s(?:-u|--user))(?:\s{1,5}|=)(?<secret>"[^"\n]{2,200}"(?::"[^"\n]{1,200}")?|'[^'\n]{2,200}'|[^\s"'`]{1,100}:(?:'[^'\n]{1,200}'|"[^"\n]{1,200}"|[^\s"'`]{1,200}))/,
     keywords: ['curl'],
     severity: 'high',
     allow: [
@@ -415,8 +571,15 @@ export const rules: Rule[] = [
       /^["']?([^:"']+)["']?:["']?\1["']?$/,
     ],
     examples: {
-      match: [() => `curl -u admin:${fake.password()} https://127.0.0.1/status`, () => `curl -s --user "deploy:${fake.alnum(14)}" https://api.example.org`],
-      noMatch: [() => 'curl -u admin:$ADMIN_PASSWORD https://127.0.0.1/', () => 'curl -u "$USER:$PASS" https://x', () => 'curl -u admin https://x'],
+      match: [
+        () => `curl -u admin:${fake.password()} https://127.0.0.1/status`,
+        () => `curl -s --user "deploy:${fake.alnum(14)}" https://api.example.org`,
+      ],
+      noMatch: [
+        () => 'curl -u admin:$ADMIN_PASSWORD https://127.0.0.1/',
+        () => 'curl -u "$USER:$PASS" https://x',
+        () => 'curl -u admin https://x',
+      ],
     },
   },
   {
@@ -425,14 +588,21 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'cmdline-password',
     description: 'Credential in an Authorization / API-key header (curl, scripts, docs)',
-    regex: /(?:-H|--header)\s{1,5}["']?(?:Authorization|Proxy-Authorization|X-[A-Za-z-]{0,30}(?:Key|Token)|Api-?Token|Api-?Key|Token|apikey)\s{0,3}:\s{0,3}(?:(?:Basic|Bearer|Token|Api-Token|Digest)\s{1,3})?(?<secret>[^\s"'$<{][^\s"']{7,2000})/i,
+    regex:
+      /(?:-H|--header)\s{1,5}["']?(?:Authorization|Proxy-Authorization|X-[A-Za-z-]{0,30}(?:Key|Token)|Api-?Token|Api-?Key|Token|apikey)\s{0,3}:\s{0,3}(?:(?:Basic|Bearer|Token|Api-Token|Digest)\s{1,3})?(?<secret>[^\s"'$<{][^\s"']{7,2000})/i,
     keywords: ['-h', '--header'],
     severity: 'high',
     minEntropy: 2.5,
     allow: [/^\$/, /^<.*>$/, /\$\{?\w+\}?$/],
     examples: {
-      match: [() => `curl -H "Authorization: Bearer ${fake.alnum(40)}" https://api.example.org`, () => `curl -H 'X-Api-Key: ${fake.uuid()}' https://x`],
-      noMatch: [() => 'curl -H "Authorization: Bearer $TOKEN" https://x', () => 'curl -H "Authorization: Bearer ${API_TOKEN}" https://x'],
+      match: [
+        () => `curl -H "Authorization: Bearer ${fake.alnum(40)}" https://api.example.org`,
+        () => `curl -H 'X-Api-Key: ${fake.uuid()}' https://x`,
+      ],
+      noMatch: [
+        () => 'curl -H "Authorization: Bearer $TOKEN" https://x',
+        () => 'curl -H "Authorization: Bearer ${API_TOKEN}" https://x',
+      ],
     },
   },
   {
@@ -440,13 +610,21 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'cmdline-password',
     description: 'Password on an htpasswd -b command line',
-    regex: /\bhtpasswd(?=(?:[ \t]{1,5}-[A-Za-z]{1,6}){0,3}[ \t]{1,5}-[A-Za-z]{0,5}b)(?:[ \t]{1,5}-[A-Za-z]{1,6}){1,4}[ \t]{1,5}(?:[^\s-][^\s]{0,200}[ \t]{1,5}){1,2}(?<secret>[^\s'"`;|&)]{3,128}|'[^'\n]{3,128}'|"[^"\n]{3,128}")(?=\s|$|[;|&)`])/,
+    regex:
+      /\bhtpasswd(?=(?:[ \t]{1,5}-[A-Za-z]{1,6}){0,3}[ \t]{1,5}-[A-Za-z]{0,5}b)(?:[ \t]{1,5}-[A-Za-z]{1,6}){1,4}[ \t]{1,5}(?:[^\s-][^\s]{0,200}[ \t]{1,5}){1,2}(?<secret>[^\s'"`;|&)]{3,128}|'[^'\n]{3,128}'|"[^"\n]{3,128}")(?=\s|$|[;|&)`])/,
     keywords: ['htpasswd'],
     severity: 'high',
     allow: [/^["']?[a-z]{1,12}[,.;:]?["']?$/, /^["']?\$/, /^["']?<.*>["']?$/],
     examples: {
-      match: [() => `htpasswd -b -c /etc/nginx/.htpasswd admin ${fake.password()}`, () => `sudo htpasswd -cbB .htpasswd admin '${fake.password()}'`, () => `htpasswd -nbB admin ${fake.alnum(18)}`],
-      noMatch: [() => 'htpasswd -c /etc/nginx/.htpasswd admin', () => 'htpasswd -b /etc/nginx/.htpasswd admin "$NEW_PASSWORD"'],
+      match: [
+        () => `htpasswd -b -c /etc/nginx/.htpasswd admin ${fake.password()}`,
+        () => `sudo htpasswd -cbB .htpasswd admin '${fake.password()}'`,
+        () => `htpasswd -nbB admin ${fake.alnum(18)}`,
+      ],
+      noMatch: [
+        () => 'htpasswd -c /etc/nginx/.htpasswd admin',
+        () => 'htpasswd -b /etc/nginx/.htpasswd admin "$NEW_PASSWORD"',
+      ],
     },
   },
   {
@@ -454,12 +632,16 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'cmdline-password',
     description: 'Password on a mysql / mysqldump command line (-pPASS, --password=)',
-    regex: /\bmysql(?:dump|admin|sh|import)?\s(?:[^\n|;&]{0,120}?\s)?(?:-p|--password=)(?<secret>[^\s'"`;|&$<]{3,128}|'[^'\n$]{3,128}'|"[^"\n$]{3,128}")/,
+    regex:
+      /\bmysql(?:dump|admin|sh|import)?\s(?:[^\n|;&]{0,120}?\s)?(?:-p|--password=)(?<secret>[^\s'"`;|&$<]{3,128}|'[^'\n$]{3,128}'|"[^"\n$]{3,128}")/,
     keywords: ['mysql'],
     severity: 'high',
     allow: [/^["']?[a-z]{1,12}[,.;:]?["']?$/],
     examples: {
-      match: [() => `mysql -u root -p${fake.password()} app < dump.sql`, () => `mysqldump --password=${fake.alnum(14)} app`],
+      match: [
+        () => `mysql -u root -p${fake.password()} app < dump.sql`,
+        () => `mysqldump --password=${fake.alnum(14)} app`,
+      ],
       noMatch: [() => 'mysql -u root -p app', () => 'mysql -u root -p"$MYSQL_PWD" app'],
     },
   },
@@ -468,34 +650,113 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'cmdline-password',
     description: 'Password on an sshpass -p command line',
-    regex: /\bsshpass\s(?:-[A-Za-z]\s{1,5}\S{0,100}\s{1,5}){0,3}-p\s{0,5}(?<secret>[^\s'"`;|&$<]{2,128}|'[^'\n$]{2,128}'|"[^"\n$]{2,128}")/,
+    regex:
+      /\bsshpass\s(?:-[A-Za-z]\s{1,5}\S{0,100}\s{1,5}){0,3}-p\s{0,5}(?<secret>[^\s'"`;|&$<]{2,128}|'[^'\n$]{2,128}'|"[^"\n$]{2,128}")/,
     keywords: ['sshpass'],
     severity: 'high',
     allow: [/^["']?[a-z]{1,12}[,.;:]?["']?$/],
-    examples: { match: [() => `sshpass -p ${fake.password()} ssh root@10.0.0.1`, () => `sshpass -p '${fake.password()}' scp f host:`], noMatch: [() => 'sshpass -p "$SSHPASS" ssh host', () => 'sshpass -e ssh host'] },
+    examples: {
+      match: [
+        () => `sshpass -p ${fake.password()} ssh root@10.0.0.1`,
+        () => `sshpass -p '${fake.password()}' scp f host:`,
+      ],
+      noMatch: [() => 'sshpass -p "$SSHPASS" ssh host', () => 'sshpass -e ssh host'],
+    },
   },
   {
     id: 'htpasswd-hash',
     multiline: true,
     family: 'htpasswd',
     description: 'Committed htpasswd entry (password hash)',
-    regex: /^[ \t]{0,8}[A-Za-z0-9_.@-]{1,64}:(?<secret>\$(?:2[abxy]|apr1|1|5|6)\$[./A-Za-z0-9$]{20,120}|\{SHA\}[A-Za-z0-9+/]{27}=)[ \t\r]*$/m,
+    regex:
+      /^[ \t]{0,8}[A-Za-z0-9_.@-]{1,64}:(?<secret>\$(?:2[abxy]|apr1|1|5|6)\$[./A-Za-z0-9$]{20,120}|\{SHA\}[A-Za-z0-9+/]{27}=)[ \t\r]*$/m,
     keywords: ['$2y$', '$2a$', '$2b$', '$apr1$', '{sha}', '$5$', '$6$', '$1$'],
     severity: 'high',
-    examples: { match: [() => `admin:${join('$2y', '$', '10$', fake.base64(53).replace(/[+]/g, '.'))}`, () => `ops:${join('$apr1', '$', fake.alnum(8), '$', fake.alnum(22))}`], noMatch: [() => 'admin:$2y$10$short', () => `hash = "${join('$2y', '$10$')}"`] },
+    examples: {
+      match: [
+        () => `admin:${join('$2y', '$', '10$', fake.base64(53).replace(/[+]/g, '.'))}`,
+        () => `ops:${join('$apr1', '$', fake.alnum(8), '$', fake.alnum(22))}`,
+      ],
+      noMatch: [() => 'admin:$2y$10$short', () => `hash = "${join('$2y', '$10$')}"`],
+    },
   },
   // --- Other providers seen in the wild ---
   {
     id: 'provider-token',
     family: 'other-providers',
-    description: 'Token of a known provider by its prefix (Shopify, Notion, Linear, Docker, Figma, Doppler, Vault, Grafana, Tailscale, Sourcegraph, Sonar, Fly.io, ...)',
-    regex: /(?<![A-Za-z0-9_.-])(?<secret>shp(?:at|ca|pa|ss)_[a-zA-Z0-9]{32,40}|ntn_\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43}|lin_api_[A-Za-z0-9]{40}|lin_oauth_[a-f0-9]{64}|dckr_pat_[A-Za-z0-9_-]{27,}|dckr_oat_[A-Za-z0-9_-]{32,}|fig[dhu]_[A-Za-z0-9_-]{40,}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}|hv[sbr]\.[A-Za-z0-9_-]{24,400}|glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[a-fA-F0-9]{8}|tskey-[a-z]{3,10}-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}|sgp_(?:local_|[a-fA-F0-9]{16}_)?[a-fA-F0-9]{40}|sq[pua]_[A-Za-z0-9]{40}|fo1_[A-Za-z0-9_-]{43}|FlyV1 fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3}|dapi[a-fA-F0-9]{32}(?:-\d)?|sha256~[A-Za-z0-9_-]{43}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43}|EAAA[A-Za-z0-9_-]{60}|sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[a-f0-9]{64}|HRKU-[A-Za-z0-9_-]{60}|s-s4t2(?:ud|af)-[a-f0-9]{64}|ico-[A-Za-z0-9]{32}|tk-us-[A-Za-z0-9_-]{48}|ATATT[A-Za-z0-9_=-]{180,}|AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}|ops_eyJ[A-Za-z0-9+/=]{100,}|A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}|pul-[a-f0-9]{40}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|dop_v1_[a-f0-9]{64}|doo_v1_[a-f0-9]{64}|vcp_[A-Za-z0-9]{56}|vck_[A-Za-z0-9]{56}|vca_[A-Za-z0-9]{56}|vcr_[A-Za-z0-9]{56}|vci_[A-Za-z0-9]{56}|rdme_[a-z0-9]{70}|key-[a-f0-9]{32}|API-[A-Z0-9]{26}|EAA[MC][A-Za-z0-9]{100,}|cf(?:ut|at)_[A-Za-z0-9]{40}[a-f0-9]{8}|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}|sl\.[A-Za-z0-9_-]{130,})(?![A-Za-z0-9_-])/,
+    description:
+      'Token of a known provider by its prefix (Shopify, Notion, Linear, Docker, Figma, Doppler, Vault, Grafana, Tailscale, Sourcegraph, Sonar, Fly.io, ...)',
+    regex:
+      /(?<![A-Za-z0-9_.-])(?<secret>shp(?:at|ca|pa|ss)_[a-zA-Z0-9]{32,40}|ntn_\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43}|lin_api_[A-Za-z0-9]{40}|lin_oauth_[a-f0-9]{64}|dckr_pat_[A-Za-z0-9_-]{27,}|dckr_oat_[A-Za-z0-9_-]{32,}|fig[dhu]_[A-Za-z0-9_-]{40,}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}|hv[sbr]\.[A-Za-z0-9_-]{24,400}|glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[a-fA-F0-9]{8}|tskey-[a-z]{3,10}-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}|sgp_(?:local_|[a-fA-F0-9]{16}_)?[a-fA-F0-9]{40}|sq[pua]_[A-Za-z0-9]{40}|fo1_[A-Za-z0-9_-]{43}|FlyV1 fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3}|dapi[a-fA-F0-9]{32}(?:-\d)?|sha256~[A-Za-z0-9_-]{43}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43}|EAAA[A-Za-z0-9_-]{60}|sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[a-f0-9]{64}|HRKU-[A-Za-z0-9_-]{60}|s-s4t2(?:ud|af)-[a-f0-9]{64}|ico-[A-Za-z0-9]{32}|tk-us-[A-Za-z0-9_-]{48}|ATATT[A-Za-z0-9_=-]{180,}|AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}|ops_eyJ[A-Za-z0-9+/=]{100,}|A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}|pul-[a-f0-9]{40}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|dop_v1_[a-f0-9]{64}|doo_v1_[a-f0-9]{64}|vcp_[A-Za-z0-9]{56}|vck_[A-Za-z0-9]{56}|vca_[A-Za-z0-9]{56}|vcr_[A-Za-z0-9]{56}|vci_[A-Za-z0-9]{56}|rdme_[a-z0-9]{70}|key-[a-f0-9]{32}|API-[A-Z0-9]{26}|EAA[MC][A-Za-z0-9]{100,}|cf(?:ut|at)_[A-Za-z0-9]{40}[a-f0-9]{8}|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}|sl\.[A-Za-z0-9_-]{130,})(?![A-Za-z0-9_-])/,
     allow: [/X{5,}|x{5,}/, /YOUR_|_HERE/i],
-    keywords: ['shpat_', 'shpca_', 'shppa_', 'shpss_', 'ntn_', 'secret_', 'lin_api_', 'lin_oauth_', 'dckr_', 'figd_', 'figh_', 'figu_', 'dp.', 'hvs.', 'hvb.', 'hvr.', 'glc_', 'glsa_', 'tskey-', 'sgp_', 'sqp_', 'squ_', 'sqa_', 'fo1_', 'flyv1', 'dapi', 'sha256~', 'sq0atp-', 'sq0csp-', 'eaa', 'sntrys_', 'sntryu_', 'hrku-', 's-s4t2', 'ico-', 'tk-us-', 'atatt', 'age-secret-key-1', 'ops_eyj', 'a3-', 'pul-', 'pmak-', 'dop_v1_', 'doo_v1_', 'vcp_', 'vck_', 'vca_', 'vcr_', 'vci_', 'rdme_', 'key-', 'api-', 'cfut_', 'cfat_', 'v1.0-', 'sl.'],
+    keywords: [
+      'shpat_',
+      'shpca_',
+      'shppa_',
+      'shpss_',
+      'ntn_',
+      'secret_',
+      'lin_api_',
+      'lin_oauth_',
+      'dckr_',
+      'figd_',
+      'figh_',
+      'figu_',
+      'dp.',
+      'hvs.',
+      'hvb.',
+      'hvr.',
+      'glc_',
+      'glsa_',
+      'tskey-',
+      'sgp_',
+      'sqp_',
+      'squ_',
+      'sqa_',
+      'fo1_',
+      'flyv1',
+      'dapi',
+      'sha256~',
+      'sq0atp-',
+      'sq0csp-',
+      'eaa',
+      'sntrys_',
+      'sntryu_',
+      'hrku-',
+      's-s4t2',
+      'ico-',
+      'tk-us-',
+      'atatt',
+      'age-secret-key-1',
+      'ops_eyj',
+      'a3-',
+      'pul-',
+      'pmak-',
+      'dop_v1_',
+      'doo_v1_',
+      'vcp_',
+      'vck_',
+      'vca_',
+      'vcr_',
+      'vci_',
+      'rdme_',
+      'key-',
+      'api-',
+      'cfut_',
+      'cfat_',
+      'v1.0-',
+      'sl.',
+    ],
     severity: 'high',
     minEntropy: 3,
     examples: {
-      match: [() => join('shpat_', fake.hex(32)), () => join('ntn_', fake.digits(11), fake.alnum(35)), () => join('dckr_pat_', fake.base64url(27)), () => join('hvs.', fake.base64url(90)), () => join('tskey-api-', fake.alnum(12), '-', fake.alnum(30))],
+      match: [
+        () => join('shpat_', fake.hex(32)),
+        () => join('ntn_', fake.digits(11), fake.alnum(35)),
+        () => join('dckr_pat_', fake.base64url(27)),
+        () => join('hvs.', fake.base64url(90)),
+        () => join('tskey-api-', fake.alnum(12), '-', fake.alnum(30)),
+      ],
       noMatch: [() => join('shpat_', fake.hex(10)), () => 'secret_key_base', () => join('dckr_pat_', 'x')],
     },
   },
@@ -513,12 +774,76 @@ export const rules: Rule[] = [
     id: 'named-provider-key',
     placeholders: true,
     family: 'other-providers',
-    description: 'Key assigned to a provider-named variable (Snyk, Heroku, HubSpot, Sonar, Sumo Logic, Okta, MessageBird, Facebook, Mailchimp, ...)',
-    regex: /(?:snyk|heroku|hubspot|messagebird|message[_-]bird|sonar|sumo(?:logic)?|okta|facebook|mailchimp|sourcegraph|atlassian|jira|confluence|octopus|datadog|dd_api|dd_app|newrelic|new_relic|sentry|algolia|circleci|travis|bitbucket|cloudflare|cf_api|mapbox|pagerduty|rollbar|mailgun|postmark|pusher|contentful|launchdarkly|netlify|vercel|digitalocean|linode|vultr|discord|twitch|dropbox|asana|clickup|airtable|zendesk|freshdesk|intercom|braintree|paypal|plaid|coinbase|binance|etherscan|infura|moralis)[\w.-]{0,30}(?:key|token|secret|login|pass|pwd|id|access|auth)[\w.-]{0,20}["'`]?\]?\s{0,5}(?:=|:=|::=|:::=|\?=|:|=>)\s{0,5}["'`]?(?<secret>[A-Za-z0-9_.~+/=-]{14,200})(?![A-Za-z0-9_.~+/=-])/i,
-    keywords: ['snyk', 'heroku', 'hubspot', 'messagebird', 'message_bird', 'message-bird', 'sonar', 'sumo', 'okta', 'facebook', 'mailchimp', 'sourcegraph', 'atlassian', 'jira', 'confluence', 'octopus', 'datadog', 'dd_api', 'dd_app', 'newrelic', 'new_relic', 'sentry', 'algolia', 'circleci', 'travis', 'bitbucket', 'cloudflare', 'cf_api', 'mapbox', 'pagerduty', 'rollbar', 'mailgun', 'postmark', 'pusher', 'contentful', 'launchdarkly', 'netlify', 'vercel', 'digitalocean', 'linode', 'vultr', 'discord', 'twitch', 'dropbox', 'asana', 'clickup', 'airtable', 'zendesk', 'freshdesk', 'intercom', 'braintree', 'paypal', 'plaid', 'coinbase', 'binance', 'etherscan', 'infura', 'moralis'],
+    description:
+      'Key assigned to a provider-named variable (Snyk, Heroku, HubSpot, Sonar, Sumo Logic, Okta, MessageBird, Facebook, Mailchimp, ...)',
+    regex:
+      /(?:snyk|heroku|hubspot|messagebird|message[_-]bird|sonar|sumo(?:logic)?|okta|facebook|mailchimp|sourcegraph|atlassian|jira|confluence|octopus|datadog|dd_api|dd_app|newrelic|new_relic|sentry|algolia|circleci|travis|bitbucket|cloudflare|cf_api|mapbox|pagerduty|rollbar|mailgun|postmark|pusher|contentful|launchdarkly|netlify|vercel|digitalocean|linode|vultr|discord|twitch|dropbox|asana|clickup|airtable|zendesk|freshdesk|intercom|braintree|paypal|plaid|coinbase|binance|etherscan|infura|moralis)[\w.-]{0,30}(?:key|token|secret|login|pass|pwd|id|access|auth)[\w.-]{0,20}["'`]?\]?\s{0,5}(?:=|:=|::=|:::=|\?=|:|=>)\s{0,5}["'`]?(?<secret>[A-Za-z0-9_.~+/=-]{14,200})(?![A-Za-z0-9_.~+/=-])/i,
+    keywords: [
+      'snyk',
+      'heroku',
+      'hubspot',
+      'messagebird',
+      'message_bird',
+      'message-bird',
+      'sonar',
+      'sumo',
+      'okta',
+      'facebook',
+      'mailchimp',
+      'sourcegraph',
+      'atlassian',
+      'jira',
+      'confluence',
+      'octopus',
+      'datadog',
+      'dd_api',
+      'dd_app',
+      'newrelic',
+      'new_relic',
+      'sentry',
+      'algolia',
+      'circleci',
+      'travis',
+      'bitbucket',
+      'cloudflare',
+      'cf_api',
+      'mapbox',
+      'pagerduty',
+      'rollbar',
+      'mailgun',
+      'postmark',
+      'pusher',
+      'contentful',
+      'launchdarkly',
+      'netlify',
+      'vercel',
+      'digitalocean',
+      'linode',
+      'vultr',
+      'discord',
+      'twitch',
+      'dropbox',
+      'asana',
+      'clickup',
+      'airtable',
+      'zendesk',
+      'freshdesk',
+      'intercom',
+      'braintree',
+      'paypal',
+      'plaid',
+      'coinbase',
+      'binance',
+      'etherscan',
+      'infura',
+      'moralis',
+    ],
     severity: 'high',
     minEntropy: 2.8,
-    examples: { match: [() => `SNYK_TOKEN = "${fake.uuid()}"`, () => `heroku_api_key = "${fake.uuid()}"`], noMatch: [() => 'SNYK_TOKEN = "${SNYK_TOKEN}"', () => 'okta_client_id = ""'] },
+    examples: {
+      match: [() => `SNYK_TOKEN = "${fake.uuid()}"`, () => `heroku_api_key = "${fake.uuid()}"`],
+      noMatch: [() => 'SNYK_TOKEN = "${SNYK_TOKEN}"', () => 'okta_client_id = ""'],
+    },
   },
   {
     id: 'kubernetes-secret',
@@ -526,12 +851,16 @@ export const rules: Rule[] = [
     placeholders: true,
     family: 'kubernetes',
     description: 'Kubernetes Secret manifest with data',
-    regex: /^[ \t]{0,12}(?:data|stringData):[ \t]*\r?\n(?:[ \t]*#[^\n]*\n)*[ \t]{1,12}["']?(?<key>[\w.-]{1,100})["']?:[ \t]*[|>]?[-+]?[ \t]*(?:\r?\n[ \t]{2,16})?["']?(?<secret>[A-Za-z0-9+/]{8,}={0,2})["']?/m,
+    regex:
+      /^[ \t]{0,12}(?:data|stringData):[ \t]*\r?\n(?:[ \t]*#[^\n]*\n)*[ \t]{1,12}["']?(?<key>[\w.-]{1,100})["']?:[ \t]*[|>]?[-+]?[ \t]*(?:\r?\n[ \t]{2,16})?["']?(?<secret>[A-Za-z0-9+/]{8,}={0,2})["']?/m,
     keywords: ['kind: secret', 'kind: "secret"', "kind: 'secret'", 'kind:secret'],
     severity: 'high',
     minEntropy: 2,
     examples: {
-      match: [() => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: ${Buffer.from(fake.password()).toString('base64')}\n`],
+      match: [
+        () =>
+          `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: ${Buffer.from(fake.password()).toString('base64')}\n`,
+      ],
       noMatch: [() => 'apiVersion: v1\nkind: ConfigMap\ndata:\n  mode: fast\n'],
     },
   },
@@ -545,7 +874,10 @@ export const rules: Rule[] = [
     path: /(?:^|\/)nuget\.config$/i,
     severity: 'high',
     allow: [/^%[A-Za-z_]\w*%$/],
-    examples: { match: [() => `<add key="ClearTextPassword" value="${fake.password()}" />`], noMatch: [() => '<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />'] },
+    examples: {
+      match: [() => `<add key="ClearTextPassword" value="${fake.password()}" />`],
+      noMatch: [() => '<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />'],
+    },
   },
   {
     id: 'secretlint-style-aws-account',
@@ -554,18 +886,27 @@ export const rules: Rule[] = [
     regex: /aws[\w.-]{0,10}account[\w.-]{0,10}["'`]?\s{0,5}(?:=|:|=>)\s{0,5}["'`]?(?<secret>\d{12})(?!\d)/i,
     keywords: ['account'],
     severity: 'low',
-    examples: { match: [() => `AWS_ACCOUNT_ID=${fake.digits(12)}`], noMatch: [() => `AWS_ACCOUNT_ID=${fake.digits(5)}`] },
+    examples: {
+      match: [() => `AWS_ACCOUNT_ID=${fake.digits(12)}`],
+      noMatch: [() => `AWS_ACCOUNT_ID=${fake.digits(5)}`],
+    },
   },
   {
     id: 'more-provider-tokens',
     family: 'other-providers',
-    description: 'Token of a known provider in its context (Sidekiq, Facebook app token, Vault service token, Terraform Cloud)',
-    regex: /BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM["']?[ \t]{0,3}[:=][ \t]{0,3}["']?(?<secret>[a-f0-9]{8}:[a-f0-9]{8})|facebook[^\n]{0,40}?(?<![0-9])(?<secret2>\d{15,16}\|[A-Za-z0-9_-]{27})(?![A-Za-z0-9_-])|(?:vault|token)[\w.-]{0,20}["'`]?[ \t]{0,3}[:=][ \t]{0,3}["'`]?(?<secret3>s\.[A-Za-z0-9]{24})(?![A-Za-z0-9])|(?<![A-Za-z0-9])(?<secret4>[a-zA-Z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})/i,
+    description:
+      'Token of a known provider in its context (Sidekiq, Facebook app token, Vault service token, Terraform Cloud)',
+    regex:
+      /BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM["']?[ \t]{0,3}[:=][ \t]{0,3}["']?(?<secret>[a-f0-9]{8}:[a-f0-9]{8})|facebook[^\n]{0,40}?(?<![0-9])(?<secret2>\d{15,16}\|[A-Za-z0-9_-]{27})(?![A-Za-z0-9_-])|(?:vault|token)[\w.-]{0,20}["'`]?[ \t]{0,3}[:=][ \t]{0,3}["'`]?(?<secret3>s\.[A-Za-z0-9]{24})(?![A-Za-z0-9])|(?<![A-Za-z0-9])(?<secret4>[a-zA-Z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})/i,
     keywords: ['contribsys', 'facebook', 'vault', 'token', 'atlasv1'],
     severity: 'high',
     minEntropy: 2.5,
     examples: {
-      match: [() => `export BUNDLE_GEMS__CONTRIBSYS__COM=${fake.hex(8)}:${fake.hex(8)}`, () => `vault_token: ${join('s.', fake.alnum(24))}`, () => `facebook ${fake.digits(15)}|${fake.base64url(27)}`],
+      match: [
+        () => `export BUNDLE_GEMS__CONTRIBSYS__COM=${fake.hex(8)}:${fake.hex(8)}`,
+        () => `vault_token: ${join('s.', fake.alnum(24))}`,
+        () => `facebook ${fake.digits(15)}|${fake.base64url(27)}`,
+      ],
       noMatch: [() => 'BUNDLE_GEMS__CONTRIBSYS__COM=$SIDEKIQ', () => 'a | b | c'],
     },
   },
@@ -575,9 +916,36 @@ export const rules: Rule[] = [
     anchored: true,
     placeholders: true,
     family: 'generic',
-    description: 'High-entropy value assigned to a secret-like name (*SECRET*, *TOKEN*, *PASSWORD*, *API_KEY*, *PRIVATE_KEY*)',
-    regex: new RegExp(`${GENERIC_NAME}${GENERIC_TAIL}${GENERIC_OPERATOR}(?<secret>[^\\s"'\`;,<>(){}\\[\\]\\\\|]{10,200})`, 'i'),
-    keywords: ['secret', 'token', 'passw', 'pwd', 'api_key', 'api-key', 'api.key', 'apikey', 'private_key', 'private-key', 'private.key', 'privatekey', 'access_key', 'access-key', 'access.key', 'accesskey', 'auth', 'credential', 'signing', 'encryption', 'master', 'session'],
+    description:
+      'High-entropy value assigned to a secret-like name (*SECRET*, *TOKEN*, *PASSWORD*, *API_KEY*, *PRIVATE_KEY*)',
+    regex: new RegExp(
+      `${GENERIC_NAME}${GENERIC_TAIL}${GENERIC_OPERATOR}(?<secret>[^\\s"'\`;,<>(){}\\[\\]\\\\|]{10,200})`,
+      'i',
+    ),
+    keywords: [
+      'secret',
+      'token',
+      'passw',
+      'pwd',
+      'api_key',
+      'api-key',
+      'api.key',
+      'apikey',
+      'private_key',
+      'private-key',
+      'private.key',
+      'privatekey',
+      'access_key',
+      'access-key',
+      'access.key',
+      'accesskey',
+      'auth',
+      'credential',
+      'signing',
+      'encryption',
+      'master',
+      'session',
+    ],
     severity: 'medium',
     minEntropy: 3,
     allow: [

@@ -4,7 +4,15 @@ import { checkRevocations } from '../../../src/core/checks/revoked.js';
 
 function entries(...actions: Array<[string, string, Record<string, unknown>?]>): AuditEntry[] {
   // Every entry in the same second: only seq can order them.
-  return actions.map(([action, secret, details], index) => ({ seq: index + 1, time: '2026-11-24T12:00:00.000Z', actor: 'tester', prev: '', action, secret, ...(details ? { details } : {}) }));
+  return actions.map(([action, secret, details], index) => ({
+    seq: index + 1,
+    time: '2026-11-24T12:00:00.000Z',
+    actor: 'tester',
+    prev: '',
+    action,
+    secret,
+    ...(details ? { details } : {}),
+  }));
 }
 
 const known = new Set(['dashboard', 'risk']);
@@ -14,8 +22,16 @@ describe('checkRevocations', () => {
     ['nothing revoked', entries(['rotated', 'dashboard']), []],
     ['revoked, not replaced', entries(['rotated', 'dashboard'], ['revoked', 'dashboard']), ['dashboard']],
     ['revoked, then rotated in the same second', entries(['revoked', 'dashboard'], ['rotated', 'dashboard']), []],
-    ['revoked, rotated, revoked again', entries(['revoked', 'risk'], ['rotated', 'risk'], ['revoked', 'risk']), ['risk']],
-    ['a rotation of another secret does not count', entries(['revoked', 'dashboard'], ['rotated', 'risk']), ['dashboard']],
+    [
+      'revoked, rotated, revoked again',
+      entries(['revoked', 'risk'], ['rotated', 'risk'], ['revoked', 'risk']),
+      ['risk'],
+    ],
+    [
+      'a rotation of another secret does not count',
+      entries(['revoked', 'dashboard'], ['rotated', 'risk']),
+      ['dashboard'],
+    ],
     ['recorded (rotated by hand) counts as replaced', entries(['revoked', 'dashboard'], ['recorded', 'dashboard']), []],
     ['a secret no longer in the policy is ignored', entries(['revoked', 'gone']), []],
   ];
@@ -27,6 +43,8 @@ describe('checkRevocations', () => {
 
   it('names the incident and the command that clears it', () => {
     const [finding] = checkRevocations(entries(['revoked', 'risk', { incident: 'INC-7' }]), known);
-    expect(finding!.message).toBe('risk was revoked on 2026-11-24, incident INC-7 and not replaced yet: run secrets rotate risk');
+    expect(finding!.message).toBe(
+      'risk was revoked on 2026-11-24, incident INC-7 and not replaced yet: run secrets rotate risk',
+    );
   });
 });

@@ -15,7 +15,12 @@ const token = () => join('ghp_', fake.alnum(36));
 describe('Detector', () => {
   it('gives line and column in the file, also for a fragment of non-adjacent diff lines', () => {
     const secret = token();
-    const [finding] = detector.detect({ text: `first\n  x = "${secret}"`, file: 'a.py', lineNumbers: [10, 42], commit: 'c1' });
+    const [finding] = detector.detect({
+      text: `first\n  x = "${secret}"`,
+      file: 'a.py',
+      lineNumbers: [10, 42],
+      commit: 'c1',
+    });
     expect(finding).toMatchObject({ line: 42, column: 8, commit: 'c1', file: 'a.py' });
   });
 
@@ -41,9 +46,17 @@ describe('Detector', () => {
 
   it('finds managed values literally, critical, and ignores ones too short to mean anything', () => {
     const value = fake.alnum(20);
-    const managed = new Detector({ rules: [], managed: [{ id: 'db', value }, { id: 'tiny', value: 'ab' }] });
+    const managed = new Detector({
+      rules: [],
+      managed: [
+        { id: 'db', value },
+        { id: 'tiny', value: 'ab' },
+      ],
+    });
     const found = managed.detect({ text: `password is ${value}; ab ab`, file: 'notes.md' });
-    expect(found.map((finding) => [finding.ruleId, finding.severity, finding.column])).toEqual([['managed:db', 'critical', 13]]);
+    expect(found.map((finding) => [finding.ruleId, finding.severity, finding.column])).toEqual([
+      ['managed:db', 'critical', 13],
+    ]);
   });
 
   it('honours ignore globs', () => {
@@ -116,12 +129,30 @@ describe('DiffParser', () => {
       ].join('\n'),
     );
     expect(fragments).toEqual([
-      { text: 'new one\n+++ looks like a header but is content\nlater', file: 'x.txt', lineNumbers: [2, 3, 10], commit: 'abc', author: 'A <a@x>', date: '2024-01-01T00:00:00Z' },
+      {
+        text: 'new one\n+++ looks like a header but is content\nlater',
+        file: 'x.txt',
+        lineNumbers: [2, 3, 10],
+        commit: 'abc',
+        author: 'A <a@x>',
+        date: '2024-01-01T00:00:00Z',
+      },
     ]);
   });
 
   it('counts only lines a merge itself adds in a combined diff', () => {
-    const fragments = parse(['diff --cc m.txt', '--- a/m.txt', '+++ b/m.txt', '@@@ -1,2 -1,2 +1,3 @@@', '  same', ' +from second parent', '++evil', '- gone'].join('\n'));
+    const fragments = parse(
+      [
+        'diff --cc m.txt',
+        '--- a/m.txt',
+        '+++ b/m.txt',
+        '@@@ -1,2 -1,2 +1,3 @@@',
+        '  same',
+        ' +from second parent',
+        '++evil',
+        '- gone',
+      ].join('\n'),
+    );
     expect(fragments).toEqual([{ text: 'evil', file: 'm.txt', lineNumbers: [3] }]);
   });
 

@@ -9,7 +9,10 @@ describe('every rule against its own examples (generated at test time)', () => {
   it('has unique ids, lowercase keywords, a secret group and examples', () => {
     expect(new Set(rules.map((rule) => rule.id)).size).toBe(rules.length);
     for (const rule of rules) {
-      expect(rule.keywords.every((keyword) => keyword === keyword.toLowerCase()), rule.id).toBe(true);
+      expect(
+        rule.keywords.every((keyword) => keyword === keyword.toLowerCase()),
+        rule.id,
+      ).toBe(true);
       expect(rule.regex.source.includes('(?<secret>'), rule.id).toBe(true);
       expect(rule.examples.match.length, rule.id).toBeGreaterThan(0);
       expect(rule.examples.noMatch.length, rule.id).toBeGreaterThan(0);
@@ -34,7 +37,9 @@ describe('every rule against its own examples (generated at test time)', () => {
         for (let round = 0; round < SAMPLES; round++) {
           for (const build of rule.examples.noMatch) {
             const text = build();
-            const found = rule.pathOnly ? detector.detectPath(text) : detector.detect({ text, file: rule.path ? 'nuget.config' : 'example.txt' });
+            const found = rule.pathOnly
+              ? detector.detectPath(text)
+              : detector.detect({ text, file: rule.path ? 'nuget.config' : 'example.txt' });
             expect(found, `${rule.id} flagged: ${JSON.stringify(text).slice(0, 160)}`).toEqual([]);
           }
         }
@@ -92,7 +97,10 @@ describe('no rule backtracks catastrophically', () => {
           detector.detect({ text, file: 'adversarial.txt' });
           elapsed = Math.min(elapsed, performance.now() - started);
         }
-        expect(elapsed, `${rule.id} took ${elapsed.toFixed(0)} ms (budget ${budget.toFixed(0)} ms) on ${JSON.stringify(text.slice(0, 24))}`).toBeLessThan(budget);
+        expect(
+          elapsed,
+          `${rule.id} took ${elapsed.toFixed(0)} ms (budget ${budget.toFixed(0)} ms) on ${JSON.stringify(text.slice(0, 24))}`,
+        ).toBeLessThan(budget);
       }
     });
   }

@@ -21,18 +21,33 @@ export const dingtalkHandler: KindHandler<DingtalkSpec> = {
   outline: (spec, policy) => ({
     files: [policy.envFile],
     targets: keysOf(spec),
-    source: spec.secret_key ? 'asked: the new robot\'s webhook URL and signing secret (hidden prompt, or stdin in dotenv form)' : 'asked: the new robot\'s webhook URL (keyword robot: no secret)',
+    source: spec.secret_key
+      ? "asked: the new robot's webhook URL and signing secret (hidden prompt, or stdin in dotenv form)"
+      : "asked: the new robot's webhook URL (keyword robot: no secret)",
     test: `a ${spec.secret_key ? 'signed ' : ''}test message through the new robot must return errcode 0 (timeout ${spec.timeout})`,
   }),
   async create(spec, ctx, current) {
-    const asked: AskedValue[] = [{ key: spec.url_key, label: "the new robot's webhook URL", twice: false, problem: dingtalkUrlProblem }];
-    if (spec.secret_key) asked.push({ key: spec.secret_key, label: "the new robot's signing secret (SEC…)", twice: true, problem: dingtalkSecretProblem });
+    const asked: AskedValue[] = [
+      { key: spec.url_key, label: "the new robot's webhook URL", twice: false, problem: dingtalkUrlProblem },
+    ];
+    if (spec.secret_key)
+      asked.push({
+        key: spec.secret_key,
+        label: "the new robot's signing secret (SEC…)",
+        twice: true,
+        problem: dingtalkSecretProblem,
+      });
     const next = await askNewValues(ctx, asked);
     const previous = currentEnvValues(ctx.policy, current, keysOf(spec));
     if (keysOf(spec).every((key) => previous[key]?.equals(next[key]!))) {
-      throw new SecretsError('same-value', `${ctx.id}: the new pair equals the current one; create a new robot (or reset its token and secret) in DingTalk first`);
+      throw new SecretsError(
+        'same-value',
+        `${ctx.id}: the new pair equals the current one; create a new robot (or reset its token and secret) in DingTalk first`,
+      );
     }
-    ctx.say(`new robot ${maskDingtalkUrl(next[spec.url_key]!.reveal())}${spec.secret_key ? ' with its signing secret' : ''}`);
+    ctx.say(
+      `new robot ${maskDingtalkUrl(next[spec.url_key]!.reveal())}${spec.secret_key ? ' with its signing secret' : ''}`,
+    );
     return { next, previous };
   },
   async test(spec, pending, ctx) {
@@ -41,7 +56,10 @@ export const dingtalkHandler: KindHandler<DingtalkSpec> = {
       {
         url: pending.next[spec.url_key]!,
         secret: spec.secret_key ? pending.next[spec.secret_key] : undefined,
-        message: textMessage(`[${policy.deployment}] rotation test of the DingTalk robot "${ctx.id}" by secrets rotate. Alerts move to this robot once it passes.`, spec.keywords),
+        message: textMessage(
+          `[${policy.deployment}] rotation test of the DingTalk robot "${ctx.id}" by secrets rotate. Alerts move to this robot once it passes.`,
+          spec.keywords,
+        ),
         timeoutMs: timeoutMs(spec.timeout),
         purpose: 'the rotation test message',
       },
@@ -56,7 +74,10 @@ export const dingtalkHandler: KindHandler<DingtalkSpec> = {
       {
         url: pending.next[spec.url_key]!,
         secret: spec.secret_key ? pending.next[spec.secret_key] : undefined,
-        message: textMessage(`[${ctx.policy.deployment}] DingTalk robot "${ctx.id}" rotated by secrets: alerts now come through this robot. Remove the old robot in DingTalk.`, spec.keywords),
+        message: textMessage(
+          `[${ctx.policy.deployment}] DingTalk robot "${ctx.id}" rotated by secrets: alerts now come through this robot. Remove the old robot in DingTalk.`,
+          spec.keywords,
+        ),
         timeoutMs: timeoutMs(spec.timeout),
         purpose: 'the confirmation message',
       },

@@ -1,4 +1,11 @@
-import { idOfName, inodeWarnings, isMountPoint, nginxWorker, readAccessWarnings, type NginxWorker } from '../../../core/htpasswd-permissions.js';
+import {
+  idOfName,
+  inodeWarnings,
+  isMountPoint,
+  nginxWorker,
+  readAccessWarnings,
+  type NginxWorker,
+} from '../../../core/htpasswd-permissions.js';
 import type { Deps } from '../../deps.js';
 
 /** Where nginx.conf usually is; SECRETS_NGINX_CONF points elsewhere (another prefix, a test). */
@@ -14,7 +21,9 @@ async function readIfPresent(path: string, deps: Pick<Deps, 'files'>): Promise<s
 }
 
 /** nginx's worker user/group and their ids on this host, as far as the files tell. */
-export async function readNginxWorker(deps: Pick<Deps, 'files' | 'env'>): Promise<{ worker: NginxWorker; uid: number | undefined; gid: number | undefined }> {
+export async function readNginxWorker(
+  deps: Pick<Deps, 'files' | 'env'>,
+): Promise<{ worker: NginxWorker; uid: number | undefined; gid: number | undefined }> {
   const confPath = deps.env.SECRETS_NGINX_CONF ?? DEFAULT_NGINX_CONF;
   const worker = nginxWorker(await readIfPresent(confPath, deps), confPath);
   return {

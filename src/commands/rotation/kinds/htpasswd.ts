@@ -14,13 +14,33 @@ import { readAuditEntries, fingerprintKey } from '../../audit-trail.js';
 import { bcryptHash, bcryptMatches } from '../../../core/bcrypt.js';
 import { durationMs, parseDuration } from '../../../core/duration.js';
 import { SecretsError } from '../../../core/errors.js';
-import { emptyHtpasswd, htpasswdUserProblem, isLockedOutHash, parseHtpasswd, setHtpasswdLine, type HtpasswdDocument, type HtpasswdEntry } from '../../../core/htpasswd.js';
-import { generatedPasswordBits, generatePassword, PASSWORD_ALPHABET, passwordProblems } from '../../../core/password.js';
+import {
+  emptyHtpasswd,
+  htpasswdUserProblem,
+  isLockedOutHash,
+  parseHtpasswd,
+  setHtpasswdLine,
+  type HtpasswdDocument,
+  type HtpasswdEntry,
+} from '../../../core/htpasswd.js';
+import {
+  generatedPasswordBits,
+  generatePassword,
+  PASSWORD_ALPHABET,
+  passwordProblems,
+} from '../../../core/password.js';
 import { resolveIn, type Policy } from '../../../core/policy.js';
 import type { HtpasswdSpec } from '../../../core/policy-schema.js';
 import { fingerprint, Secret } from '../../../core/secret.js';
 import type { Deps } from '../../deps.js';
-import type { CurrentFiles, FileChange, KindHandler, PendingRotation, RotationContext, RotationOutline } from '../kind-handler.js';
+import type {
+  CurrentFiles,
+  FileChange,
+  KindHandler,
+  PendingRotation,
+  RotationContext,
+  RotationOutline,
+} from '../kind-handler.js';
 import { inodeWarningsFor, readAccessWarningsFor } from './htpasswd-host.js';
 
 /** Where the new password comes from: never a command-line argument, which `ps` and history keep. */
@@ -48,10 +68,14 @@ function currentDocument(spec: HtpasswdSpec, file: string, current: CurrentFiles
   const text = current.get(file);
   if (text === undefined) {
     if (spec.create) return emptyHtpasswd();
-    throw new SecretsError('htpasswd-missing', `the htpasswd file does not exist (nginx answers 403 to every request without it)`, {
-      where: file,
-      hint: 'fix the file: path in the policy, or set create: true to create it',
-    });
+    throw new SecretsError(
+      'htpasswd-missing',
+      `the htpasswd file does not exist (nginx answers 403 to every request without it)`,
+      {
+        where: file,
+        hint: 'fix the file: path in the policy, or set create: true to create it',
+      },
+    );
   }
   return parseHtpasswd(text, file);
 }
@@ -70,16 +94,21 @@ async function seenFingerprints(policy: Policy, id: string, deps: Deps): Promise
 /** One line from standard input: a trailing newline is the pipe's, anything more is a mistake. */
 function passwordFromStdin(text: string): Secret {
   const value = text.replace(/\r?\n$/, '');
-  if (/[\r\n]/.test(value)) throw new SecretsError('password-stdin', 'standard input holds more than one line; expected the password alone');
+  if (/[\r\n]/.test(value))
+    throw new SecretsError('password-stdin', 'standard input holds more than one line; expected the password alone');
   if (value === '') throw new SecretsError('password-stdin', 'standard input is empty; expected the password');
   return new Secret(value);
 }
 
 async function passwordFromPrompt(user: string, deps: Deps): Promise<Secret> {
-  if (!deps.interactive) throw new SecretsError('not-interactive', 'a hidden prompt needs a terminal', { hint: 'use --password-stdin, or let the password be generated' });
+  if (!deps.interactive)
+    throw new SecretsError('not-interactive', 'a hidden prompt needs a terminal', {
+      hint: 'use --password-stdin, or let the password be generated',
+    });
   const first = new Secret(await deps.prompts.password(`New password for ${user}`));
   const second = new Secret(await deps.prompts.password(`The same password again`));
-  if (!first.equals(second)) throw new SecretsError('password-mismatch', 'the two passwords differ; nothing was changed');
+  if (!first.equals(second))
+    throw new SecretsError('password-mismatch', 'the two passwords differ; nothing was changed');
   return first;
 }
 
@@ -87,22 +116,34 @@ async function passwordFromPrompt(user: string, deps: Deps): Promise<Secret> {
  * Rotated but known to nobody means everyone is locked out, so the way the password reaches a
  * person is settled before anything changes.
  */
-async function checkDeliveryPossible(spec: HtpasswdSpec, ctx: RotationContext, source: PasswordSource, id: string): Promise<void> {
+async function checkDeliveryPossible(
+  spec: HtpasswdSpec,
+  ctx: RotationContext,
+  source: PasswordSource,
+  id: string,
+): Promise<void> {
   const { deps, policy } = ctx;
   if (spec.deliver) {
     for (const recipient of spec.deliver.recipients) {
       const path = resolveIn(policy.root, recipient);
       if (!(await deps.files.stat(path))) {
-        throw new SecretsError('deliver-recipient', `recipient key ${recipient} does not exist`, { where: policy.path, hint: 'export the public key there (gpg --armor --export) or fix deliver.recipients' });
+        throw new SecretsError('deliver-recipient', `recipient key ${recipient} does not exist`, {
+          where: policy.path,
+          hint: 'export the public key there (gpg --armor --export) or fix deliver.recipients',
+        });
       }
     }
     return;
   }
   if (source === 'generate' && !deps.interactive) {
-    throw new SecretsError('htpasswd-undeliverable', `${id}: a generated password would reach nobody (not on a terminal, and the policy has no deliver: recipients)`, {
-      where: policy.path,
-      hint: 'rotate on a terminal, add deliver: {recipients, dir} to the policy, or supply the password with --password-stdin',
-    });
+    throw new SecretsError(
+      'htpasswd-undeliverable',
+      `${id}: a generated password would reach nobody (not on a terminal, and the policy has no deliver: recipients)`,
+      {
+        where: policy.path,
+        hint: 'rotate on a terminal, add deliver: {recipients, dir} to the policy, or supply the password with --password-stdin',
+      },
+    );
   }
 }
 
@@ -111,19 +152,33 @@ async function checkDeliveryPossible(spec: HtpasswdSpec, ctx: RotationContext, s
  * working (Enter skips, and the probe then tries a random wrong one). A bcrypt line lets us check
  * the answer at once; a typo would otherwise make the probe prove nothing.
  */
-async function askCurrentPassword(user: string, entry: HtpasswdEntry, file: string, deps: Deps): Promise<Secret | undefined> {
+async function askCurrentPassword(
+  user: string,
+  entry: HtpasswdEntry,
+  file: string,
+  deps: Deps,
+): Promise<Secret | undefined> {
   if (!deps.interactive) return undefined;
-  const answer = await deps.prompts.password(`Current password of ${user}, for the probe that proves it stops working (Enter to skip)`);
+  const answer = await deps.prompts.password(
+    `Current password of ${user}, for the probe that proves it stops working (Enter to skip)`,
+  );
   if (answer === '') return undefined;
   const current = new Secret(answer);
   if (entry.scheme === 'bcrypt' && !(await bcryptMatches(current, entry.hash))) {
-    throw new SecretsError('current-password-mismatch', `that is not the current password of ${user}; nothing was changed`, { where: `${file}:${entry.line}`, hint: 'type it again, or press Enter to skip' });
+    throw new SecretsError(
+      'current-password-mismatch',
+      `that is not the current password of ${user}; nothing was changed`,
+      { where: `${file}:${entry.line}`, hint: 'type it again, or press Enter to skip' },
+    );
   }
   return current;
 }
 
 function outboxName(id: string, now: Date): string {
-  return `${id}-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.gpg`;
+  return `${id}-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}.gpg`;
 }
 
 /** The operator's --password-stdin / --password-prompt, through the context; generated otherwise. */
@@ -140,7 +195,9 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
       prompt: 'typed twice at a hidden prompt',
       stdin: 'read from standard input',
     };
-    const probe = spec.probe ? `; after the swap ${spec.probe.url} must answer ${spec.probe.expect_new} to the new password and ${spec.probe.expect_old} to the old` : '';
+    const probe = spec.probe
+      ? `; after the swap ${spec.probe.url} must answer ${spec.probe.expect_new} to the new password and ${spec.probe.expect_old} to the old`
+      : '';
     return {
       files: [htpasswdFile(policy, spec)],
       targets: [`line of user ${spec.user}`],
@@ -158,7 +215,11 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
     const doc = currentDocument(spec, file, current);
     if (current.get(file) === undefined && !(await deps.files.stat(dirname(file)))?.isDirectory) {
       // Creating folders too would turn a typo in file: into a stray tree nginx never reads.
-      throw new SecretsError('htpasswd-missing', `cannot create the htpasswd file: its folder ${dirname(file)} does not exist`, { where: policy.path, hint: 'create the folder, or fix file: in the policy' });
+      throw new SecretsError(
+        'htpasswd-missing',
+        `cannot create the htpasswd file: its folder ${dirname(file)} does not exist`,
+        { where: policy.path, hint: 'create the folder, or fix file: in the policy' },
+      );
     }
     const currentEntry = doc.entries.find((entry) => entry.user === spec.user);
     await checkDeliveryPossible(spec, ctx, source, id);
@@ -174,7 +235,10 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
     };
 
     // After `secrets revoke` the line is a lock-out hash: there is no current password to ask for.
-    const previous = currentEntry && spec.probe && !isLockedOutHash(currentEntry.hash) ? await askCurrentPassword(spec.user, currentEntry, file, deps) : undefined;
+    const previous =
+      currentEntry && spec.probe && !isLockedOutHash(currentEntry.hash)
+        ? await askCurrentPassword(spec.user, currentEntry, file, deps)
+        : undefined;
     let password: Secret;
     if (source === 'generate') {
       // A random draw can, very rarely, contain the user name; draw again rather than weaken the rule.
@@ -182,17 +246,24 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
       do password = generatePassword(spec.length);
       while (passwordProblems(password, context).length > 0 && ++attempt < GENERATE_ATTEMPTS);
     } else {
-      password = source === 'stdin' ? passwordFromStdin(await deps.readStdin()) : await passwordFromPrompt(spec.user, deps);
+      password =
+        source === 'stdin' ? passwordFromStdin(await deps.readStdin()) : await passwordFromPrompt(spec.user, deps);
     }
     const problems = passwordProblems(password, context);
     if (currentEntry && (await bcryptMatches(password, currentEntry.hash))) problems.push('it is the current password');
     if (previous?.equals(password)) problems.push('it is the current password');
     if (problems.length > 0) {
-      throw new SecretsError('weak-password', `${id}: the new password is refused: ${[...new Set(problems)].join('; ')}`, { hint: 'choose another, or let secrets generate one' });
+      throw new SecretsError(
+        'weak-password',
+        `${id}: the new password is refused: ${[...new Set(problems)].join('; ')}`,
+        { hint: 'choose another, or let secrets generate one' },
+      );
     }
 
     const origin = source === 'generate' ? 'generated' : source === 'stdin' ? 'read from standard input' : 'typed';
-    ctx.say(`the new password of ${spec.user} is ${origin}, ${password.length} characters, and passes the strength checks`);
+    ctx.say(
+      `the new password of ${spec.user} is ${origin}, ${password.length} characters, and passes the strength checks`,
+    );
     return {
       next: { password },
       previous: { password: previous },
@@ -203,15 +274,23 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
 
   async test(spec, pending, ctx) {
     if (!(await bcryptMatches(pending.next.password, pending.hash))) {
-      throw new SecretsError('htpasswd-hash', 'the new bcrypt line does not verify the new password; nothing was changed');
+      throw new SecretsError(
+        'htpasswd-hash',
+        'the new bcrypt line does not verify the new password; nothing was changed',
+      );
     }
     let encrypted = '';
     if (spec.deliver) {
       const { deps, policy, id } = ctx;
-      const recipients = await Promise.all(spec.deliver.recipients.map((recipient) => deps.files.readText(resolveIn(policy.root, recipient))));
+      const recipients = await Promise.all(
+        spec.deliver.recipients.map((recipient) => deps.files.readText(resolveIn(policy.root, recipient))),
+      );
       const pgp = await deps.loadPgp();
       const name = outboxName(id, deps.clock.now());
-      const data = await pgp.encrypt(Buffer.from(`${pending.next.password.reveal()}\n`, 'utf8'), { recipients, filename: `${id}.txt` });
+      const data = await pgp.encrypt(Buffer.from(`${pending.next.password.reveal()}\n`, 'utf8'), {
+        recipients,
+        filename: `${id}.txt`,
+      });
       const path = join(resolveIn(policy.root, spec.deliver.dir), name);
       // Written before the swap, so a password that goes live is never one nobody can read: if
       // the outbox cannot be written, the rotation is refused with nothing changed. abandon()
@@ -232,11 +311,16 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
 
   async verify(spec, pending, ctx) {
     const { deps, policy } = ctx;
-    for (const warning of await readAccessWarningsFor(htpasswdFile(policy, spec), deps)) deps.output.err(`warning: ${warning}\n`);
+    for (const warning of await readAccessWarningsFor(htpasswdFile(policy, spec), deps))
+      deps.output.err(`warning: ${warning}\n`);
     if (!spec.probe) return undefined;
     const { url, expect_new: expectNew, expect_old: expectOld } = spec.probe;
     const timeoutMs = durationMs(parseDuration(spec.probe.timeout)!);
-    const newStatus = await deps.prober.status(url, { user: spec.user, password: pending.next.password }, { timeoutMs });
+    const newStatus = await deps.prober.status(
+      url,
+      { user: spec.user, password: pending.next.password },
+      { timeoutMs },
+    );
     const old = pending.previous.password ?? generatePassword(spec.length);
     const oldLabel = pending.previous.password ? 'the old password' : 'a wrong password (the old one was not given)';
     const oldStatus = await deps.prober.status(url, { user: spec.user, password: old }, { timeoutMs });
@@ -245,7 +329,10 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
     if (oldStatus !== expectOld) failures.push(`${oldLabel} got ${oldStatus}, expected ${expectOld}`);
     if (failures.length > 0) {
       throw new SecretsError('probe-failed', `probe ${url}: ${failures.join('; ')}`, {
-        hint: newStatus === 500 ? 'nginx answers 500 when its worker cannot read the htpasswd file: check its group and mode' : 'check the probe url and expectations in the policy',
+        hint:
+          newStatus === 500
+            ? 'nginx answers 500 when its worker cannot read the htpasswd file: check its group and mode'
+            : 'check the probe url and expectations in the policy',
       });
     }
     return `probe ${url}: new password → ${newStatus}, ${oldLabel} → ${oldStatus}`;
@@ -265,7 +352,9 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
     }
     if (deps.interactive && !pending.suppliedByOperator) {
       // The one place the password is shown: on the operator's terminal, once, after success.
-      deps.output.out(`\n  new password for ${spec.user}: ${pending.next.password.reveal()}\n\n  shown once and stored nowhere in plain text: put it in your password manager now.\n`);
+      deps.output.out(
+        `\n  new password for ${spec.user}: ${pending.next.password.reveal()}\n\n  shown once and stored nowhere in plain text: put it in your password manager now.\n`,
+      );
       done.push('shown once on the terminal');
     }
     return done.length > 0 ? done.join('; ') : undefined;

@@ -23,7 +23,10 @@ const HANDLERS: { [K in SecretKind]?: KindHandler<Extract<SecretSpec, { kind: K 
  */
 function unsupportedHandler(kind: SecretKind): KindHandler<SecretSpec> {
   const refuse = (): never => {
-    throw new SecretsError('kind-unsupported', `rotating ${kind} secrets is not available in this version; nothing was changed`);
+    throw new SecretsError(
+      'kind-unsupported',
+      `rotating ${kind} secrets is not available in this version; nothing was changed`,
+    );
   };
   return {
     kind,

@@ -13,7 +13,9 @@ export const manualHandler: KindHandler<ManualSpec> = {
   outline: (spec, policy) => ({
     files: spec.env_key ? [policy.envFile] : [],
     targets: spec.env_key ? [spec.env_key] : [],
-    source: spec.env_key ? `asked: the new ${spec.env_key} (after ${spec.steps.length} manual step(s))` : `${spec.steps.length} manual step(s), then a confirmation`,
+    source: spec.env_key
+      ? `asked: the new ${spec.env_key} (after ${spec.steps.length} manual step(s))`
+      : `${spec.steps.length} manual step(s), then a confirmation`,
     test: spec.env_key ? 'length, not a placeholder, differs from the current value' : 'the operator confirms',
   }),
   async create(spec, ctx, current) {
@@ -24,7 +26,10 @@ export const manualHandler: KindHandler<ManualSpec> = {
     }
     if (!ctx.assumeYes) {
       if (!deps.interactive) {
-        throw new SecretsError('needs-confirmation', `${ctx.id} is rotated by hand: run on a terminal to confirm, or pass --yes once the steps are done`);
+        throw new SecretsError(
+          'needs-confirmation',
+          `${ctx.id} is rotated by hand: run on a terminal to confirm, or pass --yes once the steps are done`,
+        );
       }
       if (!(await deps.prompts.confirm(`${ctx.id}: are the steps above done?`, false))) {
         ctx.say('not confirmed; skipped');
@@ -38,7 +43,12 @@ export const manualHandler: KindHandler<ManualSpec> = {
         key,
         label: 'the new value',
         twice: true,
-        problem: (value) => (value === '' ? 'it is empty' : spec.min_length !== undefined && value.length < spec.min_length ? `shorter than ${spec.min_length} characters` : undefined),
+        problem: (value) =>
+          value === ''
+            ? 'it is empty'
+            : spec.min_length !== undefined && value.length < spec.min_length
+              ? `shorter than ${spec.min_length} characters`
+              : undefined,
       },
     ]);
     return { next: values, previous: currentEnvValues(ctx.policy, current, [key]) };
@@ -48,8 +58,13 @@ export const manualHandler: KindHandler<ManualSpec> = {
     const value = pending.next[spec.env_key]!;
     const placeholders = ctx.policy.doc.compliance.placeholders.map((text) => text.toLowerCase());
     const hit = placeholders.find((placeholder) => value.reveal().toLowerCase().includes(placeholder));
-    if (hit) throw new SecretsError('placeholder', `the new ${spec.env_key} holds the placeholder "${hit}"; nothing was changed`);
-    if (pending.previous[spec.env_key]?.equals(value)) throw new SecretsError('same-value', `the new ${spec.env_key} equals the current one; nothing was changed`);
+    if (hit)
+      throw new SecretsError(
+        'placeholder',
+        `the new ${spec.env_key} holds the placeholder "${hit}"; nothing was changed`,
+      );
+    if (pending.previous[spec.env_key]?.equals(value))
+      throw new SecretsError('same-value', `the new ${spec.env_key} equals the current one; nothing was changed`);
     return `${value.length} characters, new, not a placeholder`;
   },
   planChanges: (spec, pending, current, ctx) => (spec.env_key ? planEnvChange(ctx.policy, current, pending.next) : []),

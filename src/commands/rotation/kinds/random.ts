@@ -49,11 +49,16 @@ export const randomHandler: KindHandler<RandomSpec> = {
     const value = pending.next[spec.env_key]!;
     const minimum = spec.min_length ?? encodedLength(spec.bytes, spec.encoding);
     if (value.length < minimum || !CHARSET[spec.encoding].test(value.reveal())) {
-      throw new SecretsError('random-bad', `the generated ${spec.env_key} does not have the expected shape (${minimum}+ ${spec.encoding} characters)`);
+      throw new SecretsError(
+        'random-bad',
+        `the generated ${spec.env_key} does not have the expected shape (${minimum}+ ${spec.encoding} characters)`,
+      );
     }
     const previous = pending.previous[spec.env_key];
-    if (previous && previous.equals(value)) throw new SecretsError('random-same', `the generated ${spec.env_key} equals the current one`);
+    if (previous && previous.equals(value))
+      throw new SecretsError('random-same', `the generated ${spec.env_key} equals the current one`);
     return `${value.length} ${spec.encoding} characters, new`;
   },
-  planChanges: (spec, pending, current, ctx) => planEnvChange(ctx.policy, current, { [spec.env_key]: pending.next[spec.env_key]! }),
+  planChanges: (spec, pending, current, ctx) =>
+    planEnvChange(ctx.policy, current, { [spec.env_key]: pending.next[spec.env_key]! }),
 };

@@ -26,7 +26,10 @@ interface Site {
  * A dashboard behind a real nginx: admin (bcrypt), alice (bcrypt cost 10) and carol (apr1), a
  * comment, the file root:<worker group> 640 as a production host would have it.
  */
-async function site(probe: { expect_new?: number; expect_old?: number } = {}, options: { group?: 'worker' | 'root'; mode?: string } = {}): Promise<Site> {
+async function site(
+  probe: { expect_new?: number; expect_old?: number } = {},
+  options: { group?: 'worker' | 'root'; mode?: string } = {},
+): Promise<Site> {
   const passwords = { admin: fakeAlnum(24), alice: fakeAlnum(24), carol: fakeAlnum(24) };
   const original = [
     '# dashboard users',
@@ -35,7 +38,10 @@ async function site(probe: { expect_new?: number; expect_old?: number } = {}, op
     htpasswdLine(['-m'], 'carol', passwords.carol),
     '',
   ].join('\n');
-  const deployment = makeDeployment({ files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } }, policy: 'version: 1\ndeployment: placeholder\nsecrets: {}\n' });
+  const deployment = makeDeployment({
+    files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } },
+    policy: 'version: 1\ndeployment: placeholder\nsecrets: {}\n',
+  });
   const file = deployment.path('nginx/.htpasswd');
   const nginx = await startNginx({ userFile: file });
   // nginx's worker (nobody) walks into the deployment and reads the file through its group.
@@ -63,7 +69,11 @@ async function site(probe: { expect_new?: number; expect_old?: number } = {}, op
   return { deployment, nginx, file, original, passwords };
 }
 
-function rotate(current: Site, options: { passwordFrom?: 'prompt' | 'stdin' }, deps = testDeps({ env: { SECRETS_NGINX_CONF: current.nginx.confPath } })) {
+function rotate(
+  current: Site,
+  options: { passwordFrom?: 'prompt' | 'stdin' },
+  deps = testDeps({ env: { SECRETS_NGINX_CONF: current.nginx.confPath } }),
+) {
   return { deps, done: rotateOne(current.deployment.policyPath, 'dashboard', deps, options) };
 }
 
@@ -75,7 +85,11 @@ describeWithTools(['nginx', 'htpasswd'], 'htpasswd rotation through a real nginx
 
     // On a terminal with a probe, the current password is asked for (hidden) so the probe proves it stops working.
     const prompts = scriptedPrompts([passwords.admin]);
-    const { deps, done } = rotate(current, {}, testDeps({ interactive: true, prompts, env: { SECRETS_NGINX_CONF: nginx.confPath } }));
+    const { deps, done } = rotate(
+      current,
+      {},
+      testDeps({ interactive: true, prompts, env: { SECRETS_NGINX_CONF: nginx.confPath } }),
+    );
     await done;
     const shown = deps.captured.stdout.join('').match(/new password for admin: (\S+)/)![1]!;
 
@@ -98,7 +112,11 @@ describeWithTools(['nginx', 'htpasswd'], 'htpasswd rotation through a real nginx
     const current = await site({ expect_new: 403 });
     const { nginx, passwords, file } = current;
     const next = fakeAlnum(24);
-    const { done } = rotate(current, { passwordFrom: 'stdin' }, testDeps({ stdin: `${next}\n`, env: { SECRETS_NGINX_CONF: nginx.confPath } }));
+    const { done } = rotate(
+      current,
+      { passwordFrom: 'stdin' },
+      testDeps({ stdin: `${next}\n`, env: { SECRETS_NGINX_CONF: nginx.confPath } }),
+    );
     const error = await done.then(
       () => undefined,
       (caught: unknown) => caught as SecretsError,
@@ -117,13 +135,19 @@ describeWithTools(['nginx', 'htpasswd'], 'htpasswd rotation through a real nginx
     const current = await site({}, { group: 'root', mode: '600' });
     if (!current.nginx.worker) context.skip(); // Only a root master runs workers as another user.
     const { nginx, passwords, file } = current;
-    const { deps, done } = rotate(current, { passwordFrom: 'stdin' }, testDeps({ stdin: fakeAlnum(24), env: { SECRETS_NGINX_CONF: nginx.confPath } }));
+    const { deps, done } = rotate(
+      current,
+      { passwordFrom: 'stdin' },
+      testDeps({ stdin: fakeAlnum(24), env: { SECRETS_NGINX_CONF: nginx.confPath } }),
+    );
     const error = await done.then(
       () => undefined,
       (caught: unknown) => caught as SecretsError,
     );
     expect(error?.message).toMatch(/the new password got 500, expected 200/);
-    expect(deps.captured.stderr.join('')).toMatch(new RegExp(`warning: .*not nginx's worker group ${nginx.worker!.group}, from ${nginx.confPath}.*answers 500`));
+    expect(deps.captured.stderr.join('')).toMatch(
+      new RegExp(`warning: .*not nginx's worker group ${nginx.worker!.group}, from ${nginx.confPath}.*answers 500`),
+    );
     expect(readFileSync(file, 'utf8')).toBe(current.original);
     // Put back with the original mode, but still root:root: restoring the group is the operator's call.
     chownSync(file, 0, groupId(nginx.worker!.group));

@@ -17,16 +17,29 @@ const HASH_CHARS = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 const fakeApr1 = () => `$apr1$${fakeAlnum(8, HASH_CHARS)}$${fakeAlnum(22, HASH_CHARS)}`;
 
 /** A deployment with a CRLF-free htpasswd holding a comment, two other users and admin. */
-async function dashboard(options: { secret?: Record<string, unknown>; htpasswd?: string | null; htpasswdMode?: number } = {}): Promise<TempDeployment & { original: string | undefined }> {
+async function dashboard(
+  options: { secret?: Record<string, unknown>; htpasswd?: string | null; htpasswdMode?: number } = {},
+): Promise<TempDeployment & { original: string | undefined }> {
   const original =
     options.htpasswd === null
       ? undefined
-      : (options.htpasswd ?? `# dashboard users\nalice:${fakeApr1()}\nadmin:${await bcryptHash(new Secret(fakeAlnum(24)), 5)}\n\nbob:${fakeApr1()}\n`);
+      : (options.htpasswd ??
+        `# dashboard users\nalice:${fakeApr1()}\nadmin:${await bcryptHash(new Secret(fakeAlnum(24)), 5)}\n\nbob:${fakeApr1()}\n`);
   const deployment = makeDeployment({
-    files: original === undefined ? {} : { 'nginx/.htpasswd': { content: original, mode: options.htpasswdMode ?? 0o640 } },
+    files:
+      original === undefined ? {} : { 'nginx/.htpasswd': { content: original, mode: options.htpasswdMode ?? 0o640 } },
     policy: {
       deployment: 'mt5-crs',
-      secrets: { dashboard: { kind: 'htpasswd', rotate_every: '90d', file: 'nginx/.htpasswd', user: 'admin', bcrypt_cost: 5, ...options.secret } },
+      secrets: {
+        dashboard: {
+          kind: 'htpasswd',
+          rotate_every: '90d',
+          file: 'nginx/.htpasswd',
+          user: 'admin',
+          bcrypt_cost: 5,
+          ...options.secret,
+        },
+      },
     },
   });
   return { ...deployment, original };
@@ -155,15 +168,18 @@ describe('htpasswd kind', () => {
     ['a word-and-year scheme', () => 'Dashboard@2026!Secure', /word-and-year pattern/],
     ['the user name', () => `${fakeAlnum(8)}admin${fakeAlnum(8)}`, /user name "admin"/],
     ['the deployment name', () => `${fakeAlnum(8)}mt5-crs${fakeAlnum(8)}`, /deployment name "mt5-crs"/],
-  ])('refuses a weak password from standard input (%s) with the reason and without the value', async (_name, make, reason) => {
-    const deployment = await dashboard();
-    const password = make();
-    const error = await refusal(rotate(deployment, { passwordFrom: 'stdin' }, testDeps({ stdin: `${password}\n` })));
-    expect(error.code).toBe('weak-password');
-    expect(error.message).toMatch(reason);
-    expect(error.toLine()).not.toContain(password);
-    expect(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8')).toBe(deployment.original);
-  });
+  ])(
+    'refuses a weak password from standard input (%s) with the reason and without the value',
+    async (_name, make, reason) => {
+      const deployment = await dashboard();
+      const password = make();
+      const error = await refusal(rotate(deployment, { passwordFrom: 'stdin' }, testDeps({ stdin: `${password}\n` })));
+      expect(error.code).toBe('weak-password');
+      expect(error.message).toMatch(reason);
+      expect(error.toLine()).not.toContain(password);
+      expect(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8')).toBe(deployment.original);
+    },
+  );
 
   it('refuses a password the audit trail has seen for this secret', async () => {
     const deployment = await dashboard();
@@ -193,18 +209,28 @@ describe('htpasswd kind', () => {
     const prompts = scriptedPrompts([typed, typed]);
     const deps = testDeps({ interactive: true, prompts });
     await rotate(deployment, { passwordFrom: 'prompt' }, deps);
-    const entry = parseHtpasswd(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8'), 'h').entries.find((candidate) => candidate.user === 'admin')!;
+    const entry = parseHtpasswd(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8'), 'h').entries.find(
+      (candidate) => candidate.user === 'admin',
+    )!;
     expect(await bcryptMatches(new Secret(typed), entry.hash)).toBe(true);
     // The operator typed it, so it is not shown back.
     expect(deps.captured.stdout.join('')).not.toContain(typed);
 
-    const mismatch = await refusal(rotate(deployment, { passwordFrom: 'prompt' }, testDeps({ interactive: true, prompts: scriptedPrompts([fakeAlnum(20), fakeAlnum(20)]) })));
+    const mismatch = await refusal(
+      rotate(
+        deployment,
+        { passwordFrom: 'prompt' },
+        testDeps({ interactive: true, prompts: scriptedPrompts([fakeAlnum(20), fakeAlnum(20)]) }),
+      ),
+    );
     expect(mismatch.code).toBe('password-mismatch');
   });
 
   it('with a probe on a terminal, asks for the current password and refuses a wrong one before changing anything', async () => {
     const deployment = await dashboard({ secret: { probe: { url: 'http://127.0.0.1:9/' } } });
-    const error = await refusal(rotate(deployment, {}, testDeps({ interactive: true, prompts: scriptedPrompts([fakeAlnum(24)]) })));
+    const error = await refusal(
+      rotate(deployment, {}, testDeps({ interactive: true, prompts: scriptedPrompts([fakeAlnum(24)]) })),
+    );
     expect(error.code).toBe('current-password-mismatch');
     expect(error.where).toBe(`${deployment.path('nginx/.htpasswd')}:3`);
     expect(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8')).toBe(deployment.original);
@@ -230,7 +256,9 @@ describe('htpasswd kind', () => {
 
 describeWithTools(['gpg'], 'htpasswd kind, delivery to OpenPGP recipients', () => {
   it('off a terminal with deliver: the password encrypted to the recipients (mode 600), gpg opens it, only the path is printed', async () => {
-    const deployment = await dashboard({ secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'var/secrets/outbox' } } });
+    const deployment = await dashboard({
+      secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'var/secrets/outbox' } },
+    });
     const gpg = gpgHome();
     gpg.generateKey('ops@example.invalid');
     writeTree(deployment.root, { 'keys/ops.asc': { content: gpg.exportPublic('ops@example.invalid'), mode: 0o644 } });
@@ -244,30 +272,47 @@ describeWithTools(['gpg'], 'htpasswd kind, delivery to OpenPGP recipients', () =
     expect(statSync(outbox).mode & 0o777).toBe(0o700);
     expect(deps.captured.stdout.join('')).toContain(`encrypted password for admin: ${outbox}/${name}\n`);
 
-    const password = gpg.run(['--decrypt', `${outbox}/${name}`]).toString('utf8').replace(/\n$/, '');
+    const password = gpg
+      .run(['--decrypt', `${outbox}/${name}`])
+      .toString('utf8')
+      .replace(/\n$/, '');
     expect(password).toHaveLength(24);
-    const entry = parseHtpasswd(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8'), 'h').entries.find((candidate) => candidate.user === 'admin')!;
+    const entry = parseHtpasswd(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8'), 'h').entries.find(
+      (candidate) => candidate.user === 'admin',
+    )!;
     expect(await bcryptMatches(new Secret(password), entry.hash)).toBe(true);
     expect(deps.captured.stderr.join('')).not.toContain(password);
     expect(deps.captured.stdout.join('')).not.toContain(password);
   });
 
   it('the encrypted copy is written before the swap: an outbox that cannot be written refuses with nothing changed', async () => {
-    const deployment = await dashboard({ secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'not-a-folder/outbox' } } });
+    const deployment = await dashboard({
+      secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'not-a-folder/outbox' } },
+    });
     const gpg = gpgHome();
     gpg.generateKey('ops@example.invalid');
     // A regular file where the outbox's parent folder should be: fails even for root.
-    writeTree(deployment.root, { 'keys/ops.asc': { content: gpg.exportPublic('ops@example.invalid'), mode: 0o644 }, 'not-a-folder': 'x' });
+    writeTree(deployment.root, {
+      'keys/ops.asc': { content: gpg.exportPublic('ops@example.invalid'), mode: 0o644 },
+      'not-a-folder': 'x',
+    });
     await expect(rotate(deployment, {}, testDeps({ interactive: false }))).rejects.toBeInstanceOf(Error);
     expect(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8')).toBe(deployment.original);
   });
 
   it('a rotation that fails after the test removes its unused encrypted copy', async () => {
-    const deployment = await dashboard({ secret: { deliver: { recipients: ['keys/ops.asc'], dir: 'outbox' }, after_change: ['if [ -f .ran ]; then exit 0; fi; touch .ran; exit 1'] } });
+    const deployment = await dashboard({
+      secret: {
+        deliver: { recipients: ['keys/ops.asc'], dir: 'outbox' },
+        after_change: ['if [ -f .ran ]; then exit 0; fi; touch .ran; exit 1'],
+      },
+    });
     const gpg = gpgHome();
     gpg.generateKey('ops@example.invalid');
     writeTree(deployment.root, { 'keys/ops.asc': { content: gpg.exportPublic('ops@example.invalid'), mode: 0o644 } });
-    const error = await refusal(rotate(deployment, {}, testDeps({ interactive: false, env: { SECRETS_BACKUP_PASSPHRASE: fakeAlnum(24) } })));
+    const error = await refusal(
+      rotate(deployment, {}, testDeps({ interactive: false, env: { SECRETS_BACKUP_PASSPHRASE: fakeAlnum(24) } })),
+    );
     expect(error.code).toBe('rotation-rolled-back');
     expect(readFileSync(deployment.path('nginx/.htpasswd'), 'utf8')).toBe(deployment.original);
     expect(readdirSync(deployment.path('outbox'))).toEqual([]);
@@ -282,4 +327,3 @@ describeWithTools(['gpg'], 'htpasswd kind, delivery to OpenPGP recipients', () =
     expect(existsSync(deployment.path('outbox'))).toBe(false);
   });
 });
-
