@@ -69,8 +69,8 @@ try {
     if (result.status !== 0) throw new Error(`secrets backup failed: ${result.stderr}`);
   };
 
-  const { createBackup } = await import(join(repo, 'dist', 'commands', 'backup.js'));
-  const { loadPolicy } = await import(join(repo, 'dist', 'commands', 'load-policy.js'));
+  const { createBackup } = await import(join(repo, 'dist', 'services', 'backup.js'));
+  const { loadPolicy } = await import(join(repo, 'dist', 'services', 'policy', 'load-policy.js'));
   const { nodeFileStore } = await import(join(repo, 'dist', 'adapters', 'files.js'));
   const { systemClock } = await import(join(repo, 'dist', 'adapters', 'clock.js'));
   const { openPgp } = await import(join(repo, 'dist', 'adapters', 'openpgp.js'));

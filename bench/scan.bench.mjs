@@ -25,7 +25,7 @@ const dist = (path) => pathToFileURL(join(projectRoot, 'dist', path)).href;
 // ---------- worker mode: one measured scan in a fresh process (for a clean peak RSS) ----------
 if (process.argv[2] === '--worker') {
   const [mode, cwd] = process.argv.slice(3);
-  const { runScan } = await import(dist('commands/scan.js'));
+  const { runScan } = await import(dist('services/scan.js'));
   const { createScanSources } = await import(dist('adapters/scan-sources.js'));
   const { nodeFileStore } = await import(dist('adapters/files.js'));
   const started = performance.now();
@@ -239,7 +239,7 @@ const fmt = (n, digits = 2) => n.toFixed(digits);
 
 // ---------- 1. build, corpus ----------
 // `npm run bench` builds first; a direct run builds only when dist/ is missing.
-if (!existsSync(join(projectRoot, 'dist', 'commands', 'scan.js')))
+if (!existsSync(join(projectRoot, 'dist', 'services', 'scan.js')))
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
 buildCorpus();
 const planted = JSON.parse(readFileSync(plantedFile, 'utf8'));

@@ -16,14 +16,14 @@ function layerOf(path: string): string {
   return rel.includes('/') ? rel.split('/')[0]! : rel;
 }
 
-/** Which layers each layer may import (DESIGN.md: cli → commands → core; adapters implement core). */
+/** Which layers each layer may import (docs/architecture.md: cli → services → kinds → core; adapters implement core). */
 const ALLOWED: Record<string, string[]> = {
   core: ['core'],
   report: ['report', 'core'],
-  commands: ['commands', 'core'],
+  services: ['services', 'core'],
   adapters: ['adapters', 'core'],
-  cli: ['cli', 'commands', 'core', 'report', 'adapters'],
-  'index.ts': ['commands', 'core', 'report'],
+  cli: ['cli', 'services', 'core', 'report', 'adapters'],
+  'index.ts': ['services', 'core', 'report'],
 };
 
 /** Node built-ins core must not touch: no file, network or process. */
@@ -63,8 +63,8 @@ describe('architecture', () => {
       }
     });
   }
-  it('commands never import adapters', () => {
-    for (const file of files.filter((path) => layerOf(path) === 'commands')) {
+  it('services never import adapters', () => {
+    for (const file of files.filter((path) => layerOf(path) === 'services')) {
       expect(readFileSync(file, 'utf8'), file).not.toMatch(/from\s+['"]\.\.\/adapters\//);
     }
   });

@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
 import * as openpgp from 'openpgp';
 import { stringify } from 'yaml';
-import { appendAudit } from '../../src/commands/audit-trail.js';
+import { appendAudit } from '../../src/services/state/audit-trail.js';
 import { parsePolicy, type Policy } from '../../src/core/policy.js';
 import { fakeAlnum, fakeDingtalkSecret, fakeDingtalkUrl, fakeHex } from './fake-secrets.js';
 import { commitFiles, initRepo } from './git-repo.js';

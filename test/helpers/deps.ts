@@ -5,7 +5,7 @@ import { httpProber } from '../../src/adapters/http-prober.js';
 import { fileLocker } from '../../src/adapters/lock.js';
 import { undiciDingtalkTransport } from '../../src/adapters/dingtalk.js';
 import { shellRunner } from '../../src/adapters/process.js';
-import type { Deps, Prompter } from '../../src/commands/deps.js';
+import type { Deps, Prompter } from '../../src/services/deps.js';
 
 export interface CapturedOutput {
   stdout: string[];

@@ -1,6 +1,6 @@
-import type { Deps } from '../../src/commands/deps.js';
-import { loadPolicy } from '../../src/commands/load-policy.js';
-import { rotateSecret, type RotatedSecret } from '../../src/commands/rotation/rotate-secret.js';
+import type { Deps } from '../../src/services/deps.js';
+import { loadPolicy } from '../../src/services/policy/load-policy.js';
+import { rotateSecret, type RotatedSecret } from '../../src/services/rotation/rotate-secret.js';
 import { findSecret } from '../../src/core/policy.js';
 import { recordingBackup } from './rotation.js';
 

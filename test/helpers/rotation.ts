@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { BackupBeforeSwap } from '../../src/commands/rotation/backup-before-swap.js';
-import { loadPolicy } from '../../src/commands/load-policy.js';
+import type { BackupBeforeSwap } from '../../src/services/rotation/backup-before-swap.js';
+import { loadPolicy } from '../../src/services/policy/load-policy.js';
 import type { Policy } from '../../src/core/policy.js';
 import { makeDeployment, type TempDeployment } from './deployment.js';
 import { fakeAlnum } from './fake-secrets.js';
 import { testDeps } from './deps.js';
 import type { FileSpec } from './temp-dir.js';
 
-/** A backup stand-in that records what it was asked to back up (the real one is commands/backup.ts). */
+/** A backup stand-in that records what it was asked to back up (the real one is services/backup.ts). */
 export function recordingBackup(): BackupBeforeSwap & { calls: Array<{ files: string[]; reason: string }> } {
   const calls: Array<{ files: string[]; reason: string }> = [];
   const backup = async (request: { files: string[]; reason: string }) => {

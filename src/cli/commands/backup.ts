@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BackupAccess, BackupListing } from '../../commands/backup.js';
+import type { BackupAccess, BackupListing } from '../../services/backup.js';
 import { SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 
@@ -81,7 +81,7 @@ Examples:
         const policy = await ctx.policy(command, deps);
         const json = ctx.globals(command).json;
         // Loaded on use, so the backup code stays out of the chunk `secrets check` starts with.
-        const { adoptPlaintext, createBackup, listBackups, pruneBackups } = await import('../../commands/backup.js');
+        const { adoptPlaintext, createBackup, listBackups, pruneBackups } = await import('../../services/backup.js');
 
         if (options.list) {
           const listings = await listBackups({ policy }, deps);

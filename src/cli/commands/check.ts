@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../../adapters/files.js';
-import { runCheck } from '../../commands/check.js';
+import { runCheck } from '../../services/check.js';
 import { ExitCode, isSecretsError, type ExitCodeValue } from '../../core/errors.js';
 import type { Severity } from '../../core/checks/types.js';
 import { renderCheckJson } from '../../report/check-json.js';
@@ -56,7 +56,7 @@ Examples:
       if (options.notify) {
         // A notification that did not go out is its own failure (exit 3): cron must not think the group knows.
         try {
-          const { notifyCheckOutcome } = await import('../../commands/notify.js');
+          const { notifyCheckOutcome } = await import('../../services/notify.js');
           await notifyCheckOutcome({ policy, outcome }, deps);
         } catch (error) {
           if (!isSecretsError(error)) throw error;

@@ -37,7 +37,7 @@ Examples:
         const [{ startLocalDingtalkServer: startServer }, { runSecretsProcess }, { runDemo }] = await Promise.all([
           import('../../adapters/dingtalk-local-server.js'),
           import('../../adapters/secrets-process.js'),
-          import('../../commands/demo.js'),
+          import('../../services/demo.js'),
         ]);
         robotServer = await startServer();
         const server = robotServer;

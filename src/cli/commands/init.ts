@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { InitOutcome } from '../../commands/init.js';
-import { policyPathFrom } from '../../commands/load-policy.js';
+import type { InitOutcome } from '../../services/init.js';
+import { policyPathFrom } from '../../services/policy/load-policy.js';
 import { ExitCode, SecretsError, type ExitCodeValue } from '../../core/errors.js';
 import { formatDay, parseDate } from '../../core/duration.js';
 import type { Severity } from '../../core/checks/types.js';
@@ -91,7 +91,7 @@ Examples:
         throw new SecretsError('htpasswd-file', '--htpasswd-user needs --htpasswd FILE');
       const policyPath = policyPathFrom(globals.policy, deps);
       // Loaded on use: the daily `secrets check` should not pay for init's classifier and renderer.
-      const { runInit } = await import('../../commands/init.js');
+      const { runInit } = await import('../../services/init.js');
       const outcome = await runInit(
         {
           policyPath,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runLog } from '../../commands/log.js';
+import { runLog } from '../../services/log.js';
 import { ExitCode } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 

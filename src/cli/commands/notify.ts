@@ -15,7 +15,7 @@ export function registerNotify(program: Command, ctx: CliContext): void {
       if (!options.test) throw new SecretsError('bad-option', 'say what to send: secrets notify --test');
       const deps = ctx.deps(command);
       const policy = await ctx.policy(command, deps);
-      const { runNotifyTest } = await import('../../commands/notify.js');
+      const { runNotifyTest } = await import('../../services/notify.js');
       const result = await runNotifyTest({ policy }, deps);
       if (ctx.globals(command).json) deps.output.out(`${JSON.stringify({ sent: true, robot: result.robot })}\n`);
       else deps.output.out(`test message accepted by ${result.robot}\n`);

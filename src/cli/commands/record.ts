@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runRecord } from '../../commands/record.js';
+import { runRecord } from '../../services/record.js';
 import { parseDate, formatDay } from '../../core/duration.js';
 import { SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RestoredFile } from '../../commands/restore.js';
+import type { RestoredFile } from '../../services/restore.js';
 import { SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 
@@ -55,7 +55,7 @@ Examples:
       const deps = ctx.deps(command);
       const policy = await ctx.policy(command, deps);
       // Loaded on use, so the restore code stays out of the chunk `secrets check` starts with.
-      const { restoreBackup } = await import('../../commands/restore.js');
+      const { restoreBackup } = await import('../../services/restore.js');
       const outcome = await restoreBackup(
         {
           policy,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RevokeOutcome } from '../../commands/revoke.js';
+import type { RevokeOutcome } from '../../services/revoke.js';
 import { parseLockWait as parseWait } from '../lock-wait.js';
 import { SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
@@ -67,7 +67,7 @@ Examples:
       const json = Boolean(ctx.globals(command).json);
       // With --json, stdout holds the JSON document only; the step lines go to stderr.
       const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
-      const { runRevoke } = await import('../../commands/revoke.js');
+      const { runRevoke } = await import('../../services/revoke.js');
       const outcome = await runRevoke(
         {
           policy,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { runRotate as RunRotate, RotateOutcome } from '../../commands/rotate.js';
+import type { runRotate as RunRotate, RotateOutcome } from '../../services/rotate.js';
 import { parseLockWait as parseWait } from '../lock-wait.js';
 import { ExitCode, SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
@@ -15,7 +15,7 @@ async function runRotateReportingJson(
   onFailure?: (outcome: RotateOutcome) => void,
 ): Promise<RotateOutcome> {
   // Loaded on demand: the rotation engine is not part of every command's start-up.
-  const { runRotate } = await import('../../commands/rotate.js');
+  const { runRotate } = await import('../../services/rotate.js');
   try {
     return await runRotate(input, deps);
   } catch (error) {

@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import { SecretsError } from '../../core/errors.js';
 import { rules } from '../../core/scan/rules.js';
-import { policyPathFrom } from '../../commands/load-policy.js';
+import { policyPathFrom } from '../../services/policy/load-policy.js';
 import type { CliContext } from '../context.js';
 import { VERSION } from '../program.js';
-import { DEFAULT_MAX_FILE_SIZE, runScan, type ScanInput, type ScanMode } from '../../commands/scan.js';
-import { installScanHook } from '../../commands/scan-hook.js';
+import { DEFAULT_MAX_FILE_SIZE, runScan, type ScanInput, type ScanMode } from '../../services/scan.js';
+import { installScanHook } from '../../services/scan/install-hook.js';
 import { renderScanJson } from '../../report/scan-json.js';
 import { renderScanSarif } from '../../report/scan-sarif.js';
 import { renderScanText } from '../../report/scan-text.js';

@@ -1,0 +1,177 @@
+import { basename, dirname, join } from 'node:path';
+import { lastRotations } from '../core/audit.js';
+import { checkDeadlines } from '../core/checks/deadline.js';
+import {
+  checkAuditChain,
+  checkBackupAge,
+  checkFileModes,
+  checkFormats,
+  checkGitignore,
+  checkPlaceholders,
+  checkPlaintextBackups,
+  looksLikeOpenPgp,
+  modeRequirements,
+  PLAINTEXT_BACKUP_NAME,
+} from '../core/checks/compliance.js';
+import { sortFindings, worstSeverity, type CheckOutcome, type Finding } from '../core/checks/types.js';
+
+export type { CheckOutcome } from '../core/checks/types.js';
+import { parseDotenv, type EnvDocument } from '../core/dotenv.js';
+import { isSecretsError } from '../core/errors.js';
+import { parseHtpasswd, type HtpasswdDocument } from '../core/htpasswd.js';
+import type { FileStat } from '../core/ports.js';
+import { resolveIn, backupFiles, type Policy } from '../core/policy.js';
+import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './state/audit-trail.js';
+import type { Deps } from './deps.js';
+import { checkRotationJournal } from './checks/journal-check.js';
+import { checkLeakedValues } from './checks/leaked-value.js';
+import { checkRevokedSecrets } from './checks/revoked-check.js';
+
+export interface CheckInput {
+  policy: Policy;
+  /** Evaluate as if it were this moment (--as-of). */
+  now: Date;
+}
+
+/** A check owned by another module (journal, revoked, leaked-value); listed in extraChecks below. */
+export type ExtraCheck = (input: CheckInput, deps: Deps) => Promise<Finding[]>;
+
+async function readOptional(path: string, deps: Deps): Promise<string | undefined> {
+  try {
+    return (await deps.files.stat(path)) ? await deps.files.readText(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a secret file and turns a parse error into a finding rather than stopping the check. */
+async function readParsed<T>(
+  path: string,
+  parse: (text: string) => T,
+  deps: Deps,
+  findings: Finding[],
+): Promise<T | undefined> {
+  const text = await readOptional(path, deps);
+  if (text === undefined) return undefined;
+  try {
+    return parse(text);
+  } catch (error) {
+    if (!isSecretsError(error)) throw error;
+    findings.push({
+      check: 'format',
+      severity: 'critical',
+      path: error.where ?? path,
+      message: `${error.where ?? path}: ${error.message}`,
+    });
+    return undefined;
+  }
+}
+
+async function findPlaintextBackups(
+  policy: Policy,
+  deps: Deps,
+): Promise<{ plaintext: string[]; newestEncrypted: Date | undefined }> {
+  const folders = new Set<string>([policy.root, dirname(policy.envFile)]);
+  for (const file of backupFiles(policy)) folders.add(dirname(file));
+  const plaintext: string[] = [];
+  for (const folder of folders) {
+    const names = await deps.files.list(folder).catch(() => [] as string[]);
+    for (const name of names) if (PLAINTEXT_BACKUP_NAME.test(name)) plaintext.push(join(folder, name));
+  }
+  let newestEncrypted: Date | undefined;
+  const names = await deps.files.list(policy.backupDir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const path = join(policy.backupDir, name);
+    const stat = await deps.files.stat(path);
+    // A default `secrets restore` unpacks into `<backup>.restored/`: plaintext until removed.
+    if (stat?.isDirectory && name.endsWith('.restored')) {
+      plaintext.push(path);
+      continue;
+    }
+    if (!stat?.isFile) continue;
+    const head = stat.size === 0 ? new Uint8Array() : (await deps.files.readBytes(path)).subarray(0, 64);
+    if (looksLikeOpenPgp(head)) {
+      if (!newestEncrypted || stat.mtime > newestEncrypted) newestEncrypted = stat.mtime;
+    } else {
+      plaintext.push(path);
+    }
+  }
+  return { plaintext: plaintext.sort(), newestEncrypted };
+}
+
+/** Checks that live with the module they watch (rotation journal, revocations, leaked values). */
+const extraChecks: ExtraCheck[] = [checkRotationJournal, checkRevokedSecrets, checkLeakedValues];
+
+/** `secrets check`: gather the facts, then let the pure checks in core decide. */
+export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutcome> {
+  const { policy, now } = input;
+  const findings: Finding[] = [];
+  // The extra checks read their own files and ask git their own questions: started first, they
+  // overlap with the gathering below instead of adding their git round-trips after it.
+  const extras = Promise.all(extraChecks.map((extra) => extra(input, deps)));
+  extras.catch(() => undefined);
+
+  const { entries } = await readAuditEntries(policy.stateDir, deps);
+  const deadlines = checkDeadlines(policy, lastRotations(entries), now);
+  findings.push(...deadlines.findings);
+
+  const required = modeRequirements(policy);
+  const stats = new Map<string, FileStat | undefined>();
+  for (const path of required.keys()) stats.set(path, await deps.files.stat(path));
+  findings.push(...checkFileModes(required, stats));
+
+  const repoRoot = await deps.git.repoRoot(policy.root);
+  const secretFiles = backupFiles(policy);
+  const repo = repoRoot
+    ? {
+        root: repoRoot,
+        gitignoreLines: ((await readOptional(join(repoRoot, '.gitignore'), deps)) ?? '').split(/\r?\n/),
+      }
+    : undefined;
+  const inRepo = repoRoot ? secretFiles.filter((file) => file.startsWith(`${repoRoot}/`)) : [];
+  const tracked = repoRoot && inRepo.length > 0 ? await deps.git.trackedFiles(repoRoot, inRepo) : [];
+  findings.push(...checkGitignore(policy, repo, tracked));
+
+  const env: EnvDocument | undefined = await readParsed(
+    policy.envFile,
+    (text) => parseDotenv(text, policy.envFile),
+    deps,
+    findings,
+  );
+  findings.push(...checkPlaceholders(policy, env));
+
+  const htpasswd = new Map<string, HtpasswdDocument | undefined>();
+  for (const { spec } of policy.secrets) {
+    if (spec.kind !== 'htpasswd') continue;
+    const file = resolveIn(policy.root, spec.file);
+    const doc = await readParsed(file, (text) => parseHtpasswd(text, file), deps, findings);
+    htpasswd.set(file, doc);
+    if (!doc && !(await deps.files.stat(file)) && !required.has(file)) {
+      findings.push({
+        check: 'format',
+        severity: 'critical',
+        path: file,
+        message: `${file}: missing (the htpasswd file of ${basename(file)})`,
+      });
+    }
+  }
+  findings.push(...checkFormats(policy, env, htpasswd));
+
+  const backups = await findPlaintextBackups(policy, deps);
+  findings.push(...checkPlaintextBackups(backups.plaintext));
+  findings.push(...checkBackupAge(policy, backups.newestEncrypted, now));
+
+  findings.push(...checkAuditChain(await verifyAuditTrail(policy.stateDir, deps), join(policy.stateDir, AUDIT_FILE)));
+
+  for (const found of await extras) findings.push(...found);
+
+  const sorted = sortFindings(findings);
+  return {
+    deployment: policy.deployment,
+    status: worstSeverity(sorted),
+    secrets: deadlines.statuses,
+    findings: sorted,
+    ranAt: deps.clock.now(),
+  };
+}

@@ -1,0 +1,33 @@
+import { isAbsolute, join, relative } from 'node:path';
+import { SecretsError, errnoCode } from '../../core/errors.js';
+import { parsePolicy, type Policy } from '../../core/policy.js';
+import type { Deps } from '../deps.js';
+
+export const DEFAULT_POLICY_FILE = 'secrets.yaml';
+
+/** The policy path from --policy, then $SECRETS_POLICY, then ./secrets.yaml. */
+export function policyPathFrom(option: string | undefined, deps: Pick<Deps, 'env' | 'cwd'>): string {
+  const chosen = option ?? deps.env.SECRETS_POLICY ?? DEFAULT_POLICY_FILE;
+  return isAbsolute(chosen) ? chosen : join(deps.cwd, chosen);
+}
+
+export async function loadPolicy(path: string, deps: Pick<Deps, 'files' | 'cwd'>): Promise<Policy> {
+  let text: string;
+  try {
+    text = await deps.files.readText(path);
+  } catch (error) {
+    const code = errnoCode(error);
+    const reason =
+      code === 'ENOENT'
+        ? 'no policy file here'
+        : code === 'EACCES'
+          ? 'cannot read the policy file (permission denied)'
+          : `cannot read the policy file (${code ?? String(error)})`;
+    throw new SecretsError('policy-missing', reason, {
+      where: path,
+      hint: code === 'ENOENT' ? 'pass --policy FILE, set SECRETS_POLICY, or create one with `secrets init`' : undefined,
+    });
+  }
+  const shown = relative(deps.cwd, path);
+  return parsePolicy(text, path, shown.startsWith('..') ? path : shown);
+}

@@ -1,0 +1,56 @@
+import type { FileStore } from '../../core/ports.js';
+import { envKeysOfSecret, resolveIn, type Policy } from '../../core/policy.js';
+import type { ManagedValue } from '../../core/scan/types.js';
+import { errnoCode } from '../../core/errors.js';
+import { parseDotenv } from '../../core/dotenv.js';
+
+export interface ManagedValuesDeps {
+  files: Pick<FileStore, 'readText'>;
+}
+
+async function readOptional(files: ManagedValuesDeps['files'], path: string): Promise<string | undefined> {
+  try {
+    return await files.readText(path);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The current values of the policy's managed secrets, for literal search: each env value, the
+ * DingTalk webhook's access token on its own, and the full htpasswd line of the managed user.
+ */
+export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps): Promise<ManagedValue[]> {
+  const envText = await readOptional(deps.files, policy.envFile);
+  const env = new Map(
+    (envText === undefined ? [] : parseDotenv(envText, policy.envFile).entries).map((entry) => [
+      entry.key,
+      entry.value,
+    ]),
+  );
+  const values: ManagedValue[] = [];
+  for (const { id, spec } of policy.secrets) {
+    if (spec.kind === 'htpasswd') {
+      const text = await readOptional(deps.files, resolveIn(policy.root, spec.file));
+      const line = text?.split(/\r?\n/).find((entry) => entry.startsWith(`${spec.user}:`));
+      if (line) values.push({ id, value: line.trim() });
+      continue;
+    }
+    for (const key of envKeysOfSecret(spec)) {
+      const value = env.get(key);
+      if (!value) continue;
+      values.push({ id, value });
+      const token = /[?&]access_token=([^&#\s]+)/.exec(value)?.[1];
+      if (spec.kind === 'dingtalk' && token) values.push({ id, value: token });
+    }
+  }
+  return values;
+}
+
+/** Files where managed values live by design (never reported as leaks of themselves outside git). */
+export function managedValueHomes(policy: Policy): string[] {
+  const homes = [policy.envFile, policy.stateDir, policy.backupDir];
+  for (const { spec } of policy.secrets) if (spec.kind === 'htpasswd') homes.push(resolveIn(policy.root, spec.file));
+  return homes;
+}

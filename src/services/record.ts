@@ -1,0 +1,31 @@
+import { findSecret, type Policy } from '../core/policy.js';
+import { SecretsError } from '../core/errors.js';
+import { appendAudit } from './state/audit-trail.js';
+import type { Deps } from './deps.js';
+
+/**
+ * `secrets record ID --on DATE`: a rotation done out of band (first adoption, a manual secret).
+ * It records the date only; the value is not read, so no fingerprint is claimed.
+ */
+export async function runRecord(
+  input: { policy: Policy; id: string; on: Date; note?: string },
+  deps: Deps,
+): Promise<{ id: string; on: Date }> {
+  findSecret(input.policy, input.id);
+  if (input.on.getTime() > deps.clock.now().getTime() + 60_000) {
+    throw new SecretsError(
+      'bad-date',
+      `--on ${input.on.toISOString().slice(0, 10)} is in the future; a rotation is recorded after it happened`,
+    );
+  }
+  await appendAudit(
+    input.policy.stateDir,
+    {
+      action: 'recorded',
+      secret: input.id,
+      details: { on: input.on.toISOString(), ...(input.note ? { note: input.note } : {}) },
+    },
+    deps,
+  );
+  return { id: input.id, on: input.on };
+}

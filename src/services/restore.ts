@@ -1,0 +1,280 @@
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import {
+  diffEnvKeys,
+  looksLikeDotenvName,
+  readArchive,
+  type ArchivedFile,
+  type EnvKeyDiff,
+} from '../core/backup-archive.js';
+import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
+import type { Pgp, PgpDecryptOptions } from '../core/ports.js';
+import { backupFiles, type Policy } from '../core/policy.js';
+import { Secret } from '../core/secret.js';
+import { appendAudit } from './state/audit-trail.js';
+import { createBackup } from './backup.js';
+import { keyPassphraseFromEnv, passphraseFromEnv, readPrivateKeyFile } from './backup/backup-material.js';
+import type { Deps } from './deps.js';
+
+export interface RestoreInput {
+  policy: Policy;
+  /** The backup file (absolute, or relative to the working folder). */
+  file: string;
+  /** Restore into this new folder; default `<backup dir>/<backup name>.restored`. */
+  to?: string;
+  /** Armored private key file, for backups encrypted to a public key. */
+  keyFile?: string;
+  /** Replace the live files (after backing up their current state). */
+  inPlace?: boolean;
+}
+
+export type FileChange =
+  { kind: 'env'; diff: EnvKeyDiff } | { kind: 'identical' } | { kind: 'differs' } | { kind: 'new' };
+
+export interface RestoredFile {
+  /** Name inside the backup. */
+  name: string;
+  /** The live file it corresponds to. */
+  live: string;
+  /** Where it was written. */
+  written?: string;
+  /** What restoring it changes compared to the live file — key names only. */
+  change: FileChange;
+}
+
+export interface RestoreOutcome {
+  backup: string;
+  mode: 'folder' | 'in-place';
+  /** The folder written (folder mode). */
+  folder?: string;
+  files: RestoredFile[];
+  /** In-place: backup of the state before the restore. */
+  previousState?: string;
+  /** Entries not restored: unsafe names, or (in place) files the policy does not manage. */
+  skipped: string[];
+}
+
+function failed(code: string, message: string, options: { where?: string; hint?: string } = {}): SecretsError {
+  return new SecretsError(code, message, { exitCode: 3, ...options });
+}
+
+/** Decrypts with what the environment, --key and (on a terminal) a prompt provide. */
+async function decryptBackup(
+  bytes: Uint8Array,
+  input: RestoreInput,
+  pgp: Pgp,
+  deps: Deps,
+): Promise<{ data: Uint8Array; filename: string }> {
+  const { policy } = input;
+  const info = await pgp.inspect(bytes);
+  const options: PgpDecryptOptions = {};
+  let passphrase = passphraseFromEnv(policy, deps);
+  if (!passphrase && info.passphrase && !input.keyFile && deps.interactive)
+    passphrase = new Secret(await deps.prompts.password('Backup passphrase:'));
+  if (passphrase) options.passphrase = passphrase;
+  if (input.keyFile) {
+    const keyPassphrase = keyPassphraseFromEnv(policy, deps);
+    options.privateKey = {
+      armored: await readPrivateKeyFile(resolve(deps.cwd, input.keyFile), deps),
+      ...(keyPassphrase ? { passphrase: keyPassphrase } : {}),
+    };
+  }
+  try {
+    return await pgp.decrypt(bytes, options);
+  } catch (error) {
+    // The key is locked and nothing in the environment unlocks it: ask, once, on a terminal.
+    if (isSecretsError(error) && error.code === 'pgp-key-locked' && deps.interactive && options.privateKey) {
+      options.privateKey.passphrase = new Secret(await deps.prompts.password('Private key passphrase:'));
+      return pgp.decrypt(bytes, options);
+    }
+    throw error;
+  }
+}
+
+async function readLive(path: string, deps: Deps): Promise<Uint8Array | undefined> {
+  return (await deps.files.stat(path)) ? deps.files.readBytes(path).catch(() => undefined) : undefined;
+}
+
+function describeChange(file: ArchivedFile, live: Uint8Array | undefined): FileChange {
+  if (!live) return { kind: 'new' };
+  if (Buffer.from(live).equals(Buffer.from(file.data))) return { kind: 'identical' };
+  if (looksLikeDotenvName(file.name)) {
+    const diff = diffEnvKeys(Buffer.from(live).toString('utf8'), Buffer.from(file.data).toString('utf8'));
+    if (diff) return { kind: 'env', diff };
+  }
+  return { kind: 'differs' };
+}
+
+/** Writes the files into a new folder (700); on failure removes what it wrote. */
+async function restoreIntoFolder(folder: string, files: ArchivedFile[], deps: Deps): Promise<string[]> {
+  const existing = await deps.files.stat(folder);
+  if (existing && (!existing.isDirectory || (await deps.files.list(folder)).length > 0)) {
+    throw failed('restore-target-exists', 'the restore folder already exists and is not empty; nothing was written', {
+      where: folder,
+      hint: 'pass --to NEW_FOLDER',
+    });
+  }
+  const written: string[] = [];
+  const madeDirs: string[] = [];
+  try {
+    for (const dir of [folder, ...new Set(files.map((file) => dirname(join(folder, file.name))))]) {
+      if (!(await deps.files.stat(dir))) {
+        await deps.files.ensureDir(dir, 0o700);
+        madeDirs.push(dir);
+      }
+    }
+    for (const file of files) {
+      const target = join(folder, file.name);
+      await deps.files.writeAtomic(target, file.data, { mode: file.mode & 0o700 || 0o600 });
+      written.push(target);
+    }
+  } catch (error) {
+    for (const path of written) await deps.files.remove(path).catch(() => undefined);
+    for (const dir of madeDirs.reverse()) await deps.files.removeEmptyDir(dir).catch(() => undefined);
+    throw failed(
+      'restore-write-failed',
+      `cannot write the restored files (${errnoCode(error) ?? String(error)}); nothing was written`,
+      { where: folder },
+    );
+  }
+  return written;
+}
+
+/**
+ * Replaces live files atomically (each keeps its mode and owner) after backing up their current
+ * state. A failure after the first replaced file is exit 4: the message names the backup that
+ * puts the previous state back.
+ */
+async function restoreInPlace(
+  files: Array<{ file: ArchivedFile; live: string }>,
+  input: RestoreInput,
+  deps: Deps,
+): Promise<string | undefined> {
+  const existing: string[] = [];
+  for (const { live } of files) if (await deps.files.stat(live)) existing.push(live);
+  const previous =
+    existing.length > 0
+      ? await createBackup(
+          { policy: input.policy, files: existing, reason: `before restoring ${basename(input.file)} in place` },
+          deps,
+        )
+      : undefined;
+  const done: string[] = [];
+  for (const { file, live } of files) {
+    try {
+      await deps.files.writeAtomic(
+        live,
+        file.data,
+        (await deps.files.stat(live)) ? {} : { mode: file.mode & 0o777 || 0o600 },
+      );
+      done.push(live);
+    } catch (error) {
+      const reason = `cannot replace ${live} (${errnoCode(error) ?? String(error)})`;
+      if (done.length === 0) throw failed('restore-write-failed', `${reason}; nothing was changed`, { where: live });
+      throw new SecretsError('restore-partial', `${reason} after restoring ${done.join(', ')}`, {
+        exitCode: 4,
+        where: live,
+        hint: previous
+          ? `put the previous state back with: secrets restore ${previous.path} --in-place`
+          : 'restore those files by hand',
+      });
+    }
+  }
+  return previous?.path;
+}
+
+/** `secrets restore FILE`: decrypts, checks, and writes into a new folder or (--in-place) the live files. */
+export async function restoreBackup(input: RestoreInput, deps: Deps): Promise<RestoreOutcome> {
+  const { policy } = input;
+  const file = isAbsolute(input.file) ? input.file : resolve(deps.cwd, input.file);
+  let bytes: Uint8Array;
+  try {
+    bytes = await deps.files.readBytes(file);
+  } catch (error) {
+    throw failed('restore-unreadable', `cannot read the backup (${errnoCode(error) ?? String(error)})`, {
+      where: file,
+    });
+  }
+  const pgp = await deps.loadPgp();
+  let content: { data: Uint8Array; filename: string };
+  try {
+    content = await decryptBackup(bytes, input, pgp, deps);
+  } catch (error) {
+    if (isSecretsError(error))
+      throw failed(error.code, `${error.message}; nothing was written`, {
+        where: file,
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
+    throw error;
+  }
+  let archive: ReturnType<typeof readArchive>;
+  try {
+    archive = readArchive(content.data, content.filename || basename(file).replace(/\.(gpg|pgp|asc)$/, ''));
+  } catch (error) {
+    throw failed(
+      'restore-damaged',
+      `the archive inside is damaged (${isSecretsError(error) ? error.message : String(error)}); nothing was written`,
+      { where: file },
+    );
+  }
+  for (const entry of archive.files) {
+    const record = archive.manifest?.files.find((candidate) => candidate.path === entry.path);
+    if (record && record.sha256 !== entry.sha256)
+      throw failed('restore-damaged', `${entry.name} inside does not match its recorded SHA-256; nothing was written`, {
+        where: file,
+      });
+  }
+
+  const managed = new Set(backupFiles(policy));
+  const skipped = [...archive.skipped];
+  const files: RestoredFile[] = [];
+  const targets: Array<{ file: ArchivedFile; live: string }> = [];
+  for (const entry of archive.files) {
+    const live = entry.path ?? resolve(policy.root, entry.name);
+    const change = describeChange(entry, await readLive(live, deps));
+    if (input.inPlace && !managed.has(live)) {
+      // Only files the policy manages may be replaced: a backup encrypted to our public key
+      // could have been made by anyone, and must not be able to write elsewhere.
+      skipped.push(entry.name);
+      continue;
+    }
+    files.push({ name: entry.name, live, change });
+    targets.push({ file: entry, live });
+  }
+
+  let outcome: RestoreOutcome;
+  if (input.inPlace) {
+    if (targets.length === 0)
+      throw failed('restore-nothing', 'no file in this backup is managed by the policy; nothing was written', {
+        where: file,
+      });
+    const previousState = await restoreInPlace(targets, { ...input, file }, deps);
+    for (const restored of files) restored.written = restored.live;
+    outcome = { backup: file, mode: 'in-place', files, skipped, ...(previousState ? { previousState } : {}) };
+  } else {
+    const folder = input.to
+      ? resolve(deps.cwd, input.to)
+      : join(policy.backupDir, `${basename(file).replace(/\.(tar\.)?(gpg|pgp|asc)$/, '')}.restored`);
+    const written = await restoreIntoFolder(
+      folder,
+      targets.map((target) => target.file),
+      deps,
+    );
+    files.forEach((restored, index) => (restored.written = written[index]));
+    outcome = { backup: file, mode: 'folder', folder, files, skipped };
+  }
+  await appendAudit(
+    policy.stateDir,
+    {
+      action: 'backup-restored',
+      details: {
+        backup: basename(file),
+        mode: outcome.mode,
+        ...(outcome.folder ? { folder: outcome.folder } : {}),
+        files: files.map((restored) => restored.written),
+        ...(outcome.previousState ? { previousState: basename(outcome.previousState) } : {}),
+      },
+    },
+    deps,
+  );
+  return outcome;
+}

@@ -1,0 +1,180 @@
+import { relative } from 'node:path';
+import { ExitCode, SecretsError, isSecretsError } from '../core/errors.js';
+import type { Policy } from '../core/policy.js';
+import { selectSecrets, type SelectedSecret } from '../core/rotation/plan.js';
+import { ensureStateDir, readAuditEntries } from './state/audit-trail.js';
+import type { Deps } from './deps.js';
+import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
+import { readJournal } from './state/journal-store.js';
+import type { RotationOutline } from './rotation/kind-handler.js';
+import { handlerFor } from './rotation/kinds/index.js';
+import { rotateSecret, type RotatedSecret } from './rotation/rotate-secret.js';
+import { recoverInterrupted, type RecoveryReport } from './rotation/transaction.js';
+
+export type { RotatedSecret } from './rotation/rotate-secret.js';
+
+export interface RotateInput {
+  policy: Policy;
+  /** Secret ids; empty: every secret that is due, overdue, never rotated or within warn_before. */
+  ids: string[];
+  dryRun?: boolean;
+  /** --yes: no confirmation prompt. */
+  yes?: boolean;
+  /** --password-stdin / --password-prompt: the operator supplies the new password (htpasswd). */
+  passwordFrom?: 'prompt' | 'stdin';
+  /** --wait: wait this long for another rotation's lock instead of failing at once. */
+  waitMs?: number;
+  /** --recover: only finish or roll back an interrupted rotation. */
+  recoverOnly?: boolean;
+  /** The encrypted backup before the swap; default createBackup (services/backup.ts). Tests hand in their own. */
+  backup?: BackupBeforeSwap;
+  now: Date;
+}
+
+export interface PlannedSecret {
+  id: string;
+  kind: string;
+  reason: SelectedSecret['reason'];
+  outline: RotationOutline;
+  hooks: string[];
+}
+
+export interface RotateOutcome {
+  deployment: string;
+  dryRun: boolean;
+  plan: PlannedSecret[];
+  recovered?: RecoveryReport;
+  rotated: RotatedSecret[];
+  skipped: string[];
+  /** Secrets refused or rolled back (exit 3 each; nothing of theirs changed). */
+  failed: Array<{ id: string; code: string; message: string }>;
+}
+
+export function planOf(selected: SelectedSecret[], policy: Policy): PlannedSecret[] {
+  return selected.map(({ id, spec, reason }) => ({
+    id,
+    kind: spec.kind,
+    reason,
+    outline: handlerFor(spec).outline(spec, policy),
+    hooks: spec.after_change,
+  }));
+}
+
+/** The plan as text (dry run and confirmation): files, keys, how the value is made and tested, hooks. */
+export function describePlan(plan: PlannedSecret[], policy: Policy): string {
+  const lines: string[] = [];
+  const shown = (path: string) => relative(policy.root, path) || path;
+  for (const item of plan) {
+    lines.push(`${item.id} (${item.kind}, ${item.reason})`);
+    lines.push(`  create: ${item.outline.source}`);
+    lines.push(`  test:   ${item.outline.test}`);
+    lines.push(
+      item.outline.files.length > 0
+        ? `  swap:   ${item.outline.files.map(shown).join(', ')}: ${item.outline.targets.join(', ')} (encrypted backup first)`
+        : '  swap:   no file changes',
+    );
+    lines.push(`  hooks:  ${item.hooks.length > 0 && item.outline.files.length > 0 ? item.hooks.join(' → ') : 'none'}`);
+    lines.push('  record: audit trail, fingerprints only');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `secrets rotate`: for each selected secret, create → test → swap → record (DESIGN.md).
+ * Everything before the swap changes nothing; the swap is journaled and rolled back on any
+ * failure; one lock per state folder keeps two rotations from writing at once.
+ */
+export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateOutcome> {
+  const { policy } = input;
+  const outcome: RotateOutcome = {
+    deployment: policy.deployment,
+    dryRun: Boolean(input.dryRun),
+    plan: [],
+    rotated: [],
+    skipped: [],
+    failed: [],
+  };
+  const { entries } = await readAuditEntries(policy.stateDir, deps);
+  const chosen = input.recoverOnly ? [] : selectSecrets(policy, input.ids, entries, input.now);
+  // A manual secret is done by a person: an unattended run (no terminal, no ids) never records one,
+  // even with --yes, which there would only mean "no prompt" for the generated kinds.
+  const byHand =
+    input.ids.length === 0 && !deps.interactive ? chosen.filter((item) => item.spec.kind === 'manual') : [];
+  const selected = chosen.filter((item) => !byHand.includes(item));
+  if (byHand.length > 0)
+    deps.output.err(
+      `secrets: rotated by hand, so not in an unattended run: ${byHand.map((item) => item.id).join(', ')} (secrets rotate ID once the steps are done)\n`,
+    );
+  outcome.plan = planOf(selected, policy);
+
+  if (input.dryRun) {
+    const journal = await readJournal(policy.stateDir, deps);
+    if (journal)
+      deps.output.err(
+        `secrets: an interrupted rotation of ${journal.secret} (${journal.phase}) will be recovered first\n`,
+      );
+    deps.output.out(
+      outcome.plan.length > 0
+        ? `dry run: nothing will be changed\n${describePlan(outcome.plan, policy)}`
+        : 'dry run: nothing is due\n',
+    );
+    return outcome;
+  }
+  if (!input.recoverOnly && outcome.plan.length > 0 && deps.interactive && !input.yes) {
+    deps.output.out(describePlan(outcome.plan, policy));
+    if (!(await deps.prompts.confirm(`rotate ${outcome.plan.length} secret(s) now?`, false))) {
+      throw new SecretsError('cancelled', 'not confirmed; nothing was changed');
+    }
+  }
+
+  await ensureStateDir(policy.stateDir, deps);
+  const lock = await deps.locker.acquire(policy.stateDir, {
+    command: `secrets rotate${input.ids.length > 0 ? ` ${input.ids.join(' ')}` : ''}`,
+    waitMs: input.waitMs ?? 0,
+  });
+  try {
+    const recovered = await recoverInterrupted(policy, deps);
+    if (recovered) {
+      outcome.recovered = recovered;
+      deps.output.out(`recovered: ${recovered.summary}; ${recovered.detail}\n`);
+    }
+    if (input.recoverOnly) {
+      if (!recovered) deps.output.out('nothing to recover: no rotation was interrupted\n');
+      return outcome;
+    }
+    if (selected.length === 0) {
+      deps.output.out('nothing is due\n');
+      return outcome;
+    }
+    // Standard input is read once and shared: one dotenv block may carry the values of several secrets.
+    let stdin: Promise<string> | undefined;
+    const runDeps: Deps = { ...deps, readStdin: () => (stdin ??= deps.readStdin()) };
+    for (const item of selected) {
+      try {
+        const rotated = await rotateSecret(item, input, runDeps);
+        if (rotated) outcome.rotated.push(rotated);
+        else outcome.skipped.push(item.id);
+      } catch (error) {
+        // A refusal (exit 3) changed nothing: report it and go on with the others, so one robot
+        // awaiting its new URL does not hold back every random key. Exit 4 stops everything.
+        if (!isSecretsError(error) || error.exitCode === ExitCode.mustAct) throw error;
+        outcome.failed.push({ id: item.id, code: error.code, message: error.toLine() });
+        if (selected.length > 1) deps.output.err(`secrets: ${item.id} not rotated: ${error.toLine()}\n`);
+      }
+    }
+    if (outcome.failed.length > 0) {
+      const rotatedNote =
+        outcome.rotated.length > 0 ? ` (rotated: ${outcome.rotated.map((item) => item.id).join(', ')})` : '';
+      throw new SecretsError(
+        outcome.failed.length === 1 && selected.length === 1 ? outcome.failed[0]!.code : 'rotate-failed',
+        outcome.failed.length === 1 && selected.length === 1
+          ? outcome.failed[0]!.message
+          : `${outcome.failed.length} of ${selected.length} secrets not rotated: ${outcome.failed.map((item) => item.id).join(', ')}${rotatedNote}`,
+        { cause: outcome },
+      );
+    }
+    return outcome;
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,223 @@
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { FileStore } from '../core/ports.js';
+import { ExitCode, SecretsError, errnoCode, type ExitCodeValue } from '../core/errors.js';
+import { parsePolicy, type Policy } from '../core/policy.js';
+import { formatBaseline, parseBaseline, withoutBaseline } from '../core/scan/baseline.js';
+import { looksBinary } from '../core/scan/binary.js';
+import { Detector } from '../core/scan/detector.js';
+import { HistoryFindings } from '../core/scan/history.js';
+import type { HistorySelection, ScanSources } from '../core/scan/ports.js';
+import { rules as defaultRules } from '../core/scan/rules.js';
+import type { Finding, Fragment, ManagedValue, Rule } from '../core/scan/types.js';
+import { managedValueHomes, readManagedValues } from './policy/managed-values.js';
+
+export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
+
+export type ScanMode = 'tree' | 'staged' | 'history';
+
+export interface ScanInput {
+  cwd: string;
+  /** Paths to scan in the working tree (default: everything under the root). */
+  paths?: string[];
+  mode?: ScanMode;
+  /** History: only commits after this revision. */
+  since?: string;
+  /** History: a revision range such as `v1.0..main`. */
+  range?: string;
+  maxFileSize?: number;
+  /** Accept the findings listed in this baseline file. */
+  baseline?: string;
+  /** Write the findings (before the baseline filter) to this file. */
+  writeBaseline?: string;
+  /** Policy file: its managed values are searched and its scan.ignore_paths honoured. */
+  policy?: string | Policy;
+  /** Never report the env file, htpasswd files, state and backup folders (the leaked-value check: the gitignore check covers them). */
+  skipValueHomes?: boolean;
+  /** History: skip commits reachable from these (what an incremental scan already covered). */
+  exclude?: string[];
+}
+
+export interface ScanProgress {
+  start(total: number, unit: 'files' | 'commits'): void;
+  tick(): void;
+  done(): void;
+}
+
+export interface ScanDeps {
+  sources: ScanSources;
+  files: FileStore;
+  progress?: ScanProgress;
+  /** The rules to run; default: the built-in set. */
+  rules?: readonly Rule[];
+}
+
+export interface ScanOutcome {
+  mode: ScanMode;
+  root: string;
+  findings: Finding[];
+  /** Findings the baseline accepted. */
+  accepted: number;
+  scanned: { files: number; commits: number; skippedBinary: number; skippedLarge: number };
+  exitCode: ExitCodeValue;
+}
+
+async function loadPolicy(path: string, files: FileStore): Promise<Policy> {
+  let text: string;
+  try {
+    text = await files.readText(path);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT')
+      throw new SecretsError('policy-missing', 'no policy file here', {
+        where: path,
+        hint: 'run secrets init, or pass --policy FILE',
+      });
+    throw error;
+  }
+  return parsePolicy(text, path);
+}
+
+const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
+
+/** Runs tasks with at most `limit` in flight. */
+async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function exitCodeOf(findings: readonly Finding[]): ExitCodeValue {
+  if (findings.some((finding) => finding.ruleId.startsWith('managed:'))) return ExitCode.critical;
+  return findings.length > 0 ? ExitCode.warning : ExitCode.ok;
+}
+
+function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort(
+    (a, b) =>
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
+  );
+}
+
+/**
+ * `secrets scan`: builds the source the mode asks for (working tree, staged change or history),
+ * runs every fragment through one detector, then applies the baseline. Findings are results,
+ * not errors: the exit code says 1 (leaks) or 2 (a managed secret leaked).
+ */
+export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOutcome> {
+  const mode = input.mode ?? 'tree';
+  const cwd = resolve(input.cwd);
+  const maxFileSize = input.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  if (!Number.isFinite(maxFileSize) || maxFileSize <= 0) {
+    throw new SecretsError('bad-option', '--max-file-size must be a positive number of bytes');
+  }
+  const policy =
+    typeof input.policy === 'string' ? await loadPolicy(resolve(cwd, input.policy), deps.files) : input.policy;
+  const managed: ManagedValue[] = policy ? await readManagedValues(policy, deps) : [];
+  const gitRoot = await deps.sources.gitRoot(cwd);
+  if ((mode === 'staged' || mode === 'history') && !gitRoot) {
+    throw new SecretsError('not-a-repository', `--${mode} needs a git repository`, {
+      where: cwd,
+      hint: 'run it inside a git work tree, or scan files without the flag',
+    });
+  }
+  const root = gitRoot ?? cwd;
+  const ignorePaths = [...(policy?.doc.scan.ignore_paths ?? [])];
+  // Outside git, the files where values live by design are not leaks of themselves; inside git
+  // an un-ignored .env could be committed, so `secrets scan` reports it, unless asked not to.
+  if (policy && (!gitRoot || input.skipValueHomes)) {
+    for (const home of managedValueHomes(policy)) {
+      const path = toPosix(relative(root, home));
+      if (path && !path.startsWith('..')) ignorePaths.push(`/${path}`);
+    }
+  }
+  const accepted = input.baseline
+    ? parseBaseline(await deps.files.readText(resolve(cwd, input.baseline)), input.baseline)
+    : new Set<string>();
+  const detector = new Detector({ rules: deps.rules ?? defaultRules, managed, ignorePaths });
+  const scanned = { files: 0, commits: 0, skippedBinary: 0, skippedLarge: 0 };
+  let findings: Finding[] = [];
+
+  if (mode === 'tree') {
+    const files = await deps.sources.listFiles(root, {
+      git: gitRoot !== undefined,
+      paths: (input.paths ?? []).map((path) => resolve(cwd, path)),
+    });
+    deps.progress?.start(files.length, 'files');
+    await eachLimited(files, 8, async (file) => {
+      try {
+        if (detector.isIgnored(file)) return;
+        const absolute = join(root, file);
+        const size = await deps.sources.fileSize(absolute);
+        if (size === undefined) return;
+        if (size > maxFileSize) {
+          scanned.skippedLarge++;
+          return;
+        }
+        const bytes = await deps.sources.readFile(absolute);
+        if (!bytes) return;
+        if (looksBinary(bytes)) {
+          scanned.skippedBinary++;
+          findings.push(...detector.detectPath(file));
+          return;
+        }
+        scanned.files++;
+        const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+        findings.push(...detector.detect({ text: text.includes('\r') ? text.replace(/\r\n/g, '\n') : text, file }));
+      } finally {
+        deps.progress?.tick();
+      }
+    });
+    deps.progress?.done();
+  } else if (mode === 'staged') {
+    await deps.sources.staged(root, (fragment) => {
+      scanned.files++;
+      findings.push(...detector.detect(fragment));
+    });
+  } else {
+    const selection: HistorySelection = {};
+    if (input.range) selection.range = input.range;
+    if (input.since) selection.since = input.since;
+    if (input.exclude && input.exclude.length > 0) selection.exclude = input.exclude;
+    const commits = await deps.sources.listCommits(root, selection);
+    const order = new Map(commits.map((commit, index) => [commit, index]));
+    const history = new HistoryFindings((commit) => order.get(commit) ?? -1);
+    const onFragment = (fragment: Fragment) => {
+      for (const finding of detector.detect(fragment)) history.add(finding);
+    };
+    await deps.sources.history(root, commits, onFragment, {
+      total: (count) => deps.progress?.start(count, 'commits'),
+      commitDone: () => {
+        scanned.commits++;
+        deps.progress?.tick();
+      },
+    });
+    deps.progress?.done();
+    findings = history.results();
+  }
+
+  sortFindings(findings);
+  if (input.writeBaseline) {
+    const path = resolve(cwd, input.writeBaseline);
+    await deps.files.ensureDir(dirname(path), 0o755);
+    await deps.files.writeAtomic(path, formatBaseline(findings), { mode: 0o644 });
+  }
+  const reported = withoutBaseline(findings, accepted);
+  return {
+    mode,
+    root,
+    findings: reported,
+    accepted: findings.length - reported.length,
+    scanned,
+    exitCode: exitCodeOf(reported),
+  };
+}
+
+/** Relative display path of the scan root (for messages). */
+export function displayRoot(outcome: ScanOutcome, cwd: string): string {
+  const path = relative(cwd, outcome.root);
+  return path === '' ? '.' : isAbsolute(path) ? path : toPosix(path);
+}
