@@ -1,26 +1,29 @@
+import { createRequire } from 'node:module';
+import type ignoreFactory from 'ignore';
+
 /**
- * Path globs for the policy's ignore list: `**` any folders, `*` within one segment, `?` one
- * character. A pattern without a slash matches the file name at any depth, like .gitignore.
+ * `ignore` is loaded on first use, synchronously: the daily `check` builds a detector too, and
+ * with no ignore_paths in the policy it should not pay for parsing the package at start-up.
  */
-export function globToRegExp(glob: string): RegExp {
-  const anchored = glob.includes('/');
-  const pattern = glob.replace(/^\.\//, '').replace(/^\//, '');
-  let out = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i]!;
-    if (char === '*' && pattern[i + 1] === '*') {
-      const slash = pattern[i + 2] === '/';
-      out += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (char === '*') out += '[^/]*';
-    else if (char === '?') out += '[^/]';
-    else out += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  // A folder pattern ignores everything below it.
-  return new RegExp(`${anchored ? '^' : '(?:^|/)'}${out}(?:/.*)?$`);
+let loaded: typeof ignoreFactory | undefined;
+function ignore(): typeof ignoreFactory {
+  loaded ??= createRequire(import.meta.url)('ignore') as typeof ignoreFactory;
+  return loaded;
 }
 
-export function pathMatcher(globs: readonly string[]): (path: string) => boolean {
-  const regexes = globs.map(globToRegExp);
-  return (path) => regexes.some((regex) => regex.test(path));
+/**
+ * The policy's `scan.ignore_paths`, read the way git reads a .gitignore: `vendor/` (a folder at
+ * any depth), `*.[pP]em` (character classes), `!keep.pem` (negation), a leading `**`, `/rooted`.
+ * Matched by the `ignore` package (what eslint and prettier use) rather than a glob of our own,
+ * which got folders and classes wrong. Case-sensitive, as git is on Linux. `./x` is read as `/x`.
+ */
+export function pathMatcher(patterns: readonly string[]): (path: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const factory = ignore();
+  const matcher = factory({ ignorecase: false }).add(patterns.map((pattern) => pattern.replace(/^\.\//, '/')));
+  return (path) => {
+    const relative = path.replace(/^\.?\//, '');
+    // `ignore` throws on a path outside the root (../x): such a path is not ours to skip.
+    return factory.isPathValid(relative) && matcher.ignores(relative);
+  };
 }
