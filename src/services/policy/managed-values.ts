@@ -1,20 +1,10 @@
 import type { FileStore } from '../../core/ports.js';
 import { envKeysOfSecret, resolveIn, type Policy } from '../../core/policy.js';
 import type { ManagedValue } from '../../core/scan/types.js';
-import { errnoCode } from '../../core/errors.js';
 import { parseDotenv } from '../../core/dotenv.js';
 
 export interface ManagedValuesDeps {
-  files: Pick<FileStore, 'readText'>;
-}
-
-async function readOptional(files: ManagedValuesDeps['files'], path: string): Promise<string | undefined> {
-  try {
-    return await files.readText(path);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  files: Pick<FileStore, 'readTextIfExists'>;
 }
 
 /**
@@ -22,7 +12,7 @@ async function readOptional(files: ManagedValuesDeps['files'], path: string): Pr
  * DingTalk webhook's access token on its own, and the full htpasswd line of the managed user.
  */
 export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps): Promise<ManagedValue[]> {
-  const envText = await readOptional(deps.files, policy.envFile);
+  const envText = await deps.files.readTextIfExists(policy.envFile);
   const env = new Map(
     (envText === undefined ? [] : parseDotenv(envText, policy.envFile).entries).map((entry) => [
       entry.key,
@@ -32,7 +22,7 @@ export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps)
   const values: ManagedValue[] = [];
   for (const { id, spec } of policy.secrets) {
     if (spec.kind === 'htpasswd') {
-      const text = await readOptional(deps.files, resolveIn(policy.root, spec.file));
+      const text = await deps.files.readTextIfExists(resolveIn(policy.root, spec.file));
       const line = text?.split(/\r?\n/).find((entry) => entry.startsWith(`${spec.user}:`));
       if (line) values.push({ id, value: line.trim() });
       continue;
