@@ -5,7 +5,9 @@
 //   - history scan time ÷ `git log -p -U0 --all` time, and the scanner's peak RSS,
 //   - working-tree scan time ÷ secretlint 12 (recommended preset) time on the same tree,
 //   - recall on the planted secrets,
-//   - detection on the peer cases in ../shared/peer-cases (read here, never copied).
+//   - detection on peer scanners' test cases (gitleaks, secretlint), when SECRETS_PEER_CASES names a
+//     folder holding them (gitleaks-cases.tsv, gitleaks-sample-secrets.tsv, secretlint-cases/):
+//     read there, never copied into this repository.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -300,9 +302,9 @@ if (!process.env.BENCH_PEER_ONLY) {
 }
 
 // ---------- 4. peer cases ----------
-const peerDir = resolve(projectRoot, '..', 'shared', 'peer-cases');
-if (!existsSync(peerDir)) {
-  console.log(`peer cases not found at ${peerDir}; skipped`);
+const peerDir = process.env.SECRETS_PEER_CASES ? resolve(process.env.SECRETS_PEER_CASES) : undefined;
+if (!peerDir || !existsSync(peerDir)) {
+  console.log(`peer cases ${peerDir ? `not found at ${peerDir}` : 'not given (SECRETS_PEER_CASES)'}; skipped`);
   process.exit(0);
 }
 const { Detector } = await import(dist('core/scan/detector.js'));
