@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pathMatcher } from '../../../src/core/scan/glob.js';
+import { packageMatcher, pathMatcher } from '../../../src/core/scan/glob.js';
 
 /** `scan.ignore_paths` as git reads a .gitignore: each case is a pattern, paths it ignores, paths it keeps. */
 const CASES: Array<{ patterns: string[]; ignored: string[]; kept: string[] }> = [
@@ -34,5 +34,31 @@ describe('scan.ignore_paths', () => {
 
   it('ignores nothing without patterns', () => {
     expect(pathMatcher([])('anything.pem')).toBe(false);
+  });
+
+  it('reads plain paths without the package, with the same answers as the package', () => {
+    const patterns = ['/.env', '.secrets', 'nginx/.htpasswd', '/var/secrets/', 'build/', 'a.b'];
+    const paths = [
+      '.env',
+      'app/.env',
+      '.env.local',
+      '.secrets/audit.jsonl',
+      'x/.secrets/lock',
+      '.secrets',
+      'nginx/.htpasswd',
+      'etc/nginx/.htpasswd',
+      'var/secrets/outbox/p.gpg',
+      'var/secrets',
+      'build',
+      'src/build/x.js',
+      'a.b',
+      'aXb',
+      'c/a.b/d',
+    ];
+    for (const pattern of patterns) {
+      const ours = pathMatcher([pattern]);
+      const theirs = packageMatcher([pattern.replace(/^\.\//, '/')]);
+      for (const path of paths) expect(ours(path), `${pattern} on ${path}`).toBe(theirs(path));
+    }
   });
 });
