@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
 
 /**
  * Vitest global setup: the end-to-end tests run the built CLI (bin/secrets → dist/), so a run
@@ -43,10 +44,16 @@ export function buildIsStale(base = root): boolean {
   return INPUTS.some((input) => newestMtime(join(base, input)) > built);
 }
 
-export default function setup(): void {
+function buildIfStale(): void {
   if (!buildIsStale()) return;
   const result = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
   if (result.status !== 0) {
     throw new Error(`npm run build failed before the tests (exit ${result.status}):\n${result.stdout}${result.stderr}`);
   }
+}
+
+export default function setup(project: TestProject): void {
+  buildIfStale();
+  // In watch mode the setup runs once; an edit that reruns the tests must rebuild too.
+  project.onTestsRerun(() => buildIfStale());
 }
