@@ -6,7 +6,7 @@ import {
   type ArchivedFile,
   type EnvKeyDiff,
 } from '../core/backup-archive.js';
-import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
+import { SecretsError, errnoCode, isSecretsError, type ErrorCode } from '../core/errors.js';
 import type { Pgp, PgpDecryptOptions } from '../core/ports.js';
 import { backupFiles, type Policy } from '../core/policy.js';
 import { Secret } from '../core/secret.js';
@@ -53,8 +53,8 @@ export interface RestoreOutcome {
   skipped: string[];
 }
 
-function failed(code: string, message: string, options: { where?: string; hint?: string } = {}): SecretsError {
-  return new SecretsError(code, message, { exitCode: 3, ...options });
+function failed(code: ErrorCode, message: string, options: { where?: string; hint?: string } = {}): SecretsError {
+  return new SecretsError(code, message, options);
 }
 
 /** Decrypts with what the environment, --key and (on a terminal) a prompt provide. */
