@@ -1,17 +1,7 @@
 import { CommanderError } from 'commander';
-import { ExitCode, isSecretsError, type ErrorCode, type ExitCodeValue } from '../core/errors.js';
+import { ExitCode, isSecretsError, type ErrorJson, type ExitCodeValue } from '../core/errors.js';
 import { CliContext } from './context.js';
 import { buildProgram } from './program.js';
-
-/** What `--json` prints under `error` when a command fails. */
-export interface JsonError {
-  code: ErrorCode;
-  message: string;
-  /** file:line:col or file when the problem has a place, else null. */
-  where: string | null;
-  hint: string | null;
-  exitCode: ExitCodeValue;
-}
 
 /**
  * Runs the CLI and returns the exit code. This is the one place that turns outcomes and errors
@@ -35,7 +25,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
 }
 
 /** Prints the error line to stderr and returns what --json reports; undefined for --help and --version. */
-function describeFailure(error: unknown, env: NodeJS.ProcessEnv): JsonError | undefined {
+function describeFailure(error: unknown, env: NodeJS.ProcessEnv): ErrorJson | undefined {
   if (error instanceof CommanderError) {
     // --help and --version end here with exit 0; usage errors were already printed by commander.
     if (error.exitCode === 0) return undefined;
@@ -44,13 +34,7 @@ function describeFailure(error: unknown, env: NodeJS.ProcessEnv): JsonError | un
   }
   if (isSecretsError(error)) {
     process.stderr.write(`secrets: ${error.toLine()}\n`);
-    return {
-      code: error.code,
-      message: error.message,
-      where: error.where ?? null,
-      hint: error.hint ?? null,
-      exitCode: error.exitCode,
-    };
+    return error.toJson();
   }
   const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
   process.stderr.write(`secrets: [unexpected] ${message}\n`);
@@ -62,7 +46,7 @@ function describeFailure(error: unknown, env: NodeJS.ProcessEnv): JsonError | un
  * The one JSON document of a failed --json run: what the command had printed (a partial outcome,
  * e.g. the secrets rotated before one failed) with `error` added, or the error alone.
  */
-function jsonFailure(printed: string, error: JsonError): string {
+function jsonFailure(printed: string, error: ErrorJson): string {
   let document: Record<string, unknown> = {};
   if (printed.trim() !== '') {
     try {

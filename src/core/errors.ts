@@ -30,6 +30,15 @@ export interface SecretsErrorOptions<C extends ErrorCode = ErrorCode> {
   cause?: unknown;
 }
 
+/** An error as `--json` prints it: `where` is file:line[:col] or a file when known, else null. */
+export interface ErrorJson {
+  code: ErrorCode;
+  message: string;
+  where: string | null;
+  hint: string | null;
+  exitCode: ExitCodeValue;
+}
+
 /**
  * The one error type commands throw. It carries a stable code from the catalogue (for scripts
  * and docs), the exit code the catalogue gives that code, the place and a remedy. Messages never
@@ -53,6 +62,17 @@ export class SecretsError<C extends ErrorCode = ErrorCode> extends Error {
   /** The single line printed to stderr: `[code] where: message (hint)`. */
   toLine(): string {
     return `[${this.code}] ${this.describe()}`;
+  }
+
+  /** What `--json` prints under `error` (docs/errors.md). */
+  toJson(): ErrorJson {
+    return {
+      code: this.code,
+      message: this.message,
+      where: this.where ?? null,
+      hint: this.hint ?? null,
+      exitCode: this.exitCode,
+    };
   }
 
   /** The line without its code, for a message that quotes another error: `where: message (hint)`. */
