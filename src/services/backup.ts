@@ -277,7 +277,7 @@ export async function listBackups(input: { policy: Policy }, deps: Deps): Promis
           );
           listing.access = 'opens';
         } catch (error) {
-          listing.access = isSecretsError(error) && error.code === 'pgp-damaged' ? 'damaged' : 'wrong-passphrase';
+          listing.access = isSecretsError(error, 'pgp-damaged') ? 'damaged' : 'wrong-passphrase';
         }
       } else if (info.recipientKeyIds.some((id) => recipientIds.includes(id))) {
         listing.access = 'recipient-key';

@@ -82,7 +82,7 @@ async function decryptBackup(
     return await pgp.decrypt(bytes, options);
   } catch (error) {
     // The key is locked and nothing in the environment unlocks it: ask, once, on a terminal.
-    if (isSecretsError(error) && error.code === 'pgp-key-locked' && deps.interactive && options.privateKey) {
+    if (isSecretsError(error, 'pgp-key-locked') && deps.interactive && options.privateKey) {
       options.privateKey.passphrase = new Secret(await deps.prompts.password('Private key passphrase:'));
       return pgp.decrypt(bytes, options);
     }
