@@ -6,8 +6,8 @@ import { ensureStateDir, readAuditEntries } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
 import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
 import { readJournal } from './state/journal-store.js';
-import type { RotationOutline } from './rotation/kind-handler.js';
-import { handlerFor } from './rotation/kinds/index.js';
+import type { RotationOutline } from '../kinds/kind.js';
+import { handlerFor, kindOf } from '../kinds/index.js';
 import { rotateSecret, type RotatedSecret } from './rotation/rotate-secret.js';
 import { recoverInterrupted, type RecoveryReport } from './rotation/transaction.js';
 
@@ -50,14 +50,16 @@ export interface RotateOutcome {
   failed: Array<{ id: string; code: string; message: string }>;
 }
 
-export function planOf(selected: SelectedSecret[], policy: Policy): PlannedSecret[] {
-  return selected.map(({ id, spec, reason }) => ({
-    id,
-    kind: spec.kind,
-    reason,
-    outline: handlerFor(spec).outline(spec, policy),
-    hooks: spec.after_change,
-  }));
+export async function planOf(selected: SelectedSecret[], policy: Policy): Promise<PlannedSecret[]> {
+  return Promise.all(
+    selected.map(async ({ id, spec, reason }) => ({
+      id,
+      kind: spec.kind,
+      reason,
+      outline: (await handlerFor(spec)).outline(spec, policy),
+      hooks: spec.after_change,
+    })),
+  );
 }
 
 /** The plan as text (dry run and confirmation): files, keys, how the value is made and tested, hooks. */
@@ -99,13 +101,13 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
   // A manual secret is done by a person: an unattended run (no terminal, no ids) never records one,
   // even with --yes, which there would only mean "no prompt" for the generated kinds.
   const byHand =
-    input.ids.length === 0 && !deps.interactive ? chosen.filter((item) => item.spec.kind === 'manual') : [];
+    input.ids.length === 0 && !deps.interactive ? chosen.filter((item) => kindOf(item.spec).byHand === true) : [];
   const selected = chosen.filter((item) => !byHand.includes(item));
   if (byHand.length > 0)
     deps.output.err(
       `secrets: rotated by hand, so not in an unattended run: ${byHand.map((item) => item.id).join(', ')} (secrets rotate ID once the steps are done)\n`,
     );
-  outcome.plan = planOf(selected, policy);
+  outcome.plan = await planOf(selected, policy);
 
   if (input.dryRun) {
     const journal = await readJournal(policy.stateDir, deps);
