@@ -39,8 +39,8 @@ export const secretSchema = z.discriminatedUnion(
 
 /** The whole policy's schema (policies/schema.json is generated from it: npm run schema). */
 export const policySchema = buildPolicySchema(secretSchema, {
-  envKeysOf: (spec) => kindOf(spec).envKeys(spec),
-  canNotify: (spec) => kindOf(spec).notifies === true,
+  envKeysOf: (spec) => BY_NAME.get(spec.kind)?.envKeys(spec) ?? [],
+  canNotify: (spec) => BY_NAME.get(spec.kind)?.notifies === true,
 });
 
 /**
@@ -95,9 +95,10 @@ export async function handlerFor(spec: SecretSpec): Promise<KindHandler> {
   return kind ? await kind.rotation() : unsupportedHandler(spec.kind);
 }
 
-/** The kinds whose revocation can stop after the cut-off (--lock-only), for the message that refuses it. */
-export function lockOnlyKinds(): string[] {
-  return KINDS.filter((kind) => kind.revocation.noLockOnly === undefined).map((kind) => kind.name);
+/** The kinds whose revocation can stop after the cut-off (--lock-only), as text: "htpasswd and dingtalk". */
+export function lockOnlyKinds(): string {
+  const names: string[] = KINDS.filter((kind) => kind.revocation.noLockOnly === undefined).map((kind) => kind.name);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names.join('');
 }
 
 /** Every managed value the env file holds now (hooks must not see them, even under another name). */

@@ -91,7 +91,7 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
   if (input.lockOnly && revocation.noLockOnly !== undefined) {
     throw new SecretsError(
       'bad-option',
-      `--lock-only applies to ${lockOnlyKinds().join(' and ')} secrets; ${id} is ${spec.kind}, whose cut-off ${revocation.noLockOnly}`,
+      `--lock-only applies to ${lockOnlyKinds()} secrets; ${id} is ${spec.kind}, whose cut-off ${revocation.noLockOnly}`,
     );
   }
 
