@@ -88,8 +88,9 @@ describe('architecture', () => {
         if (spec.startsWith('.')) {
           const target = layerOf(resolve(dirname(file), spec));
           expect(ALLOWED[layer], `${relative(SRC, file)} imports ${spec}`).toContain(target);
-        } else if (layer === 'core') {
-          expect(CORE_FORBIDDEN, `core file ${relative(SRC, file)} imports ${spec}`).not.toContain(spec);
+        } else if (layer === 'core' || layer === 'kinds') {
+          // A kind reaches files, processes and the network only through the ports it is handed.
+          expect(CORE_FORBIDDEN, `${layer} file ${relative(SRC, file)} imports ${spec}`).not.toContain(spec);
         }
       }
     });

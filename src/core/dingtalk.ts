@@ -112,18 +112,3 @@ export function judgeDingtalkAnswer(status: number, body: string): DingtalkVerdi
     explanation: explainDingtalkError(errcode, maskDingtalkUrl(typeof errmsg === 'string' ? errmsg : '')),
   };
 }
-
-export const DINGTALK_URL = /^https:\/\/oapi\.dingtalk\.com\/robot\/send\?access_token=[0-9a-f]{64}$/;
-export const DINGTALK_TEST_URL =
-  /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{1,5}\/robot\/send\?access_token=[0-9a-f]{64}$/;
-export const DINGTALK_SECRET = /^SEC[0-9a-f]{64}$/;
-
-/** Why a DingTalk webhook URL is not acceptable, or undefined when it is. */
-export function dingtalkUrlProblem(url: string): string | undefined {
-  if (DINGTALK_URL.test(url) || DINGTALK_TEST_URL.test(url)) return undefined;
-  return 'expected https://oapi.dingtalk.com/robot/send?access_token=<64 hex>';
-}
-
-export function dingtalkSecretProblem(secret: string): string | undefined {
-  return DINGTALK_SECRET.test(secret) ? undefined : 'expected SEC followed by 64 hex characters';
-}

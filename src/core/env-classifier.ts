@@ -1,5 +1,4 @@
-import { dingtalkSecretProblem, dingtalkUrlProblem } from './dingtalk.js';
-import { encodedLength, type RandomEncoding } from './random-value.js';
+import { dingtalkSecretProblem, dingtalkUrlProblem, encodedLength } from './checks/compliance.js';
 import { shannonEntropy } from './scan/entropy.js';
 
 /**
@@ -7,7 +6,7 @@ import { shannonEntropy } from './scan/entropy.js';
  * values but returns only kinds, sizes and reasons, so nothing a caller prints can carry a value.
  */
 
-export type { RandomEncoding };
+export type RandomEncoding = 'hex' | 'base64' | 'base64url' | 'alphanumeric';
 
 /** Why a secret is tracked rather than generated; picks the hand-written steps in the policy. */
 export type ManualCategory =

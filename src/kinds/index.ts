@@ -1,16 +1,17 @@
 /**
  * The registry of kinds. A kind is one folder, src/kinds/<kind>/, whose index.ts exports a Kind
- * (./kind.ts); adding one is that folder plus one line in KINDS (docs/adding-a-kind.md). Nothing
+ * (./kind.ts); adding one is that folder, one line in KINDS here and one in ./rotations.ts for its
+ * rotation handler (kept apart so `secrets check` never loads handlers; docs/adding-a-kind.md). Nothing
  * outside src/kinds/ branches on a kind's name: it asks the kind here (test/architecture.test.ts).
  */
 import * as z from 'zod/mini';
 import { SecretsError } from '../core/errors.js';
 import { parsePolicyWith, resolveIn, type Policy } from '../core/policy.js';
 import { buildPolicySchema, type SecretSpec } from '../core/policy-schema.js';
-import { dingtalkKind } from './dingtalk/index.js';
+import { dingtalkKind, type DingtalkSpec } from './dingtalk/index.js';
 import { htpasswdKind } from './htpasswd/index.js';
 import { currentEnvValues } from './env-values.js';
-import type { CurrentFiles, Kind, KindHandler } from './kind.js';
+import type { CurrentFiles, Kind } from './kind.js';
 import { manualKind } from './manual/index.js';
 import { randomKind } from './random/index.js';
 
@@ -70,29 +71,11 @@ export function backupFiles(policy: Policy): string[] {
 }
 
 /**
- * A kind this build cannot rotate yet still shows in --dry-run and fails alone (exit 3, nothing
- * changed), so one such secret never blocks the rotation of the others.
+ * The robot `notify.dingtalk` names, as the dingtalk secret it is, or undefined when the spec is
+ * not one the team can be alerted through (the policy schema already refuses that).
  */
-function unsupportedHandler(kind: string): KindHandler {
-  const refuse = (): never => {
-    throw new SecretsError(
-      'kind-unsupported',
-      `rotating ${kind} secrets is not available in this version; nothing was changed`,
-    );
-  };
-  return {
-    kind,
-    outline: () => ({ files: [], targets: [], source: `not available in this version (${kind})`, test: 'none' }),
-    create: async () => refuse(),
-    test: async () => refuse(),
-    planChanges: () => refuse(),
-  };
-}
-
-/** The rotation handler of a secret's kind, imported on first use (it is off `secrets check`'s path). */
-export async function handlerFor(spec: SecretSpec): Promise<KindHandler> {
-  const kind = BY_NAME.get(spec.kind);
-  return kind ? await kind.rotation() : unsupportedHandler(spec.kind);
+export function notifyRobot(spec: SecretSpec | undefined): DingtalkSpec | undefined {
+  return spec && BY_NAME.get(spec.kind)?.notifies === true ? (spec as DingtalkSpec) : undefined;
 }
 
 /** The kinds whose revocation can stop after the cut-off (--lock-only), as text: "htpasswd and dingtalk". */

@@ -1,7 +1,8 @@
 /**
  * What a kind of secret is to the rest of `secrets`: the Kind (its schema, where it lives, its
- * checks, its revocation) and, loaded only when a rotation runs, its KindHandler. Each kind is one
- * folder, src/kinds/<kind>/, listed once in src/kinds/index.ts; docs/adding-a-kind.md walks through it.
+ * checks, its revocation), listed in src/kinds/index.ts, and its KindHandler (the rotation),
+ * listed in src/kinds/rotations.ts, which only the rotation engine loads. Each kind is one folder,
+ * src/kinds/<kind>/; docs/adding-a-kind.md walks through it.
  *
  * The rotation part is the contract between the rotation engine (services/rotate.ts) and one kind.
  *
@@ -227,7 +228,7 @@ export interface ManagedValueContext {
 
 /**
  * One kind of secret. Everything here is cheap to load (it is on `secrets check`'s start-up
- * path); the rotation handler, which pulls in bcrypt, HTTP and OpenPGP, comes from `rotation()`.
+ * path); the rotation handler, which pulls in bcrypt, HTTP and OpenPGP, is listed in ./rotations.ts.
  * Methods (not function properties) so a Kind<HtpasswdSpec> is a Kind<SecretSpec> in the registry.
  */
 export interface Kind<S extends SecretSpec = SecretSpec> {
@@ -251,6 +252,4 @@ export interface Kind<S extends SecretSpec = SecretSpec> {
   revocation: KindRevocation<S>;
   /** `secrets init`: the policy lines of a secret it proposes (after the id and the reason comment). */
   draft?(proposal: Extract<SecretProposal, { kind: S['kind'] }>, rotateEvery: string): string[];
-  /** The rotation handler, imported on first use. */
-  rotation(): Promise<KindHandler<S>>;
 }

@@ -4,7 +4,8 @@ import { envValue, parseDotenv } from '../core/dotenv.js';
 import { markdownMessage, maskDingtalkUrl, textMessage } from '../core/dingtalk.js';
 import { SecretsError } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
-import { asDingtalk, type DingtalkSpec } from '../kinds/dingtalk/index.js';
+import type { DingtalkSpec } from '../kinds/dingtalk/index.js';
+import { notifyRobot } from '../kinds/index.js';
 import { timeoutMs } from '../core/rotation/plan.js';
 import { Secret } from '../core/secret.js';
 import type { Deps } from './deps.js';
@@ -29,7 +30,7 @@ async function notifyTarget(policy: Policy, deps: Deps): Promise<NotifyTarget> {
       where: policy.path,
       hint: 'add notify: { dingtalk: <id of a dingtalk secret> }',
     });
-  const spec = asDingtalk(policy.secrets.find((secret) => secret.id === id)?.spec);
+  const spec = notifyRobot(policy.secrets.find((secret) => secret.id === id)?.spec);
   if (!spec)
     throw new SecretsError('notify-unset', `notify.dingtalk: ${id} is not a dingtalk secret`, { where: policy.path });
   const text = (await deps.files.stat(policy.envFile)) ? await deps.files.readText(policy.envFile) : '';

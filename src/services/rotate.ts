@@ -7,7 +7,8 @@ import type { Deps } from './deps.js';
 import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
 import { readJournal } from './state/journal-store.js';
 import type { RotationOutline } from '../kinds/kind.js';
-import { handlerFor, kindOf } from '../kinds/index.js';
+import { kindOf } from '../kinds/index.js';
+import { handlerFor } from '../kinds/rotations.js';
 import { rotateSecret, type RotatedSecret } from './rotation/rotate-secret.js';
 import { recoverInterrupted, type RecoveryReport } from './rotation/transaction.js';
 
@@ -50,16 +51,14 @@ export interface RotateOutcome {
   failed: Array<{ id: string; code: string; message: string }>;
 }
 
-export async function planOf(selected: SelectedSecret[], policy: Policy): Promise<PlannedSecret[]> {
-  return Promise.all(
-    selected.map(async ({ id, spec, reason }) => ({
-      id,
-      kind: spec.kind,
-      reason,
-      outline: (await handlerFor(spec)).outline(spec, policy),
-      hooks: spec.after_change,
-    })),
-  );
+export function planOf(selected: SelectedSecret[], policy: Policy): PlannedSecret[] {
+  return selected.map(({ id, spec, reason }) => ({
+    id,
+    kind: spec.kind,
+    reason,
+    outline: handlerFor(spec).outline(spec, policy),
+    hooks: spec.after_change,
+  }));
 }
 
 /** The plan as text (dry run and confirmation): files, keys, how the value is made and tested, hooks. */
@@ -107,7 +106,7 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     deps.output.err(
       `secrets: rotated by hand, so not in an unattended run: ${byHand.map((item) => item.id).join(', ')} (secrets rotate ID once the steps are done)\n`,
     );
-  outcome.plan = await planOf(selected, policy);
+  outcome.plan = planOf(selected, policy);
 
   if (input.dryRun) {
     const journal = await readJournal(policy.stateDir, deps);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bytesFor, classifyEntry, classifyEnv, randomEncodingOf } from '../../src/core/env-classifier.js';
-import { encodedLength } from '../../src/core/random-value.js';
+import { encodedLength } from '../../src/core/checks/compliance.js';
 import { fakeAlnum, fakeDingtalkSecret, fakeDingtalkUrl, fakeHex } from '../helpers/fake-secrets.js';
 
 /** Values built at run time from parts (STYLE.md): no whole secret-shaped literal in the repository. */

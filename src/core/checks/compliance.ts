@@ -74,6 +74,36 @@ export function checkGitignore(
   return findings;
 }
 
+export const DINGTALK_URL = /^https:\/\/oapi\.dingtalk\.com\/robot\/send\?access_token=[0-9a-f]{64}$/;
+export const DINGTALK_TEST_URL =
+  /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{1,5}\/robot\/send\?access_token=[0-9a-f]{64}$/;
+export const DINGTALK_SECRET = /^SEC[0-9a-f]{64}$/;
+
+/** The shortest value `bytes` random bytes produce in an encoding. */
+export function encodedLength(bytes: number, encoding: 'hex' | 'base64' | 'base64url' | 'alphanumeric'): number {
+  switch (encoding) {
+    case 'hex':
+      return bytes * 2;
+    case 'base64':
+      return Math.ceil(bytes / 3) * 4;
+    case 'base64url':
+      return Math.ceil((bytes * 4) / 3);
+    case 'alphanumeric':
+      // Same entropy as the bytes: log2(62) ≈ 5.954 bits a character.
+      return Math.ceil((bytes * 8) / Math.log2(62));
+  }
+}
+
+/** Why a DingTalk webhook URL is not acceptable, or undefined when it is. */
+export function dingtalkUrlProblem(url: string): string | undefined {
+  if (DINGTALK_URL.test(url) || DINGTALK_TEST_URL.test(url)) return undefined;
+  return 'expected https://oapi.dingtalk.com/robot/send?access_token=<64 hex>';
+}
+
+export function dingtalkSecretProblem(secret: string): string | undefined {
+  return DINGTALK_SECRET.test(secret) ? undefined : 'expected SEC followed by 64 hex characters';
+}
+
 /** Names of plaintext copies of secret files (the old `cp .env .env.backup.$(date +%s)` habit). */
 export const PLAINTEXT_BACKUP_NAME =
   /^(\.env\.(backup|bak|old|orig|save)([.-].*)?|\.env~|.*\.htpasswd\.(bak|backup|old|orig)([.-].*)?|\.htpasswd\.(bak|backup|old|orig)([.-].*)?|\.htpasswd~)$/;

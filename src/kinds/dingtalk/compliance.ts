@@ -1,5 +1,5 @@
 import type { Finding } from '../../core/checks/types.js';
-import { dingtalkSecretProblem, dingtalkUrlProblem } from '../../core/dingtalk.js';
+import { dingtalkSecretProblem, dingtalkUrlProblem } from '../../core/checks/compliance.js';
 import { envValue } from '../../core/dotenv.js';
 import type { FormatCheckContext } from '../kind.js';
 import type { DingtalkSpec } from './schema.js';

@@ -3,7 +3,6 @@
  * issue; also the robot `notify.dingtalk` alerts the team through. Rotation: ./rotate.ts; the
  * signed send both use: ./send.ts.
  */
-import type { SecretSpec } from '../../core/policy-schema.js';
 import { definedValues } from '../cut-off.js';
 import { scalar } from '../draft-yaml.js';
 import { currentEnvValues, envManagedValues, planEnvChange } from '../env-values.js';
@@ -77,10 +76,4 @@ export const dingtalkKind: Kind<DingtalkSpec> = {
     '    steps:',
     `      - ${scalar('DingTalk group → Settings → Smart Group Assistant → the robot → Reset webhook and secret')}`,
   ],
-  rotation: async () => (await import('./rotate.js')).dingtalkHandler,
 };
-
-/** The robot `notify.dingtalk` names, seen as the dingtalk secret it is (the policy schema checked that). */
-export function asDingtalk(spec: SecretSpec | undefined): DingtalkSpec | undefined {
-  return spec && dingtalkKind.name === spec.kind ? (spec as DingtalkSpec) : undefined;
-}

@@ -1,4 +1,5 @@
-import { dingtalkSecretProblem, dingtalkUrlProblem, maskDingtalkUrl, textMessage } from '../../core/dingtalk.js';
+import { dingtalkSecretProblem, dingtalkUrlProblem } from '../../core/checks/compliance.js';
+import { maskDingtalkUrl, textMessage } from '../../core/dingtalk.js';
 import { SecretsError } from '../../core/errors.js';
 import type { DingtalkSpec } from './schema.js';
 import { timeoutMs } from '../../core/rotation/plan.js';

@@ -8,7 +8,6 @@ import {
   parseHtpasswd,
   setHtpasswdLine,
 } from '../../core/htpasswd.js';
-import { generatePassword } from '../../core/password.js';
 import { Secret } from '../../core/secret.js';
 import type { CurrentFiles, CutOffOptions, CutOffPlan, KindDeps } from '../kind.js';
 import type { HtpasswdSpec } from './schema.js';
@@ -56,6 +55,8 @@ export function planHtpasswdCutOff(
   const probe = spec.probe;
   if (probe) {
     plan.verify = async () => {
+      // Imported here, not at the top: the registry that `secrets check` loads holds this file.
+      const { generatePassword } = await import('../../core/password.js');
       const tried = options.oldPassword ?? generatePassword(spec.length);
       const label = options.oldPassword ? 'the old password' : 'a wrong password (the old one was not given)';
       const status = await deps.prober.status(

@@ -1,6 +1,7 @@
 /**
  * `kind: htpasswd`: the dashboard's nginx Basic Auth password, one user's line in an htpasswd
- * file (issue 5). Rotation: ./rotate.ts (loaded on use: it pulls in bcrypt); the nginx side: ./host.ts.
+ * file (issue 5). Rotation: ./rotate.ts (listed in ../rotations.ts, off check's path: it pulls in bcrypt);
+ * the nginx side: ./host.ts.
  */
 import { basename } from 'node:path';
 import { parseHtpasswd } from '../../core/htpasswd.js';
@@ -39,5 +40,4 @@ export const htpasswdKind: Kind<HtpasswdSpec> = {
     planCutOff: (id, spec, policy, current, options, deps) =>
       planHtpasswdCutOff(id, spec, [resolveIn(policy.root, spec.file)], current, options, deps),
   },
-  rotation: async () => (await import('./rotate.js')).htpasswdHandler,
 };

@@ -67,5 +67,4 @@ export const manualKind: Kind<ManualSpec> = {
     for (const step of MANUAL_STEPS[proposal.category](proposal.envKey)) lines.push(`      - ${scalar(step)}`);
     return lines;
   },
-  rotation: async () => (await import('./rotate.js')).manualHandler,
 };

@@ -1,5 +1,5 @@
 /** `kind: random`: SECRET_KEY, JWT_SECRET_KEY… generated here; the replacement is its own cut-off. Rotation: ./rotate.ts. */
-import { encodedLength } from '../../core/random-value.js';
+import { encodedLength } from '../../core/checks/compliance.js';
 import { recordOnlyCutOff } from '../cut-off.js';
 import { scalar } from '../draft-yaml.js';
 import { envManagedValues, minLengthFindings } from '../env-values.js';
@@ -39,5 +39,4 @@ export const randomKind: Kind<RandomSpec> = {
     `    rotate_every: ${scalar(rotateEvery)}`,
     '    after_change: []            # e.g. ["systemctl restart my-app"]: the app reads the key at start',
   ],
-  rotation: async () => (await import('./rotate.js')).randomHandler,
 };

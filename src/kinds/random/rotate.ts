@@ -1,9 +1,28 @@
-import { encodedLength, generateRandomValue } from '../../core/random-value.js';
+import { randomBytes } from 'node:crypto';
+import { encodedLength } from '../../core/checks/compliance.js';
 import { SecretsError } from '../../core/errors.js';
 import type { RandomSpec } from './schema.js';
 import { Secret } from '../../core/secret.js';
 import { currentEnvValues, planEnvChange } from '../env-values.js';
 import type { KindHandler } from '../kind.js';
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A random value with at least the entropy of `bytes` random bytes. Alphanumeric draws by
+ * rejection (bytes ≥ 248 are dropped) so every character is equally likely.
+ */
+export function generateRandomValue(bytes: number, encoding: RandomSpec['encoding']): string {
+  if (encoding !== 'alphanumeric') return randomBytes(bytes).toString(encoding);
+  const length = encodedLength(bytes, 'alphanumeric');
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248 && out.length < length) out += ALPHANUMERIC[byte % 62];
+    }
+  }
+  return out;
+}
 
 const CHARSET: Record<RandomSpec['encoding'], RegExp> = {
   hex: /^[0-9a-f]+$/,

@@ -8,7 +8,8 @@ import { appendAudit, fingerprintKey, readAuditEntries } from '../state/audit-tr
 import type { Deps } from '../deps.js';
 import { applyChanges } from './apply-changes.js';
 import type { BackupBeforeSwap } from './backup-before-swap.js';
-import { handlerFor, managedEnvValues } from '../../kinds/index.js';
+import { managedEnvValues } from '../../kinds/index.js';
+import { handlerFor } from '../../kinds/rotations.js';
 import { clearJournal, readIfExists } from '../state/journal-store.js';
 import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from '../../kinds/kind.js';
 import { passStep } from './transaction.js';
@@ -86,7 +87,7 @@ export async function rotateSecret(
 ): Promise<RotatedSecret | undefined> {
   const { policy } = input;
   const spec: SecretSpec = item.spec;
-  const handler = await handlerFor(spec);
+  const handler = handlerFor(spec);
   const rotation = randomUUID();
   const outline = handler.outline(spec, policy);
   const out = (text: string) => deps.output.out(`${text}\n`);
