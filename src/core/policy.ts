@@ -34,7 +34,7 @@ export function findSecret(policy: Policy, id: string): SecretSpec {
 }
 
 /** The policy's schema as built by the kinds' registry (src/kinds/index.ts: policySchema). */
-export type PolicySchema = z.ZodMiniType<PolicyDocument>;
+export type PolicySchema = z.ZodMiniType<PolicyDocument> & { shape: Record<string, unknown> };
 
 /**
  * Parses and validates policy text against `schema`. Every error names file:line:col, the field path and what
@@ -60,7 +60,7 @@ export function parsePolicyWith(schema: PolicySchema, text: string, path: string
   }
   const result = schema.safeParse(data, { reportInput: true });
   if (!result.success) {
-    const { issue, suggestion } = pickIssue(result.error.issues);
+    const { issue, suggestion } = pickIssue(result.error.issues, Object.keys(schema.shape));
     const position = locate(document, lineCounter, issue);
     const field = issue.path.map(String).join('.') || '(top level)';
     throw new SecretsError('policy-invalid', `${field}: ${describeIssue(issue, suggestion)}`, {
@@ -94,7 +94,7 @@ type Issue = z.core.$ZodIssue;
  * field, the field it probably meant: the required one missing beside it, or at the top level
  * the closest known name.
  */
-function pickIssue(issues: Issue[]): { issue: Issue; suggestion?: string } {
+function pickIssue(issues: Issue[], topLevel: string[]): { issue: Issue; suggestion?: string } {
   const unknown = issues.find((issue) => issue.code === 'unrecognized_keys');
   if (unknown && unknown.code === 'unrecognized_keys') {
     const missing = issues.find(
@@ -107,7 +107,7 @@ function pickIssue(issues: Issue[]): { issue: Issue; suggestion?: string } {
     const suggestion = missing
       ? String(missing.path[missing.path.length - 1])
       : unknown.path.length === 0 && unknown.keys.length === 1
-        ? closestName(unknown.keys[0]!, Object.keys(policySchema.shape))
+        ? closestName(unknown.keys[0]!, topLevel)
         : undefined;
     return suggestion ? { issue: unknown, suggestion } : { issue: unknown };
   }
@@ -123,7 +123,7 @@ function pickIssue(issues: Issue[]): { issue: Issue; suggestion?: string } {
   if (first.code === 'invalid_union' && 'errors' in first && first.errors.length > 0) {
     const nested = first.errors.flat();
     if (nested.length > 0) {
-      const inner = pickIssue(nested);
+      const inner = pickIssue(nested, topLevel);
       return { ...inner, issue: { ...inner.issue, path: [...first.path, ...inner.issue.path] } as Issue };
     }
   }
