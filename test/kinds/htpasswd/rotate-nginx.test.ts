@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { SecretsError } from '../../../../src/core/errors.js';
-import { scriptedPrompts, testDeps } from '../../../helpers/deps.js';
-import { fakeAlnum } from '../../../helpers/fake-secrets.js';
-import { basicAuthStatus, groupId, startDashboard, type Dashboard } from '../../../helpers/nginx.js';
-import { rotateOne } from '../../../helpers/rotate-one.js';
-import { describeWithTools } from '../../../helpers/system-tools.js';
+import { SecretsError } from '../../../src/core/errors.js';
+import { scriptedPrompts, testDeps } from '../../helpers/deps.js';
+import { fakeAlnum } from '../../helpers/fake-secrets.js';
+import { basicAuthStatus, groupId, startDashboard, type Dashboard } from '../../helpers/nginx.js';
+import { rotateOne } from '../../helpers/rotate-one.js';
+import { describeWithTools } from '../../helpers/system-tools.js';
 
 type Site = Dashboard<'alice' | 'admin' | 'carol'>;
 

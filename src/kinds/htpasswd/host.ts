@@ -5,20 +5,20 @@ import {
   nginxWorker,
   readAccessWarnings,
   type NginxWorker,
-} from '../../../core/htpasswd-permissions.js';
-import type { Deps } from '../../deps.js';
+} from '../../core/htpasswd-permissions.js';
+import type { KindDeps } from '../kind.js';
 
 /** Where nginx.conf usually is; SECRETS_NGINX_CONF points elsewhere (another prefix, a test). */
 const DEFAULT_NGINX_CONF = '/etc/nginx/nginx.conf';
 
-function readIfPresent(path: string, deps: Pick<Deps, 'files'>): Promise<string | undefined> {
+function readIfPresent(path: string, deps: Pick<KindDeps, 'files'>): Promise<string | undefined> {
   // Unreadable system files (a hardened /proc, no permission) only cost us a warning.
   return deps.files.readTextIfExists(path).catch(() => undefined);
 }
 
 /** nginx's worker user/group and their ids on this host, as far as the files tell. */
 export async function readNginxWorker(
-  deps: Pick<Deps, 'files' | 'env'>,
+  deps: Pick<KindDeps, 'files' | 'env'>,
 ): Promise<{ worker: NginxWorker; uid: number | undefined; gid: number | undefined }> {
   const confPath = deps.env.SECRETS_NGINX_CONF ?? DEFAULT_NGINX_CONF;
   const worker = nginxWorker(await readIfPresent(confPath, deps), confPath);
@@ -30,7 +30,7 @@ export async function readNginxWorker(
 }
 
 /** Before the swap: would a rename leave someone (a hard link, a bind mount) on the old inode? */
-export async function inodeWarningsFor(path: string, deps: Pick<Deps, 'files'>): Promise<string[]> {
+export async function inodeWarningsFor(path: string, deps: Pick<KindDeps, 'files'>): Promise<string[]> {
   const stat = await deps.files.stat(path);
   if (!stat) return [];
   // A file bind-mounted onto another is a mount point of its own; /proc tells us directly.
@@ -39,7 +39,7 @@ export async function inodeWarningsFor(path: string, deps: Pick<Deps, 'files'>):
 }
 
 /** After the swap: can nginx's worker read the file as it now is? */
-export async function readAccessWarningsFor(path: string, deps: Pick<Deps, 'files' | 'env'>): Promise<string[]> {
+export async function readAccessWarningsFor(path: string, deps: Pick<KindDeps, 'files' | 'env'>): Promise<string[]> {
   const stat = await deps.files.stat(path);
   if (!stat) return [];
   const { worker, uid, gid } = await readNginxWorker(deps);
