@@ -77,3 +77,13 @@ export interface ManagedValue {
   id: string;
   value: string;
 }
+
+/** What a scan did not cover, by name, so that a report can say so rather than pass in silence. */
+export interface ScanSkipped {
+  binary: string[];
+  large: string[];
+  /** Files and folders (ending in /) the scan could not read: permissions, I/O errors. */
+  unreadable: string[];
+  /** Parts of the repository this mode does not cover (submodule histories, ...). */
+  notes: string[];
+}
