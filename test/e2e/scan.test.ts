@@ -224,3 +224,49 @@ describe('secrets scan on every repository shape, tried as users would', () => {
     expect(sarif.runs[0].invocations[0].executionSuccessful).toBe(true);
   });
 });
+
+describe("the ops files of this tool's own users", () => {
+  it('finds the password in redis.conf, .pgpass, .netrc, .my.cnf, .pypirc, pip.conf, .npmrc, .git-credentials and Docker config.json', async () => {
+    const pass = () => fake.password(18);
+    const tree = tempTree({
+      'redis/redis.conf': `bind 127.0.0.1\nrequirepass ${pass()}\n`,
+      'home/.pgpass': `db.internal:5432:app:app:${pass()}\n`,
+      'home/.netrc': `machine api.example.org\n  login deploy\n  password ${pass()}\n`,
+      'home/.my.cnf': `[client]\nuser=app\npassword=${pass()}\n`,
+      'home/.pypirc': `[pypi]\nusername = deploy\npassword = ${pass()}\n`,
+      'home/.config/pip/pip.conf': `[global]\nindex-url = https://deploy:${pass()}@pypi.example.org/simple\n`,
+      'home/.npmrc': `//registry.example.org/:_password=${Buffer.from(pass()).toString('base64')}\n`,
+      'home/.git-credentials': `https://deploy:${pass()}@git.example.org\n`,
+      'home/.docker/config.json': `{\n  "auths": {\n    "registry.example.org": { "auth": "${Buffer.from(`deploy:${pass()}`).toString('base64')}" }\n  }\n}\n`,
+    });
+    const result = await runSecrets(['scan', '--json', '.'], { cwd: tree.dir });
+    expect(result.code).toBe(1);
+    const byFile = Object.fromEntries(
+      JSON.parse(result.stdout).findings.map((f: { file: string; ruleId: string }) => [f.file, f.ruleId]),
+    );
+    expect(byFile).toEqual({
+      'redis/redis.conf': 'redis-password',
+      'home/.pgpass': 'pgpass-password',
+      'home/.netrc': 'netrc-password',
+      'home/.my.cnf': 'mysql-config-password',
+      'home/.pypirc': 'python-package-index-password',
+      'home/.config/pip/pip.conf': 'url-credentials',
+      'home/.npmrc': 'npmrc-auth',
+      'home/.git-credentials': 'url-credentials',
+      'home/.docker/config.json': 'docker-config-auth',
+    });
+  });
+
+  it('leaves their placeholders and references alone', async () => {
+    const tree = tempTree({
+      'redis/redis.conf': '# requirepass foobared\nrequirepass $REDIS_PASSWORD\n',
+      'home/.pgpass': '# hostname:port:database:username:password\n',
+      'home/.my.cnf': '[client]\nuser=app\npassword=\n',
+      'home/.npmrc': '//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n',
+      'home/.docker/config.json': '{ "auths": { "registry.example.org": {} }, "credsStore": "desktop" }\n',
+    });
+    const result = await runSecrets(['scan', '--json', '.'], { cwd: tree.dir });
+    expect(JSON.parse(result.stdout).findings).toEqual([]);
+    expect(result.code).toBe(0);
+  });
+});
