@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SecretsError } from '../../src/core/errors.js';
-import { backupFiles, parsePolicy } from '../../src/core/policy.js';
+import type { HtpasswdSpec } from '../../src/kinds/htpasswd/index.js';
+import { backupFiles, parsePolicy } from '../../src/kinds/index.js';
 
 const POLICIES = join(__dirname, '..', '..', 'policies');
 
@@ -28,7 +29,7 @@ describe('parsePolicy: the worked examples', () => {
     expect(policy.secrets.map((secret) => secret.id)).toEqual(['dashboard-password', 'dingtalk', 'postgres-password']);
     expect(backupFiles(policy)).toEqual(['/opt/mt5-crs/.env', '/etc/nginx/.htpasswd']);
     const dashboard = policy.secrets[0]!.spec;
-    expect(dashboard.kind === 'htpasswd' && dashboard.probe?.expect_old).toBe(401);
+    expect(dashboard.kind === 'htpasswd' && (dashboard as HtpasswdSpec).probe?.expect_old).toBe(401);
   });
   it('reads policies/trading-bot.yaml', () => {
     const policy = parsePolicy(
@@ -52,7 +53,7 @@ describe('parsePolicy: the worked examples', () => {
     const spec = policy.secrets[0]!.spec;
     expect(spec.warn_before).toBe('14d');
     expect(spec.after_change).toEqual([]);
-    expect(spec.kind === 'htpasswd' && spec.mode).toBe('640');
+    expect(spec.kind === 'htpasswd' && (spec as HtpasswdSpec).mode).toBe('640');
   });
 });
 
@@ -72,6 +73,16 @@ describe('parsePolicy: a malformed policy gets one precise line', () => {
       'a misspelt field',
       `${HEAD}secrets:\n  key:\n    kind: random\n    env_key: KEY\n    rotate_evry: 90d\n`,
       'secrets.yaml:7:5: secrets.key: unknown field "rotate_evry" (did you mean "rotate_every"?)',
+    ],
+    [
+      'a misspelt top-level field (zod says "Invalid input" there: never shown as a suggestion)',
+      `${HEAD}secrets: {}\nnotfy:\n  dingtalk: x\n`,
+      'secrets.yaml:4:1: (top level): unknown field "notfy" (did you mean "notify"?)',
+    ],
+    [
+      'an unknown top-level field like no known one',
+      `${HEAD}secrets: {}\nfrobnicate: 1\n`,
+      'secrets.yaml:4:1: (top level): unknown field "frobnicate" (check the spelling against policies/schema.json)',
     ],
     [
       'a missing required field',
