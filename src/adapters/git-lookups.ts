@@ -1,15 +1,16 @@
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { SimpleGit, SimpleGitFactory } from 'simple-git';
 import { SecretsError } from '../core/errors.js';
 import type { ScanSources } from '../core/scan/ports.js';
 
 /**
  * The git questions of `scan` and `revoke` that are not on a hot path — is this a repository,
- * which files would git commit, which commits does a revision range name, where are the ref
- * tips, where do hooks live — asked through simple-git, loaded on first use. The daily `check`
- * and the pre-commit hook (`scan --staged`) keep the plain `git` processes of scan-sources.ts:
- * loading simple-git costs about as much as starting node, paid on every run. The history itself
- * is always read by scan-sources.ts's own streamed `git log`: simple-git buffers whole outputs.
+ * which commits does a revision range name, where are the ref tips, where do hooks live — asked
+ * through simple-git, loaded on first use. The daily `check` and the pre-commit hook
+ * (`scan --staged`) keep the plain `git` processes of scan-sources.ts: loading simple-git costs
+ * about as much as starting node, paid on every run. Two listings stay there for everyone: the
+ * history, a streamed `git log` (simple-git buffers whole outputs), and `ls-files`, whose output
+ * is kept as bytes (a file name need not be UTF-8) and recurses into submodules.
  */
 export function withGitLookups(sources: ScanSources): ScanSources {
   let factory: Promise<SimpleGitFactory> | undefined;
@@ -31,22 +32,6 @@ export function withGitLookups(sources: ScanSources): ScanSources {
       } catch {
         return undefined; // not a repository, or not a folder at all
       }
-    },
-
-    async listFiles(root, options) {
-      // Outside git, scan-sources.ts walks the tree; in git, git says which files it would commit.
-      if (!options.git) return sources.listFiles(root, options);
-      const targets = options.paths
-        .map((path) =>
-          relative(root, isAbsolute(path) ? path : resolve(path))
-            .split(sep)
-            .join('/'),
-        )
-        .filter((path) => path !== '');
-      const args = ['ls-files', '-z', '--cached', '--others', '--exclude-standard'];
-      if (targets.length > 0) args.push('--', ...targets);
-      const output = await (await gitAt(root)).raw(args);
-      return [...new Set(output.split('\0').filter((path) => path.length > 0))];
     },
 
     async listCommits(root, selection) {

@@ -21,17 +21,6 @@ describe('git look-ups through simple-git', () => {
     expect(await lookups.gitRoot(join(outside.dir, 'missing'))).toBeUndefined();
   });
 
-  it('lists the files git would commit: tracked and untracked, never ignored; limited to the paths given', async () => {
-    const r = repo();
-    r.commit({ '.gitignore': '*.log\n', 'src/a.txt': 'a\n', 'docs/b.md': 'b\n' });
-    r.write({ 'src/new.txt': 'n\n', 'src/debug.log': 'l\n' });
-    const all = await lookups.listFiles(r.dir, { git: true, paths: [] });
-    expect(all.sort()).toEqual(['.gitignore', 'docs/b.md', 'src/a.txt', 'src/new.txt']);
-    expect(all.sort()).toEqual((await plain.listFiles(r.dir, { git: true, paths: [] })).sort());
-    const some = await lookups.listFiles(r.dir, { git: true, paths: [join(r.dir, 'src')] });
-    expect(some.sort()).toEqual(['src/a.txt', 'src/new.txt']);
-  });
-
   it('lists the commits of a selection, newest first, and names a bad revision', async () => {
     const r = repo();
     const first = r.commit({ 'a.txt': '1\n' });
