@@ -92,9 +92,46 @@ const manualSecret = z.strictObject({
   min_length: z.optional(z.number().check(z.int(), z.minimum(1))),
 });
 
-export const secretSchema = z.discriminatedUnion('kind', [htpasswdSecret, dingtalkSecret, randomSecret, manualSecret], {
-  error: 'expected one of htpasswd, dingtalk, random, manual',
+/** Generated database and cache passwords: 32+ characters of letters, digits and -_.~ (no quoting anywhere). */
+const credentialLength = withDefault(intBetween(32, 128), 40);
+
+const postgresSecret = z.strictObject({
+  kind: z.literal('postgres'),
+  ...commonFields,
+  /** The env key holding postgresql://user:password@host:port/db. */
+  url_key: withDefault(envKey, 'DATABASE_URL'),
+  /** An environment variable holding the URL of a role that may ALTER the app role (alternating needs it). */
+  admin_url_env: z.optional(envKey),
+  /** single: one role, new password; alternating: ROLE and ROLE_clone take turns (no refused login). */
+  strategy: withDefault(z.enum(['single', 'alternating']), 'single'),
+  length: credentialLength,
+  /** How long a connection may take before the server counts as down. */
+  timeout: withDefault(durationText, '5s'),
 });
+
+const redisSecret = z.strictObject({
+  kind: z.literal('redis'),
+  ...commonFields,
+  /** The env key holding redis://[user]:password@host:port/db. */
+  url_key: withDefault(envKey, 'REDIS_URL'),
+  /** The ACL user (Redis 6+), or "requirepass" for a server without ACL users. */
+  user: withDefault(
+    z.string().check(z.regex(/^[A-Za-z0-9._@-]+$/, { error: 'expected an ACL user name, or requirepass' })),
+    'default',
+  ),
+  /** An environment variable holding the URL of a user allowed ACL SETUSER / CONFIG (default: the app's own). */
+  admin_url_env: z.optional(envKey),
+  length: credentialLength,
+  timeout: withDefault(durationText, '5s'),
+});
+
+export const secretSchema = z.discriminatedUnion(
+  'kind',
+  [htpasswdSecret, dingtalkSecret, randomSecret, manualSecret, postgresSecret, redisSecret],
+  {
+    error: 'expected one of htpasswd, dingtalk, random, manual, postgres, redis',
+  },
+);
 
 const backupSchema = z.strictObject({
   dir: withDefault(nonEmpty, 'backups'),
@@ -161,7 +198,9 @@ export const policySchema = z
             ? [secret.url_key, secret.secret_key]
             : secret.kind === 'htpasswd'
               ? []
-              : [secret.env_key];
+              : secret.kind === 'postgres' || secret.kind === 'redis'
+                ? [secret.url_key]
+                : [secret.env_key];
         for (const key of keys) {
           if (!key) continue;
           const owner = envKeys.get(key);
@@ -184,3 +223,5 @@ export type HtpasswdSpec = Extract<SecretSpec, { kind: 'htpasswd' }>;
 export type DingtalkSpec = Extract<SecretSpec, { kind: 'dingtalk' }>;
 export type RandomSpec = Extract<SecretSpec, { kind: 'random' }>;
 export type ManualSpec = Extract<SecretSpec, { kind: 'manual' }>;
+export type PostgresSpec = Extract<SecretSpec, { kind: 'postgres' }>;
+export type RedisSpec = Extract<SecretSpec, { kind: 'redis' }>;

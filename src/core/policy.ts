@@ -40,6 +40,9 @@ export function envKeysOfSecret(spec: SecretSpec): string[] {
       return spec.env_key ? [spec.env_key] : [];
     case 'htpasswd':
       return [];
+    case 'postgres':
+    case 'redis':
+      return [spec.url_key];
   }
 }
 

@@ -80,12 +80,16 @@ function describeRevocation(id: string, spec: SecretSpec, policy: Policy, input:
     dingtalk: input.lockOnly ? 'not now (--lock-only)' : 'the new robot pair, after a signed test send',
     random: 'a new value at once, then the hooks',
     manual: "by hand: the policy's steps are printed",
+    postgres: 'a new password at once, then the hooks',
+    redis: 'a new password at once, then the hooks',
   };
   const cut: Record<SecretSpec['kind'], string> = {
     htpasswd: 'lock the user out (a line no password matches), reload through the hooks, probe',
     dingtalk: 'blank the robot pair (alerts pause)',
     random: 'replaced at once',
     manual: 'recorded only',
+    postgres: 'a new password on the server and every session of the role ended',
+    redis: 'a new password on the server and every connection of the user closed',
   };
   return [
     `revoke ${id} (${spec.kind})${input.reason ? `: ${input.reason}` : ''}${input.incident ? ` [incident ${input.incident}]` : ''}`,
@@ -106,10 +110,10 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
   const { policy, id } = input;
   const spec = findSecret(policy, id);
   const out = (text: string) => deps.output.out(`${text}\n`);
-  if (input.lockOnly && (spec.kind === 'random' || spec.kind === 'manual')) {
+  if (input.lockOnly && spec.kind !== 'htpasswd' && spec.kind !== 'dingtalk') {
     throw new SecretsError(
       'bad-option',
-      `--lock-only applies to htpasswd and dingtalk secrets; ${id} is ${spec.kind}, whose cut-off ${spec.kind === 'random' ? 'is its replacement' : 'is done by hand'}`,
+      `--lock-only applies to htpasswd and dingtalk secrets; ${id} is ${spec.kind}, whose cut-off ${spec.kind === 'manual' ? 'is done by hand' : 'is its replacement'}`,
     );
   }
 
@@ -200,7 +204,7 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     outcome.cutOff =
       changes.length > 0
         ? plan.summary
-        : spec.kind === 'random'
+        : spec.kind === 'random' || spec.kind === 'postgres' || spec.kind === 'redis'
           ? 'replaced at once'
           : spec.kind === 'manual'
             ? 'recorded; cut off by hand'
@@ -236,7 +240,7 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     // 3 replace
     out('  3/4 replace');
     const steps = resetSteps(spec);
-    if (steps.length > 0 && spec.kind !== 'htpasswd' && spec.kind !== 'random') {
+    if (steps.length > 0 && (spec.kind === 'dingtalk' || spec.kind === 'manual')) {
       say(
         spec.kind === 'dingtalk'
           ? 'reset the robot in DingTalk (only its admin page can issue a new token):'
@@ -303,6 +307,7 @@ async function replace(input: RevokeInput, spec: SecretSpec, deps: Deps): Promis
     {
       policy,
       yes: true,
+      revoking: true,
       ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
       ...(input.backup ? { backup: input.backup } : {}),
     },

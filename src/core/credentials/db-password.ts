@@ -9,13 +9,22 @@ import { Secret } from '../secret.js';
 export const URL_SAFE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~';
 export const MIN_DB_PASSWORD_LENGTH = 32;
 
-/** A password of `length` characters, each uniform over the alphabet (rejection sampling, no bias). */
+const ALPHANUMERIC = URL_SAFE_ALPHABET.slice(0, 62);
+
+/**
+ * A password of `length` characters, each uniform over its alphabet (rejection sampling, no bias).
+ * The first and last are letters or digits: a leading `~` right after `:` in a URL would be
+ * tilde-expanded by bash sourcing the .env, and a trailing `.` is lost when pasted from a sentence.
+ */
 export function generateDbPassword(length: number): Secret {
-  const limit = 256 - (256 % URL_SAFE_ALPHABET.length);
   let out = '';
   while (out.length < length) {
     for (const byte of randomBytes(length * 2)) {
-      if (byte < limit && out.length < length) out += URL_SAFE_ALPHABET[byte % URL_SAFE_ALPHABET.length];
+      if (out.length >= length) break;
+      const edge = out.length === 0 || out.length === length - 1;
+      const alphabet = edge ? ALPHANUMERIC : URL_SAFE_ALPHABET;
+      const limit = 256 - (256 % alphabet.length);
+      if (byte < limit) out += alphabet[byte % alphabet.length];
     }
   }
   return new Secret(out);

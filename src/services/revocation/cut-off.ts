@@ -132,11 +132,14 @@ export function planCutOff(
     };
   }
   // random: the replacement is the cut-off (a new value at once); manual: only a person can.
+  // postgres, redis: a new password on the server at once, then the sessions the old one opened are ended.
   return {
     summary:
       spec.kind === 'random'
         ? 'replace the value at once (the replacement is the cut-off)'
-        : 'recorded; the cut-off is done by hand',
+        : spec.kind === 'postgres' || spec.kind === 'redis'
+          ? 'a new password on the server at once (the replacement is the cut-off), then the sessions the old one opened are ended'
+          : 'recorded; the cut-off is done by hand',
     files,
     targets: keys,
     revoked,

@@ -25,6 +25,7 @@ import type { Policy } from '../../core/policy.js';
 import type { SecretSpec } from '../../core/policy-schema.js';
 import type { Secret } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
+import type { PendingCredential } from '../state/pending-credentials.js';
 
 export interface RotationContext {
   policy: Policy;
@@ -40,6 +41,11 @@ export interface RotationContext {
   passwordFrom?: 'prompt' | 'stdin';
   /** One line of progress under the current step (stdout), e.g. "signed test message accepted". */
   say(line: string): void;
+  /**
+   * This rotation replaces a revoked value (`secrets revoke`): a kind whose credential opens
+   * sessions (postgres, redis) ends the ones the revoked value opened, in deliver().
+   */
+  revoking?: boolean;
 }
 
 /** Contents of the files a kind changes, read by the engine: path → text, or undefined if missing. */
@@ -101,6 +107,12 @@ export interface KindHandler<S extends SecretSpec = SecretSpec, P extends Pendin
   abandon?(spec: S, pending: P, ctx: RotationContext): Promise<void>;
   /** After the record: hand-over or confirmation. A throw is shown as a warning; the rotation stands. */
   deliver?(spec: S, pending: P, ctx: RotationContext): Promise<string | undefined>;
+  /**
+   * Kinds that change a server (postgres, redis) save the pending credential before the server
+   * changes (services/state/pending-credentials.ts). After a crash, `rotate --recover` hands the
+   * record here: make .env and the server agree, and say how.
+   */
+  recover?(spec: S, record: PendingCredential, ctx: RotationContext): Promise<string>;
 }
 
 /** Thrown by handlers; re-exported so a handler needs one import for the contract. */

@@ -4,7 +4,9 @@ import type { KindHandler } from '../kind-handler.js';
 import { dingtalkHandler } from './dingtalk.js';
 import { htpasswdHandler } from './htpasswd.js';
 import { manualHandler } from './manual.js';
+import { postgresHandler } from './postgres.js';
 import { randomHandler } from './random.js';
+import { redisHandler } from './redis.js';
 
 /**
  * One handler per kind. A new kind implements KindHandler (../kind-handler.ts) in its own file
@@ -15,6 +17,8 @@ const HANDLERS: { [K in SecretKind]?: KindHandler<Extract<SecretSpec, { kind: K 
   htpasswd: htpasswdHandler,
   random: randomHandler,
   manual: manualHandler,
+  postgres: postgresHandler,
+  redis: redisHandler,
 };
 
 /**

@@ -1,0 +1,248 @@
+/**
+ * What the postgres and redis kinds share: the connection URL in .env (read and edited in
+ * place), the pending credential saved before the server changes, and the recovery that tries
+ * pending, current and previous and keeps whichever the server accepts.
+ */
+import { randomUUID } from 'node:crypto';
+import { parseConnectionUrl, withCredentials, type ConnectionUrl } from '../../../core/credentials/connection-url.js';
+import { durationMs, parseDuration } from '../../../core/duration.js';
+import { envValue, parseDotenv } from '../../../core/dotenv.js';
+import { ExitCode, SecretsError } from '../../../core/errors.js';
+import type { Policy } from '../../../core/policy.js';
+import type { ConnectionTarget } from '../../../core/ports.js';
+import type { RotationStep } from '../../../core/rotation/journal.js';
+import { fingerprint, Secret } from '../../../core/secret.js';
+import type { Deps } from '../../deps.js';
+import { appendAudit, fingerprintKey } from '../../state/audit-trail.js';
+import {
+  removePendingCredential,
+  savePendingCredential,
+  type PendingCredential,
+} from '../../state/pending-credentials.js';
+import { managedEnvValues, planEnvChange } from '../env-values.js';
+import { runHooks } from '../hooks.js';
+import type { CurrentFiles, PendingRotation, RotationContext } from '../kind-handler.js';
+import { passStep } from '../transaction.js';
+
+export interface EnvUrl {
+  url: ConnectionUrl;
+  /** file:line of the key, for messages. */
+  where: string;
+}
+
+/** The connection URL under `key` in the env file; a missing key or an unreadable URL is exit 3 with file:line. */
+export function readEnvUrl(policy: Policy, current: CurrentFiles, key: string, schemes: string[]): EnvUrl {
+  const text = current.get(policy.envFile);
+  if (text === undefined)
+    throw new SecretsError('env-missing', `the env file does not exist; nothing was changed`, {
+      where: policy.envFile,
+    });
+  const doc = parseDotenv(text, policy.envFile);
+  const entry = [...doc.entries].reverse().find((candidate) => candidate.key === key);
+  if (!entry || envValue(doc, key) === undefined)
+    throw new SecretsError('env-key-missing', `${key} is not set in the env file; nothing was changed`, {
+      where: policy.envFile,
+      hint: `add ${key}=${schemes[0]}://user:password@host:port/… to it`,
+    });
+  const where = `${policy.envFile}:${entry.line}`;
+  return { url: parseConnectionUrl(entry.value, { schemes, key, where }), where };
+}
+
+/** A URL in an environment variable (admin_url_env): never in .env, never in argv. */
+export function readAdminUrl(
+  envName: string | undefined,
+  deps: Pick<Deps, 'env'>,
+  schemes: string[],
+): ConnectionUrl | undefined {
+  if (!envName) return undefined;
+  const text = deps.env[envName];
+  if (text === undefined || text === '')
+    throw new SecretsError('admin-url-missing', `${envName} is not set: it must hold the admin connection URL`, {
+      hint: `export ${envName}=${schemes[0]}://admin:…@host:port/… in the environment secrets runs in`,
+    });
+  return parseConnectionUrl(text, { schemes, key: `$${envName}` });
+}
+
+export function timeoutOf(spec: { timeout: string }): number {
+  return durationMs(parseDuration(spec.timeout)!);
+}
+
+export function targetOf(
+  url: ConnectionUrl,
+  credentials: { user: string; password: Secret | undefined },
+  defaults: { port: number; database: string },
+  timeoutMs: number,
+): ConnectionTarget {
+  const tls =
+    url.scheme === 'rediss' || ['require', 'verify-ca', 'verify-full'].includes(url.params.sslmode ?? 'disable');
+  return {
+    host: url.host,
+    port: url.port ?? defaults.port,
+    user: credentials.user,
+    password: credentials.password,
+    database: url.path || defaults.database,
+    tls,
+    timeoutMs,
+  };
+}
+
+/** The pending side of a server credential rotation (postgres, redis). */
+export interface CredentialPending extends PendingRotation {
+  rotation: string;
+  url: ConnectionUrl;
+  user: string;
+  password: Secret;
+  previousUser: string;
+  previousPassword: Secret | undefined;
+  /** Set by test() once the server holds the new credential. */
+  serverChanged?: boolean;
+  /** The server's clock when it changed (postgres: sessions started before it are ended by revoke). */
+  changedAt?: string;
+}
+
+export function credentialPending(
+  key: string,
+  url: ConnectionUrl,
+  next: { user: string; password: Secret },
+): CredentialPending {
+  const newUrl = new Secret(withCredentials(url, next));
+  return {
+    next: { [key]: newUrl },
+    previous: { [key]: new Secret(url.text) },
+    rotation: randomUUID(),
+    url,
+    user: next.user,
+    password: next.password,
+    previousUser: url.user,
+    previousPassword: url.password,
+  };
+}
+
+/** Saves the pending credential (mode 600) before the server is told: a crash can never lose it. */
+export async function persistPending(ctx: RotationContext, kind: string, pending: CredentialPending): Promise<void> {
+  await savePendingCredential(
+    ctx.policy.stateDir,
+    {
+      version: 1,
+      secret: ctx.id,
+      kind,
+      rotation: pending.rotation,
+      startedAt: ctx.deps.clock.now().toISOString(),
+      pending: { user: pending.user, password: pending.password },
+      previous: { user: pending.previousUser, password: pending.previousPassword },
+    },
+    ctx.deps,
+  );
+  step(ctx, 'persisted');
+}
+
+export function step(ctx: { deps: Pick<Deps, 'onRotationStep'> }, name: RotationStep): void {
+  passStep(name, ctx.deps);
+}
+
+export async function forgetPending(ctx: RotationContext): Promise<void> {
+  await removePendingCredential(ctx.policy.stateDir, ctx.id, ctx.deps);
+}
+
+/** Does this credential log in now? true/false; a server that cannot be reached throws. */
+export type LoginCheck = (user: string, password: Secret | undefined) => Promise<boolean>;
+
+/**
+ * After a crash: tries the pending credential, the one .env holds now and the one it replaced —
+ * in that order, as AWS's setSecret does — and makes .env hold the first the server accepts
+ * (atomic write, then the hooks), so .env and the server agree. None accepted: exit 4, and the
+ * record stays for a human.
+ */
+export async function recoverCredential(
+  key: string,
+  schemes: string[],
+  record: PendingCredential,
+  ctx: RotationContext,
+  hooks: { after_change: string[]; hook_timeout: string },
+  logsIn: LoginCheck,
+  finish?: (winner: 'pending' | 'current' | 'previous') => Promise<string | undefined>,
+): Promise<string> {
+  const { policy, deps } = ctx;
+  const current = new Map([[policy.envFile, await deps.files.readText(policy.envFile).catch(() => undefined)]]);
+  const { url } = readEnvUrl(policy, current, key, schemes);
+  const candidates: Array<{ name: 'pending' | 'current' | 'previous'; user: string; password: Secret | undefined }> = [
+    { name: 'pending', user: record.pending.user, password: record.pending.password },
+    { name: 'current', user: url.user, password: url.password },
+    { name: 'previous', user: record.previous.user, password: record.previous.password },
+  ];
+  let winner: (typeof candidates)[number] | undefined;
+  for (const candidate of candidates) {
+    if (await logsIn(candidate.user, candidate.password)) {
+      winner = candidate;
+      break;
+    }
+  }
+  if (!winner) {
+    throw new SecretsError(
+      'recover-no-login',
+      `${ctx.id}: an interrupted rotation left a pending credential, but neither it, nor the one in .env, nor the one before logs in`,
+      {
+        exitCode: ExitCode.mustAct,
+        hint: `the pending password is in ${policy.stateDir}/pending/${ctx.id}.json (mode 600): set it on the server by hand, put it in ${key}, then remove that file`,
+      },
+    );
+  }
+  const sameAsEnv =
+    winner.user === url.user &&
+    (winner.password === undefined ? url.password === undefined : url.password?.equals(winner.password) === true);
+  let detail: string;
+  if (sameAsEnv) {
+    detail = `the credential in ${key} logs in (${winner.name === 'pending' ? 'the new one, already swapped' : 'nothing had changed for the applications'})`;
+  } else {
+    const next = withCredentials(url, { user: winner.user, password: winner.password ?? new Secret('') });
+    const [change] = planEnvChange(policy, current, { [key]: new Secret(next) });
+    await deps.files.writeAtomic(change!.path, change!.content);
+    const runs = await runHooks(
+      hooks.after_change,
+      {
+        policy,
+        hookTimeout: hooks.hook_timeout,
+        managedValues: managedEnvValues(policy, new Map([[policy.envFile, change!.content]])),
+      },
+      deps,
+    );
+    const failed = runs.find((run) => !run.ok);
+    if (failed)
+      throw new SecretsError(
+        'recover-hook-failed',
+        `${ctx.id}: ${key} now holds the credential the server accepts, but after_change hook "${failed.command}" failed (${failed.detail})`,
+        { exitCode: ExitCode.mustAct, hint: `fix it and run the hooks by hand: ${hooks.after_change.join('; ')}` },
+      );
+    detail = `${key} now holds the ${winner.name} credential, the one the server accepts (rolled forward); ${runs.length} hook(s) run`;
+    if (winner.name === 'pending') {
+      const fingerprintKeyBytes = await fingerprintKey(policy.stateDir, deps);
+      await appendAudit(
+        policy.stateDir,
+        {
+          action: 'rotated',
+          secret: ctx.id,
+          fingerprint: fingerprint(next, fingerprintKeyBytes),
+          previous: fingerprint(url.text, fingerprintKeyBytes),
+          details: { rotation: record.rotation, kind: record.kind, files: [policy.envFile], recovered: true },
+        },
+        deps,
+      );
+    }
+  }
+  const finished = finish ? await finish(winner.name) : undefined;
+  await appendAudit(
+    policy.stateDir,
+    {
+      action: 'rotate-recovered',
+      secret: ctx.id,
+      details: {
+        rotation: record.rotation,
+        outcome: winner.name === 'pending' ? 'kept-new' : 'rolled-back',
+        winner: winner.name,
+      },
+    },
+    deps,
+  );
+  await removePendingCredential(policy.stateDir, ctx.id, deps);
+  return finished ? `${detail}; ${finished}` : detail;
+}
