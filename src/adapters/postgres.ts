@@ -26,6 +26,19 @@ function failureOf(error: unknown): ConnectionFailure {
   return 'other';
 }
 
+/**
+ * A syntax error quotes the statement near the fault: the string literals of a statement (the
+ * verifier of ALTER ROLE) are cut out of the message, whatever the server quotes.
+ */
+function redacted(error: unknown, sql: string): unknown {
+  if (!(error instanceof Error)) return error;
+  let message = error.message;
+  for (const [, literal] of sql.matchAll(/'((?:[^']|'')*)'/g))
+    if (literal && literal.length >= 8) message = message.split(literal).join('…');
+  if (message === error.message) return error;
+  return Object.assign(new Error(message), { code: errnoCode(error) });
+}
+
 /** The server's own message (it never quotes a statement), with the SQLSTATE for searching. */
 export function postgresError(error: unknown, where: string): SecretsError {
   const failure = failureOf(error);
@@ -77,7 +90,7 @@ export const nodePostgres: PostgresClient = {
         try {
           return (await client.query(sql, values)).rows as Row[];
         } catch (error) {
-          throw postgresError(error, `${target.user}@${target.host}:${target.port}`);
+          throw postgresError(redacted(error, sql), `${target.user}@${target.host}:${target.port}`);
         }
       },
       close: () => client.end().catch(() => undefined),

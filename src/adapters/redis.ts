@@ -24,6 +24,19 @@ function failureOf(error: unknown): ConnectionFailure {
   return 'other';
 }
 
+/**
+ * Redis quotes the offending argument in its errors ("ERR Error in ACL SETUSER modifier
+ * '<password>'…"): every argument after the command and subcommand is cut out of the message.
+ */
+function redacted(error: unknown, args: string[]): unknown {
+  if (!(error instanceof Error)) return error;
+  let message = error.message;
+  for (const arg of args) if (arg.length >= 4) message = message.split(arg).join('…');
+  if (message === error.message) return error;
+  const copy = new Error(message);
+  return Object.assign(copy, { code: (error as { code?: unknown }).code });
+}
+
 export function redisError(error: unknown, where: string): SecretsError {
   const message = error instanceof Error ? error.message : String(error);
   return new SecretsError(`redis-${failureOf(error)}`, `${where}: ${message}`, { cause: error });
@@ -78,7 +91,7 @@ export const ioRedis: RedisClient = {
         try {
           return await client.call(args[0]!, ...args.slice(1));
         } catch (error) {
-          throw redisError(error, where);
+          throw redisError(redacted(error, args.slice(2)), where);
         }
       },
       async close() {

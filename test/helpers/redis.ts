@@ -74,7 +74,8 @@ export async function startRedis(
   const aclPath = acl ? join(root, 'users.acl') : undefined;
   const admin = acl ? { user: 'admin', password: fakeAlnum(24) } : undefined;
   if (aclPath && admin) {
-    const lines = [`user default off`, `user ${admin.user} on >${admin.password} ~* &* +@all`];
+    const lines = [`user ${admin.user} on >${admin.password} ~* &* +@all`];
+    if (!options.users || !('default' in options.users)) lines.unshift('user default off');
     for (const [user, password] of Object.entries(options.users ?? {}))
       lines.push(`user ${user} on >${password} ~* &* +@all`);
     writeFileSync(aclPath, `${lines.join('\n')}\n`, { mode: 0o600 });

@@ -361,8 +361,15 @@ export const redisHandler: KindHandler<RedisSpec, RedisPending> = {
         const { target } = changerTarget(spec, ctx, { url }, record.pending.password);
         const session = await ctx.deps.redis.connect({ ...target, ...(spec.admin_url_env ? {} : { user: url.user }) });
         try {
-          await session.command(['ACL', 'SETUSER', user, `<${record.previous.password.reveal()}`]);
-          return `the old password removed; ${await persist(spec, session)}`;
+          // Already gone when the crash came after verify() removed it.
+          const removed = await session
+            .command(['ACL', 'SETUSER', user, `<${record.previous.password.reveal()}`])
+            .then(() => true)
+            .catch((error: unknown) => {
+              if (isSecretsError(error) && /does not exist/.test(error.message)) return false;
+              throw error;
+            });
+          return `${removed ? 'the old password removed' : 'the old password was already removed'}; ${await persist(spec, session)}`;
         } finally {
           await close(session);
         }
