@@ -135,6 +135,22 @@ describeWithServers(['postgres'], 'postgres kind on a real server', () => {
     expect(await server.canLogin(role, password, role)).toBe(false);
   });
 
+  it('check --live: proves the .env password logs in, and reports a change made outside secrets', async () => {
+    const { role, deployment } = await appDeployment();
+    const quiet = await runSecrets(['check', '--live'], { cwd: deployment.root });
+    expect(quiet.stdout).not.toMatch(/live|logs in/);
+    await server.sql(`ALTER ROLE ${role} PASSWORD '${fakeAlnum(30)}'`);
+    const offline = await runSecrets(['check'], { cwd: deployment.root });
+    expect(offline.stdout).not.toMatch(/no longer logs in/);
+    const live = await runSecrets(['check', '--live'], { cwd: deployment.root });
+    expect(live.code).toBe(2);
+    expect(live.stdout).toMatch(
+      /database: the password in \.env \(DATABASE_URL\) no longer logs in: someone changed it outside secrets/,
+    );
+    const notify = await runSecrets(['check', '--live', '--notify'], { cwd: deployment.root });
+    expect(notify.code).toBe(3);
+  });
+
   const badInputs: Array<
     [
       string,
