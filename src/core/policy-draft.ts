@@ -81,6 +81,22 @@ function secretLines(secret: SecretProposal, rotateEvery: string): string[] {
       lines.push(`    rotate_every: ${scalar(rotateEvery)}`);
       lines.push('    after_change: []            # e.g. ["systemctl restart my-app"]: the app reads the key at start');
       break;
+    case 'postgres':
+    case 'redis':
+      lines.push(`    url_key: ${scalar(secret.urlKey)}`);
+      if (secret.kind === 'redis')
+        lines.push('    user: default               # the ACL user in the URL; "requirepass" for a server without ACL');
+      else {
+        lines.push(
+          '    strategy: single            # alternating: ROLE and ROLE_clone take turns (needs admin_url_env)',
+        );
+        lines.push(
+          '    # admin_url_env: SECRETS_PG_ADMIN   # a role with CREATEROLE, in the environment, never in .env',
+        );
+      }
+      lines.push(`    rotate_every: ${scalar(rotateEvery)}`);
+      lines.push('    after_change: []            # e.g. ["systemctl restart my-app"]: the app reads the URL at start');
+      break;
     case 'manual':
       lines.push(`    env_key: ${scalar(secret.envKey)}`);
       if (secret.minLength !== undefined) lines.push(`    min_length: ${secret.minLength}`);
