@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { envValue, parseDotenv } from '../../src/core/dotenv.js';
 import { CREDENTIAL_STEPS, ROTATION_STEPS } from '../../src/core/rotation/journal.js';
@@ -225,12 +225,22 @@ describeWithServers(['postgres'], 'postgres kind on a real server', () => {
 
   const steps = [...ROTATION_STEPS.slice(0, 1), ...CREDENTIAL_STEPS.slice(0, 2), ...ROTATION_STEPS.slice(1)];
   it.each(steps)('SIGKILL at %s, then --recover: the URL in .env logs in', async (step) => {
-    const { role, deployment } = await appDeployment();
+    const { role, password, deployment } = await appDeployment();
     const killed = await runSecrets(['rotate', 'database', '--yes'], {
       cwd: deployment.root,
       env: { ...BACKUP_ENV, SECRETS_TEST_CRASH_AT: step },
     });
     expect(killed.code, killed.stderr).toBeNull();
+    if (step === 'persisted') {
+      // Saved before the server is told: mode 600 in the 700 state folder, the server still on the old password.
+      expect(statSync(deployment.path('.secrets/pending/database.json')).mode & 0o777).toBe(0o600);
+      expect(statSync(deployment.path('.secrets/pending')).mode & 0o777).toBe(0o700);
+      expect(await server.canLogin(role, password, role)).toBe(true);
+    }
+    if (step !== 'created') {
+      const check = await runSecrets(['check'], { cwd: deployment.root });
+      expect(check.stdout).toMatch(/database: a rotation of its postgres password was interrupted/);
+    }
     const recover = await runSecrets(['rotate', '--recover'], { cwd: deployment.root, env: BACKUP_ENV });
     expect(recover.code, recover.stderr).toBe(0);
     const now = credentialsOf(envUrl(deployment));

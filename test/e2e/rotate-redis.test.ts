@@ -107,6 +107,18 @@ describeWithServers(['redis'], 'redis kind on a real server', () => {
     expect(await server.canLogin('app', redisPassword(deployment))).toBe(true);
   });
 
+  it('a Redis without ACL support: one line, exit 3, .env and server unchanged', async () => {
+    const password = fakeAlnum(24);
+    server = await startRedis({ requirepass: password, withoutAcl: true });
+    const { env, deployment } = deploymentFor(`redis://:${password}@127.0.0.1:${server.port}/0`);
+    const result = await runSecrets(['rotate', 'cache', '--yes'], { cwd: deployment.root, env: BACKUP_ENV });
+    expect(result.code, result.stdout).toBe(3);
+    expect(result.stderr).toMatch(/has no ACL support \(Redis before 6\).*user: requirepass/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env);
+    expect(await server.canLogin('', password)).toBe(true);
+  });
+
   it.each([
     ['server down', async () => `redis://app:${fakeAlnum(20)}@127.0.0.1:${await freePort()}/0`, /cannot be reached/],
     [

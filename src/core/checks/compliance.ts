@@ -1,3 +1,5 @@
+import { parseConnectionUrl } from '../credentials/connection-url.js';
+import { MIN_DB_PASSWORD_LENGTH } from '../credentials/db-password.js';
 import { basename } from 'node:path';
 import type { AuditVerification } from '../audit.js';
 import type { EnvDocument } from '../dotenv.js';
@@ -197,6 +199,27 @@ export function checkFormats(
           message: `${id}: ${spec.env_key} has ${value.length} characters; the policy asks for at least ${minimum}`,
         });
       }
+    } else if ((spec.kind === 'postgres' || spec.kind === 'redis') && env) {
+      const value = envValue(env, spec.url_key);
+      if (!value) continue;
+      const schemes = spec.kind === 'postgres' ? ['postgresql', 'postgres'] : ['redis', 'rediss'];
+      let problem: string | undefined;
+      try {
+        const url = parseConnectionUrl(value, { schemes, key: spec.url_key });
+        if (!url.password || url.password.isEmpty()) problem = `${spec.url_key} holds no password`;
+        else if (url.password.length < MIN_DB_PASSWORD_LENGTH)
+          problem = `the password in ${spec.url_key} has ${url.password.length} characters; rotate it (secrets rotate ${id}) for ${spec.length}`;
+      } catch (error) {
+        problem = error instanceof Error ? error.message : String(error);
+      }
+      if (problem)
+        findings.push({
+          check: 'format',
+          severity: 'critical',
+          secret: id,
+          path: policy.envFile,
+          message: `${id}: ${problem}`,
+        });
     } else if (spec.kind === 'htpasswd') {
       const file = resolveIn(policy.root, spec.file);
       const doc = htpasswd.get(file);

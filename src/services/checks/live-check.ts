@@ -1,4 +1,5 @@
 import type { Finding } from '../../core/checks/types.js';
+import { durationMs, parseDuration } from '../../core/duration.js';
 import { isSecretsError } from '../../core/errors.js';
 import type { PostgresSpec, RedisSpec } from '../../core/policy-schema.js';
 import type { CheckInput } from '../check.js';
@@ -37,7 +38,8 @@ export async function checkPendingCredentials(input: CheckInput, deps: Deps): Pr
 /**
  * `secrets check --live`: proves each database and cache credential in .env logs in right now
  * (a fresh connection: SELECT 1 / AUTH + PING), and reports drift — a password someone changed
- * outside secrets. Off by default: the daily check never opens a network connection.
+ * outside secrets; an htpasswd secret with a probe must still refuse a request without a
+ * password. Off by default: the daily check never opens a network connection.
  */
 export async function checkLiveCredentials(input: CheckInput, deps: Deps): Promise<Finding[]> {
   const { policy } = input;
@@ -45,6 +47,28 @@ export async function checkLiveCredentials(input: CheckInput, deps: Deps): Promi
   const text = await deps.files.readText(policy.envFile).catch(() => undefined);
   const current = new Map([[policy.envFile, text]]);
   for (const { id, spec } of policy.secrets) {
+    if (spec.kind === 'htpasswd' && spec.probe) {
+      // Only a hash is kept, so the password cannot be tried: the probe proves the guard is up.
+      const { url, expect_old: expected, timeout } = spec.probe;
+      try {
+        const status = await deps.prober.status(url, undefined, { timeoutMs: durationMs(parseDuration(timeout)!) });
+        if (status !== expected)
+          findings.push({
+            check: 'live',
+            severity: 'critical',
+            secret: id,
+            message: `${id}: ${url} answers ${status} without a password, expected ${expected}: Basic Auth is not guarding it`,
+          });
+      } catch (error) {
+        findings.push({
+          check: 'live',
+          severity: 'critical',
+          secret: id,
+          message: `${id}: could not probe ${url} (${isSecretsError(error) ? error.message : String(error)})`,
+        });
+      }
+      continue;
+    }
     if (spec.kind !== 'postgres' && spec.kind !== 'redis') continue;
     const postgres = spec.kind === 'postgres';
     let where = policy.envFile;
