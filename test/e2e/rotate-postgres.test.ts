@@ -30,7 +30,7 @@ async function appDeployment(options: { strategy?: 'single' | 'alternating'; adm
           rotate_every: '90d',
           ...(options.strategy ? { strategy: options.strategy } : {}),
           ...(options.admin ? { admin_url_env: 'SECRETS_PG_ADMIN' } : {}),
-          after_change: ['echo restarted >> hooks.log'],
+          after_change: ['echo restarted >> hooks.log', 'env > hook-env.txt'],
         },
       },
     },
@@ -86,6 +86,7 @@ describeWithServers(['postgres'], 'postgres kind on a real server', () => {
     expect(rotated.fingerprint).toMatch(/^hmac-sha256:[0-9a-f]{32}$/);
     expect(JSON.stringify(auditEntries(deployment))).not.toContain(next.password);
     expect(readFileSync(deployment.path('hooks.log'), 'utf8')).toBe('restarted\n');
+    expect(readFileSync(deployment.path('hook-env.txt'), 'utf8')).not.toContain(next.password);
     expect(existsSync(deployment.path(`.secrets/pending/database.json`))).toBe(false);
   });
 
@@ -102,6 +103,11 @@ describeWithServers(['postgres'], 'postgres kind on a real server', () => {
     );
     expect(await server.canLogin(clone.user, clone.password, role)).toBe(true);
     expect(await server.canLogin(role, password, role)).toBe(true);
+    // The hooks never see the admin URL nor the database URL, under any name.
+    const hookEnv = readFileSync(deployment.path('hook-env.txt'), 'utf8');
+    expect(hookEnv).not.toContain(server.superPassword);
+    expect(hookEnv).not.toContain(clone.password);
+    expect(hookEnv).not.toMatch(/SECRETS_PG_ADMIN|DATABASE_URL/);
     const groups = await server.sql<{ name: string }>(
       `SELECT g.rolname AS name FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
          JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1 ORDER BY 1`,

@@ -17,7 +17,11 @@ export function hookEnvironment(
   managedValues: string[] = [],
 ): Record<string, string> {
   const stripped = new Set(ALWAYS_STRIPPED);
-  for (const { spec } of policy.secrets) for (const key of envKeysOfSecret(spec)) stripped.add(key);
+  for (const { spec } of policy.secrets) {
+    for (const key of envKeysOfSecret(spec)) stripped.add(key);
+    // The admin URL of a database or cache kind is a credential too: no hook inherits it.
+    if ('admin_url_env' in spec && spec.admin_url_env) stripped.add(spec.admin_url_env);
+  }
   // The backup passphrases are secrets too.
   for (const key of [policy.doc.backup.passphrase_env, policy.doc.backup.key_passphrase_env])
     if (key) stripped.add(key);
