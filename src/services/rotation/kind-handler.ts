@@ -26,6 +26,7 @@ import type { SecretSpec } from '../../core/policy-schema.js';
 import type { Secret } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
 import type { PendingCredential } from '../state/pending-credentials.js';
+import type { CredentialRecoveryPlan } from './kinds/server-credential.js';
 
 export interface RotationContext {
   policy: Policy;
@@ -110,9 +111,10 @@ export interface KindHandler<S extends SecretSpec = SecretSpec, P extends Pendin
   /**
    * Kinds that change a server (postgres, redis) save the pending credential before the server
    * changes (services/state/pending-credentials.ts). After a crash, `rotate --recover` hands the
-   * record here: make .env and the server agree, and say how.
+   * record here: it finds which credential the server accepts and plans the .env change; the
+   * engine writes it, runs the hooks and records it.
    */
-  recover?(spec: S, record: PendingCredential, ctx: RotationContext): Promise<string>;
+  recover?(spec: S, record: PendingCredential, ctx: RotationContext): Promise<CredentialRecoveryPlan>;
 }
 
 /** Thrown by handlers; re-exported so a handler needs one import for the contract. */

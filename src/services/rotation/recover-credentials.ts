@@ -1,7 +1,11 @@
 import { ExitCode, SecretsError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
 import type { Deps } from '../deps.js';
-import { readPendingCredentials } from '../state/pending-credentials.js';
+import { fingerprint } from '../../core/secret.js';
+import { appendAudit, fingerprintKey } from '../state/audit-trail.js';
+import { readPendingCredentials, removePendingCredential } from '../state/pending-credentials.js';
+import { managedEnvValues } from './env-values.js';
+import { runHooks } from './hooks.js';
 import type { RotationContext } from './kind-handler.js';
 import { handlerFor } from './kinds/index.js';
 
@@ -36,7 +40,60 @@ export async function recoverPendingCredentials(policy: Policy, deps: Deps): Pro
       assumeYes: true,
       say: (line) => deps.output.out(`      ${line}\n`),
     };
-    done.push({ secret: record.secret, detail: await handler.recover(found.spec, record, ctx) });
+    const plan = await handler.recover(found.spec, record, ctx);
+    let detail = plan.detail;
+    if (plan.change) {
+      await deps.files.writeAtomic(plan.change.path, plan.change.content);
+      const { after_change: hooks, hook_timeout: hookTimeout } = found.spec;
+      const runs = await runHooks(
+        hooks,
+        {
+          policy,
+          hookTimeout,
+          managedValues: managedEnvValues(policy, new Map([[policy.envFile, plan.change.content]])),
+        },
+        deps,
+      );
+      const failed = runs.find((run) => !run.ok);
+      if (failed)
+        throw new SecretsError(
+          'recover-hook-failed',
+          `${record.secret}: .env now holds the credential the server accepts, but after_change hook "${failed.command}" failed (${failed.detail})`,
+          { exitCode: ExitCode.mustAct, hint: `fix it and run the hooks by hand: ${hooks.join('; ')}` },
+        );
+      detail += `; ${runs.length} hook(s) run`;
+    }
+    const key = await fingerprintKey(policy.stateDir, deps);
+    if (plan.rotated)
+      // Rolled forward: the rotation is complete, and recorded as one.
+      await appendAudit(
+        policy.stateDir,
+        {
+          action: 'rotated',
+          secret: record.secret,
+          fingerprint: fingerprint(plan.rotated.next, key),
+          previous: fingerprint(plan.rotated.previous, key),
+          details: { rotation: record.rotation, kind: record.kind, files: [policy.envFile], recovered: true },
+        },
+        deps,
+      );
+    const finished = plan.finish ? await plan.finish() : undefined;
+    if (finished) detail += `; ${finished}`;
+    await appendAudit(
+      policy.stateDir,
+      {
+        action: 'rotate-recovered',
+        secret: record.secret,
+        details: {
+          rotation: record.rotation,
+          outcome: plan.winner === 'pending' ? 'kept-new' : 'rolled-back',
+          winner: plan.winner,
+        },
+      },
+      deps,
+    );
+    await removePendingCredential(policy.stateDir, record.secret, deps);
+    done.push({ secret: record.secret, detail });
   }
   return done;
 }

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { SecretsError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
-import { ensureStateDir } from './audit-trail.js';
 
 /**
  * A server credential between "decided" and "recorded" (postgres, redis). Unlike a file, a
@@ -35,7 +34,7 @@ export async function savePendingCredential(
   record: PendingCredential,
   deps: Pick<Deps, 'files'>,
 ): Promise<void> {
-  await ensureStateDir(stateDir, deps);
+  await deps.files.ensureDir(stateDir, 0o700);
   await deps.files.ensureDir(join(stateDir, PENDING_DIR), 0o700);
   const plain = {
     ...record,

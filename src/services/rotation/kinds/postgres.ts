@@ -30,7 +30,7 @@ import {
   persistPending,
   readAdminUrl,
   readEnvUrl,
-  recoverCredential,
+  planCredentialRecovery,
   step,
   targetOf,
   timeoutOf,
@@ -344,7 +344,7 @@ export const postgresHandler: KindHandler<PostgresSpec, PostgresPending> = {
       [ctx.policy.envFile, await ctx.deps.files.readText(ctx.policy.envFile).catch(() => undefined)],
     ]);
     const { url } = readEnvUrl(ctx.policy, current, spec.url_key, POSTGRES_SCHEMES);
-    return recoverCredential(spec.url_key, POSTGRES_SCHEMES, record, ctx, spec, async (user, password) => {
+    return planCredentialRecovery(spec.url_key, POSTGRES_SCHEMES, record, ctx, async (user, password) => {
       if (!password) return false;
       try {
         await proveLogin(ctx, targetOf(url, { user, password }, DEFAULTS, timeoutOf(spec)));

@@ -23,7 +23,7 @@ import {
   persistPending,
   readAdminUrl,
   readEnvUrl,
-  recoverCredential,
+  planCredentialRecovery,
   step,
   targetOf,
   timeoutOf,
@@ -325,56 +325,45 @@ export const redisHandler: KindHandler<RedisSpec, RedisPending> = {
     ]);
     const { url } = readEnvUrl(ctx.policy, current, spec.url_key, REDIS_SCHEMES);
     const user = aclUser(spec, url.user);
-    return recoverCredential(
-      spec.url_key,
-      REDIS_SCHEMES,
-      record,
-      ctx,
-      spec,
-      async (urlUser, password) => {
-        if (!password) return false;
-        try {
-          await proveLogin(
-            ctx,
-            targetOf(url, { user: legacy(spec) ? '' : urlUser, password }, DEFAULTS, timeoutOf(spec)),
+    const plan = await planCredentialRecovery(spec.url_key, REDIS_SCHEMES, record, ctx, async (urlUser, password) => {
+      if (!password) return false;
+      try {
+        await proveLogin(
+          ctx,
+          targetOf(url, { user: legacy(spec) ? '' : urlUser, password }, DEFAULTS, timeoutOf(spec)),
+        );
+        return true;
+      } catch (error) {
+        if (isSecretsError(error) && error.code === 'redis-unreachable')
+          throw new SecretsError(
+            'redis-unreachable',
+            `${ctx.id}: cannot recover while the Redis server is unreachable (${error.message}); run secrets rotate --recover again once it is up`,
+            { exitCode: 4 },
           );
-          return true;
-        } catch (error) {
-          if (isSecretsError(error) && error.code === 'redis-unreachable')
-            throw new SecretsError(
-              'redis-unreachable',
-              `${ctx.id}: cannot recover while the Redis server is unreachable (${error.message}); run secrets rotate --recover again once it is up`,
-              { exitCode: 4 },
-            );
-          return false;
-        }
-      },
-      async (winner) => {
-        // Rolled forward to the new password: the old one, still valid beside it, goes now.
-        if (
-          legacy(spec) ||
-          winner !== 'pending' ||
-          !record.previous.password ||
-          record.previous.password.equals(record.pending.password)
-        )
-          return undefined;
-        const { target } = changerTarget(spec, ctx, { url }, record.pending.password);
-        const session = await ctx.deps.redis.connect({ ...target, ...(spec.admin_url_env ? {} : { user: url.user }) });
-        try {
-          // Already gone when the crash came after verify() removed it.
-          const removed = await session
-            .command(['ACL', 'SETUSER', user, `<${record.previous.password.reveal()}`])
-            .then(() => true)
-            .catch((error: unknown) => {
-              if (isSecretsError(error) && /does not exist/.test(error.message)) return false;
-              throw error;
-            });
-          return `${removed ? 'the old password removed' : 'the old password was already removed'}; ${await persist(spec, session)}`;
-        } finally {
-          await close(session);
-        }
-      },
-    );
+        return false;
+      }
+    });
+    const previous = record.previous.password;
+    // Rolled forward to the new password: the old one, still valid beside it, goes now.
+    if (legacy(spec) || plan.winner !== 'pending' || !previous || previous.equals(record.pending.password)) return plan;
+    plan.finish = async () => {
+      const { target } = changerTarget(spec, ctx, { url }, record.pending.password);
+      const session = await ctx.deps.redis.connect({ ...target, ...(spec.admin_url_env ? {} : { user: url.user }) });
+      try {
+        // Already gone when the crash came after verify() removed it.
+        const removed = await session
+          .command(['ACL', 'SETUSER', user, `<${previous.reveal()}`])
+          .then(() => true)
+          .catch((error: unknown) => {
+            if (isSecretsError(error) && /does not exist/.test(error.message)) return false;
+            throw error;
+          });
+        return `${removed ? 'the old password removed' : 'the old password was already removed'}; ${await persist(spec, session)}`;
+      } finally {
+        await close(session);
+      }
+    };
+    return plan;
   },
 };
 

@@ -11,18 +11,15 @@ import { ExitCode, SecretsError } from '../../../core/errors.js';
 import type { Policy } from '../../../core/policy.js';
 import type { ConnectionTarget } from '../../../core/ports.js';
 import type { RotationStep } from '../../../core/rotation/journal.js';
-import { fingerprint, Secret } from '../../../core/secret.js';
+import { Secret } from '../../../core/secret.js';
 import type { Deps } from '../../deps.js';
-import { appendAudit, fingerprintKey } from '../../state/audit-trail.js';
 import {
   removePendingCredential,
   savePendingCredential,
   type PendingCredential,
 } from '../../state/pending-credentials.js';
-import { managedEnvValues, planEnvChange } from '../env-values.js';
-import { runHooks } from '../hooks.js';
-import type { CurrentFiles, PendingRotation, RotationContext } from '../kind-handler.js';
-import { passStep } from '../transaction.js';
+import { planEnvChange } from '../env-values.js';
+import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from '../kind-handler.js';
 
 export interface EnvUrl {
   url: ConnectionUrl;
@@ -136,8 +133,9 @@ export async function persistPending(ctx: RotationContext, kind: string, pending
   step(ctx, 'persisted');
 }
 
+/** A crash point for the crash tests (SECRETS_TEST_CRASH_AT), as the engine's own steps are. */
 export function step(ctx: { deps: Pick<Deps, 'onRotationStep'> }, name: RotationStep): void {
-  passStep(name, ctx.deps);
+  ctx.deps.onRotationStep?.(name);
 }
 
 export async function forgetPending(ctx: RotationContext): Promise<void> {
@@ -147,25 +145,35 @@ export async function forgetPending(ctx: RotationContext): Promise<void> {
 /** Does this credential log in now? true/false; a server that cannot be reached throws. */
 export type LoginCheck = (user: string, password: Secret | undefined) => Promise<boolean>;
 
+/** What recovery found, for the engine to apply (write, hooks, audit): the kind only decides. */
+export interface CredentialRecoveryPlan {
+  winner: 'pending' | 'current' | 'previous';
+  /** The env file with the winning credential, when it does not hold it already. */
+  change?: FileChange;
+  /** The URL before and after, when the winner is the pending credential (a finished rotation). */
+  rotated?: { next: Secret; previous: Secret };
+  /** What the operator reads. */
+  detail: string;
+  /** After the write and the hooks: the kind's last step (Redis: the old password removed). */
+  finish?(): Promise<string | undefined>;
+}
+
 /**
  * After a crash: tries the pending credential, the one .env holds now and the one it replaced —
- * in that order, as AWS's setSecret does — and makes .env hold the first the server accepts
- * (atomic write, then the hooks), so .env and the server agree. None accepted: exit 4, and the
- * record stays for a human.
+ * in that order, as AWS's setSecret does — and plans to make .env hold the first the server
+ * accepts, so .env and the server agree. None accepted: exit 4, and the record stays for a human.
  */
-export async function recoverCredential(
+export async function planCredentialRecovery(
   key: string,
   schemes: string[],
   record: PendingCredential,
   ctx: RotationContext,
-  hooks: { after_change: string[]; hook_timeout: string },
   logsIn: LoginCheck,
-  finish?: (winner: 'pending' | 'current' | 'previous') => Promise<string | undefined>,
-): Promise<string> {
+): Promise<CredentialRecoveryPlan> {
   const { policy, deps } = ctx;
   const current = new Map([[policy.envFile, await deps.files.readText(policy.envFile).catch(() => undefined)]]);
   const { url } = readEnvUrl(policy, current, key, schemes);
-  const candidates: Array<{ name: 'pending' | 'current' | 'previous'; user: string; password: Secret | undefined }> = [
+  const candidates: Array<{ name: CredentialRecoveryPlan['winner']; user: string; password: Secret | undefined }> = [
     { name: 'pending', user: record.pending.user, password: record.pending.password },
     { name: 'current', user: url.user, password: url.password },
     { name: 'previous', user: record.previous.user, password: record.previous.password },
@@ -190,59 +198,17 @@ export async function recoverCredential(
   const sameAsEnv =
     winner.user === url.user &&
     (winner.password === undefined ? url.password === undefined : url.password?.equals(winner.password) === true);
-  let detail: string;
-  if (sameAsEnv) {
-    detail = `the credential in ${key} logs in (${winner.name === 'pending' ? 'the new one, already swapped' : 'nothing had changed for the applications'})`;
-  } else {
-    const next = withCredentials(url, { user: winner.user, password: winner.password ?? new Secret('') });
-    const [change] = planEnvChange(policy, current, { [key]: new Secret(next) });
-    await deps.files.writeAtomic(change!.path, change!.content);
-    const runs = await runHooks(
-      hooks.after_change,
-      {
-        policy,
-        hookTimeout: hooks.hook_timeout,
-        managedValues: managedEnvValues(policy, new Map([[policy.envFile, change!.content]])),
-      },
-      deps,
-    );
-    const failed = runs.find((run) => !run.ok);
-    if (failed)
-      throw new SecretsError(
-        'recover-hook-failed',
-        `${ctx.id}: ${key} now holds the credential the server accepts, but after_change hook "${failed.command}" failed (${failed.detail})`,
-        { exitCode: ExitCode.mustAct, hint: `fix it and run the hooks by hand: ${hooks.after_change.join('; ')}` },
-      );
-    detail = `${key} now holds the ${winner.name} credential, the one the server accepts (rolled forward); ${runs.length} hook(s) run`;
-    if (winner.name === 'pending') {
-      const fingerprintKeyBytes = await fingerprintKey(policy.stateDir, deps);
-      await appendAudit(
-        policy.stateDir,
-        {
-          action: 'rotated',
-          secret: ctx.id,
-          fingerprint: fingerprint(next, fingerprintKeyBytes),
-          previous: fingerprint(url.text, fingerprintKeyBytes),
-          details: { rotation: record.rotation, kind: record.kind, files: [policy.envFile], recovered: true },
-        },
-        deps,
-      );
-    }
-  }
-  const finished = finish ? await finish(winner.name) : undefined;
-  await appendAudit(
-    policy.stateDir,
-    {
-      action: 'rotate-recovered',
-      secret: ctx.id,
-      details: {
-        rotation: record.rotation,
-        outcome: winner.name === 'pending' ? 'kept-new' : 'rolled-back',
-        winner: winner.name,
-      },
-    },
-    deps,
-  );
-  await removePendingCredential(policy.stateDir, ctx.id, deps);
-  return finished ? `${detail}; ${finished}` : detail;
+  if (sameAsEnv)
+    return {
+      winner: winner.name,
+      detail: `the credential in ${key} logs in (${winner.name === 'pending' ? 'the new one, already swapped' : 'nothing had changed for the applications'})`,
+    };
+  const next = new Secret(withCredentials(url, { user: winner.user, password: winner.password ?? new Secret('') }));
+  const [change] = planEnvChange(policy, current, { [key]: next });
+  return {
+    winner: winner.name,
+    change: change!,
+    ...(winner.name === 'pending' ? { rotated: { next, previous: new Secret(url.text) } } : {}),
+    detail: `${key} now holds the ${winner.name} credential, the one the server accepts (rolled ${winner.name === 'pending' ? 'forward' : 'back'})`,
+  };
 }
