@@ -352,7 +352,7 @@ export const postgresHandler: KindHandler<PostgresSpec, PostgresPending> = {
       } catch (error) {
         if (isSecretsError(error) && error.code === 'pg-unreachable')
           throw new SecretsError(
-            'pg-unreachable',
+            'recover-unreachable',
             `${ctx.id}: cannot recover while the database server is unreachable (${error.message}); run secrets rotate --recover again once it is up`,
             { exitCode: 4 },
           );

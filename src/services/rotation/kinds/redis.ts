@@ -336,7 +336,7 @@ export const redisHandler: KindHandler<RedisSpec, RedisPending> = {
       } catch (error) {
         if (isSecretsError(error) && error.code === 'redis-unreachable')
           throw new SecretsError(
-            'redis-unreachable',
+            'recover-unreachable',
             `${ctx.id}: cannot recover while the Redis server is unreachable (${error.message}); run secrets rotate --recover again once it is up`,
             { exitCode: 4 },
           );
