@@ -18,7 +18,7 @@ import { withCredentials } from '../../../core/credentials/connection-url.js';
 import { dbPasswordBits, generateDbPassword, URL_SAFE_ALPHABET } from '../../../core/credentials/db-password.js';
 import { scramSha256Verifier } from '../../../core/credentials/scram.js';
 import { quoteIdent, quoteLiteral } from '../../../core/credentials/sql.js';
-import { SecretsError, isSecretsError } from '../../../core/errors.js';
+import { SecretsError, errnoCode, isSecretsError } from '../../../core/errors.js';
 import type { PostgresSpec } from '../../../core/policy-schema.js';
 import type { ConnectionTarget, SqlSession } from '../../../core/ports.js';
 import { Secret } from '../../../core/secret.js';
@@ -263,8 +263,9 @@ export const postgresHandler: KindHandler<PostgresSpec, PostgresPending> = {
           await setPassword(session, pending, pending.user, pending.password);
           break;
         } catch (error) {
-          // The server refused this password (a check_password_hook: 22023, 28P01…): never retry it as is.
-          const refused = isSecretsError(error) && error.code === 'pg-other' && attempt < SET_ATTEMPTS;
+          // The server refused this password (a check_password_hook such as passwordcheck raises
+          // 22023 invalid_parameter_value): never send it again; a fresh one is made.
+          const refused = isSecretsError(error) && errnoCode(error.cause) === '22023' && attempt < SET_ATTEMPTS;
           if (!refused) {
             await forgetPending(ctx);
             if (isSecretsError(error) && error.code === 'pg-denied')
