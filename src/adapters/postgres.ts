@@ -72,7 +72,7 @@ export const nodePostgres: PostgresClient = {
       user: target.user,
       database: target.database || target.user,
       ...(target.password ? { password: target.password.reveal() } : {}),
-      ...(target.tls ? { ssl: { rejectUnauthorized: false } } : {}),
+      ...(target.tls ? { ssl: { rejectUnauthorized: target.tls === 'verify' } } : {}),
       connectionTimeoutMillis: target.timeoutMs,
       query_timeout: target.timeoutMs * 4,
       application_name: 'secrets',

@@ -72,7 +72,7 @@ export const ioRedis: RedisClient = {
       reconnectOnError: () => false,
       connectTimeout: target.timeoutMs,
       commandTimeout: target.timeoutMs * 4,
-      ...(target.tls ? { tls: {} } : {}),
+      ...(target.tls ? { tls: { rejectUnauthorized: target.tls === 'verify' } } : {}),
     });
     client.on('error', () => undefined);
     try {

@@ -184,8 +184,11 @@ export interface ConnectionTarget {
   password: Secret | undefined;
   /** Postgres: the database; Redis: the db number as text ('' for 0). */
   database: string;
-  /** TLS: Postgres sslmode=require|verify-*, or the rediss:// scheme. */
-  tls: boolean;
+  /**
+   * TLS: 'verify' checks the server's certificate (sslmode=verify-ca|verify-full, rediss://);
+   * 'require' encrypts without checking it (sslmode=require, as libpq does); false: none.
+   */
+  tls: false | 'require' | 'verify';
   timeoutMs: number;
 }
 

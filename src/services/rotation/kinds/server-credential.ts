@@ -70,8 +70,13 @@ export function targetOf(
   defaults: { port: number; database: string },
   timeoutMs: number,
 ): ConnectionTarget {
-  const tls =
-    url.scheme === 'rediss' || ['require', 'verify-ca', 'verify-full'].includes(url.params.sslmode ?? 'disable');
+  const sslmode = url.params.sslmode ?? 'disable';
+  const tls: ConnectionTarget['tls'] =
+    url.scheme === 'rediss' || sslmode === 'verify-ca' || sslmode === 'verify-full'
+      ? 'verify'
+      : sslmode === 'require'
+        ? 'require'
+        : false;
   return {
     host: url.host,
     port: url.port ?? defaults.port,
