@@ -70,7 +70,8 @@ const init = asServer(join(pgBin, 'initdb'), [
   dataDir,
   '-U',
   'postgres',
-  '--auth=scram-sha-256',
+  '-A',
+  'scram-sha-256',
   `--pwfile=${join(root, 'pw')}`,
   '--no-sync',
 ]);
