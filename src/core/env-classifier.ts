@@ -36,16 +36,24 @@ export interface ManualProposal {
   reason: string;
 }
 /** A database or cache URL with a password: secrets changes it on the server itself. */
-export interface ServerCredentialProposal {
+export interface ServerCredentialProposal<K extends 'postgres' | 'redis' = 'postgres' | 'redis'> {
   id: string;
-  kind: 'postgres' | 'redis';
+  kind: K;
   urlKey: string;
   reason: string;
 }
-export type SecretProposal = DingtalkProposal | RandomProposal | ManualProposal | ServerCredentialProposal;
+export type SecretProposal =
+  | DingtalkProposal
+  | RandomProposal
+  | ManualProposal
+  | ServerCredentialProposal<'postgres'>
+  | ServerCredentialProposal<'redis'>;
 /** What one entry is, before it gets an id. */
 export type EntryClassification =
-  Omit<RandomProposal, 'id'> | Omit<ManualProposal, 'id'> | Omit<ServerCredentialProposal, 'id'>;
+  | Omit<RandomProposal, 'id'>
+  | Omit<ManualProposal, 'id'>
+  | Omit<ServerCredentialProposal<'postgres'>, 'id'>
+  | Omit<ServerCredentialProposal<'redis'>, 'id'>;
 
 export interface EnvPair {
   key: string;

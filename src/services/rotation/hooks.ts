@@ -1,4 +1,5 @@
-import { envKeysOfSecret, type Policy } from '../../core/policy.js';
+import type { Policy } from '../../core/policy.js';
+import { envKeysOfSecret, kindOf } from '../../kinds/index.js';
 import { SecretsError } from '../../core/errors.js';
 import { maskValue } from '../../core/secret.js';
 import { timeoutMs } from '../../core/rotation/plan.js';
@@ -20,7 +21,7 @@ export function hookEnvironment(
   for (const { spec } of policy.secrets) {
     for (const key of envKeysOfSecret(spec)) stripped.add(key);
     // The admin URL of a database or cache kind is a credential too: no hook inherits it.
-    if ('admin_url_env' in spec && spec.admin_url_env) stripped.add(spec.admin_url_env);
+    for (const key of kindOf(spec).secretEnv?.(spec) ?? []) stripped.add(key);
   }
   // The backup passphrases are secrets too.
   for (const key of [policy.doc.backup.passphrase_env, policy.doc.backup.key_passphrase_env])

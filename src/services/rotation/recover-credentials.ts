@@ -3,11 +3,12 @@ import type { Policy } from '../../core/policy.js';
 import type { Deps } from '../deps.js';
 import { fingerprint } from '../../core/secret.js';
 import { appendAudit, fingerprintKey } from '../state/audit-trail.js';
-import { readPendingCredentials, removePendingCredential } from '../state/pending-credentials.js';
-import { managedEnvValues } from './env-values.js';
+import { readPendingCredentials, removePendingCredential } from '../../kinds/pending-credentials.js';
 import { runHooks } from './hooks.js';
-import type { RotationContext } from './kind-handler.js';
-import { handlerFor } from './kinds/index.js';
+import type { RotationContext } from '../../kinds/kind.js';
+import { managedEnvValues } from '../../kinds/index.js';
+import { handlerFor } from '../../kinds/rotations.js';
+import { fingerprintKey as auditKey, readAuditEntries } from '../state/audit-trail.js';
 
 export interface CredentialRecovery {
   secret: string;
@@ -37,6 +38,10 @@ export async function recoverPendingCredentials(policy: Policy, deps: Deps): Pro
       policy,
       id: record.secret,
       deps,
+      audit: {
+        fingerprintKey: () => auditKey(policy.stateDir, deps),
+        entries: async () => (await readAuditEntries(policy.stateDir, deps)).entries,
+      },
       assumeYes: true,
       say: (line) => deps.output.out(`      ${line}\n`),
     };
