@@ -26,6 +26,7 @@ import type { Deps } from './deps.js';
 import { checkRotationJournal } from './checks/journal-check.js';
 import { checkLeakedValues } from './checks/leaked-value.js';
 import { checkRevokedSecrets } from './checks/revoked-check.js';
+import { checkApprovalState } from './checks/approval-check.js';
 
 export interface CheckInput {
   policy: Policy;
@@ -101,7 +102,7 @@ async function findPlaintextBackups(
 }
 
 /** Checks that live with the module they watch (rotation journal, revocations, leaked values). */
-const extraChecks: ExtraCheck[] = [checkRotationJournal, checkRevokedSecrets, checkLeakedValues];
+const extraChecks: ExtraCheck[] = [checkRotationJournal, checkRevokedSecrets, checkLeakedValues, checkApprovalState];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */
 export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutcome> {

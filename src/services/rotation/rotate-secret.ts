@@ -21,6 +21,8 @@ export interface RotateSecretOptions {
   /** --password-stdin / --password-prompt: the operator supplies the new password (htpasswd). */
   passwordFrom?: 'prompt' | 'stdin';
   backup?: BackupBeforeSwap;
+  /** Added to the `rotated` audit entry's details (the approval that allowed it, the revocation it replaces). */
+  auditDetails?: Record<string, unknown>;
 }
 
 export interface RotatedSecret {
@@ -194,7 +196,13 @@ export async function rotateSecret(
       secret: item.id,
       ...(next.whole ? { fingerprint: next.whole } : {}),
       ...(previous.whole ? { previous: previous.whole } : {}),
-      details: { rotation, kind: spec.kind, files: changes.map((change) => change.path), fingerprints },
+      details: {
+        rotation,
+        kind: spec.kind,
+        files: changes.map((change) => change.path),
+        fingerprints,
+        ...input.auditDetails,
+      },
     },
     deps,
   );
