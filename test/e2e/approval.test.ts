@@ -1,11 +1,13 @@
-import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runSecrets } from '../helpers/cli.js';
 import { approverKeyring, type ApproverKeyring, type TestApprover } from '../helpers/approvers.js';
 import { makeDeployment } from '../helpers/deployment.js';
-import { fakeHex } from '../helpers/fake-secrets.js';
+import { fakeAlnum, fakeHex } from '../helpers/fake-secrets.js';
+import { basicAuthStatus, grantWorkerRead, startNginx } from '../helpers/nginx.js';
 import { BACKUP_ENV, BACKUP_POLICY } from '../helpers/rotation.js';
 import { describeWithTools } from '../helpers/system-tools.js';
 
@@ -356,3 +358,101 @@ describeWithTools(['gpg'], 'two-person approval through bin/secrets', () => {
     );
   });
 });
+
+describeWithTools(
+  ['gpg', 'nginx', 'htpasswd'],
+  'two-person approval of an htpasswd rotation behind a real nginx',
+  () => {
+    it('the whole flow: request, two approvals, rotate --approved; nginx takes the new password only', async () => {
+      const passwords = { admin: fakeAlnum(24), alice: fakeAlnum(24) };
+      const line = (user: 'admin' | 'alice') =>
+        execFileSync('htpasswd', ['-nbB', '-C', '5', user, passwords[user]], { encoding: 'utf8' }).trim();
+      const original = `${line('alice')}\n${line('admin')}\n`;
+      const deployment = makeDeployment({
+        files: {
+          'nginx/.htpasswd': { content: original, mode: 0o640 },
+          'keys/alice.asc': alice.publicKey,
+          'keys/bob.asc': bob.publicKey,
+          'keys/chen.asc': chen.publicKey,
+        },
+      });
+      const file = deployment.path('nginx/.htpasswd');
+      const nginx = await startNginx({ userFile: file });
+      grantWorkerRead(nginx, deployment.root, file);
+      writeFileSync(
+        deployment.policyPath,
+        stringify({
+          version: 1,
+          deployment: 'mt5-crs',
+          backup: BACKUP_POLICY,
+          secrets: {
+            'dashboard-password': {
+              kind: 'htpasswd',
+              rotate_every: '90d',
+              file: 'nginx/.htpasswd',
+              user: 'admin',
+              bcrypt_cost: 5,
+              after_change: [nginx.testCommand, nginx.reloadCommand],
+              probe: { url: nginx.url },
+            },
+          },
+          approval: {
+            required: 2,
+            approvers: ['keys/alice.asc', 'keys/bob.asc', 'keys/chen.asc'],
+            self_approval: false,
+            valid_for: '24h',
+            applies_to: 'all',
+          },
+        }),
+      );
+      const run = (args: string[], env: Record<string, string> = {}, input?: string) =>
+        runSecrets(args, {
+          cwd: deployment.root,
+          env: { ...BACKUP_ENV, SECRETS_NGINX_CONF: nginx.confPath, PATH: process.env.PATH ?? '', ...env },
+          ...(input === undefined ? {} : { input }),
+        });
+      const next = fakeAlnum(24);
+
+      const refused = await run(['rotate', 'dashboard-password', '--password-stdin', '--yes'], {}, `${next}\n`);
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(/dashboard-password needs two-person approval/);
+
+      const made = await run([
+        'rotate',
+        'dashboard-password',
+        '--request',
+        'rotate-dashboard.json',
+        '--ticket',
+        'CHG-7',
+        '--key',
+        alice.secretKeyFile,
+      ]);
+      expect(made.code, made.stderr).toBe(0);
+      expect(made.stdout).toMatch(/swap: {3}nginx\/\.htpasswd: line of user admin/);
+      expect(made.stdout).toContain(nginx.reloadCommand);
+      for (const who of [bob, chen]) {
+        const signed = await run(['approve', 'rotate-dashboard.json', '--key', who.secretKeyFile, '--yes'], {
+          SECRETS_KEY_PASSPHRASE: who.passphrase,
+        });
+        expect(signed.code, signed.stderr).toBe(0);
+      }
+      const rotated = await run(['rotate', '--approved', 'rotate-dashboard.json', '--password-stdin'], {}, `${next}\n`);
+      expect(rotated.code, rotated.stderr).toBe(0);
+      expect(`${rotated.stdout}${rotated.stderr}`).not.toContain(next);
+      expect(await basicAuthStatus(nginx.url, { user: 'admin', password: next })).toBe(200);
+      expect(await basicAuthStatus(nginx.url, { user: 'admin', password: passwords.admin })).toBe(401);
+      expect(await basicAuthStatus(nginx.url, { user: 'alice', password: passwords.alice })).toBe(200);
+      const audit = readFileSync(deployment.path('.secrets/audit.jsonl'), 'utf8');
+      expect(audit).not.toContain(next);
+      const entry = audit
+        .trim()
+        .split('\n')
+        .map((text) => JSON.parse(text))
+        .find((item) => item.action === 'rotated');
+      expect(entry.details.approval.ticket).toBe('CHG-7');
+      expect(entry.details.approval.approvers).toEqual([bob.fingerprint.toLowerCase(), chen.fingerprint.toLowerCase()]);
+      const check = await run(['check']);
+      expect(check.stdout).not.toMatch(/without an approval/);
+    }, 60_000);
+  },
+);
