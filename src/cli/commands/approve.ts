@@ -41,7 +41,13 @@ Examples:
   secrets approve --after 42 --key ~/.keys/alice-secret.asc`,
     )
     .action(async (request: string | undefined, options: ApproveOptions, command: Command) => {
-      const deps = ctx.deps(command);
+      const base = ctx.deps(command);
+      const json = Boolean(ctx.globals(command).json);
+      // With --json, stdout holds the JSON document only; the plan goes to stderr.
+      const deps = json ? { ...base, output: { ...base.output, out: base.output.err } } : base;
+      const print = (value: unknown) => {
+        if (json) base.output.out(`${JSON.stringify(value, null, 2)}\n`);
+      };
       const signing = {
         keyFile: options.key,
         ...(options.passphraseEnv ? { passphraseEnv: options.passphraseEnv } : {}),
@@ -54,12 +60,12 @@ Examples:
           throw new SecretsError('bad-option', `--after: expected an audit number like 42, got "${options.after}"`);
         const policy = await ctx.policy(command, deps);
         const { runApproveAfter } = await import('../../services/approve.js');
-        await runApproveAfter({ policy, revocation: seq, ...signing, yes: Boolean(options.yes) }, deps);
+        print(await runApproveAfter({ policy, revocation: seq, ...signing, yes: Boolean(options.yes) }, deps));
         return;
       }
       if (request === undefined)
         throw new SecretsError('bad-option', 'name the change request to sign (or --after SEQ for a revocation)');
       const { runApprove } = await import('../../services/approve.js');
-      await runApprove({ requestPath: request, ...signing, yes: Boolean(options.yes) }, deps);
+      print(await runApprove({ requestPath: request, ...signing, yes: Boolean(options.yes) }, deps));
     });
 }

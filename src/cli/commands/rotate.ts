@@ -114,7 +114,9 @@ Examples:
               '--request only writes a request: not with --approved, --recover or --dry-run',
             );
           const { runRequestChange } = await import('../../services/request-change.js');
-          await runRequestChange(
+          const asJson = Boolean(ctx.globals(command).json);
+          const requestDeps = asJson ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
+          const made = await runRequestChange(
             {
               policy,
               ids,
@@ -130,8 +132,9 @@ Examples:
                 : {}),
               now: ctx.asOf(command, deps),
             },
-            deps,
+            requestDeps,
           );
+          if (asJson) deps.output.out(`${JSON.stringify(made, null, 2)}\n`);
           return;
         }
         if (options.ticket !== undefined || options.key !== undefined)
