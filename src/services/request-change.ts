@@ -53,7 +53,7 @@ export async function runRequestChange(input: RequestChangeInput, deps: Deps): P
       },
     );
   const selected = selectSecrets(policy, input.ids, [], input.now);
-  const secrets = await requestedSecrets(policy, selected, deps);
+  const secrets = await requestedSecrets(policy, selected, deps, { create: true });
 
   const pgp = input.key ? await deps.loadPgp() : undefined;
   let requesterKey: string | null = null;

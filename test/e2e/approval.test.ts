@@ -98,7 +98,11 @@ describeWithTools(['gpg'], 'two-person approval through bin/secrets', () => {
     expect(text).not.toContain(before.split('\n')[0]!.slice('JWT_SECRET='.length));
     expect(JSON.parse(text).ticket).toBe('CHG-1234');
 
-    const signed = await approve(deployment, bob);
+    // The approver needs the request only: run from a folder with no policy, on an absolute path.
+    const signed = await runSecrets(['approve', deployment.path(REQUEST), '--key', bob.secretKeyFile, '--yes'], {
+      cwd: ring.home,
+      env: { SECRETS_KEY_PASSPHRASE: bob.passphrase, SECRETS_POLICY: undefined },
+    });
     expect(signed.code, signed.stderr).toBe(0);
     expect(signed.stdout).toContain(digest);
     expect(signed.stdout).toMatch(/jwt-secret \(random\)[\s\S]*swap: {3}\.env: JWT_SECRET/);

@@ -17,7 +17,7 @@ import { fingerprint } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
 import { handlerFor } from '../rotation/kinds/index.js';
 import { readIfExists } from '../state/journal-store.js';
-import { fingerprintKey } from '../state/audit-trail.js';
+import { FINGERPRINT_KEY_FILE, fingerprintKey } from '../state/audit-trail.js';
 
 /** A path as the request shows it: relative to the deployment root when inside it. */
 export function displayPath(policy: Policy, path: string): string {
@@ -34,7 +34,15 @@ export async function fileFingerprints(
   policy: Policy,
   paths: string[],
   deps: Deps,
+  options: { create: boolean },
 ): Promise<Array<{ path: string; absolute: string; fingerprint: string | null }>> {
+  // Verifying never creates the key: a deployment without one cannot have made the request.
+  if (!options.create && !(await deps.files.stat(join(policy.stateDir, FINGERPRINT_KEY_FILE))))
+    throw new SecretsError(
+      'request-other-deployment',
+      'this deployment has no fingerprint key yet, so the request was made elsewhere; nothing was changed',
+      { where: join(policy.stateDir, FINGERPRINT_KEY_FILE) },
+    );
   const key = await fingerprintKey(policy.stateDir, deps);
   const result = [];
   for (const path of paths) {
@@ -53,11 +61,12 @@ export async function requestedSecrets(
   policy: Policy,
   selected: SelectedSecret[],
   deps: Deps,
+  options: { create: boolean },
 ): Promise<RequestedSecret[]> {
   const secrets: RequestedSecret[] = [];
   for (const { id, spec } of selected) {
     const outline = handlerFor(spec).outline(spec, policy);
-    const files = await fileFingerprints(policy, outline.files, deps);
+    const files = await fileFingerprints(policy, outline.files, deps, options);
     secrets.push({
       id,
       kind: spec.kind,

@@ -75,7 +75,9 @@ export async function verifyApproval(
 
   const known = new Set(policy.secrets.map((secret) => secret.id));
   const ids = request.secrets.map((secret) => secret.id).filter((id) => known.has(id));
-  const current = await requestedSecrets(policy, selectSecrets(policy, ids, [], deps.clock.now()), deps);
+  const current = await requestedSecrets(policy, selectSecrets(policy, ids, [], deps.clock.now()), deps, {
+    create: false,
+  });
   const differences = planDifferences(request, current);
   const changedFiles: string[] = [];
   if (differences.length === 0) {
