@@ -175,6 +175,7 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
         );
       const again = await verifyApproval(policy, input.approved.requestPath, input.approved.signatures, deps);
       deps.output.out(`change request ${again.digest}: ${again.summary}\n`);
+      for (const note of again.ignored) deps.output.err(`secrets: note: not counted: ${note}\n`);
       approvalDetails = {
         approval: {
           request: again.digest,

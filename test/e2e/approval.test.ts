@@ -114,6 +114,8 @@ describeWithTools(['gpg'], 'two-person approval through bin/secrets', () => {
     gpgSign(deployment, chen);
     const run = await cli(deployment, ['rotate', '--approved', REQUEST]);
     expect(run.code, run.stderr).toBe(0);
+    // The requester's own signature is shown as not counted, not silently dropped.
+    expect(run.stderr).toMatch(/note: not counted: alice made the request and cannot approve it/);
     expect(run.stdout).toMatch(/approved by bob \([0-9A-F]{40}\), chen/);
     const after = readFileSync(deployment.path('.env'), 'utf8');
     expect(after.split('\n')[0]).not.toBe(before.split('\n')[0]);

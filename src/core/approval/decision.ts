@@ -60,6 +60,8 @@ export interface ApprovalDecision {
   counted: ApproverKey[];
   /** One line: what counted, or what is missing and why. */
   summary: string;
+  /** Signatures that did not count and why (shown as notes when the request is approved anyway). */
+  ignored: string[];
 }
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
@@ -173,6 +175,7 @@ export function decideApproval(facts: ApprovalFacts): ApprovalDecision {
   return {
     approved,
     counted,
+    ignored: problems,
     summary: approved
       ? `approved by ${counted.map((key) => `${key.label} (${shortFingerprint(key.fingerprint)})`).join(', ')}`
       : parts.join('; '),

@@ -15,6 +15,8 @@ export interface VerifiedApproval {
   digest: string;
   counted: ApproverKey[];
   summary: string;
+  /** Signatures beside the request that did not count, and why. */
+  ignored: string[];
 }
 
 /** Reads a change request file; a missing file is one clear line. */
@@ -107,5 +109,5 @@ export async function verifyApproval(
       where: requestPath,
       hint: 'nothing was changed',
     });
-  return { request, digest, counted: decision.counted, summary: decision.summary };
+  return { request, digest, counted: decision.counted, summary: decision.summary, ignored: decision.ignored };
 }
