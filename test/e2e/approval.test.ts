@@ -282,6 +282,39 @@ describeWithTools(['gpg'], 'two-person approval through bin/secrets', () => {
     ]);
   });
 
+  it('approve with a protected key: a wrong or missing passphrase signs nothing and never echoes it', async () => {
+    const deployment = guardedDeployment();
+    expect((await request(deployment, [])).code).toBe(0);
+    const wrong = `${bob.passphrase}x`;
+    const bad = await cli(deployment, ['approve', REQUEST, '--key', bob.secretKeyFile, '--yes'], {
+      SECRETS_KEY_PASSPHRASE: wrong,
+    });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/wrong passphrase for the private key/);
+    expect(`${bad.stdout}${bad.stderr}`).not.toContain(wrong);
+    const none = await cli(deployment, [
+      'approve',
+      REQUEST,
+      '--key',
+      bob.secretKeyFile,
+      '--passphrase-env',
+      'BOB_PASS',
+    ]);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toMatch(/protected by a passphrase and none was given \(set BOB_PASS, or run on a terminal/);
+    const viaNamed = await cli(
+      deployment,
+      ['approve', REQUEST, '--key', bob.secretKeyFile, '--passphrase-env', 'BOB_PASS'],
+      {
+        BOB_PASS: bob.passphrase,
+      },
+    );
+    expect(viaNamed.code, viaNamed.stderr).toBe(0);
+    expect(readdirSync(deployment.root).filter((name) => name.endsWith('.sig'))).toEqual([
+      `${REQUEST}.${bob.fingerprint}.sig`,
+    ]);
+  }, 30_000);
+
   it('a request edited after it was written is refused', async () => {
     const deployment = guardedDeployment();
     expect((await request(deployment)).code).toBe(0);
