@@ -35,7 +35,7 @@ export async function signWithKey(
   try {
     armored = new Secret(await deps.files.readText(input.keyFile));
   } catch {
-    throw new SecretsError('key-missing', 'cannot read the private key file', { where: input.keyFile });
+    throw new SecretsError('key-unreadable', 'cannot read the private key file', { where: input.keyFile });
   }
   const envName = input.passphraseEnv ?? DEFAULT_PASSPHRASE_ENV;
   const fromEnv = deps.env[envName];

@@ -62,7 +62,7 @@ export async function runRequestChange(input: RequestChangeInput, deps: Deps): P
     try {
       armored = new Secret(await deps.files.readText(input.key.keyFile));
     } catch {
-      throw new SecretsError('key-missing', 'cannot read the private key file', { where: input.key.keyFile });
+      throw new SecretsError('key-unreadable', 'cannot read the private key file', { where: input.key.keyFile });
     }
     requesterKey = await pgp.privateKeyFingerprint(armored);
   }
