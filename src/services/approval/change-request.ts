@@ -15,7 +15,7 @@ import type { Policy } from '../../core/policy.js';
 import type { SelectedSecret } from '../../core/rotation/plan.js';
 import { fingerprint } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
-import { handlerFor } from '../rotation/kinds/index.js';
+import { handlerFor } from '../../kinds/rotations.js';
 import { readIfExists } from '../state/journal-store.js';
 import { FINGERPRINT_KEY_FILE, fingerprintKey } from '../state/audit-trail.js';
 
