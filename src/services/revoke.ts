@@ -280,6 +280,8 @@ async function replace(
     {
       policy,
       yes: true,
+      // The kind also ends the sessions the revoked value opened (postgres, redis).
+      revoking: true,
       ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
       ...(input.backup ? { backup: input.backup } : {}),
       // The replacement is part of the revocation: its approval is the revocation's (approve --after).

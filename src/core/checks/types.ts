@@ -15,6 +15,7 @@ export type CheckId =
   | 'journal'
   | 'revoked'
   | 'leaked-value'
+  | 'live'
   | 'approval'
   | 'policy';
 
@@ -30,6 +31,7 @@ export const CHECK_IDS: CheckId[] = [
   'journal',
   'revoked',
   'leaked-value',
+  'live',
   'approval',
 ];
 
