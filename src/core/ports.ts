@@ -1,3 +1,4 @@
+import type { ApproverKey, SignatureReading } from './approval/decision.js';
 import type { Secret } from './secret.js';
 
 /**
@@ -179,6 +180,23 @@ export interface Pgp {
   encryptionKeyIds(armoredPublicKey: string): Promise<string[]>;
   /** Key ids of every (sub)key of an armored private key. */
   privateKeyIds(armoredPrivateKey: Secret): Promise<string[]>;
+  /**
+   * An armored detached signature over `data` (binary mode, as `gpg --detach-sign` makes), with
+   * the signing key's primary fingerprint. `passphraseHint` says where a passphrase comes from.
+   */
+  signDetached(
+    data: Uint8Array,
+    key: { armored: Secret; passphrase?: Secret; passphraseHint?: string },
+  ): Promise<{ signature: string; fingerprint: string; userIds: string[] }>;
+  /** The primary fingerprint of an armored private key (no passphrase needed). */
+  privateKeyFingerprint(armoredPrivateKey: Secret): Promise<string>;
+  /** What an approver's armored public key says: fingerprint, key ids, user ids, expiry, revocation. */
+  readApproverKey(armoredPublicKey: string): Promise<Omit<ApproverKey, 'label' | 'file'>>;
+  /**
+   * Reads a detached signature (armored or binary) over `data` and checks it against whichever of
+   * `keys` (armored public keys) issued it, at the time it was made. Never throws for a bad signature.
+   */
+  verifyDetached(data: Uint8Array, signature: Uint8Array, keys: string[]): Promise<SignatureReading>;
 }
 
 /** Where and as whom to open one database or cache connection. */

@@ -26,6 +26,7 @@ import { checkRotationJournal } from './checks/journal-check.js';
 import { checkLeakedValues } from './checks/leaked-value.js';
 import { checkRevokedSecrets } from './checks/revoked-check.js';
 import { checkLiveCredentials, checkPendingCredentials } from './checks/live-check.js';
+import { checkApprovalState } from './checks/approval-check.js';
 
 export interface CheckInput {
   policy: Policy;
@@ -110,6 +111,7 @@ const extraChecks: ExtraCheck[] = [
   checkPendingCredentials,
   checkRevokedSecrets,
   checkLeakedValues,
+  checkApprovalState,
 ];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */

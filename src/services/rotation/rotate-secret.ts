@@ -23,6 +23,8 @@ export interface RotateSecretOptions {
   backup?: BackupBeforeSwap;
   /** The replacement of a revoked value (secrets revoke): the kind also ends the sessions it opened. */
   revoking?: boolean;
+  /** Added to the `rotated` audit entry's details (the approval that allowed it, the revocation it replaces). */
+  auditDetails?: Record<string, unknown>;
 }
 
 export interface RotatedSecret {
@@ -201,7 +203,13 @@ export async function rotateSecret(
       secret: item.id,
       ...(next.whole ? { fingerprint: next.whole } : {}),
       ...(previous.whole ? { previous: previous.whole } : {}),
-      details: { rotation, kind: spec.kind, files: changes.map((change) => change.path), fingerprints },
+      details: {
+        rotation,
+        kind: spec.kind,
+        files: changes.map((change) => change.path),
+        fingerprints,
+        ...input.auditDetails,
+      },
     },
     deps,
   );
