@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AtomicWriteOptions, FileStat, FileStore } from '../core/ports.js';
-import { errnoCode } from '../core/errors.js';
+import { SecretsError, errnoCode } from '../core/errors.js';
 
 async function fsyncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, constants.O_RDONLY);
@@ -10,6 +10,28 @@ async function fsyncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * The file a write must replace: a symbolic link is followed to its final target, so the file the
+ * service actually reads gets the new content and the link itself stays (replacing the link with
+ * a regular file would leave the service on the old value). A link to nowhere is refused.
+ */
+export async function writeTarget(path: string): Promise<string> {
+  const link = await fs.lstat(path).catch((error: unknown) => {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!link?.isSymbolicLink()) return path;
+  try {
+    return await fs.realpath(path);
+  } catch (error) {
+    throw new SecretsError(
+      'link-dangling',
+      `is a symbolic link to a file that does not exist (${errnoCode(error) ?? String(error)}); nothing was written`,
+      { where: path, hint: 'point the link at the file the service reads, or replace it with that file' },
+    );
   }
 }
 
@@ -24,6 +46,7 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
+  path = await writeTarget(path);
   const dir = dirname(path);
   const existing = await fs.stat(path).catch((error: unknown) => {
     if (errnoCode(error) === 'ENOENT') return undefined;
@@ -62,6 +85,7 @@ function toStat(stat: import('node:fs').Stats): FileStat {
     nlink: stat.nlink,
     isFile: stat.isFile(),
     isDirectory: stat.isDirectory(),
+    isSymbolicLink: stat.isSymbolicLink(),
   };
 }
 
@@ -71,6 +95,14 @@ export const nodeFileStore: FileStore = {
   async stat(path) {
     try {
       return toStat(await fs.stat(path));
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+      throw error;
+    }
+  },
+  async lstat(path) {
+    try {
+      return toStat(await fs.lstat(path));
     } catch (error) {
       if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
       throw error;

@@ -13,7 +13,7 @@ import { parseDate } from '../core/duration.js';
 import { SecretsError, type ExitCodeValue } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import type { DingtalkTransport } from '../core/ports.js';
-import type { RotationStep } from '../core/rotation/journal.js';
+import type { CrashPoint } from '../core/rotation/journal.js';
 
 export interface GlobalOptions {
   policy?: string;
@@ -98,7 +98,7 @@ const lazyDingtalkTransport: DingtalkTransport = {
  * Test-only: SECRETS_TEST_CRASH_AT=<step> kills this process with SIGKILL when a rotation
  * reaches that step, so the crash tests can show that the next run recovers from every step.
  */
-function crashAtStep(target: string): (step: RotationStep) => void {
+function crashAtStep(target: string): (step: CrashPoint) => void {
   return (step) => {
     if (step === target) process.kill(process.pid, 'SIGKILL');
   };

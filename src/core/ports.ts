@@ -15,6 +15,8 @@ export interface FileStat {
   nlink: number;
   isFile: boolean;
   isDirectory: boolean;
+  /** Only from lstat: the path itself is a symbolic link. */
+  isSymbolicLink?: boolean;
 }
 
 export interface AtomicWriteOptions {
@@ -27,6 +29,8 @@ export interface FileStore {
   readBytes(path: string): Promise<Uint8Array>;
   /** undefined when the path does not exist. */
   stat(path: string): Promise<FileStat | undefined>;
+  /** Like stat, but of a link itself (isSymbolicLink set). */
+  lstat(path: string): Promise<FileStat | undefined>;
   /** Temp file in the same folder, fsync, rename, fsync the folder; keeps owner and mode. */
   writeAtomic(path: string, data: string | Uint8Array, options?: AtomicWriteOptions): Promise<void>;
   /** Appends one line and fsyncs. Creates the file with mode 600. */
@@ -53,11 +57,24 @@ export interface LockInfo {
   user: string;
   command: string;
   since: string;
+  /** Unique per acquisition: what a takeover and a release compare. */
+  nonce: string;
+}
+
+/** What `check` sees of the lock without taking it. */
+export interface LockState {
+  path: string;
+  holder?: LockInfo;
+  ageMs: number;
+  /** Its holder died on this host, or the file stayed empty or unreadable. */
+  stale: boolean;
 }
 
 export interface Locker {
   /** Takes the state folder's lock; fails at once with who holds it, or waits up to `waitMs`. */
   acquire(stateDir: string, options: { command: string; waitMs?: number }): Promise<LockHandle>;
+  /** The lock as it is now, or undefined when nobody holds it. */
+  inspect(stateDir: string): Promise<LockState | undefined>;
 }
 
 export interface Output {

@@ -66,3 +66,8 @@ export function fingerprint(value: Secret | string, key: Uint8Array): string {
   const text = typeof value === 'string' ? value : value.reveal();
   return `hmac-sha256:${createHmac('sha256', key).update(text, 'utf8').digest('hex').slice(0, 32)}`;
 }
+
+/** The same keyed fingerprint over raw bytes (a whole file's content); equal to fingerprint() for UTF-8 text. */
+export function fingerprintBytes(data: Uint8Array, key: Uint8Array): string {
+  return `hmac-sha256:${createHmac('sha256', key).update(data).digest('hex').slice(0, 32)}`;
+}

@@ -23,6 +23,7 @@ import {
   type EncryptionMaterial,
 } from './backup/backup-material.js';
 import type { Deps } from './deps.js';
+import { DEFAULT_APPEND_WAIT_MS, withStateLock } from './state/state-lock.js';
 
 export interface BackupInput {
   policy: Policy;
@@ -141,6 +142,15 @@ async function verifyBackup(
  * exists and nothing may be changed.
  */
 export async function createBackup(input: BackupInput, deps: Deps): Promise<BackupResult> {
+  return withStateLock(
+    input.policy.stateDir,
+    { command: `secrets backup (${input.reason})`, waitMs: DEFAULT_APPEND_WAIT_MS },
+    deps,
+    () => createBackupLocked(input, deps),
+  );
+}
+
+async function createBackupLocked(input: BackupInput, deps: Deps): Promise<BackupResult> {
   const { policy } = input;
   const paths = [
     ...new Set(
@@ -300,6 +310,18 @@ export async function pruneBackups(
   input: { policy: Policy; dryRun?: boolean },
   deps: Deps,
 ): Promise<{ removed: string[]; kept: string[] }> {
+  return withStateLock(
+    input.policy.stateDir,
+    { command: 'secrets backup --prune', waitMs: DEFAULT_APPEND_WAIT_MS },
+    deps,
+    () => pruneBackupsLocked(input, deps),
+  );
+}
+
+async function pruneBackupsLocked(
+  input: { policy: Policy; dryRun?: boolean },
+  deps: Deps,
+): Promise<{ removed: string[]; kept: string[] }> {
   const { policy } = input;
   const names = await deps.files.list(policy.backupDir).catch(() => [] as string[]);
   const own = names
@@ -332,6 +354,15 @@ export interface AdoptResult {
  * blocks, so pretending would be worse than saying so (the CLI says so).
  */
 export async function adoptPlaintext(input: { policy: Policy; file: string }, deps: Deps): Promise<AdoptResult> {
+  return withStateLock(
+    input.policy.stateDir,
+    { command: 'secrets backup --adopt', waitMs: DEFAULT_APPEND_WAIT_MS },
+    deps,
+    () => adoptLocked(input, deps),
+  );
+}
+
+async function adoptLocked(input: { policy: Policy; file: string }, deps: Deps): Promise<AdoptResult> {
   const { policy } = input;
   const path = isAbsolute(input.file) ? input.file : resolve(deps.cwd, input.file);
   if (backupFiles(policy).includes(path)) {

@@ -10,7 +10,7 @@ import type {
   ProcessRunner,
   Prompter,
 } from '../core/ports.js';
-import type { RotationStep } from '../core/rotation/journal.js';
+import type { CrashPoint } from '../core/rotation/journal.js';
 import type { ScanSources } from '../core/scan/ports.js';
 
 export type { BasicAuthProber, GitInfo, Pgp, Prompter } from '../core/ports.js';
@@ -43,7 +43,7 @@ export interface Deps {
    * Called as a rotation passes each step. The CLI honours SECRETS_TEST_CRASH_AT=<step> here by
    * SIGKILLing itself, which is how the crash tests stop a rotation at every step.
    */
-  onRotationStep?: (step: RotationStep) => void;
+  onRotationStep?: (step: CrashPoint) => void;
   /** HTTP Basic Auth probes after an htpasswd rotation (the HTTP client is loaded on first use). */
   prober: BasicAuthProber;
   /** OpenPGP, imported on first call: only backup, restore and rotation pay for loading it. */

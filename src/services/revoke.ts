@@ -7,6 +7,7 @@ import type { SecretSpec } from '../core/policy-schema.js';
 import { Secret } from '../core/secret.js';
 import { appendAudit, ensureStateDir, fingerprintKey } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
+import { acquireStateLock } from './state/state-lock.js';
 import { notifyTeam } from './notify.js';
 import { cutOffFiles, planCutOff, type CutOffPlan } from './revocation/cut-off.js';
 import {
@@ -141,10 +142,14 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
   let revokedValues: Secret[] = [];
 
   await ensureStateDir(policy.stateDir, deps);
-  const lock = await deps.locker.acquire(policy.stateDir, {
-    command: `secrets revoke ${id}`,
-    waitMs: input.waitMs ?? 0,
-  });
+  const lock = await acquireStateLock(
+    policy.stateDir,
+    {
+      command: `secrets revoke ${id}`,
+      waitMs: input.waitMs ?? 0,
+    },
+    deps,
+  );
   try {
     const recovered = await recoverInterrupted(policy, deps);
     if (recovered) out(`recovered: ${recovered.summary}; ${recovered.detail}`);

@@ -8,7 +8,7 @@ import {
   type FileState,
   type Journal,
   type JournalFile,
-  type RotationStep,
+  type CrashPoint,
 } from '../../core/rotation/journal.js';
 import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import type { Deps } from '../deps.js';
@@ -20,6 +20,7 @@ import {
   copyName,
   copyPath,
   journalDir,
+  readBytesIfExists,
   readIfExists,
   readJournal,
   savePreviousCopy,
@@ -27,7 +28,7 @@ import {
 } from '../state/journal-store.js';
 import type { FileChange } from './kind-handler.js';
 
-export function passStep(step: RotationStep, deps: Pick<Deps, 'onRotationStep'>): void {
+export function passStep(step: CrashPoint, deps: Pick<Deps, 'onRotationStep'>): void {
   deps.onRotationStep?.(step);
 }
 
@@ -50,15 +51,15 @@ export async function swapFiles(request: SwapRequest, deps: Deps): Promise<Journ
   const files: JournalFile[] = [];
   for (const [index, change] of request.changes.entries()) {
     const stat = await deps.files.stat(change.path);
-    const before = stat ? await deps.files.readText(change.path) : undefined;
+    const before = stat ? await deps.files.readBytes(change.path) : undefined;
     const name = copyName(index);
-    await savePreviousCopy(policy.stateDir, name, before ?? '', deps);
+    await savePreviousCopy(policy.stateDir, name, before ?? new Uint8Array(), deps);
     files.push({
       path: change.path,
       existed: before !== undefined,
       // The mode to restore on roll-back: the file's own, not the one the kind may impose.
       mode: stat?.mode ?? change.mode ?? 0o600,
-      before: await contentFingerprint(policy.stateDir, before ?? '', deps),
+      before: await contentFingerprint(policy.stateDir, before ?? new Uint8Array(), deps),
       after: await contentFingerprint(policy.stateDir, change.content, deps),
       previousCopy: name,
     });
@@ -97,7 +98,7 @@ export async function markRecording(policy: Policy, journal: Journal, deps: Deps
 async function currentStates(policy: Policy, journal: Journal, deps: Deps): Promise<FileState[]> {
   const states: FileState[] = [];
   for (const file of journal.files) {
-    const content = await readIfExists(file.path, deps);
+    const content = await readBytesIfExists(file.path, deps);
     states.push(
       fileState(file, content === undefined ? undefined : await contentFingerprint(policy.stateDir, content, deps)),
     );
@@ -154,7 +155,7 @@ export async function rollBack(
       if (file.existed)
         await deps.files.writeAtomic(
           file.path,
-          await deps.files.readText(copyPath(policy.stateDir, file.previousCopy)),
+          await deps.files.readBytes(copyPath(policy.stateDir, file.previousCopy)),
           { mode: file.mode },
         );
       else await deps.files.remove(file.path);
@@ -233,7 +234,8 @@ export async function recoverInterrupted(policy: Policy, deps: Deps): Promise<Re
   // A revocation's cut-off (secrets revoke) is recorded as `revoked`: once it is, the lock-out stays.
   const recorded = entries.some(
     (entry) =>
-      (entry.action === 'rotated' || entry.action === 'revoked') && entry.details?.rotation === journal.rotation,
+      (entry.action === 'rotated' || entry.action === 'revoked' || entry.action === 'restored') &&
+      entry.details?.rotation === journal.rotation,
   );
   const decision = decideRecovery(journal, states, recorded);
   if (decision.action === 'must-act') {
