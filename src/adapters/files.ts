@@ -100,6 +100,7 @@ export const nodeFileStore: FileStore = {
       throw error;
     }
   },
+  realpath: (path) => fs.realpath(path).catch(() => path),
   async lstat(path) {
     try {
       return toStat(await fs.lstat(path));

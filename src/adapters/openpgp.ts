@@ -54,13 +54,27 @@ async function encryptionKeyIdsOf(key: openpgp.Key): Promise<string[]> {
   return [...new Set(ids)];
 }
 
-async function readBinaryMessage(bytes: Uint8Array): Promise<openpgp.Message<Uint8Array>> {
+/** One chunk at a time: openpgp then decrypts and decompresses only as far as its reader pulls. */
+function streamOf<T>(value: T): ReadableStream<T> {
+  return new ReadableStream<T>({
+    start(controller) {
+      controller.enqueue(value);
+      controller.close();
+    },
+  });
+}
+
+async function readBinaryMessage(bytes: Uint8Array, streamed = false): Promise<openpgp.Message<Uint8Array>> {
   try {
     const armored = new TextDecoder().decode(bytes.subarray(0, 40)).startsWith('-----BEGIN PGP MESSAGE-----');
-    if (armored)
+    if (armored) {
+      const text = new TextDecoder().decode(bytes);
       return (await openpgp.readMessage({
-        armoredMessage: new TextDecoder().decode(bytes),
+        armoredMessage: streamed ? streamOf(text) : text,
       })) as unknown as openpgp.Message<Uint8Array>;
+    }
+    if (streamed)
+      return (await openpgp.readMessage({ binaryMessage: streamOf(bytes) })) as unknown as openpgp.Message<Uint8Array>;
     return await openpgp.readMessage({ binaryMessage: bytes });
   } catch {
     throw new SecretsError(
@@ -105,6 +119,36 @@ async function unlockPrivateKey(armored: Secret, passphrase: Secret | undefined)
   }
 }
 
+/**
+ * Reads a decrypted stream up to `max` bytes. Past it: the first `max` bytes (prefixOnly), or a
+ * refusal; either way the stream is cancelled, so nothing more is decompressed.
+ */
+async function readAtMost(stream: ReadableStream<Uint8Array>, max: number, prefixOnly: boolean): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.length;
+      if (total > max) {
+        await reader.cancel().catch(() => undefined);
+        if (prefixOnly) return Buffer.concat(chunks).subarray(0, max);
+        throw new SecretsError(
+          'backup-too-large',
+          `the backup holds more than ${Math.round(max / 1024 / 1024)} MiB once decrypted and unpacked; refused (a compression bomb?)`,
+          { hint: 'if it is genuine, raise backup.max_size in the policy' },
+        );
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks);
+}
+
 export const openPgp: Pgp = {
   async encrypt(data: Uint8Array, options: PgpEncryptOptions): Promise<Uint8Array> {
     const keys: openpgp.Key[] = [];
@@ -130,7 +174,8 @@ export const openPgp: Pgp = {
   },
 
   async decrypt(bytes: Uint8Array, options: PgpDecryptOptions): Promise<{ data: Uint8Array; filename: string }> {
-    const message = await readBinaryMessage(bytes);
+    const limited = options.maxBytes !== undefined;
+    const message = await readBinaryMessage(bytes, limited);
     const info = messageInfo(message);
     const privateKey = options.privateKey
       ? await unlockPrivateKey(options.privateKey.armored, options.privateKey.passphrase)
@@ -170,8 +215,15 @@ export const openPgp: Pgp = {
         // Integrity is not optional: a SEIPD v1 packet without a valid MDC is refused.
         config: { allowUnauthenticatedMessages: false },
       });
-      return { data: result.data, filename: result.filename };
+      if (!limited) return { data: result.data, filename: result.filename };
+      const data = await readAtMost(
+        result.data as unknown as ReadableStream<Uint8Array>,
+        options.maxBytes!,
+        Boolean(options.prefixOnly),
+      );
+      return { data, filename: result.filename };
     } catch (error) {
+      if (error instanceof SecretsError) throw error;
       const reason = error instanceof Error ? error.message : '';
       const integrity =
         /modification detected|integrity|mdc|tag|truncat|end of stream|unexpected end|packet/i.test(reason) &&

@@ -104,6 +104,8 @@ const backupSchema = z.strictObject({
   /** Environment variable holding the passphrase of the private key used by `restore --key`. */
   key_passphrase_env: z.optional(envKey),
   keep: withDefault(durationText, '30d'),
+  /** Largest plaintext a backup may unpack to, in MiB: restore and --list stop there (compression bombs). */
+  max_size_mib: withDefault(intBetween(1, 4096), 64),
 });
 
 const complianceSchema = z.strictObject({
@@ -136,7 +138,7 @@ export const policySchema = z
       z.string().check(z.regex(secretId, { error: 'expected a secret id of letters, digits, ".", "_" or "-"' })),
       secretSchema,
     ),
-    backup: withDefault(backupSchema, { dir: 'backups', recipients: [], keep: '30d' }),
+    backup: withDefault(backupSchema, { dir: 'backups', recipients: [], keep: '30d', max_size_mib: 64 }),
     compliance: withDefault(complianceSchema, { modes: {}, gitignore: [], placeholders: [] }),
     notify: withDefault(notifySchema, {}),
     scan: withDefault(scanSchema, { ignore_paths: [], max_file_size: 10 * 1024 * 1024 }),

@@ -29,6 +29,8 @@ export interface FileStore {
   readBytes(path: string): Promise<Uint8Array>;
   /** undefined when the path does not exist. */
   stat(path: string): Promise<FileStat | undefined>;
+  /** The path with every symbolic link resolved; the path itself when it does not exist. */
+  realpath(path: string): Promise<string>;
   /** Like stat, but of a link itself (isSymbolicLink set). */
   lstat(path: string): Promise<FileStat | undefined>;
   /** Temp file in the same folder, fsync, rename, fsync the folder; keeps owner and mode. */
@@ -165,6 +167,13 @@ export interface PgpEncryptOptions {
 
 export interface PgpDecryptOptions {
   passphrase?: Secret;
+  /**
+   * Stop decrypting and decompressing past this many bytes of plaintext: a small file that
+   * inflates to gigabytes (a compression bomb) is refused long before memory grows.
+   */
+  maxBytes?: number;
+  /** With maxBytes: return the first maxBytes instead of refusing (reading a header only). */
+  prefixOnly?: boolean;
   /** Armored private key and the passphrase that unlocks it (if it is protected). */
   privateKey?: { armored: Secret; passphrase?: Secret };
 }

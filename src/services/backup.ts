@@ -7,6 +7,7 @@ import {
   isOpenPgpFileName,
   isOwnBackupName,
   readArchive,
+  readManifestPrefix,
   selectPrunable,
   sha256Hex,
 } from '../core/backup-archive.js';
@@ -74,6 +75,11 @@ async function readOriginals(
 }
 
 async function ensureBackupDir(dir: string, deps: Deps): Promise<void> {
+  if ((await deps.files.lstat(dir))?.isSymbolicLink)
+    throw failed('backup-dir-symlink', 'the backup folder is a symbolic link; refusing to write through it', {
+      where: dir,
+      hint: 'replace the link with a real folder, or point backup.dir at the real path',
+    });
   try {
     const existing = await deps.files.stat(dir);
     if (existing && !existing.isDirectory) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
@@ -225,6 +231,9 @@ async function createBackupLocked(input: BackupInput, deps: Deps): Promise<Backu
   return { path, files };
 }
 
+/** How much of a backup --list decrypts: enough for the manifest, never the whole archive. */
+const LIST_PREFIX = 256 * 1024;
+
 export type BackupAccess =
   /** Decrypted with the configured passphrase. */
   | 'opens'
@@ -281,10 +290,13 @@ export async function listBackups(input: { policy: Policy }, deps: Deps): Promis
       const info = await pgp.inspect(bytes);
       if (info.passphrase && passphrase) {
         try {
-          const { data, filename } = await pgp.decrypt(bytes, { passphrase });
-          listing.files = readArchive(data, filename || name.replace(/\.(gpg|pgp|asc)$/, '')).files.map(
-            (file) => file.name,
-          );
+          // Only the head of the archive: our manifest comes first and names every file.
+          const { data, filename } = await pgp.decrypt(bytes, { passphrase, maxBytes: LIST_PREFIX, prefixOnly: true });
+          listing.files =
+            readManifestPrefix(data)?.files.map((file) => file.name) ??
+            (data.length < LIST_PREFIX
+              ? readArchive(data, filename || name.replace(/\.(gpg|pgp|asc)$/, '')).files.map((file) => file.name)
+              : []);
           listing.access = 'opens';
         } catch (error) {
           listing.access = isSecretsError(error) && error.code === 'pgp-damaged' ? 'damaged' : 'wrong-passphrase';
@@ -365,7 +377,26 @@ export async function adoptPlaintext(input: { policy: Policy; file: string }, de
 async function adoptLocked(input: { policy: Policy; file: string }, deps: Deps): Promise<AdoptResult> {
   const { policy } = input;
   const path = isAbsolute(input.file) ? input.file : resolve(deps.cwd, input.file);
-  if (backupFiles(policy).includes(path)) {
+  // Compared by real path: the live .env named through a symlinked folder is still the live .env.
+  const real = await deps.files.realpath(path);
+  const live = await Promise.all(backupFiles(policy).map((file) => deps.files.realpath(file)));
+  const inside = async (dir: string) => {
+    const root = await deps.files.realpath(dir);
+    return real === root || real.startsWith(`${root}/`);
+  };
+  if (
+    (await inside(policy.stateDir)) ||
+    (await inside(policy.backupDir)) ||
+    real === (await deps.files.realpath(policy.path))
+  )
+    throw failed(
+      'adopt-own-file',
+      "this is one of secrets' own files (state, backups or the policy), not a plaintext copy; refusing to remove it",
+      {
+        where: path,
+      },
+    );
+  if (backupFiles(policy).includes(path) || live.includes(real)) {
     throw failed('adopt-live-file', 'this is a live secret file of the policy, not a copy; refusing to remove it', {
       where: path,
       hint: 'use secrets backup to back it up',

@@ -24,6 +24,7 @@ import { resolveIn, backupFiles, type Policy } from '../core/policy.js';
 import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
 import { checkStateLock } from './checks/lock-check.js';
+import { checkLinks } from './checks/links-check.js';
 import { checkRotationJournal } from './checks/journal-check.js';
 import { checkLeakedValues } from './checks/leaked-value.js';
 import { checkRevokedSecrets } from './checks/revoked-check.js';
@@ -102,7 +103,13 @@ async function findPlaintextBackups(
 }
 
 /** Checks that live with the module they watch (rotation journal, revocations, leaked values). */
-const extraChecks: ExtraCheck[] = [checkRotationJournal, checkRevokedSecrets, checkLeakedValues, checkStateLock];
+const extraChecks: ExtraCheck[] = [
+  checkRotationJournal,
+  checkRevokedSecrets,
+  checkLeakedValues,
+  checkStateLock,
+  checkLinks,
+];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */
 export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutcome> {

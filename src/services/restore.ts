@@ -78,7 +78,7 @@ async function decryptBackup(
 ): Promise<{ data: Uint8Array; filename: string }> {
   const { policy } = input;
   const info = await pgp.inspect(bytes);
-  const options: PgpDecryptOptions = {};
+  const options: PgpDecryptOptions = { maxBytes: policy.doc.backup.max_size_mib * 1024 * 1024 };
   let passphrase = passphraseFromEnv(policy, deps);
   if (!passphrase && info.passphrase && !input.keyFile && deps.interactive)
     passphrase = new Secret(await deps.prompts.password('Backup passphrase:'));

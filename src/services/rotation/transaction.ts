@@ -49,6 +49,26 @@ export interface SwapRequest {
 export async function swapFiles(request: SwapRequest, deps: Deps): Promise<Journal> {
   const { policy } = request;
   const files: JournalFile[] = [];
+  const uid = process.getuid?.();
+  const policyOwner = (await deps.files.stat(policy.path))?.uid;
+  for (const change of request.changes) {
+    const stat = await deps.files.stat(change.path);
+    // Keeping the owner is right for a file the deployment's owner or a service account gave; a
+    // file someone else swapped in (a folder others can write) would hand them the new value.
+    if (stat && stat.uid !== uid && stat.uid !== policyOwner && stat.uid !== 0)
+      throw new SecretsError(
+        'foreign-owner',
+        `belongs to uid ${stat.uid}, neither this user nor the owner of the policy; refusing to write a new value into it`,
+        {
+          where: change.path,
+          hint: 'check who replaced it (ls -ln), restore the file from a backup, then fix the folder permissions',
+        },
+      );
+    if (stat && stat.nlink > 1)
+      deps.output.err(
+        `warning: ${change.path} has ${stat.nlink} hard links; the others keep the old content after this atomic swap (use a symbolic link, which is followed)\n`,
+      );
+  }
   for (const [index, change] of request.changes.entries()) {
     const stat = await deps.files.stat(change.path);
     const before = stat ? await deps.files.readBytes(change.path) : undefined;
