@@ -59,7 +59,7 @@ function isStale(seen: Seen): boolean {
 
 /** Writes `content` to a fresh temp file, complete and synced, so a lock is never seen half-written. */
 async function completeTemp(dir: string, content: string): Promise<string> {
-  const temp = join(dir, `.lock.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dir, `.lock.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
     await handle.writeFile(content);
@@ -141,6 +141,7 @@ export const fileLocker: Locker = {
           }
         }
         if (held) {
+          await sweepDeadTemps(stateDir);
           const lock: LockHandle = {
             async release() {
               const holder = await readLock(path).catch(() => undefined);
@@ -175,6 +176,21 @@ export const fileLocker: Locker = {
     return state;
   },
 };
+
+/** Lock temp files and claims of waiters that were killed before they could remove them. */
+async function sweepDeadTemps(stateDir: string): Promise<void> {
+  const names = await fs.readdir(stateDir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = /^\.lock\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name)?.[1];
+    if (pid && Number(pid) !== process.pid && !processAlive(Number(pid)))
+      await fs.rm(join(stateDir, name), { force: true });
+    if (name.startsWith(`${LOCK_NAME}.takeover-`)) {
+      const claim = await readLock(join(stateDir, name)).catch(() => undefined);
+      if (claim?.info && claim.info.host === hostname() && !processAlive(claim.info.pid))
+        await fs.rm(join(stateDir, name), { force: true });
+    }
+  }
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

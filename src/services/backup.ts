@@ -24,7 +24,7 @@ import {
   type EncryptionMaterial,
 } from './backup/backup-material.js';
 import type { Deps } from './deps.js';
-import { DEFAULT_APPEND_WAIT_MS, withStateLock } from './state/state-lock.js';
+import { DEFAULT_APPEND_WAIT_MS, sweepBackupTemps, withStateLock } from './state/state-lock.js';
 
 export interface BackupInput {
   policy: Policy;
@@ -182,6 +182,7 @@ async function createBackupLocked(input: BackupInput, deps: Deps): Promise<Backu
   });
 
   await ensureBackupDir(policy.backupDir, deps);
+  await sweepBackupTemps(policy.backupDir, deps);
   const path = await freeName(policy.backupDir, policy.deployment, now, deps);
   const encrypted = await pgp.encrypt(tar, {
     recipients: material.recipients,

@@ -12,6 +12,7 @@ import {
 } from '../../core/rotation/journal.js';
 import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import type { Deps } from '../deps.js';
+import { sweepBackupTemps } from '../state/state-lock.js';
 import { managedEnvValues } from './env-values.js';
 import { runHooks } from './hooks.js';
 import {
@@ -244,6 +245,7 @@ export interface RecoveryReport {
  * human: exit 4 naming each file and the copy of its previous content.
  */
 export async function recoverInterrupted(policy: Policy, deps: Deps): Promise<RecoveryReport | undefined> {
+  await sweepBackupTemps(policy.backupDir, deps);
   const journal = await readJournal(policy.stateDir, deps);
   if (!journal) {
     await clearJournal(policy.stateDir, deps);

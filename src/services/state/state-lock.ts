@@ -1,4 +1,5 @@
 import { ExitCode, SecretsError } from '../../core/errors.js';
+import { join } from 'node:path';
 import type { Deps } from '../deps.js';
 
 /**
@@ -74,6 +75,7 @@ export async function acquireStateLock(
     await lock.release();
   };
   try {
+    await sweepTemps(stateDir, deps);
     if (!options.brokenTrailOk) {
       // Imported on use: the trail module takes this lock itself for a lone append.
       const { assertTrailIntact } = await import('./audit-trail.js');
@@ -84,6 +86,28 @@ export async function acquireStateLock(
     throw error;
   }
   return { release };
+}
+
+/** What an atomic write leaves when it is killed between creating its temp file and the rename. */
+const WRITE_TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Every write into the state folder and the backups folder happens under the lock, so once we
+ * hold it, a write temp file there belongs to a command that was killed: it goes (it may hold a
+ * secret, and it is never the file itself). Lock temp files are the locker's, named apart.
+ */
+async function sweepTemps(stateDir: string, deps: Deps): Promise<void> {
+  for (const dir of [stateDir, join(stateDir, 'rotation')]) {
+    const names = await deps.files.list(dir).catch(() => [] as string[]);
+    for (const name of names)
+      if (WRITE_TEMP.test(name) && !name.startsWith('.lock.')) await deps.files.remove(join(dir, name));
+  }
+}
+
+/** The same for the backups folder (the caller holds the lock; backups are written only under it). */
+export async function sweepBackupTemps(backupDir: string, deps: Pick<Deps, 'files'>): Promise<void> {
+  const names = await deps.files.list(backupDir).catch(() => [] as string[]);
+  for (const name of names) if (WRITE_TEMP.test(name)) await deps.files.remove(join(backupDir, name));
 }
 
 /** Runs `work` as one transaction holding the state folder's lock (see acquireStateLock). */
