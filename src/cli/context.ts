@@ -13,6 +13,8 @@ import { parseDate } from '../core/duration.js';
 import { SecretsError, type ExitCodeValue } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import type { DingtalkTransport } from '../core/ports.js';
+import { maskRemembered } from '../core/secret.js';
+import { envKeysOfSecret } from '../core/policy.js';
 import type { CrashPoint } from '../core/rotation/journal.js';
 
 export interface GlobalOptions {
@@ -27,7 +29,12 @@ export interface GlobalOptions {
 export class CliContext {
   exitCode: ExitCodeValue = 0;
 
-  constructor(readonly env: NodeJS.ProcessEnv = process.env) {}
+  /** A copy: the commands read the environment from here, while the process's own is scrubbed (see policy()). */
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.env = { ...env };
+  }
 
   /** Keeps the worst exit code reported so far. */
   report(code: ExitCodeValue): void {
@@ -50,10 +57,11 @@ export class CliContext {
       git: gitInfo,
       prompts: terminalPrompter,
       output: {
+        // Every line printed passes the mask of the values this process has seen as secrets.
         out: (text) => {
-          if (!globals.quiet || globals.json) process.stdout.write(text);
+          if (!globals.quiet || globals.json) process.stdout.write(maskRemembered(text));
         },
-        err: (text) => process.stderr.write(text),
+        err: (text) => process.stderr.write(maskRemembered(text)),
         isTTY: Boolean(process.stderr.isTTY),
         color,
       },
@@ -72,7 +80,9 @@ export class CliContext {
   }
 
   async policy(command: Command, deps: Deps): Promise<Policy> {
-    return loadPolicy(policyPathFrom(this.globals(command).policy, deps), deps);
+    const policy = await loadPolicy(policyPathFrom(this.globals(command).policy, deps), deps);
+    scrubProcessEnv(policy);
+    return policy;
   }
 
   /** --as-of DATE, or now. */
@@ -119,4 +129,16 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Every child this process starts without an explicit environment (git for check and scan, the
+ * openpgp-free helpers) inherits process.env: the backup passphrases and every key the policy
+ * manages are removed from it once the policy is known. Commands keep reading them from the
+ * context's copy. Hooks get their own filtered environment (services/rotation/hooks.ts).
+ */
+function scrubProcessEnv(policy: Policy): void {
+  const keys = [policy.doc.backup.passphrase_env, policy.doc.backup.key_passphrase_env];
+  for (const { spec } of policy.secrets) keys.push(...envKeysOfSecret(spec));
+  for (const key of keys) if (key) delete process.env[key];
 }

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { ExitCode, isSecretsError, type ExitCodeValue } from '../core/errors.js';
+import { maskRemembered } from '../core/secret.js';
 import { CliContext } from './context.js';
 import { buildProgram } from './program.js';
 
@@ -19,11 +20,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.failed;
     }
     if (isSecretsError(error)) {
-      process.stderr.write(`secrets: ${error.toLine()}\n`);
+      process.stderr.write(`secrets: ${maskRemembered(error.toLine())}\n`);
       return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`secrets: unexpected error: ${message.split('\n')[0]}\n`);
+    process.stderr.write(`secrets: unexpected error: ${maskRemembered(message.split('\n')[0] ?? '')}\n`);
     if (env.SECRETS_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return ExitCode.failed;
   }

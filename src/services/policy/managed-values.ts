@@ -1,4 +1,5 @@
 import type { FileStore } from '../../core/ports.js';
+import { rememberValues } from '../../core/secret.js';
 import { envKeysOfSecret, resolveIn, type Policy } from '../../core/policy.js';
 import type { ManagedValue } from '../../core/scan/types.js';
 import { errnoCode } from '../../core/errors.js';
@@ -45,6 +46,7 @@ export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps)
       if (spec.kind === 'dingtalk' && token) values.push({ id, value: token });
     }
   }
+  rememberValues(values.map((entry) => entry.value));
   return values;
 }
 

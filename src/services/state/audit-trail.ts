@@ -15,7 +15,7 @@ import {
   type AuditEvent,
   type AuditVerification,
 } from '../../core/audit.js';
-import { SecretsError } from '../../core/errors.js';
+import { maskRemembered } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
 import { DEFAULT_APPEND_WAIT_MS, ensureStateDir, holdsStateLock, trailBroken, withStateLock } from './state-lock.js';
 
@@ -104,7 +104,10 @@ export async function appendAudit(
   const lines = splitAuditLines(text);
   const last = lines[lines.length - 1];
   const prev = last === undefined ? GENESIS_HASH : hashLine(last);
-  const line = makeAuditLine(event, { seq: lines.length + 1, time: deps.clock.now(), actor: deps.actor, prev });
+  // Last line of defence: a value that reached a detail (a hook's output, a server's message) in any form is masked.
+  const line = maskRemembered(
+    makeAuditLine(event, { seq: lines.length + 1, time: deps.clock.now(), actor: deps.actor, prev }),
+  );
   await deps.files.appendLine(join(stateDir, AUDIT_FILE), line);
   deps.onRotationStep?.('audit-line-written');
   await writeHead(stateDir, lines.length + 1, hashLine(line), deps);
