@@ -1,4 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
+import { openSessionKeyPacket, sessionKeyPacket } from './pgp-passphrase.js';
+
+/** The fields of openpgp.js's SymEncryptedSessionKeyPacket read here (not in its public types). */
+interface SkeskPacket {
+  version: number;
+  s2k?: { type: 'simple' | 'salted' | 'iterated'; algorithm: number; salt?: Uint8Array | null; c?: number };
+  sessionKeyAlgorithm?: number | null;
+  sessionKeyEncryptionAlgorithm?: number | null;
+  encrypted?: Uint8Array | null;
+}
 import { SecretsError } from '../core/errors.js';
 import type { Pgp, PgpDecryptOptions, PgpEncryptOptions, PgpMessageInfo } from '../core/ports.js';
 import type { Secret } from '../core/secret.js';
@@ -164,13 +175,20 @@ export const openPgp: Pgp = {
       format: 'binary',
       ...(options.filename ? { filename: options.filename } : {}),
     });
-    return openpgp.encrypt({
+    // The passphrase's session-key packet is ours (pgp-passphrase.ts: bytes, exactly as gpg);
+    // openpgp.js encrypts with the session key and adds the public-key packets.
+    const sessionKey = { data: new Uint8Array(randomBytes(32)), algorithm: 'aes256' as const };
+    const encrypted = await openpgp.encrypt({
       message,
       format: 'binary',
       ...(keys.length > 0 ? { encryptionKeys: keys } : {}),
-      ...(options.passphrase ? { passwords: [options.passphrase.reveal()] } : {}),
+      sessionKey,
       config: GPG22_COMPATIBLE_CONFIG,
     });
+    if (!options.passphrase) return encrypted;
+    return new Uint8Array(
+      Buffer.concat([sessionKeyPacket(options.passphrase.revealBytes(), sessionKey.data), encrypted]),
+    );
   },
 
   async decrypt(bytes: Uint8Array, options: PgpDecryptOptions): Promise<{ data: Uint8Array; filename: string }> {
@@ -206,12 +224,40 @@ export const openPgp: Pgp = {
         hint: "set the variable named by the policy's backup.passphrase_env, or run on a terminal to be asked",
       });
     }
+    // Passphrase packets are opened here, over the passphrase's bytes (see pgp-passphrase.ts);
+    // only a kind we do not handle (AEAD packets of RFC 9580) goes to openpgp.js as text.
+    const sessionKeys: Array<{ data: Uint8Array; algorithm: string }> = [];
+    let textPassword = false;
+    if (options.passphrase) {
+      for (const packet of message.packets) {
+        if ((packet.constructor as unknown as { tag: number }).tag !== openpgp.enums.packet.symEncryptedSessionKey)
+          continue;
+        const skesk = packet as unknown as SkeskPacket;
+        const opened =
+          skesk.version === 4 && skesk.s2k && ['simple', 'salted', 'iterated'].includes(skesk.s2k.type)
+            ? openSessionKeyPacket(options.passphrase.revealBytes(), {
+                s2k: {
+                  type: skesk.s2k.type,
+                  hash: skesk.s2k.algorithm,
+                  salt: skesk.s2k.salt ?? undefined,
+                  c: skesk.s2k.c,
+                },
+                sessionKeyAlgorithm: skesk.sessionKeyAlgorithm,
+                sessionKeyEncryptionAlgorithm: skesk.sessionKeyEncryptionAlgorithm,
+                encrypted: skesk.encrypted,
+              })
+            : undefined;
+        if (opened) sessionKeys.push(opened);
+        else textPassword = true;
+      }
+    }
     try {
       const result = await openpgp.decrypt({
         message,
         format: 'binary',
         ...(privateKey ? { decryptionKeys: privateKey } : {}),
-        ...(options.passphrase ? { passwords: [options.passphrase.reveal()] } : {}),
+        ...(sessionKeys.length > 0 && !privateKey ? { sessionKeys: sessionKeys as openpgp.SessionKey[] } : {}),
+        ...(options.passphrase && (textPassword || privateKey) ? { passwords: [options.passphrase.reveal()] } : {}),
         // Integrity is not optional: a SEIPD v1 packet without a valid MDC is refused.
         config: { allowUnauthenticatedMessages: false },
       });

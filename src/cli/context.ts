@@ -5,6 +5,7 @@ import { nodeFileStore } from '../adapters/files.js';
 import { gitInfo } from '../adapters/git-info.js';
 import { httpProber } from '../adapters/http-prober.js';
 import { fileLocker } from '../adapters/lock.js';
+import { rawEnvBytes } from '../adapters/raw-env.js';
 import { shellRunner } from '../adapters/process.js';
 import { terminalPrompter } from '../adapters/prompts.js';
 import type { Deps } from '../services/deps.js';
@@ -66,6 +67,7 @@ export class CliContext {
         color,
       },
       env: this.env,
+      rawEnv: rawEnvBytes,
       actor: actorName(this.env),
       cwd: process.cwd(),
       interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),

@@ -22,7 +22,8 @@ const envKey = z
   .string()
   .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name like DINGTALK_SECRET' }));
 const nonEmpty = z.string().check(z.minLength(1));
-const intBetween = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
+// Range first: for 1e20 the useful message is "at most 15", not the safe-integer limit z.int() reports.
+const intBetween = (min: number, max: number) => z.number().check(z.minimum(min), z.maximum(max), z.int());
 
 const probeSchema = z.strictObject({
   url: z.url({ error: 'expected an http(s) URL' }),

@@ -19,10 +19,18 @@ export function maskValue(value: string): string {
  */
 export class Secret {
   readonly #value: string;
+  readonly #bytes: Uint8Array | undefined;
 
-  constructor(value: string) {
+  /** `bytes`: the exact bytes when they are not the UTF-8 of `value` (a passphrase from the environment). */
+  constructor(value: string, bytes?: Uint8Array) {
     this.#value = value;
+    this.#bytes = bytes;
     rememberValues([value]);
+  }
+
+  /** The value's bytes: as received, or the UTF-8 encoding of the text. */
+  revealBytes(): Uint8Array {
+    return this.#bytes ?? new TextEncoder().encode(this.#value);
   }
 
   reveal(): string {

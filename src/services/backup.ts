@@ -15,8 +15,9 @@ import { looksLikeOpenPgp } from '../core/checks/compliance.js';
 import { parseDuration } from '../core/duration.js';
 import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
 import type { Pgp } from '../core/ports.js';
+import { fingerprintBytes, type Secret } from '../core/secret.js';
 import { backupFiles, type Policy } from '../core/policy.js';
-import { appendAudit } from './state/audit-trail.js';
+import { appendAudit, fingerprintKey } from './state/audit-trail.js';
 import {
   encryptionMaterial,
   passphraseFromEnv,
@@ -142,6 +143,38 @@ async function verifyBackup(
   return undefined;
 }
 
+/** Passphrases this short fall to an offline guess once a backup leaks. */
+const SHORT_PASSPHRASE = 12;
+
+/**
+ * Two warnings before a passphrase is used (nothing is refused: a backup is better than none):
+ * shorter than 12 characters, or not the passphrase of the newest existing backup (from now on
+ * restoring needs several passphrases; `check` counts them).
+ */
+async function warnAboutPassphrase(policy: Policy, passphrase: Secret, pgp: Pgp, deps: Deps): Promise<void> {
+  const length = [...passphrase.reveal()].length;
+  if (length < SHORT_PASSPHRASE)
+    deps.output.err(
+      `warning: the backup passphrase is ${length} characters; use at least ${SHORT_PASSPHRASE} (a leaked backup is guessed offline)\n`,
+    );
+  const names = await deps.files.list(policy.backupDir).catch(() => [] as string[]);
+  const newest = names
+    .filter((name) => isOwnBackupName(policy.deployment, name))
+    .map((name) => ({ name, date: backupNameDate(name)! }))
+    .sort(compareBackupsNewestFirst)[0];
+  if (!newest) return;
+  try {
+    const bytes = await deps.files.readBytes(join(policy.backupDir, newest.name));
+    if (!(await pgp.inspect(bytes)).passphrase) return;
+    await pgp.decrypt(bytes, { passphrase, maxBytes: 512, prefixOnly: true });
+  } catch (error) {
+    if (isSecretsError(error) && error.code === 'pgp-cannot-decrypt')
+      deps.output.err(
+        `warning: this passphrase does not open the newest backup (${newest.name}); restoring will need more than one passphrase\n`,
+      );
+  }
+}
+
 /**
  * Encrypts the secret files into one new backup, verifies it, and records it in the audit trail.
  * The rotation engine calls this before every write; a SecretsError (exit 3) means no backup
@@ -183,6 +216,7 @@ async function createBackupLocked(input: BackupInput, deps: Deps): Promise<Backu
 
   await ensureBackupDir(policy.backupDir, deps);
   await sweepBackupTemps(policy.backupDir, deps);
+  if (material.passphrase) await warnAboutPassphrase(policy, material.passphrase, pgp, deps);
   const path = await freeName(policy.backupDir, policy.deployment, now, deps);
   const encrypted = await pgp.encrypt(tar, {
     recipients: material.recipients,
@@ -224,6 +258,15 @@ async function createBackupLocked(input: BackupInput, deps: Deps): Promise<Backu
         reason: input.reason,
         files: originals.map((original) => original.path),
         passphrase: material.passphrase !== undefined,
+        // Keyed, like every fingerprint here: `check` counts how many passphrases the backups need.
+        ...(material.passphrase
+          ? {
+              passphraseId: fingerprintBytes(
+                material.passphrase.revealBytes(),
+                await fingerprintKey(policy.stateDir, deps),
+              ),
+            }
+          : {}),
         recipients: material.recipientKeyIds.map((ids) => ids[0]?.toUpperCase()),
       },
     },

@@ -25,6 +25,7 @@ import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './state/audit-tr
 import type { Deps } from './deps.js';
 import { checkStateLock } from './checks/lock-check.js';
 import { checkLinks } from './checks/links-check.js';
+import { checkBackupPassphrases } from './checks/passphrase-check.js';
 import { checkRotationJournal } from './checks/journal-check.js';
 import { checkLeakedValues } from './checks/leaked-value.js';
 import { checkRevokedSecrets } from './checks/revoked-check.js';
@@ -109,6 +110,7 @@ const extraChecks: ExtraCheck[] = [
   checkLeakedValues,
   checkStateLock,
   checkLinks,
+  checkBackupPassphrases,
 ];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */

@@ -30,6 +30,8 @@ export interface Deps {
   prompts: Prompter;
   /** The process environment (read-only view). */
   env: Readonly<Record<string, string | undefined>>;
+  /** The exact bytes of an environment variable, when the platform keeps them (passphrases; see adapters/raw-env.ts). */
+  rawEnv?: (name: string) => Uint8Array | undefined;
   /** The OS user running the command, for the audit trail. */
   actor: string;
   cwd: string;

@@ -196,7 +196,7 @@ async function restoreInPlace(
     await record(rotation);
   } catch (error) {
     journal ??= await readJournal(policy.stateDir, deps);
-    const reason = isSecretsError(error) ? error.message : (errnoCode(error) ?? String(error));
+    const reason = error instanceof Error ? error.message : String(error);
     if (journal) {
       const { entries } = await readAuditEntries(policy.stateDir, deps);
       if (!entries.some((entry) => entry.action === 'restored' && entry.details?.rotation === rotation))

@@ -17,6 +17,7 @@ export type CheckId =
   | 'leaked-value'
   | 'lock'
   | 'links'
+  | 'backup-passphrase'
   | 'policy';
 
 export const CHECK_IDS: CheckId[] = [
@@ -33,6 +34,7 @@ export const CHECK_IDS: CheckId[] = [
   'leaked-value',
   'lock',
   'links',
+  'backup-passphrase',
 ];
 
 /** One problem found. A message names what is wrong and what to do, never a value. */
