@@ -73,14 +73,14 @@ export function stringToKey(passphrase: Uint8Array, spec: S2kSpec, keySize: numb
 }
 
 /**
- * A version-4 symmetric-key encrypted session key packet (tag 3) for `sessionKey` (AES-256),
+ * A version-4 symmetric-key encrypted session key packet (tag 3) for the `session` key (AES-256),
  * iterated+salted SHA-256, like gpg 2.2 writes: gpg opens it with the same passphrase bytes.
  */
-export function sessionKeyPacket(passphrase: Uint8Array, sessionKey: Uint8Array): Uint8Array {
+export function sessionKeyPacket(passphrase: Uint8Array, session: Uint8Array): Uint8Array {
   const salt = randomBytes(8);
   const key = stringToKey(passphrase, { type: 'iterated', hash: SHA256, salt, c: COUNT_BYTE }, 32);
   const cipher = createCipheriv('aes-256-cfb', key, Buffer.alloc(16));
-  const encrypted = Buffer.concat([cipher.update(Buffer.from([AES256, ...sessionKey])), cipher.final()]);
+  const encrypted = Buffer.concat([cipher.update(Buffer.from([AES256, ...session])), cipher.final()]);
   const body = Buffer.concat([
     Buffer.from([4, AES256, S2K_ITERATED, SHA256]),
     salt,

@@ -25,7 +25,16 @@ export class Secret {
   constructor(value: string, bytes?: Uint8Array) {
     this.#value = value;
     this.#bytes = bytes;
+  }
+
+  /**
+   * A managed value, passphrase or new value: also remembered, so the CLI's output and the audit
+   * trail mask it in any form (see maskRemembered). Values merely found (the scanner's) are
+   * constructed plainly: `scan --reveal` must be able to show them.
+   */
+  static known(value: string, bytes?: Uint8Array): Secret {
     rememberValues([value]);
+    return new Secret(value, bytes);
   }
 
   /** The value's bytes: as received, or the UTF-8 encoding of the text. */

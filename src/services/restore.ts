@@ -9,7 +9,7 @@ import {
   type EnvKeyDiff,
 } from '../core/backup-archive.js';
 import { randomUUID } from 'node:crypto';
-import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
+import { SecretsError, errnoCode, isSecretsError, type ErrorCode } from '../core/errors.js';
 import { modeRequirements } from '../core/checks/compliance.js';
 import type { Journal } from '../core/rotation/journal.js';
 import { envKeysOfSecret, filesOfSecret } from '../core/policy.js';
@@ -65,8 +65,8 @@ export interface RestoreOutcome {
   skipped: string[];
 }
 
-function failed(code: string, message: string, options: { where?: string; hint?: string } = {}): SecretsError {
-  return new SecretsError(code, message, { exitCode: 3, ...options });
+function failed(code: ErrorCode, message: string, options: { where?: string; hint?: string } = {}): SecretsError {
+  return new SecretsError(code, message, options);
 }
 
 /** Decrypts with what the environment, --key and (on a terminal) a prompt provide. */
@@ -81,7 +81,7 @@ async function decryptBackup(
   const options: PgpDecryptOptions = { maxBytes: policy.doc.backup.max_size_mib * 1024 * 1024 };
   let passphrase = passphraseFromEnv(policy, deps);
   if (!passphrase && info.passphrase && !input.keyFile && deps.interactive)
-    passphrase = new Secret(await deps.prompts.password('Backup passphrase:'));
+    passphrase = Secret.known(await deps.prompts.password('Backup passphrase:'));
   if (passphrase) options.passphrase = passphrase;
   if (input.keyFile) {
     const keyPassphrase = keyPassphraseFromEnv(policy, deps);
@@ -94,8 +94,8 @@ async function decryptBackup(
     return await pgp.decrypt(bytes, options);
   } catch (error) {
     // The key is locked and nothing in the environment unlocks it: ask, once, on a terminal.
-    if (isSecretsError(error) && error.code === 'pgp-key-locked' && deps.interactive && options.privateKey) {
-      options.privateKey.passphrase = new Secret(await deps.prompts.password('Private key passphrase:'));
+    if (isSecretsError(error, 'pgp-key-locked') && deps.interactive && options.privateKey) {
+      options.privateKey.passphrase = Secret.known(await deps.prompts.password('Private key passphrase:'));
       return pgp.decrypt(bytes, options);
     }
     throw error;

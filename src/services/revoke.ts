@@ -124,7 +124,7 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
       const answer = await deps.prompts.password(
         `Leaked password of ${spec.user}, so the probe proves it stops working (Enter to skip)`,
       );
-      if (answer !== '') oldPassword = new Secret(answer);
+      if (answer !== '') oldPassword = Secret.known(answer);
     }
   }
 

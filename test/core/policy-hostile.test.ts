@@ -22,7 +22,7 @@ describe('row 18: hostile policy input', () => {
     }
     const error = failure(`${lines.join('\n')}\nsecrets: {}\n`);
     expect(error.exitCode).toBe(3);
-    expect(error.toLine()).toMatch(/^secrets\.yaml:4:1: not valid YAML: .*alias/);
+    expect(error.toLine()).toMatch(/^\[policy-yaml\] secrets\.yaml:4:1: not valid YAML: .*alias/);
     expect(error.toLine().split('\n')).toHaveLength(1);
   });
 
@@ -42,7 +42,7 @@ describe('row 18: hostile policy input', () => {
     );
     expect(error.exitCode).toBe(3);
     expect(error.toLine()).toMatch(
-      /^secrets\.yaml:9:\d+: secrets\.web\.bcrypt_cost: expected at most 15, got (1e\+?20|100000000000000000000)$/,
+      /^\[policy-invalid\] secrets\.yaml:9:\d+: secrets\.web\.bcrypt_cost: expected at most 15, got (1e\+?20|100000000000000000000)$/,
     );
   });
 });

@@ -98,7 +98,9 @@ describe('row 18: a 100 KB passphrase', () => {
     const backup = await runSecrets(['backup'], { cwd, env: { BK_PASS: fakeAlnum(100_000) } });
     expect(backup.code).toBe(3);
     expect(backup.stderr.trim().split('\n')).toHaveLength(1);
-    expect(backup.stderr).toMatch(/^secrets: \$BK_PASS: the passphrase in \$BK_PASS is 100000 bytes; gpg cannot/);
+    expect(backup.stderr).toMatch(
+      /^secrets: \[passphrase-too-long\] \$BK_PASS: the passphrase in \$BK_PASS is 100000 bytes; gpg cannot/,
+    );
     expect(existsSync(deploy.path('backups')) ? readdirSync(deploy.path('backups')) : []).toEqual([]);
   });
 });

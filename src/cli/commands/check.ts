@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../../adapters/files.js';
 import { runCheck } from '../../services/check.js';
-import { ExitCode, isSecretsError, type ExitCodeValue } from '../../core/errors.js';
+import { ExitCode, isSecretsError, type ErrorJson, type ExitCodeValue } from '../../core/errors.js';
 import type { Severity } from '../../core/checks/types.js';
 import { renderCheckJson } from '../../report/check-json.js';
 import { renderCheckPrometheus } from '../../report/check-prometheus.js';
@@ -47,22 +47,25 @@ Examples:
         if (options.output) await writeFileAtomic(options.output, text, { mode: 0o644 });
         else deps.output.out(text);
       } else if (format === 'json') {
-        deps.output.out(renderCheckJson(outcome));
+        // Printed after the notification, so that the one document also says whether it went out.
       } else {
         const colors = palette(deps.output.color);
         deps.output.out(renderCheckText(outcome, { critical: colors.red, warning: colors.yellow }));
       }
       ctx.report(EXIT_OF[outcome.status]);
+      let notify: { sent: boolean; error?: ErrorJson } | undefined;
       if (options.notify) {
         // A notification that did not go out is its own failure (exit 3): cron must not think the group knows.
         try {
           const { notifyCheckOutcome } = await import('../../services/notify.js');
-          await notifyCheckOutcome({ policy, outcome }, deps);
+          notify = await notifyCheckOutcome({ policy, outcome }, deps);
         } catch (error) {
           if (!isSecretsError(error)) throw error;
           deps.output.err(`secrets: notify: ${error.toLine()}\n`);
           ctx.report(ExitCode.failed);
+          notify = { sent: false, error: error.toJson() };
         }
       }
+      if (format === 'json') deps.output.out(renderCheckJson(outcome, notify));
     });
 }

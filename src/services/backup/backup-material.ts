@@ -48,7 +48,7 @@ export function passphraseFromVariable(name: string, deps: Pick<Deps, 'env' | 'r
       `the passphrase in $${name} holds a line break; gpg reads only up to it, so gpg and secrets would disagree; nothing was written`,
       { where: `$${name}` },
     );
-  return new Secret(value, bytes);
+  return Secret.known(value, bytes);
 }
 
 export function passphraseFromEnv(policy: Policy, deps: Pick<Deps, 'env' | 'rawEnv'>): Secret | undefined {
@@ -88,7 +88,7 @@ async function promptNewPassphrase(deps: Pick<Deps, 'prompts'>): Promise<Secret>
   const second = await deps.prompts.password('Repeat the backup passphrase:');
   if (first !== second)
     throw new SecretsError('passphrase-mismatch', 'the two passphrases differ; nothing was written');
-  return new Secret(first);
+  return Secret.known(first);
 }
 
 /**
@@ -129,7 +129,7 @@ export async function encryptionMaterial(
 /** The armored private key of `restore --key FILE`, held as a Secret. */
 export async function readPrivateKeyFile(path: string, deps: Pick<Deps, 'files'>): Promise<Secret> {
   try {
-    return new Secret(await deps.files.readText(path));
+    return Secret.known(await deps.files.readText(path));
   } catch (error) {
     throw new SecretsError('key-unreadable', `cannot read the private key (${errnoCode(error) ?? 'unreadable'})`, {
       where: path,

@@ -80,7 +80,7 @@ export function planCutOff(
         where: `${file}:${entry.line}`,
         hint: `replace it with secrets rotate ${id}`,
       });
-    const revoked: Record<string, Secret> = { hash: new Secret(entry.hash) };
+    const revoked: Record<string, Secret> = { hash: Secret.known(entry.hash) };
     if (options.oldPassword) revoked.password = options.oldPassword;
     const lockedLine = lockedOutHash(spec.bcrypt_cost, randomBytes(LOCKED_OUT_RANDOM_BYTES));
     const plan: CutOffPlan = {
@@ -118,7 +118,7 @@ export function planCutOff(
   const keys = envKeysOfSecret(spec);
   const revoked = definedValues(currentEnvValues(policy, current, keys));
   if (spec.kind === 'dingtalk') {
-    const blank: Record<string, Secret> = Object.fromEntries(keys.map((key) => [key, new Secret('')]));
+    const blank: Record<string, Secret> = Object.fromEntries(keys.map((key) => [key, Secret.known('')]));
     const changes = Object.keys(revoked).length > 0 ? planEnvChange(policy, current, blank) : [];
     return {
       summary: `blank ${keys.join(' and ')} in ${policy.envFile}`,

@@ -104,14 +104,25 @@ export async function appendAudit(
   const lines = splitAuditLines(text);
   const last = lines[lines.length - 1];
   const prev = last === undefined ? GENESIS_HASH : hashLine(last);
-  // Last line of defence: a value that reached a detail (a hook's output, a server's message) in any form is masked.
-  const line = maskRemembered(
-    makeAuditLine(event, { seq: lines.length + 1, time: deps.clock.now(), actor: deps.actor, prev }),
-  );
+  // Last line of defence: a value that reached a detail (a hook's output, a server's message) in
+  // any form is masked. Only the details: the chain fields and fingerprints are never touched.
+  const safe: AuditEvent = event.details
+    ? { ...event, details: maskDeep(event.details) as Record<string, unknown> }
+    : event;
+  const line = makeAuditLine(safe, { seq: lines.length + 1, time: deps.clock.now(), actor: deps.actor, prev });
   await deps.files.appendLine(join(stateDir, AUDIT_FILE), line);
   deps.onRotationStep?.('audit-line-written');
   await writeHead(stateDir, lines.length + 1, hashLine(line), deps);
   return parseAuditLine(line)!;
+}
+
+/** Every string inside a JSON-like value, masked. */
+function maskDeep(value: unknown): unknown {
+  if (typeof value === 'string') return maskRemembered(value);
+  if (Array.isArray(value)) return value.map(maskDeep);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, maskDeep(inner)]));
+  return value;
 }
 
 export interface RepairOutcome {
