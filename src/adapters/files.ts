@@ -110,6 +110,27 @@ export const nodeFileStore: FileStore = {
     }
   },
   writeAtomic: writeFileAtomic,
+  async createExclusive(path, data, mode) {
+    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await fs.link(temp, path);
+      await fsyncDir(dirname(path));
+      return true;
+    } catch (error) {
+      if (errnoCode(error) === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  },
   async appendLine(path, line) {
     const handle = await fs.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
     try {

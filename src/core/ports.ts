@@ -35,6 +35,8 @@ export interface FileStore {
   lstat(path: string): Promise<FileStat | undefined>;
   /** Temp file in the same folder, fsync, rename, fsync the folder; keeps owner and mode. */
   writeAtomic(path: string, data: string | Uint8Array, options?: AtomicWriteOptions): Promise<void>;
+  /** Creates a file only if no file has the name, complete in one step (link of a synced temp); false when it exists. */
+  createExclusive(path: string, data: string | Uint8Array, mode: number): Promise<boolean>;
   /** Appends one line and fsyncs. Creates the file with mode 600. */
   appendLine(path: string, line: string): Promise<void>;
   ensureDir(path: string, mode?: number): Promise<void>;

@@ -27,7 +27,8 @@ describe('row 13: a failing hook that prints a managed value in another form', (
             rotate_every: '90d',
             // Fails once (the rotation), then succeeds (the roll-back's rerun).
             after_change: [
-              "test -f once && exit 0; touch once; sed -n 's/.*access_token=//p' .env; tr a-f A-F < .env; exit 1",
+              'test -f once && exit 0; touch once; ' +
+                "echo \"token $(sed -n 's/.*access_token=//p' .env) key $(sed -n 's/JWT_SECRET_KEY=//p' .env | tr a-f A-F)\" >&2; exit 1",
             ],
           },
         },

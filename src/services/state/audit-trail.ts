@@ -31,8 +31,10 @@ export async function fingerprintKey(stateDir: string, deps: Pick<Deps, 'files'>
   if (await deps.files.stat(path)) return Buffer.from((await deps.files.readText(path)).trim(), 'hex');
   await ensureStateDir(stateDir, deps);
   const key = randomBytes(32);
-  await deps.files.writeAtomic(path, `${key.toString('hex')}\n`, { mode: 0o600 });
-  return key;
+  // Created exclusively: `check` (no lock) and a rotation may both get here first; the loser reads
+  // the winner's key, so no fingerprint is ever made with a key that is then replaced.
+  if (await deps.files.createExclusive(path, `${key.toString('hex')}\n`, 0o600)) return key;
+  return Buffer.from((await deps.files.readText(path)).trim(), 'hex');
 }
 
 export async function readAuditEntries(
