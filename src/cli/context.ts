@@ -15,7 +15,7 @@ import { SecretsError, type ExitCodeValue } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import type { DingtalkTransport } from '../core/ports.js';
 import { maskRemembered } from '../core/secret.js';
-import { envKeysOfSecret } from '../core/policy.js';
+import { envKeysOfSecret } from '../kinds/index.js';
 import type { CrashPoint } from '../core/rotation/journal.js';
 
 export interface GlobalOptions {

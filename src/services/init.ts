@@ -5,8 +5,9 @@ import { formatDay } from '../core/duration.js';
 import { classifyEnv, idFromKey, type SecretProposal } from '../core/env-classifier.js';
 import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
 import { parseHtpasswd } from '../core/htpasswd.js';
-import { parsePolicy, type Policy } from '../core/policy.js';
-import { renderPolicyYaml, type PolicyDraft } from '../core/policy-draft.js';
+import type { Policy } from '../core/policy.js';
+import { kindNamed, parsePolicy } from '../kinds/index.js';
+import { renderPolicyYaml, type PolicyDraft } from '../kinds/policy-draft.js';
 import { runCheck } from './check.js';
 import type { Deps } from './deps.js';
 import { DEFAULT_APPEND_WAIT_MS, withStateLock } from './state/state-lock.js';
@@ -125,7 +126,8 @@ function buildDraft(input: {
     for (let n = 2; taken.has(id); n++) id = `basic-auth-${n}`;
     htpasswd = { id, file: pathInPolicy(root, resolve(input.cwd, answers.htpasswd.file)), user: answers.htpasswd.user };
   }
-  const dingtalk = secrets.find((secret) => secret.kind === 'dingtalk');
+  // The first robot found receives the alerts.
+  const dingtalk = secrets.find((secret) => kindNamed(secret.kind).notifies === true);
   return {
     deployment: deploymentName(root),
     root: pathInPolicy(input.policyDir, root),

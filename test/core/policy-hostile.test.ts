@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/core/policy.js';
+import { parsePolicy } from '../../src/kinds/index.js';
 import { isSecretsError } from '../../src/core/errors.js';
 
 function failure(text: string) {

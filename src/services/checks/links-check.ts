@@ -1,5 +1,5 @@
 import type { Finding } from '../../core/checks/types.js';
-import { backupFiles } from '../../core/policy.js';
+import { backupFiles } from '../../kinds/index.js';
 import type { CheckInput } from '../check.js';
 import type { Deps } from '../deps.js';
 

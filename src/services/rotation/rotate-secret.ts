@@ -4,14 +4,14 @@ import type { Policy } from '../../core/policy.js';
 import type { SecretSpec } from '../../core/policy-schema.js';
 import type { SelectedSecret } from '../../core/rotation/plan.js';
 import { fingerprint, type Secret } from '../../core/secret.js';
-import { appendAudit, fingerprintKey } from '../state/audit-trail.js';
+import { appendAudit, fingerprintKey, readAuditEntries } from '../state/audit-trail.js';
 import type { Deps } from '../deps.js';
 import { applyChanges } from './apply-changes.js';
 import type { BackupBeforeSwap } from './backup-before-swap.js';
-import { managedEnvValues } from './env-values.js';
+import { managedEnvValues } from '../../kinds/index.js';
+import { handlerFor } from '../../kinds/rotations.js';
 import { clearJournal, readIfExists } from '../state/journal-store.js';
-import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from './kind-handler.js';
-import { handlerFor } from './kinds/index.js';
+import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from '../../kinds/kind.js';
 import { passStep } from './transaction.js';
 
 /** What one secret's rotation needs from the run: --yes, and the backup function. */
@@ -95,6 +95,10 @@ export async function rotateSecret(
     policy,
     id: item.id,
     deps,
+    audit: {
+      fingerprintKey: () => fingerprintKey(policy.stateDir, deps),
+      entries: async () => (await readAuditEntries(policy.stateDir, deps)).entries,
+    },
     assumeYes: Boolean(input.yes),
     ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
     say: (line) => out(`      ${line}`),

@@ -13,7 +13,7 @@ import {
 import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import type { Deps } from '../deps.js';
 import { sweepBackupTemps } from '../state/state-lock.js';
-import { managedEnvValues } from './env-values.js';
+import { managedEnvValues } from '../../kinds/index.js';
 import { runHooks } from './hooks.js';
 import {
   clearJournal,
@@ -27,7 +27,7 @@ import {
   savePreviousCopy,
   writeJournal,
 } from '../state/journal-store.js';
-import type { FileChange } from './kind-handler.js';
+import type { FileChange } from '../../kinds/kind.js';
 
 export function passStep(step: CrashPoint, deps: Pick<Deps, 'onRotationStep'>): void {
   deps.onRotationStep?.(step);

@@ -1,7 +1,7 @@
-import { SecretsError } from '../../../core/errors.js';
-import type { ManualSpec } from '../../../core/policy-schema.js';
+import { SecretsError } from '../../core/errors.js';
+import type { ManualSpec } from './schema.js';
 import { askNewValues, currentEnvValues, planEnvChange } from '../env-values.js';
-import type { KindHandler } from '../kind-handler.js';
+import type { KindHandler } from '../kind.js';
 
 /**
  * `manual`: a secret only a person can change (a provider's console). The steps are printed;
