@@ -310,3 +310,15 @@ describe('row 3: restore --in-place while a rotation runs', () => {
     expect(env).toContain(value);
   });
 });
+
+describe('restore --in-place of a backup identical to the live files', () => {
+  it('changes nothing and still records the restore (the journal folder need not exist yet)', async () => {
+    const { deploy, cwd, env } = deployment();
+    const backup = await backupNow(cwd);
+    const restore = await runSecrets(['restore', backup, '--in-place'], { cwd, env: BACKUP_ENV });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(readFileSync(deploy.path('.env'), 'utf8')).toBe(env);
+    expect(auditLines(cwd).filter((entry) => entry.action === 'restored')).toHaveLength(1);
+    expect((await runSecrets(['log', '--verify'], { cwd })).code).toBe(0);
+  });
+});

@@ -44,6 +44,8 @@ export async function readJournal(stateDir: string, deps: Pick<Deps, 'files'>): 
 }
 
 export async function writeJournal(stateDir: string, journal: Journal, deps: Pick<Deps, 'files'>): Promise<void> {
+  // The folder may not exist yet: a swap with no file to change (a restore of identical files) copies nothing first.
+  await deps.files.ensureDir(journalDir(stateDir), 0o700);
   await deps.files.writeAtomic(journalPath(stateDir), `${JSON.stringify(journal, null, 2)}\n`, { mode: 0o600 });
 }
 
