@@ -75,5 +75,14 @@ function wantsJson(argv: string[]): boolean {
 }
 
 export async function main(): Promise<void> {
+  // `secrets check --help | head`: the reader went away; what was left unprinted has no reader, so
+  // stop quietly instead of dying on an unhandled EPIPE with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    // An errno code, not one of ours: named `streamError` so the catalogue test does not read it as one.
+    stream.on('error', (streamError: NodeJS.ErrnoException) => {
+      if (streamError.code !== 'EPIPE') throw streamError;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
   process.exitCode = await runCli(process.argv.slice(2));
 }

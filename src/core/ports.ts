@@ -1,3 +1,4 @@
+import type { ApproverKey, SignatureReading } from './approval/decision.js';
 import type { Secret } from './secret.js';
 
 /**
@@ -201,4 +202,69 @@ export interface Pgp {
   encryptionKeyIds(armoredPublicKey: string): Promise<string[]>;
   /** Key ids of every (sub)key of an armored private key. */
   privateKeyIds(armoredPrivateKey: Secret): Promise<string[]>;
+  /**
+   * An armored detached signature over `data` (binary mode, as `gpg --detach-sign` makes), with
+   * the signing key's primary fingerprint. `passphraseHint` says where a passphrase comes from.
+   */
+  signDetached(
+    data: Uint8Array,
+    key: { armored: Secret; passphrase?: Secret; passphraseHint?: string },
+  ): Promise<{ signature: string; fingerprint: string; userIds: string[] }>;
+  /** The primary fingerprint of an armored private key (no passphrase needed). */
+  privateKeyFingerprint(armoredPrivateKey: Secret): Promise<string>;
+  /** What an approver's armored public key says: fingerprint, key ids, user ids, expiry, revocation. */
+  readApproverKey(armoredPublicKey: string): Promise<Omit<ApproverKey, 'label' | 'file'>>;
+  /**
+   * Reads a detached signature (armored or binary) over `data` and checks it against whichever of
+   * `keys` (armored public keys) issued it, at the time it was made. Never throws for a bad signature.
+   */
+  verifyDetached(data: Uint8Array, signature: Uint8Array, keys: string[]): Promise<SignatureReading>;
+}
+
+/** Where and as whom to open one database or cache connection. */
+export interface ConnectionTarget {
+  host: string;
+  port: number;
+  /** '' for a Redis server with requirepass only (AUTH password). */
+  user: string;
+  password: Secret | undefined;
+  /** Postgres: the database; Redis: the db number as text ('' for 0). */
+  database: string;
+  /**
+   * TLS: 'verify' checks the server's certificate (sslmode=verify-ca|verify-full, rediss://);
+   * 'require' encrypts without checking it (sslmode=require, as libpq does); false: none.
+   */
+  tls: false | 'require' | 'verify';
+  timeoutMs: number;
+}
+
+/**
+ * Why a connection or a statement failed, so a kind can say it in one line: the server cannot be
+ * reached, it refused the credential, the role lacks a right, or something else. Never holds a value.
+ */
+export type ConnectionFailure = 'unreachable' | 'login-refused' | 'denied' | 'missing' | 'other';
+
+/** One open Postgres connection. Statements take parameters ($1…) for every value that can. */
+export interface SqlSession {
+  query<Row extends Record<string, unknown>>(sql: string, values?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens Postgres connections (node-postgres, loaded on first use). Every failure is a SecretsError
+ * whose code is `pg-<ConnectionFailure>` and whose message is the server's, never a statement.
+ */
+export interface PostgresClient {
+  connect(target: ConnectionTarget): Promise<SqlSession>;
+}
+
+/** One open Redis connection, authenticated (AUTH user password) when the target has a password. */
+export interface RedisSession {
+  command(args: string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Opens Redis connections (ioredis, loaded on first use); failures as for PostgresClient, codes `redis-…`. */
+export interface RedisClient {
+  connect(target: ConnectionTarget): Promise<RedisSession>;
 }

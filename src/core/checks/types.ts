@@ -15,6 +15,8 @@ export type CheckId =
   | 'journal'
   | 'revoked'
   | 'leaked-value'
+  | 'live'
+  | 'approval'
   | 'lock'
   | 'links'
   | 'backup-passphrase'
@@ -32,6 +34,8 @@ export const CHECK_IDS: CheckId[] = [
   'journal',
   'revoked',
   'leaked-value',
+  'live',
+  'approval',
   'lock',
   'links',
   'backup-passphrase',

@@ -21,6 +21,10 @@ export interface RotateSecretOptions {
   /** --password-stdin / --password-prompt: the operator supplies the new password (htpasswd). */
   passwordFrom?: 'prompt' | 'stdin';
   backup?: BackupBeforeSwap;
+  /** The replacement of a revoked value (secrets revoke): the kind also ends the sessions it opened. */
+  revoking?: boolean;
+  /** Added to the `rotated` audit entry's details (the approval that allowed it, the revocation it replaces). */
+  auditDetails?: Record<string, unknown>;
 }
 
 export interface RotatedSecret {
@@ -101,6 +105,7 @@ export async function rotateSecret(
     },
     assumeYes: Boolean(input.yes),
     ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
+    ...(input.revoking ? { revoking: true } : {}),
     say: (line) => out(`      ${line}`),
   };
   out(`${item.id} (${spec.kind}, ${item.reason})`);
@@ -198,7 +203,13 @@ export async function rotateSecret(
       secret: item.id,
       ...(next.whole ? { fingerprint: next.whole } : {}),
       ...(previous.whole ? { previous: previous.whole } : {}),
-      details: { rotation, kind: spec.kind, files: changes.map((change) => change.path), fingerprints },
+      details: {
+        rotation,
+        kind: spec.kind,
+        files: changes.map((change) => change.path),
+        fingerprints,
+        ...input.auditDetails,
+      },
     },
     deps,
   );

@@ -23,11 +23,11 @@ export { ensureStateDir } from './state-lock.js';
 
 export const AUDIT_FILE = 'audit.jsonl';
 const HEAD_FILE = 'audit.head';
-const KEY_FILE = 'fingerprint.key';
+export const FINGERPRINT_KEY_FILE = 'fingerprint.key';
 
 /** The key that makes fingerprints unguessable offline (see core/secret.ts), created on first use. */
 export async function fingerprintKey(stateDir: string, deps: Pick<Deps, 'files'>): Promise<Uint8Array> {
-  const path = join(stateDir, KEY_FILE);
+  const path = join(stateDir, FINGERPRINT_KEY_FILE);
   if (await deps.files.stat(path)) return Buffer.from((await deps.files.readText(path)).trim(), 'hex');
   await ensureStateDir(stateDir, deps);
   const key = randomBytes(32);
