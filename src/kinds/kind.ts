@@ -124,7 +124,8 @@ export interface PendingRotation {
 /** One file's new content. The engine writes it atomically, keeping owner and mode. */
 export interface FileChange {
   path: string;
-  content: string;
+  /** Text for the kinds; bytes when a restore puts back a file that is not text. */
+  content: string | Uint8Array;
   /** Mode for a file that does not exist yet, or one the kind requires (htpasswd 640). */
   mode?: number;
 }

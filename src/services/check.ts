@@ -22,6 +22,9 @@ import { checkFormats, checkPlaceholders } from '../kinds/checks.js';
 import { backupFiles, kindOf } from '../kinds/index.js';
 import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
+import { checkStateLock } from './checks/lock-check.js';
+import { checkLinks } from './checks/links-check.js';
+import { checkBackupPassphrases } from './checks/passphrase-check.js';
 import { checkRotationJournal } from './checks/journal-check.js';
 import { checkLeakedValues } from './checks/leaked-value.js';
 import { checkRevokedSecrets } from './checks/revoked-check.js';
@@ -112,6 +115,9 @@ const extraChecks: ExtraCheck[] = [
   checkRevokedSecrets,
   checkLeakedValues,
   checkApprovalState,
+  checkStateLock,
+  checkLinks,
+  checkBackupPassphrases,
 ];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */

@@ -10,6 +10,7 @@ import { filesOfSecret, kindOf, lockOnlyKinds, managedEnvValues } from '../kinds
 import type { CutOffPlan } from '../kinds/kind.js';
 import { appendAudit, ensureStateDir, fingerprintKey } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
+import { acquireStateLock } from './state/state-lock.js';
 import { notifyTeam } from './notify.js';
 import {
   findRevokedValue,
@@ -105,7 +106,7 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     const leakedPrompt = revocation.askLeakedValue?.(spec);
     if (leakedPrompt !== undefined) {
       const answer = await deps.prompts.password(leakedPrompt);
-      if (answer !== '') oldPassword = new Secret(answer);
+      if (answer !== '') oldPassword = Secret.known(answer);
     }
   }
 
@@ -123,10 +124,14 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
   let revokedValues: Secret[] = [];
 
   await ensureStateDir(policy.stateDir, deps);
-  const lock = await deps.locker.acquire(policy.stateDir, {
-    command: `secrets revoke ${id}`,
-    waitMs: input.waitMs ?? 0,
-  });
+  const lock = await acquireStateLock(
+    policy.stateDir,
+    {
+      command: `secrets revoke ${id}`,
+      waitMs: input.waitMs ?? 0,
+    },
+    deps,
+  );
   try {
     const recovered = await recoverInterrupted(policy, deps);
     if (recovered) out(`recovered: ${recovered.summary}; ${recovered.detail}`);

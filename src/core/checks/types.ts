@@ -17,6 +17,9 @@ export type CheckId =
   | 'leaked-value'
   | 'live'
   | 'approval'
+  | 'lock'
+  | 'links'
+  | 'backup-passphrase'
   | 'policy';
 
 export const CHECK_IDS: CheckId[] = [
@@ -33,6 +36,9 @@ export const CHECK_IDS: CheckId[] = [
   'leaked-value',
   'live',
   'approval',
+  'lock',
+  'links',
+  'backup-passphrase',
 ];
 
 /** One problem found. A message names what is wrong and what to do, never a value. */

@@ -8,6 +8,7 @@ import type { ScanSources } from '../../core/scan/ports.js';
 import type { Finding } from '../../core/scan/types.js';
 import type { CheckInput } from '../check.js';
 import type { Deps } from '../deps.js';
+import { withStateLock } from '../state/state-lock.js';
 import { readManagedValues } from '../policy/managed-values.js';
 import { runScan } from '../scan.js';
 
@@ -34,6 +35,8 @@ export interface LeakedValue {
 export interface LeakedValueDeps {
   files: FileStore;
   scanSources: ScanSources;
+  /** The state lock for writing the leak state (the CLI's deps); without it the write is direct. */
+  transaction?: Deps;
 }
 
 function valuesDigest(values: Array<{ id: string; value: string }>): string {
@@ -109,9 +112,21 @@ export async function findLeakedValues(policy: Policy, deps: LeakedValueDeps): P
     }
     state.scannedTips = tips;
     // A daily run on an unchanged repository writes nothing (an atomic write costs two fsyncs).
+    // Under the state lock like every write there, but never waiting for it: check runs from cron
+    // and must not block on a rotation; the next run writes what this one could not.
     if (changed) {
-      await deps.files.ensureDir(policy.stateDir, 0o700);
-      await deps.files.writeAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+      const text = `${JSON.stringify(state, null, 2)}\n`;
+      const write = async () => {
+        await deps.files.ensureDir(policy.stateDir, 0o700);
+        await deps.files.writeAtomic(statePath, text, { mode: 0o600 });
+      };
+      await (
+        deps.transaction
+          ? withStateLock(policy.stateDir, { command: 'secrets check (leaked-value state)' }, deps.transaction, write)
+          : write()
+      ).catch((error: unknown) => {
+        if (!isSecretsError(error) || (error.code !== 'locked' && error.code !== 'audit-broken')) throw error;
+      });
     }
     for (const leak of state.leaks) {
       const entry: LeakedValue = { secret: leak.secret, file: leak.file, line: 0 };
@@ -127,7 +142,11 @@ export async function checkLeakedValues(input: CheckInput, deps: Deps): Promise<
   if (!deps.scanSources) return [];
   let leaks: LeakedValue[];
   try {
-    leaks = await findLeakedValues(input.policy, { files: deps.files, scanSources: await deps.scanSources() });
+    leaks = await findLeakedValues(input.policy, {
+      files: deps.files,
+      scanSources: await deps.scanSources(),
+      transaction: deps,
+    });
   } catch (error) {
     // An unreadable .env is already a `format` finding; say why this check could not run.
     if (!isSecretsError(error)) throw error;
