@@ -20,6 +20,7 @@ import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
 import { clearJournal } from './state/journal-store.js';
 import { fingerprintsOf, readFiles, rotateSecret } from './rotation/rotate-secret.js';
 import { recoverInterrupted } from './rotation/transaction.js';
+import { backupOrKeepPreImage, type KeptPreImage } from './revocation/pre-image.js';
 
 export interface RevokeInput {
   policy: Policy;
@@ -54,6 +55,11 @@ export interface RevokeOutcome {
   /** The git filter-repo --replace-text file (mode 600, in the state folder) when the value was found. */
   replacementsFile?: string;
   alert: string;
+  /**
+   * Set when no encrypted backup could be made: the previous content was kept in these folders of
+   * the state folder instead (mode 600), and the revoke exits 2 until a backup can be made.
+   */
+  preImages?: KeptPreImage[];
   /** 0 revoked and replaced · 1 replaced but the value is in the tree or history · 2 revoked, not replaced. */
   exitCode: ExitCodeValue;
 }
@@ -83,7 +89,8 @@ function describeRevocation(id: string, spec: SecretSpec, policy: Policy, input:
  * show where it leaked. The cut-off is written through the rotation engine's write path (backup,
  * journal, atomic writes, hooks, roll-back); the replacement is a normal rotation.
  */
-export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeOutcome> {
+export async function runRevoke(request: RevokeInput, deps: Deps): Promise<RevokeOutcome> {
+  let input = request;
   const { policy, id } = input;
   const spec = findSecret(policy, id);
   const out = (text: string) => deps.output.out(`${text}\n`);
@@ -120,6 +127,15 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     exitCode: ExitCode.ok,
   };
   let revokedValues: Secret[] = [];
+  const keptPreImages: KeptPreImage[] = [];
+  const backup = backupOrKeepPreImage(input.backup, id, (kept) => {
+    keptPreImages.push(kept);
+    out(`      no encrypted backup: ${kept.reason}`);
+    out(
+      `      previous content kept in ${kept.dir} (mode 600, in the 700 state folder): the cut-off goes ahead; delete it once a backup is made`,
+    );
+  });
+  input = { ...input, backup };
 
   await ensureStateDir(policy.stateDir, deps);
   const lock = await deps.locker.acquire(policy.stateDir, {
@@ -245,11 +261,18 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     });
   } else say('search skipped (--no-scan): run secrets scan --history to find where it leaked');
 
-  outcome.exitCode = !outcome.replaced
-    ? ExitCode.critical
-    : outcome.leaks && outcome.leaks.tree.length + outcome.leaks.history.length > 0
-      ? ExitCode.warning
-      : ExitCode.ok;
+  if (keptPreImages.length > 0) {
+    outcome.preImages = keptPreImages;
+    say(
+      `${id} was written without an encrypted backup: fix the policy's backup section (secrets check says what is wrong), then run secrets backup`,
+    );
+  }
+  outcome.exitCode =
+    !outcome.replaced || keptPreImages.length > 0
+      ? ExitCode.critical
+      : outcome.leaks && outcome.leaks.tree.length + outcome.leaks.history.length > 0
+        ? ExitCode.warning
+        : ExitCode.ok;
   return outcome;
 }
 

@@ -18,6 +18,8 @@ interface RevokeOptions {
 function summary(outcome: RevokeOutcome): string {
   if (!outcome.replaced) return `revoked, NOT replaced: ${outcome.secret} (${outcome.notReplaced ?? ''})\n`;
   const found = outcome.leaks ? outcome.leaks.tree.length + outcome.leaks.history.length : 0;
+  if (outcome.preImages)
+    return `revoked and replaced WITHOUT an encrypted backup: ${outcome.secret} (previous content in ${outcome.preImages.map((kept) => kept.dir).join(', ')})\n`;
   return `revoked and replaced: ${outcome.secret}${found > 0 ? `; the old value is still in ${found} place(s) listed above` : ''}\n`;
 }
 
@@ -48,7 +50,9 @@ state folder (mode 600: it holds the value) and the purge command is printed.
 
 Exit codes: 0 revoked and replaced; 1 revoked and replaced, but the old value is still in the
 working tree or history (purge it); 2 revoked but NOT replaced (--lock-only, no new robot pair
-yet, a manual secret, a refused replacement): secrets check stays critical until secrets rotate
+yet, a manual secret, a refused replacement, or written without an encrypted backup because
+the backup configuration is missing or broken: the previous content is then kept, mode 600, in
+the state folder's pre-images/): secrets check stays critical until secrets rotate
 ID; 3 nothing changed (bad input, not confirmed, locked, the cut-off failed and was rolled
 back); 4 failed part-way and could not roll back: the message says what to do.
 

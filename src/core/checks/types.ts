@@ -12,6 +12,7 @@ export type CheckId =
   | 'plaintext-backup'
   | 'audit-chain'
   | 'backup-age'
+  | 'backup-config'
   | 'journal'
   | 'revoked'
   | 'leaked-value'
@@ -26,6 +27,7 @@ export const CHECK_IDS: CheckId[] = [
   'plaintext-backup',
   'audit-chain',
   'backup-age',
+  'backup-config',
   'journal',
   'revoked',
   'leaked-value',
