@@ -164,6 +164,11 @@ export const errorCatalogue = {
 
   // --- revoke
   'already-revoked': { exit: 3, meaning: 'The secret is already locked out.' },
+  'revoke-nothing': {
+    exit: 3,
+    meaning: 'revoke --leaked-in found no managed value in that commit or range, or no secret was named.',
+    remedy: 'Check the revision (git show REV), or name the secrets: secrets revoke ID...',
+  },
 
   // --- DingTalk and notify
   'dingtalk-refused': { exit: 3, meaning: 'DingTalk answered with an error (signature, keyword, rate limit).' },

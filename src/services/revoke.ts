@@ -38,6 +38,11 @@ export interface RevokeInput {
   backup?: BackupBeforeSwap;
   waitMs?: number;
   now: Date;
+  /**
+   * Part of `revoke ID… / --all / --leaked-in`: no alert and no search of its own (the batch sends
+   * one alert and writes one purge file for all); the values cut off are handed back here.
+   */
+  batch?: { onRevokedValues(values: Secret[]): void };
 }
 
 export interface RevokeOutcome {
@@ -248,6 +253,13 @@ export async function runRevoke(request: RevokeInput, deps: Deps): Promise<Revok
   // 4 tell and search: after the lock, so a long history scan holds up no rotation.
   out('  4/4 tell the team, find the leak');
   const say = (line: string) => out(`      ${line}`);
+  if (input.batch) {
+    input.batch.onRevokedValues(revokedValues);
+    say('one alert and one search for all the secrets revoked together, after the last one');
+    outcome.exitCode = !outcome.replaced || keptPreImages.length > 0 ? ExitCode.critical : ExitCode.ok;
+    if (keptPreImages.length > 0) outcome.preImages = keptPreImages;
+    return outcome;
+  }
   outcome.alert = await alertTeam(input, spec, outcome, deps);
   say(outcome.alert);
   if (input.scan !== false) {
@@ -333,7 +345,7 @@ async function alertTeam(input: RevokeInput, spec: SecretSpec, outcome: RevokeOu
   }
 }
 
-function describeLocation(location: RevokedValueLocation): string {
+export function describeLocation(location: RevokedValueLocation): string {
   if (!location.commit) return `working tree  ${location.file}:${location.line}`;
   const by = location.author ? ` by ${location.author}` : '';
   const on = location.date ? ` on ${location.date.slice(0, 10)}` : '';
@@ -348,24 +360,39 @@ async function searchAndReport(
   deps: Deps,
   say: (line: string) => void,
 ): Promise<void> {
-  const { policy, id } = input;
+  const found = await searchRevokedValues(input.policy, input.id, values, deps, say);
+  if (found.leaks) outcome.leaks = found.leaks;
+  if (found.replacementsFile) outcome.replacementsFile = found.replacementsFile;
+}
+
+/**
+ * Where did these revoked values go? The working tree and every commit, literally; when found, one
+ * replacements file for git filter-repo (named after `name`: a secret or an incident) and the advice.
+ */
+export async function searchRevokedValues(
+  policy: Policy,
+  name: string,
+  values: Secret[],
+  deps: Deps,
+  say: (line: string) => void,
+): Promise<{ leaks?: NonNullable<RevokeOutcome['leaks']>; replacementsFile?: string }> {
   if (values.length === 0) {
     say('search skipped: no value of this secret was known before the cut-off');
-    return;
+    return {};
   }
   if (!deps.scanSources) {
     say('search skipped: the scanner is not available here (run secrets scan --history)');
-    return;
+    return {};
   }
-  const found: RevokedValueSearch = await findRevokedValue(policy, id, values, await deps.scanSources());
-  outcome.leaks = { tree: found.tree, history: found.history, commitsScanned: found.commitsScanned };
+  const found: RevokedValueSearch = await findRevokedValue(policy, name, values, await deps.scanSources());
+  const leaks = { tree: found.tree, history: found.history, commitsScanned: found.commitsScanned };
   const all = [...found.tree, ...found.history];
   const scope = found.git
     ? `the working tree and the history (${found.commitsScanned} commit(s) searched on every branch and tag)`
     : 'the files (not a git repository)';
   if (all.length === 0) {
     say(`the revoked value was not found in ${scope}`);
-    return;
+    return { leaks };
   }
   say(`the revoked value was found ${all.length} time(s) in ${scope}:`);
   for (const location of all) say(`  ${describeLocation(location)}`);
@@ -374,9 +401,8 @@ async function searchAndReport(
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  const path = join(policy.stateDir, `revoke-${id}-${stamp}.replacements`);
+  const path = join(policy.stateDir, `revoke-${name}-${stamp}.replacements`);
   await deps.files.writeAtomic(path, replacementsText(values.map((value) => value.reveal())), { mode: 0o600 });
-  outcome.replacementsFile = path;
   say(`replacements for git filter-repo: ${path}`);
   say('  it holds the revoked value itself (mode 600, in the 700 state folder): delete it once the purge is done');
   if (found.history.length > 0) {
@@ -386,4 +412,5 @@ async function searchAndReport(
     say('  a purge does not un-leak: whoever copied the value still has it. The rotation is the fix.');
   }
   if (found.tree.length > 0) say('remove the value from the working-tree files listed above (they still hold it)');
+  return { leaks, replacementsFile: path };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RevokeOutcome } from '../../services/revoke.js';
+import type { RevokeManyOutcome } from '../../services/revoke-many.js';
 import { parseLockWait as parseWait } from '../lock-wait.js';
 import { SecretsError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
@@ -13,6 +14,8 @@ interface RevokeOptions {
   passwordStdin?: boolean;
   passwordPrompt?: boolean;
   wait?: string | boolean;
+  all?: boolean;
+  leakedIn?: string;
 }
 
 function summary(outcome: RevokeOutcome): string {
@@ -23,11 +26,21 @@ function summary(outcome: RevokeOutcome): string {
   return `revoked and replaced: ${outcome.secret}${found > 0 ? `; the old value is still in ${found} place(s) listed above` : ''}\n`;
 }
 
+function manySummary(outcome: RevokeManyOutcome): string {
+  const lines = outcome.secrets.map((one) =>
+    'error' in one ? `  ${one.secret}: NOT revoked (${one.error.code})` : `  ${summary(one).trimEnd()}`,
+  );
+  const file = outcome.replacementsFile ? [`  one purge file for every value: ${outcome.replacementsFile}`] : [];
+  return [`incident ${outcome.incident}: ${outcome.secrets.length} secret(s)`, ...lines, ...file, ''].join('\n');
+}
+
 export function registerRevoke(program: Command, ctx: CliContext): void {
   program
     .command('revoke')
     .description('incident response: cut a leaked secret off now, replace it, tell the team, show where it leaked')
-    .argument('<id>', 'secret id from the policy')
+    .argument('[ids...]', 'secret ids from the policy (several: one incident, one alert, one purge file)')
+    .option('--all', 'every managed secret (".env was on a stolen laptop")')
+    .option('--leaked-in <rev>', 'every managed secret whose value appears in that commit or range (A..B)')
     .option('--reason <text>', 'why (recorded in the audit trail and the team alert)')
     .option('--incident <id>', 'incident ticket id (recorded and sent with the alert)')
     .option('--lock-only', 'htpasswd, dingtalk: stop after the cut-off; replace later with secrets rotate ID')
@@ -56,13 +69,18 @@ the state folder's pre-images/): secrets check stays critical until secrets rota
 ID; 3 nothing changed (bad input, not confirmed, locked, the cut-off failed and was rolled
 back); 4 failed part-way and could not roll back: the message says what to do.
 
+Several at once (secrets revoke A B, --all, --leaked-in REV): one incident id, each secret
+cut off, recorded and replaced in turn (the notify robot last unless it leaked), then one team
+alert for all of them and one purge file for every value.
+
 Examples:
+  secrets revoke --leaked-in 3f2a9c1 --reason ".env committed" --yes
   secrets revoke dashboard --reason "password in a chat" --incident INC-42 --yes
   secrets revoke dashboard --lock-only --yes                  # lock out now, rotate later
   printf 'DINGTALK_WEBHOOK_URL=%s\\nDINGTALK_SECRET=%s\\n' "$URL" "$SEC" | secrets revoke dingtalk --yes
   secrets revoke jwt-secret --reason ".env committed" --no-scan --yes`,
     )
-    .action(async (id: string, options: RevokeOptions, command: Command) => {
+    .action(async (ids: string[], options: RevokeOptions, command: Command) => {
       const deps = ctx.deps(command);
       const policy = await ctx.policy(command, deps);
       if (options.passwordStdin && options.passwordPrompt)
@@ -71,6 +89,37 @@ Examples:
       const json = Boolean(ctx.globals(command).json);
       // With --json, stdout holds the JSON document only; the step lines go to stderr.
       const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
+      const many = ids.length !== 1 || Boolean(options.all) || options.leakedIn !== undefined;
+      if (!many && ids.length === 0) throw new SecretsError('usage', 'name a secret, or use --all or --leaked-in REV');
+      if (many && options.lockOnly)
+        throw new SecretsError('bad-option', '--lock-only takes one secret; revoke the others without it');
+      if (many) {
+        const { runRevokeMany } = await import('../../services/revoke-many.js');
+        const outcome = await runRevokeMany(
+          {
+            policy,
+            ids,
+            all: Boolean(options.all),
+            ...(options.leakedIn !== undefined ? { leakedIn: options.leakedIn } : {}),
+            ...(options.reason ? { reason: options.reason } : {}),
+            ...(options.incident ? { incident: options.incident } : {}),
+            scan: options.scan !== false,
+            yes: Boolean(options.yes),
+            ...(options.passwordStdin
+              ? { passwordFrom: 'stdin' as const }
+              : options.passwordPrompt
+                ? { passwordFrom: 'prompt' as const }
+                : {}),
+            ...(waitMs === undefined ? {} : { waitMs }),
+            now: ctx.asOf(command, deps),
+          },
+          runDeps,
+        );
+        deps.output.out(json ? `${JSON.stringify(outcome, null, 2)}\n` : manySummary(outcome));
+        ctx.report(outcome.exitCode);
+        return;
+      }
+      const id = ids[0]!;
       const { runRevoke } = await import('../../services/revoke.js');
       const outcome = await runRevoke(
         {
