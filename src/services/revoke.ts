@@ -20,6 +20,9 @@ import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
 import { clearJournal } from './state/journal-store.js';
 import { fingerprintsOf, readFiles, rotateSecret } from './rotation/rotate-secret.js';
 import { recoverInterrupted } from './rotation/transaction.js';
+import { describePastLeak, findPastLeaks } from './revocation/past-leaks.js';
+import { pastValuesMatcher } from './state/past-values.js';
+import { readManagedValues } from './policy/managed-values.js';
 import { backupOrKeepPreImage, type KeptPreImage } from './revocation/pre-image.js';
 
 export interface RevokeInput {
@@ -43,6 +46,8 @@ export interface RevokeInput {
    * one alert and writes one purge file for all); the values cut off are handed back here.
    */
   batch?: { onRevokedValues(values: Secret[]): void };
+  /** --current: the current value leaked (the responder knows); skip the past-value question. */
+  currentLeaked?: boolean;
 }
 
 export interface RevokeOutcome {
@@ -106,6 +111,8 @@ export async function runRevoke(request: RevokeInput, deps: Deps): Promise<Revok
       `--lock-only applies to ${lockOnlyKinds()} secrets; ${id} is ${spec.kind}, whose cut-off ${revocation.noLockOnly}`,
     );
   }
+
+  if (!input.batch && !input.currentLeaked && input.scan !== false) await refuseIfOnlyPastLeaked(policy, id, deps);
 
   // Asked once, up front: the confirmation and, for htpasswd with a probe, the old password.
   let oldPassword: Secret | undefined;
@@ -286,6 +293,33 @@ export async function runRevoke(request: RevokeInput, deps: Deps): Promise<Revok
         ? ExitCode.warning
         : ExitCode.ok;
   return outcome;
+}
+
+/**
+ * A secret rotated before may be named because its old value turned up (in a commit, a chat):
+ * that value is dead already, and blanking the healthy current one (a robot, a live password)
+ * would only hurt. When a past value is found and the current value nowhere, nothing is changed.
+ * Only searched when the trail remembers past values of this secret.
+ */
+async function refuseIfOnlyPastLeaked(policy: Policy, id: string, deps: Deps): Promise<void> {
+  if (!deps.scanSources || !(await pastValuesMatcher(policy.stateDir, deps, id))) return;
+  const past = await findPastLeaks(policy, id, deps);
+  if (past.leaks.length === 0) return;
+  const current = (await readManagedValues(policy, deps))
+    .filter((value) => value.id === id)
+    .map((value) => new Secret(value.value));
+  if (current.length > 0) {
+    const found = await findRevokedValue(policy, id, current, await deps.scanSources());
+    if (found.tree.length + found.history.length > 0) return;
+  }
+  const first = past.leaks[0]!;
+  throw new SecretsError(
+    'revoke-past-only',
+    `${id}: the leak found is a past value (${describePastLeak(first)}${past.leaks.length > 1 ? `, and ${past.leaks.length - 1} more` : ''}); the current value was never seen leaked, so it was not revoked; nothing was changed`,
+    {
+      hint: `purge the old value with secrets revoke --past ${id}; if the current value leaked too: secrets revoke ${id} --current`,
+    },
+  );
 }
 
 /**

@@ -16,6 +16,8 @@ interface RevokeOptions {
   wait?: string | boolean;
   all?: boolean;
   leakedIn?: string;
+  past?: boolean;
+  current?: boolean;
 }
 
 function summary(outcome: RevokeOutcome): string {
@@ -40,6 +42,8 @@ export function registerRevoke(program: Command, ctx: CliContext): void {
     .description('incident response: cut a leaked secret off now, replace it, tell the team, show where it leaked')
     .argument('[ids...]', 'secret ids from the policy (several: one incident, one alert, one purge file)')
     .option('--all', 'every managed secret (".env was on a stolen laptop")')
+    .option('--past', 'a past value leaked: write the purge file for it; the live secret is not touched')
+    .option('--current', 'the current value leaked: revoke it even when only a past value is found')
     .option('--leaked-in <rev>', 'every managed secret whose value appears in that commit or range (A..B)')
     .option('--reason <text>', 'why (recorded in the audit trail and the team alert)')
     .option('--incident <id>', 'incident ticket id (recorded and sent with the alert)')
@@ -89,6 +93,15 @@ Examples:
       const json = Boolean(ctx.globals(command).json);
       // With --json, stdout holds the JSON document only; the step lines go to stderr.
       const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
+      if (options.past) {
+        if (ids.length !== 1 || options.all || options.leakedIn !== undefined)
+          throw new SecretsError('bad-option', '--past takes one secret id');
+        const { runRevokePast } = await import('../../services/revocation/past-leaks.js');
+        const outcome = await runRevokePast({ policy, id: ids[0]! }, runDeps);
+        if (json) deps.output.out(`${JSON.stringify(outcome, null, 2)}\n`);
+        ctx.report(outcome.exitCode);
+        return;
+      }
       const many = ids.length !== 1 || Boolean(options.all) || options.leakedIn !== undefined;
       if (!many && ids.length === 0) throw new SecretsError('usage', 'name a secret, or use --all or --leaked-in REV');
       if (many && options.lockOnly)
@@ -125,6 +138,7 @@ Examples:
         {
           policy,
           id,
+          ...(options.current ? { currentLeaked: true } : {}),
           ...(options.reason ? { reason: options.reason } : {}),
           ...(options.incident ? { incident: options.incident } : {}),
           lockOnly: Boolean(options.lockOnly),
