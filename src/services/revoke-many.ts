@@ -1,6 +1,6 @@
 import { ExitCode, SecretsError, isSecretsError, type ExitCodeValue } from '../core/errors.js';
 import { findSecret, type Policy } from '../core/policy.js';
-import type { Secret } from '../core/secret.js';
+import { Secret as SecretValue, type Secret } from '../core/secret.js';
 import type { Deps } from './deps.js';
 import { notifyTeam } from './notify.js';
 import { runRevoke, searchRevokedValues, type RevokeInput, type RevokeOutcome } from './revoke.js';
@@ -19,7 +19,7 @@ export interface RevokeManyOutcome {
   /** The ids, in the order they were revoked. */
   order: string[];
   /** With --leaked-in: what was found in it (ids; never values). */
-  leakedIn?: { revision: string; secrets: string[] };
+  leakedIn?: { revision: string; secrets: string[]; pastOnly: string[] };
   secrets: Array<
     RevokeOutcome | { secret: string; error: ReturnType<SecretsError['toJson']>; exitCode: ExitCodeValue }
   >;
@@ -30,19 +30,34 @@ export interface RevokeManyOutcome {
   exitCode: ExitCodeValue;
 }
 
-/** The ids of the managed secrets whose current value was added in that commit or range. */
-export async function secretsLeakedIn(policy: Policy, revision: string, deps: Deps): Promise<string[]> {
+/**
+ * The managed secrets whose value was added in that commit or range: `current` those whose
+ * current value is there (they are revoked), `past` those of which only an old value is there
+ * (dead already: not revoked, but their old values go into the purge file).
+ */
+export async function secretsLeakedIn(
+  policy: Policy,
+  revision: string,
+  deps: Deps,
+): Promise<{ current: string[]; past: Map<string, string[]> }> {
   if (!deps.scanSources)
     throw new SecretsError('bad-option', '--leaked-in needs the scanner, which is not available here');
   const range = revision.includes('..') ? revision : `${revision}^!`;
   const scanned = await runScan(
-    { cwd: policy.root, policy, mode: 'history', range },
+    { cwd: policy.root, policy, mode: 'history', range, pastValues: true },
     { sources: await deps.scanSources(), files: deps.files, rules: [] },
   );
-  const ids = new Set<string>();
-  for (const finding of scanned.findings)
-    if (finding.ruleId.startsWith('managed:')) ids.add(finding.ruleId.slice('managed:'.length));
-  return policy.secrets.map((secret) => secret.id).filter((id) => ids.has(id));
+  const current = new Set<string>();
+  const past = new Map<string, string[]>();
+  for (const finding of scanned.findings) {
+    if (finding.ruleId.startsWith('managed:')) current.add(finding.ruleId.slice('managed:'.length));
+    else if (finding.ruleId.startsWith('managed-past:')) {
+      const id = finding.ruleId.slice('managed-past:'.length);
+      past.set(id, [...(past.get(id) ?? []), finding.secret.reveal()]);
+    }
+  }
+  for (const id of current) past.delete(id);
+  return { current: policy.secrets.map((secret) => secret.id).filter((id) => current.has(id)), past };
 }
 
 /**
@@ -70,13 +85,20 @@ export async function runRevokeMany(input: RevokeManyInput, deps: Deps): Promise
   let ids = [...new Set(input.ids)];
   if (input.all) ids = policy.secrets.map((secret) => secret.id);
   let leakedIn: RevokeManyOutcome['leakedIn'];
+  const pastValues: Secret[] = [];
   if (input.leakedIn !== undefined) {
     const found = await secretsLeakedIn(policy, input.leakedIn, deps);
-    leakedIn = { revision: input.leakedIn, secrets: found };
-    out(`leaked in ${input.leakedIn}: ${found.length > 0 ? found.join(', ') : 'no managed value'}`);
-    ids = [...new Set([...ids, ...found])];
+    leakedIn = { revision: input.leakedIn, secrets: found.current, pastOnly: [...found.past.keys()] };
+    out(
+      `leaked in ${input.leakedIn}: ${found.current.length > 0 ? found.current.join(', ') : 'no current managed value'}`,
+    );
+    for (const [id, old] of found.past) {
+      out(`  ${id}: only a past value is there (dead since its rotation): not revoked; it goes into the purge file`);
+      for (const value of old) pastValues.push(new SecretValue(value));
+    }
+    ids = [...new Set([...ids, ...found.current])];
   }
-  if (ids.length === 0)
+  if (ids.length === 0 && pastValues.length === 0)
     throw new SecretsError(
       'revoke-nothing',
       input.leakedIn !== undefined
@@ -109,7 +131,7 @@ export async function runRevokeMany(input: RevokeManyInput, deps: Deps): Promise
     alert: '',
     exitCode: ExitCode.ok,
   };
-  const values: Secret[] = [];
+  const values: Secret[] = [...pastValues];
   for (const id of order) {
     try {
       const one = await runRevoke(
@@ -158,6 +180,7 @@ export async function runRevokeMany(input: RevokeManyInput, deps: Deps): Promise
 /** One alert for the whole incident, sent after the last replacement: a replaced robot sends it. */
 async function alertAll(input: RevokeManyInput, outcome: RevokeManyOutcome, deps: Deps): Promise<string> {
   const { policy } = input;
+  if (outcome.secrets.length === 0) return 'team alert: not sent (nothing was revoked: only past values leaked)';
   if (!policy.doc.notify.dingtalk) return 'team alert: not sent (the policy names no notify robot)';
   const lines = [
     `- **incident**: ${outcome.incident}`,

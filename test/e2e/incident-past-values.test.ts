@@ -14,13 +14,17 @@ async function rotatedAfterLeak() {
     policy: { backup: BACKUP_POLICY, secrets: { app: { kind: 'random', env_key: 'SECRET_KEY', rotate_every: '90d' } } },
   });
   initRepo(deployment.root);
-  commitFiles(deployment.root, { '.gitignore': '.env\n.secrets/\nbackups/\n', 'settings.py': `KEY = "${old}"\n` }, 'c');
+  const leak = commitFiles(
+    deployment.root,
+    { '.gitignore': '.env\n.secrets/\nbackups/\n', 'settings.py': `KEY = "${old}"\n` },
+    'c',
+  );
   commitFiles(deployment.root, { 'settings.py': 'KEY = os.environ["SECRET_KEY"]\n' }, 'read it from the env');
   const rotated = await runSecrets(['rotate', 'app', '--yes'], { cwd: deployment.root, env: BACKUP_ENV });
   expect(rotated.code, rotated.stdout + rotated.stderr).toBe(0);
   const current = readFileSync(deployment.path('.env'), 'utf8');
   expect(current).not.toContain(old);
-  return { old, deployment, current };
+  return { old, deployment, current, leak };
 }
 
 describe('past values: the audit trail remembers every value a secret had (fingerprints only)', () => {
@@ -58,5 +62,19 @@ describe('past values: the audit trail remembers every value a secret had (finge
     });
     expect(forced.code, forced.stderr).toBe(0);
     expect(readFileSync(deployment.path('.env'), 'utf8')).not.toBe(current);
+  });
+
+  it('revoke --leaked-in a commit holding only a past value: not revoked, the old value in the purge file', async () => {
+    const { old, deployment, current, leak } = await rotatedAfterLeak();
+    const result = await runSecrets(['revoke', '--leaked-in', leak, '--yes'], {
+      cwd: deployment.root,
+      env: BACKUP_ENV,
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/app: only a past value is there/);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(current);
+    const purge = /one purge file for every value: (\S+)/.exec(result.stdout)?.[1];
+    expect(readFileSync(purge!, 'utf8')).toContain(old);
+    expect(result.stdout + result.stderr).not.toContain(old);
   });
 });
