@@ -76,6 +76,7 @@ export class CliContext {
       // A dynamic import, so that `secrets check` never loads openpgp (it must start fast).
       loadPgp: async () => (await import('../adapters/openpgp.js')).openPgp,
       scanSources: async () => (await import('../adapters/scan-sources.js')).createScanSources(),
+      hostTree: async () => (await import('../adapters/host-tree.js')).createHostTree(),
     };
   }
 

@@ -10,6 +10,7 @@ import { registerRotate } from './commands/rotate.js';
 import { registerNotify } from './commands/notify.js';
 import { registerRestore } from './commands/restore.js';
 import { registerRevoke } from './commands/revoke.js';
+import { registerSweep } from './commands/sweep.js';
 import { registerScan } from './commands/scan.js';
 
 export const VERSION = '0.1.0';
@@ -35,6 +36,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRecord(program, ctx);
   registerRotate(program, ctx);
   registerRevoke(program, ctx);
+  registerSweep(program, ctx);
   registerNotify(program, ctx);
   registerBackup(program, ctx);
   registerRestore(program, ctx);

@@ -20,6 +20,7 @@ import type { FileStat } from '../core/ports.js';
 import { resolveIn, type Policy } from '../core/policy.js';
 import { checkFormats, checkPlaceholders } from '../kinds/checks.js';
 import { checkBackupConfig } from './checks/backup-config-check.js';
+import { checkStrayCopies } from './checks/stray-copy-check.js';
 import { backupFiles, kindOf } from '../kinds/index.js';
 import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
@@ -101,7 +102,13 @@ async function findPlaintextBackups(
 }
 
 /** Checks that live with the module they watch (rotation journal, revocations, leaked values). */
-const extraChecks: ExtraCheck[] = [checkRotationJournal, checkRevokedSecrets, checkLeakedValues, checkBackupConfig];
+const extraChecks: ExtraCheck[] = [
+  checkRotationJournal,
+  checkRevokedSecrets,
+  checkLeakedValues,
+  checkBackupConfig,
+  checkStrayCopies,
+];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */
 export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutcome> {

@@ -13,6 +13,7 @@ export type CheckId =
   | 'audit-chain'
   | 'backup-age'
   | 'backup-config'
+  | 'stray-copy'
   | 'journal'
   | 'revoked'
   | 'leaked-value'
@@ -28,6 +29,7 @@ export const CHECK_IDS: CheckId[] = [
   'audit-chain',
   'backup-age',
   'backup-config',
+  'stray-copy',
   'journal',
   'revoked',
   'leaked-value',

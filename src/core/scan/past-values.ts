@@ -29,7 +29,7 @@ export type ExtraMatcher = (fragment: Fragment) => ExtraHit[];
 /** Shorter strings are not worth a fingerprint: no generated secret is this short. */
 export const MIN_CANDIDATE_LENGTH = 16;
 
-const TOKEN = /[^\s'"`,;()<>[\]{}]+/g;
+const TOKEN = /[^\s\x00-\x1f\x7f-\xff'"`,;()<>[\]{}]+/g;
 
 /**
  * The strings of a text that could be an env value: whitespace/quote/bracket-separated tokens,
