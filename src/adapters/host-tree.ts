@@ -16,10 +16,36 @@ export function createHostTree(): HostTree {
           : stat.isSymbolicLink()
             ? 'symlink'
             : 'special';
-      return { type, dev: stat.dev, uid: stat.uid, mode: stat.mode & 0o7777, size: stat.size, mtime: stat.mtime };
+      return {
+        type,
+        dev: stat.dev,
+        ino: stat.ino,
+        uid: stat.uid,
+        mode: stat.mode & 0o7777,
+        size: stat.size,
+        mtime: stat.mtime,
+      };
     },
     list: (path) => fs.readdir(path).catch(() => undefined),
     read: (path) => fs.readFile(path).catch(() => undefined),
+    async readFrom(path, offset) {
+      const handle = await fs.open(path, 'r').catch(() => undefined);
+      if (!handle) return undefined;
+      try {
+        const { size } = await handle.stat();
+        const length = Math.max(0, size - offset);
+        const buffer = Buffer.alloc(length);
+        let read = 0;
+        while (read < length) {
+          const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+        }
+        return buffer.subarray(0, read);
+      } finally {
+        await handle.close();
+      }
+    },
     async ownerName(uid) {
       const known = names.get(uid);
       if (known) return known;

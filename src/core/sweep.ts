@@ -9,6 +9,8 @@ export interface HostEntry {
   type: HostEntryType;
   /** The filesystem the entry lives on (st_dev): other filesystems are skipped unless asked. */
   dev: number;
+  /** The inode: a log rotated by rename keeps it, a new log gets another. */
+  ino: number;
   uid: number;
   mode: number;
   size: number;
@@ -22,6 +24,8 @@ export interface HostTree {
   list(path: string): Promise<string[] | undefined>;
   /** undefined when the file cannot be read. */
   read(path: string): Promise<Uint8Array | undefined>;
+  /** The bytes from `offset` to the end (a log's unread tail); undefined when it cannot be read. */
+  readFrom(path: string, offset: number): Promise<Uint8Array | undefined>;
   ownerName(uid: number): Promise<string>;
 }
 

@@ -20,6 +20,7 @@ import type { FileStat } from '../core/ports.js';
 import { resolveIn, type Policy } from '../core/policy.js';
 import { checkFormats, checkPlaceholders } from '../kinds/checks.js';
 import { checkBackupConfig } from './checks/backup-config-check.js';
+import { checkAuthFailures } from './access-log.js';
 import { checkStrayCopies } from './checks/stray-copy-check.js';
 import { backupFiles, kindOf } from '../kinds/index.js';
 import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './state/audit-trail.js';
@@ -108,6 +109,7 @@ const extraChecks: ExtraCheck[] = [
   checkLeakedValues,
   checkBackupConfig,
   checkStrayCopies,
+  checkAuthFailures,
 ];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */

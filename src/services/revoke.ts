@@ -7,7 +7,7 @@ import type { SecretSpec } from '../core/policy-schema.js';
 import { Secret } from '../core/secret.js';
 import { filesOfSecret, kindOf, lockOnlyKinds, managedEnvValues } from '../kinds/index.js';
 import type { CutOffPlan } from '../kinds/kind.js';
-import { appendAudit, ensureStateDir, fingerprintKey } from './state/audit-trail.js';
+import { appendAudit, ensureStateDir, fingerprintKey, readAuditEntries } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
 import { notifyTeam } from './notify.js';
 import {
@@ -23,6 +23,9 @@ import { recoverInterrupted } from './rotation/transaction.js';
 import { describePastLeak, findPastLeaks } from './revocation/past-leaks.js';
 import { pastValuesMatcher } from './state/past-values.js';
 import { readManagedValues } from './policy/managed-values.js';
+import { lastRotations } from '../core/audit.js';
+import type { LoginSummary } from '../core/access-log.js';
+import { loginsInWindow } from './access-log.js';
 import { backupOrKeepPreImage, type KeptPreImage } from './revocation/pre-image.js';
 
 export interface RevokeInput {
@@ -46,6 +49,8 @@ export interface RevokeInput {
    * one alert and writes one purge file for all); the values cut off are handed back here.
    */
   batch?: { onRevokedValues(values: Secret[]): void };
+  /** --since: the start of the leak window for the access-log logins (default: the last rotation). */
+  since?: Date;
   /** --current: the current value leaked (the responder knows); skip the past-value question. */
   currentLeaked?: boolean;
 }
@@ -70,6 +75,8 @@ export interface RevokeOutcome {
    * the state folder instead (mode 600), and the revoke exits 2 until a backup can be made.
    */
   preImages?: KeptPreImage[];
+  /** A Basic Auth password with an access_log: who logged in as its user in the leak window. */
+  logins?: { user: string; since: string; clients: LoginSummary[] };
   /** 0 revoked and replaced · 1 replaced but the value is in the tree or history · 2 revoked, not replaced. */
   exitCode: ExitCodeValue;
 }
@@ -269,6 +276,10 @@ export async function runRevoke(request: RevokeInput, deps: Deps): Promise<Revok
   }
   outcome.alert = await alertTeam(input, spec, outcome, deps);
   say(outcome.alert);
+  await reportLogins(input, spec, outcome, deps, say).catch((error: unknown) => {
+    const message = isSecretsError(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
+    say(`access log: could not be read: ${message}`);
+  });
   if (input.scan !== false) {
     // The secret is revoked whatever the search finds: a failed search is a warning, never exit 3.
     await searchAndReport(input, revokedValues, outcome, deps, say).catch((error: unknown) => {
@@ -293,6 +304,31 @@ export async function runRevoke(request: RevokeInput, deps: Deps): Promise<Revok
         ? ExitCode.warning
         : ExitCode.ok;
   return outcome;
+}
+
+/** "Who used it": successful logins of the secret's user in the leak window, from the access log. */
+async function reportLogins(
+  input: RevokeInput,
+  spec: SecretSpec,
+  outcome: RevokeOutcome,
+  deps: Deps,
+  say: (line: string) => void,
+): Promise<void> {
+  const { policy, id } = input;
+  const user = kindOf(spec).revocation.accessLogUser?.(spec);
+  if (user === undefined || !policy.doc.access_log) return;
+  const since =
+    input.since ?? lastRotations((await readAuditEntries(policy.stateDir, deps)).entries).get(id) ?? new Date(0);
+  const clients = await loginsInWindow(policy, user, since, deps);
+  outcome.logins = { user, since: since.toISOString(), clients };
+  const window = since.getTime() === 0 ? 'in the whole log' : `since ${since.toISOString()}`;
+  if (clients.length === 0) {
+    say(`access log: no successful login as ${user} ${window}`);
+    return;
+  }
+  say(`access log: successful logins as ${user} ${window} (who used it):`);
+  for (const client of clients)
+    say(`  ${client.client}  first ${client.first}  last ${client.last}  ${client.requests} request(s)`);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { RevokeOutcome } from '../../services/revoke.js';
 import type { RevokeManyOutcome } from '../../services/revoke-many.js';
 import { parseLockWait as parseWait } from '../lock-wait.js';
 import { SecretsError } from '../../core/errors.js';
+import { parseDate } from '../../core/duration.js';
 import type { CliContext } from '../context.js';
 
 interface RevokeOptions {
@@ -18,6 +19,7 @@ interface RevokeOptions {
   leakedIn?: string;
   past?: boolean;
   current?: boolean;
+  since?: string;
 }
 
 function summary(outcome: RevokeOutcome): string {
@@ -42,6 +44,7 @@ export function registerRevoke(program: Command, ctx: CliContext): void {
     .description('incident response: cut a leaked secret off now, replace it, tell the team, show where it leaked')
     .argument('[ids...]', 'secret ids from the policy (several: one incident, one alert, one purge file)')
     .option('--all', 'every managed secret (".env was on a stolen laptop")')
+    .option('--since <date>', 'access log: list logins from this date (YYYY-MM-DD; default: the last rotation)')
     .option('--past', 'a past value leaked: write the purge file for it; the live secret is not touched')
     .option('--current', 'the current value leaked: revoke it even when only a past value is found')
     .option('--leaked-in <rev>', 'every managed secret whose value appears in that commit or range (A..B)')
@@ -93,6 +96,9 @@ Examples:
       const json = Boolean(ctx.globals(command).json);
       // With --json, stdout holds the JSON document only; the step lines go to stderr.
       const runDeps = json ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
+      const since = options.since === undefined ? undefined : parseDate(options.since);
+      if (options.since !== undefined && !since)
+        throw new SecretsError('bad-date', `--since: expected YYYY-MM-DD, got "${options.since}"`);
       if (options.past) {
         if (ids.length !== 1 || options.all || options.leakedIn !== undefined)
           throw new SecretsError('bad-option', '--past takes one secret id');
@@ -139,6 +145,7 @@ Examples:
           policy,
           id,
           ...(options.current ? { currentLeaked: true } : {}),
+          ...(since ? { since } : {}),
           ...(options.reason ? { reason: options.reason } : {}),
           ...(options.incident ? { incident: options.incident } : {}),
           lockOnly: Boolean(options.lockOnly),

@@ -14,6 +14,7 @@ export type CheckId =
   | 'backup-age'
   | 'backup-config'
   | 'stray-copy'
+  | 'auth-failures'
   | 'journal'
   | 'revoked'
   | 'leaked-value'
@@ -30,6 +31,7 @@ export const CHECK_IDS: CheckId[] = [
   'backup-age',
   'backup-config',
   'stray-copy',
+  'auth-failures',
   'journal',
   'revoked',
   'leaked-value',
