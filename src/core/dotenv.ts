@@ -145,8 +145,12 @@ export function envValue(doc: EnvDocument, key: string): string | undefined {
   return value;
 }
 
-/** Characters that mean the same, unquoted, to bash `source`, dotenv and python-dotenv. */
-const UNQUOTED_SAFE = /^[A-Za-z0-9_./:@%+,=-]+$/;
+/**
+ * Characters that mean the same, unquoted, to bash `source`, dotenv and python-dotenv. `~` is
+ * literal too except where bash expands it in an assignment (at the start, or after `:` or `=`).
+ */
+const UNQUOTED_SAFE = /^[A-Za-z0-9_./:@%+,=~-]+$/;
+const TILDE_EXPANDED = /(^|[:=])~/;
 
 /**
  * How `value` is written so that bash, dotenv and python-dotenv all read it literally, keeping
@@ -165,7 +169,7 @@ export function quoteDotenvValue(value: string, preferred: QuoteStyle = 'none'):
       },
     );
   }
-  if (preferred === 'none' && UNQUOTED_SAFE.test(value)) return value;
+  if (preferred === 'none' && UNQUOTED_SAFE.test(value) && !TILDE_EXPANDED.test(value)) return value;
   if (preferred === 'double' && !/[$`"!]/.test(value)) return `"${value}"`;
   return `'${value}'`;
 }

@@ -35,9 +35,25 @@ export interface ManualProposal {
   minLength?: number;
   reason: string;
 }
-export type SecretProposal = DingtalkProposal | RandomProposal | ManualProposal;
+/** A database or cache URL with a password: secrets changes it on the server itself. */
+export interface ServerCredentialProposal<K extends 'postgres' | 'redis' = 'postgres' | 'redis'> {
+  id: string;
+  kind: K;
+  urlKey: string;
+  reason: string;
+}
+export type SecretProposal =
+  | DingtalkProposal
+  | RandomProposal
+  | ManualProposal
+  | ServerCredentialProposal<'postgres'>
+  | ServerCredentialProposal<'redis'>;
 /** What one entry is, before it gets an id. */
-export type EntryClassification = Omit<RandomProposal, 'id'> | Omit<ManualProposal, 'id'>;
+export type EntryClassification =
+  | Omit<RandomProposal, 'id'>
+  | Omit<ManualProposal, 'id'>
+  | Omit<ServerCredentialProposal<'postgres'>, 'id'>
+  | Omit<ServerCredentialProposal<'redis'>, 'id'>;
 
 export interface EnvPair {
   key: string;
@@ -122,6 +138,20 @@ function dingtalkPrefix(key: string): string {
 /** Classifies one entry that is not part of a DingTalk pair; undefined: not a secret we know. */
 export function classifyEntry(key: string, value: string): EntryClassification | undefined {
   const upper = key.toUpperCase();
+  if (CREDENTIAL_URL.test(value) && /^postgres(ql)?:\/\//i.test(value)) {
+    return {
+      kind: 'postgres',
+      urlKey: key,
+      reason: 'a Postgres URL with a password; secrets sets a new one on the server (ALTER ROLE) and in the URL',
+    };
+  }
+  if (/^rediss?:\/\/[^\s/@]*:[^\s/@]+@/i.test(value)) {
+    return {
+      kind: 'redis',
+      urlKey: key,
+      reason: 'a Redis URL with a password; secrets sets a new one on the server (ACL SETUSER) and in the URL',
+    };
+  }
   if (CREDENTIAL_URL.test(value)) {
     return {
       kind: 'manual',
@@ -137,6 +167,15 @@ export function classifyEntry(key: string, value: string): EntryClassification |
       envKey: key,
       category: 'api-key',
       reason: `${/^[AEIOU]/.test(provider.provider) ? 'an' : 'a'} ${provider.provider} API key; only its console issues a new one`,
+    };
+  }
+  if (/^(POSTGRES|PG|REDIS)_?PASS(WORD)?$/.test(upper)) {
+    const postgres = !upper.startsWith('REDIS');
+    return {
+      kind: 'manual',
+      envKey: key,
+      category: 'password',
+      reason: `the ${postgres ? 'Postgres' : 'Redis'} password alone: the ${postgres ? 'postgres' : 'redis'} kind rotates it on the server once the app reads a URL (${postgres ? 'DATABASE_URL' : 'REDIS_URL'}); tracked until then`,
     };
   }
   if (/PASSWORD|PASSWD|_PASS$/.test(upper)) {

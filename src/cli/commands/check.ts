@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../../adapters/files.js';
 import { runCheck } from '../../services/check.js';
-import { ExitCode, isSecretsError, type ErrorJson, type ExitCodeValue } from '../../core/errors.js';
+import { ExitCode, SecretsError, isSecretsError, type ErrorJson, type ExitCodeValue } from '../../core/errors.js';
 import type { Severity } from '../../core/checks/types.js';
 import { renderCheckJson } from '../../report/check-json.js';
 import { renderCheckPrometheus } from '../../report/check-prometheus.js';
@@ -24,6 +24,10 @@ export function registerCheck(program: Command, ctx: CliContext): void {
       '--notify',
       'also send the problems to the DingTalk robot of notify.dingtalk (never values; nothing when all is well)',
     )
+    .option(
+      '--live',
+      'also prove each database and cache password in .env logs in now, and report drift (network; never with --notify)',
+    )
     .option('--output <file>', 'with --format prometheus: write atomically to FILE (node_exporter textfile collector)')
     .addHelpText(
       'after',
@@ -35,41 +39,47 @@ Examples:
   secrets check --as-of 2026-04-01               # what will be due on 1 April?
   secrets check --notify                         # cron: problems to the DingTalk group
   secrets check --json
+  secrets check --live                           # do the postgres/redis passwords in .env still log in?
   secrets check --format prometheus --output /var/lib/node_exporter/textfile/secrets.prom`,
     )
-    .action(async (options: { format: string; output?: string; notify?: boolean }, command: Command) => {
-      const deps = ctx.deps(command);
-      const policy = await ctx.policy(command, deps);
-      const outcome = await runCheck({ policy, now: ctx.asOf(command, deps) }, deps);
-      const format = ctx.globals(command).json ? 'json' : options.format;
-      if (format === 'prometheus') {
-        const text = renderCheckPrometheus(outcome);
-        if (options.output) await writeFileAtomic(options.output, text, { mode: 0o644 });
-        else deps.output.out(text);
-      } else if (format === 'json') {
-        // Printed after the notification, so that the one document also says whether it went out.
-      } else {
-        const colors = palette(deps.output.color);
-        deps.output.out(renderCheckText(outcome, { critical: colors.red, warning: colors.yellow }));
-      }
-      ctx.report(EXIT_OF[outcome.status]);
-      let notify: { sent: boolean; error?: ErrorJson } | undefined;
-      if (options.notify) {
-        // A notification that did not go out is said plainly (cron mails stderr: nobody must think
-        // the group knows), but the exit code stays the check's: a critical deployment whose
-        // robot is down is still critical, and exit 3 ("nothing changed, bad input") would hide it.
-        try {
-          const { notifyCheckOutcome } = await import('../../services/notify.js');
-          notify = await notifyCheckOutcome({ policy, outcome }, deps);
-        } catch (error) {
-          if (!isSecretsError(error)) throw error;
-          deps.output.err(
-            `secrets: notify: NOT SENT: the group was not told of this check's ${outcome.findings.length} problem(s): ${error.toLine()}\n`,
-          );
-          if (format === 'text') deps.output.out('notification: NOT SENT (see the error above)\n');
-          notify = { sent: false, error: error.toJson() };
+    .action(
+      async (options: { format: string; output?: string; notify?: boolean; live?: boolean }, command: Command) => {
+        const deps = ctx.deps(command);
+        if (options.live && options.notify)
+          // A live probe is a person's question at a terminal, not the cron job's: it never goes to DingTalk.
+          throw new SecretsError('bad-option', '--live never sends to DingTalk: run it without --notify');
+        const policy = await ctx.policy(command, deps);
+        const outcome = await runCheck({ policy, now: ctx.asOf(command, deps), live: Boolean(options.live) }, deps);
+        const format = ctx.globals(command).json ? 'json' : options.format;
+        if (format === 'prometheus') {
+          const text = renderCheckPrometheus(outcome);
+          if (options.output) await writeFileAtomic(options.output, text, { mode: 0o644 });
+          else deps.output.out(text);
+        } else if (format === 'json') {
+          // Printed after the notification, so that the one document also says whether it went out.
+        } else {
+          const colors = palette(deps.output.color);
+          deps.output.out(renderCheckText(outcome, { critical: colors.red, warning: colors.yellow }));
         }
-      }
-      if (format === 'json') deps.output.out(renderCheckJson(outcome, notify));
-    });
+        ctx.report(EXIT_OF[outcome.status]);
+        let notify: { sent: boolean; error?: ErrorJson } | undefined;
+        if (options.notify) {
+          // A notification that did not go out is said plainly (cron mails stderr: nobody must think
+          // the group knows), but the exit code stays the check's: a critical deployment whose
+          // robot is down is still critical, and exit 3 ("nothing changed, bad input") would hide it.
+          try {
+            const { notifyCheckOutcome } = await import('../../services/notify.js');
+            notify = await notifyCheckOutcome({ policy, outcome }, deps);
+          } catch (error) {
+            if (!isSecretsError(error)) throw error;
+            deps.output.err(
+              `secrets: notify: NOT SENT: the group was not told of this check's ${outcome.findings.length} problem(s): ${error.toLine()}\n`,
+            );
+            if (format === 'text') deps.output.out('notification: NOT SENT (see the error above)\n');
+            notify = { sent: false, error: error.toJson() };
+          }
+        }
+        if (format === 'json') deps.output.out(renderCheckJson(outcome, notify));
+      },
+    );
 }

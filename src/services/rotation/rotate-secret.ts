@@ -21,6 +21,8 @@ export interface RotateSecretOptions {
   /** --password-stdin / --password-prompt: the operator supplies the new password (htpasswd). */
   passwordFrom?: 'prompt' | 'stdin';
   backup?: BackupBeforeSwap;
+  /** The replacement of a revoked value (secrets revoke): the kind also ends the sessions it opened. */
+  revoking?: boolean;
 }
 
 export interface RotatedSecret {
@@ -101,6 +103,7 @@ export async function rotateSecret(
     },
     assumeYes: Boolean(input.yes),
     ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
+    ...(input.revoking ? { revoking: true } : {}),
     say: (line) => out(`      ${line}`),
   };
   out(`${item.id} (${spec.kind}, ${item.reason})`);
