@@ -12,9 +12,9 @@ import { readAuditEntries } from './audit-trail.js';
 export function pastValuesOf(entries: readonly AuditEntry[]): PastValue[] {
   const past: PastValue[] = [];
   for (const entry of entries) {
-    const fingerprints = entry.details?.fingerprints;
-    if (!entry.secret || !fingerprints || typeof fingerprints !== 'object') continue;
-    for (const [label, value] of Object.entries(fingerprints as Record<string, unknown>)) {
+    const recorded = entry.details?.fingerprints;
+    if (!entry.secret || typeof recorded !== 'object' || recorded === null) continue;
+    for (const [label, value] of Object.entries(recorded as Record<string, unknown>)) {
       const old =
         entry.action === 'rotated' && value && typeof value === 'object'
           ? (value as { old?: unknown }).old
