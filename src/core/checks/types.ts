@@ -19,6 +19,7 @@ export type CheckId =
   | 'revoked'
   | 'leaked-value'
   | 'live'
+  | 'approval'
   | 'policy';
 
 export const CHECK_IDS: CheckId[] = [
@@ -37,6 +38,7 @@ export const CHECK_IDS: CheckId[] = [
   'revoked',
   'leaked-value',
   'live',
+  'approval',
 ];
 
 /** One problem found. A message names what is wrong and what to do, never a value. */

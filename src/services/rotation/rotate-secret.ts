@@ -10,7 +10,7 @@ import { applyChanges } from './apply-changes.js';
 import type { BackupBeforeSwap } from './backup-before-swap.js';
 import { managedEnvValues } from '../../kinds/index.js';
 import { handlerFor } from '../../kinds/rotations.js';
-import { clearJournal, readIfExists } from '../state/journal-store.js';
+import { clearJournal } from '../state/journal-store.js';
 import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from '../../kinds/kind.js';
 import { passStep } from './transaction.js';
 
@@ -23,6 +23,8 @@ export interface RotateSecretOptions {
   backup?: BackupBeforeSwap;
   /** The replacement of a revoked value (secrets revoke): the kind also ends the sessions it opened. */
   revoking?: boolean;
+  /** Added to the `rotated` audit entry's details (the approval that allowed it, the revocation it replaces). */
+  auditDetails?: Record<string, unknown>;
 }
 
 export interface RotatedSecret {
@@ -42,7 +44,7 @@ function secretValues(pending: PendingRotation): string[] {
 
 export async function readFiles(paths: string[], deps: Deps): Promise<CurrentFiles> {
   const current = new Map<string, string | undefined>();
-  for (const path of paths) current.set(path, await readIfExists(path, deps));
+  for (const path of paths) current.set(path, await deps.files.readTextIfExists(path));
   return current;
 }
 
@@ -201,7 +203,13 @@ export async function rotateSecret(
       secret: item.id,
       ...(next.whole ? { fingerprint: next.whole } : {}),
       ...(previous.whole ? { previous: previous.whole } : {}),
-      details: { rotation, kind: spec.kind, files: changes.map((change) => change.path), fingerprints },
+      details: {
+        rotation,
+        kind: spec.kind,
+        files: changes.map((change) => change.path),
+        fingerprints,
+        ...input.auditDetails,
+      },
     },
     deps,
   );
