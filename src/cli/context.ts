@@ -94,6 +94,7 @@ export class CliContext {
         const hotPath = command.name() === 'check' || (command.name() === 'scan' && command.opts().staged === true);
         return hotPath ? sources : (await import('../adapters/git-lookups.js')).withGitLookups(sources);
       },
+      hostTree: async () => (await import('../adapters/host-tree.js')).createHostTree(),
     };
   }
 

@@ -180,6 +180,18 @@ export const errorCatalogue = {
 
   // --- revoke
   'already-revoked': { exit: 3, meaning: 'The secret is already locked out.' },
+  'revoke-past-only': {
+    exit: 3,
+    meaning:
+      'The leak found is a past value of the secret; its current value was never seen leaked, so it was not revoked.',
+    remedy:
+      'Purge the old value: secrets revoke --past ID. If the current value leaked too: secrets revoke ID --current.',
+  },
+  'revoke-nothing': {
+    exit: 3,
+    meaning: 'revoke --leaked-in found no managed value in that commit or range, or no secret was named.',
+    remedy: 'Check the revision (git show REV), or name the secrets: secrets revoke ID...',
+  },
 
   // --- DingTalk and notify
   'dingtalk-refused': { exit: 3, meaning: 'DingTalk answered with an error (signature, keyword, rate limit).' },

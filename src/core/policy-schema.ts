@@ -69,6 +69,17 @@ const complianceSchema = z.strictObject({
   placeholders: withDefault(z.array(nonEmpty), []),
 });
 
+/** The dashboard's access log: who used a leaked password, and the daily watch on 401s. */
+const accessLogSchema = z.strictObject({
+  path: nonEmpty,
+  format: withDefault(z.enum(['combined']), 'combined'),
+  /** More 401s than this from one client in 24 h: a warning. */
+  failures_warning: withDefault(z.number().check(z.int(), z.positive()), 20),
+  /** A brute force: this many 401s from one client in 24 h, or this many user names tried: critical. */
+  brute_force_failures: withDefault(z.number().check(z.int(), z.positive()), 200),
+  brute_force_users: withDefault(z.number().check(z.int(), z.positive()), 5),
+});
+
 const notifySchema = z.strictObject({
   dingtalk: z.optional(z.string().check(z.regex(secretId))),
   dashboard_url_key: z.optional(envKey),
@@ -128,6 +139,7 @@ export function buildPolicySchema<S extends z.ZodMiniType<SecretSpec>>(secretSch
       backup: withDefault(backupSchema, { dir: 'backups', recipients: [], keep: '30d', max_size_mib: 64 }),
       compliance: withDefault(complianceSchema, { modes: {}, gitignore: [], placeholders: [] }),
       notify: withDefault(notifySchema, {}),
+      access_log: z.optional(accessLogSchema),
       scan: withDefault(scanSchema, { ignore_paths: [], max_file_size: 10 * 1024 * 1024 }),
       approval: z.optional(approvalSchema),
     })

@@ -219,6 +219,11 @@ export interface KindRevocation<S extends SecretSpec = SecretSpec> {
   askLeakedValue?(spec: S): string | undefined;
   /** Why no replacement is attempted now (by hand, nothing on stdin); undefined: rotate it at once. */
   noReplacement?(id: string, spec: S, deps: Pick<KindDeps, 'interactive' | 'readStdin'>): Promise<string | undefined>;
+  /**
+   * The user name a web server logs for this secret (a Basic Auth password): revoke then lists,
+   * from the policy's access_log, who logged in as that user in the leak window.
+   */
+  accessLogUser?(spec: S): string;
   /** Plans the cut-off from the current files (read under the lock). Pure but for what `verify` probes. */
   planCutOff(
     id: string,

@@ -19,6 +19,9 @@ import { errnoCode, isSecretsError } from '../core/errors.js';
 import type { FileStat } from '../core/ports.js';
 import { resolveIn, type Policy } from '../core/policy.js';
 import { checkFormats, checkPlaceholders } from '../kinds/checks.js';
+import { checkBackupConfig } from './checks/backup-config-check.js';
+import { checkAuthFailures } from './access-log.js';
+import { checkStrayCopies } from './checks/stray-copy-check.js';
 import { backupFiles, kindOf } from '../kinds/index.js';
 import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
@@ -114,6 +117,9 @@ const extraChecks: ExtraCheck[] = [
   checkPendingCredentials,
   checkRevokedSecrets,
   checkLeakedValues,
+  checkBackupConfig,
+  checkStrayCopies,
+  checkAuthFailures,
   checkApprovalState,
   checkStateLock,
   checkLinks,

@@ -1,3 +1,4 @@
+import type { HostTree } from '../core/sweep.js';
 import type {
   BasicAuthProber,
   Clock,
@@ -58,4 +59,6 @@ export interface Deps {
   redis: RedisClient;
   /** Git and file sources of the leak scanner, loaded on demand (the leaked-value check, scan). */
   scanSources?: () => Promise<ScanSources>;
+  /** The host's files as `secrets sweep` walks them (lstat, no links followed), loaded on demand. */
+  hostTree?: () => Promise<HostTree>;
 }

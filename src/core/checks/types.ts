@@ -12,6 +12,9 @@ export type CheckId =
   | 'plaintext-backup'
   | 'audit-chain'
   | 'backup-age'
+  | 'backup-config'
+  | 'stray-copy'
+  | 'auth-failures'
   | 'journal'
   | 'revoked'
   | 'leaked-value'
@@ -31,6 +34,9 @@ export const CHECK_IDS: CheckId[] = [
   'plaintext-backup',
   'audit-chain',
   'backup-age',
+  'backup-config',
+  'stray-copy',
+  'auth-failures',
   'journal',
   'revoked',
   'leaked-value',

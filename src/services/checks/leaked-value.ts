@@ -37,6 +37,8 @@ export interface LeakedValueDeps {
   scanSources: ScanSources;
   /** The state lock for writing the leak state (the CLI's deps); without it the write is direct. */
   transaction?: Deps;
+  /** Where a one-time remark goes (the history was rewritten); check sends it to stderr. */
+  note?: (line: string) => void;
 }
 
 function valuesDigest(values: Array<{ id: string; value: string }>): string {
@@ -60,6 +62,29 @@ async function readState(path: string, files: FileStore): Promise<LeakState | un
 }
 
 const secretOf = (finding: Finding) => finding.ruleId.replace(/^managed:/, '');
+
+/**
+ * Does any commit the state names as holding a leak no longer hold it (or no longer exist)? One
+ * small git call per such commit, and only when a ref moved: the leaks are few.
+ */
+async function leakCommitsRewritten(
+  policy: Policy,
+  state: LeakState,
+  scanDeps: Parameters<typeof runScan>[1],
+): Promise<boolean> {
+  const commits = [...new Set(state.leaks.flatMap((leak) => (leak.commit ? [leak.commit] : [])))];
+  for (const commit of commits) {
+    const expected = new Set(state.leaks.filter((leak) => leak.commit === commit).map((leak) => leak.fingerprint));
+    try {
+      const again = await runScan({ cwd: policy.root, policy, mode: 'history', range: `${commit}^!` }, scanDeps);
+      const seen = new Set(again.findings.map((finding) => finding.fingerprint));
+      if ([...expected].some((fingerprint) => !seen.has(fingerprint))) return true;
+    } catch {
+      return true;
+    }
+  }
+  return false;
+}
 
 /**
  * Where do the current values of the managed secrets appear? Searches the working tree (files
@@ -94,11 +119,32 @@ export async function findLeakedValues(policy: Policy, deps: LeakedValueDeps): P
   if (gitRoot && tips) {
     const unchanged =
       tips.length === state.scannedTips.length && tips.every((tip, index) => tip === state.scannedTips[index]);
-    const history = unchanged
-      ? { findings: [] }
-      : await runScan({ cwd: policy.root, policy, mode: 'history', exclude: state.scannedTips }, scanDeps);
-    const known = new Set(state.leaks.map((leak) => leak.fingerprint));
     let changed = state !== previous || !unchanged;
+    let history: { findings: Finding[] } = { findings: [] };
+    if (!unchanged) {
+      // A rewritten history (git filter-repo, then gc) shows up two ways: a tip searched last time
+      // that git no longer has ("bad object"), or, with filter-repo's replace refs, a commit that
+      // held a leak and now reads without it. What was searched and found before means nothing
+      // then: the state forgets it and the whole history is searched again. Said once, because the
+      // state written below no longer names the vanished tips or leaks.
+      let rewritten = await leakCommitsRewritten(policy, state, scanDeps);
+      if (!rewritten) {
+        try {
+          history = await runScan({ cwd: policy.root, policy, mode: 'history', exclude: state.scannedTips }, scanDeps);
+        } catch (error) {
+          if (state.scannedTips.length === 0) throw error;
+          rewritten = true;
+        }
+      }
+      if (rewritten) {
+        history = await runScan({ cwd: policy.root, policy, mode: 'history', exclude: [] }, scanDeps);
+        state.scannedTips = [];
+        state.leaks = [];
+        changed = true;
+        deps.note?.('history rewritten since the last search: searching it again');
+      }
+    }
+    const known = new Set(state.leaks.map((leak) => leak.fingerprint));
     for (const finding of history.findings) {
       if (known.has(finding.fingerprint)) continue;
       const leak: LeakState['leaks'][number] = {
@@ -146,6 +192,7 @@ export async function checkLeakedValues(input: CheckInput, deps: Deps): Promise<
       files: deps.files,
       scanSources: await deps.scanSources(),
       transaction: deps,
+      note: (line) => deps.output.err(`note: ${line}\n`),
     });
   } catch (error) {
     // An unreadable .env is already a `format` finding; say why this check could not run.
