@@ -17,7 +17,7 @@ export interface InitInput extends InitFlags {
   policyPath: string;
   /** --root, as typed; default: the current folder. */
   root?: string;
-  /** --env-file, as typed; default: .env in the root. */
+  /** --dotenv, as typed; default: .env in the root. */
   envFile?: string;
   /** Replace an existing policy file. */
   force: boolean;
@@ -69,7 +69,7 @@ async function readEnvProposals(envPath: string, explicit: boolean, deps: Deps):
   } catch (error) {
     if (errnoCode(error) === 'ENOENT' && !explicit) {
       deps.output.err(
-        `secrets: no ${basename(envPath)} in ${dirname(envPath)}; the policy will list no env secrets (pass --env-file FILE)\n`,
+        `secrets: no ${basename(envPath)} in ${dirname(envPath)}; the policy will list no env secrets (pass --dotenv FILE)\n`,
       );
       return { proposals: [], found: false, dashboardUrlKey: undefined };
     }

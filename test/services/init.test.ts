@@ -163,7 +163,7 @@ describe('runInit with flags (no terminal)', () => {
   it.each([
     ['a bad interval', { interval: 'ninety' }, 'bad-duration'],
     ['a future adoption date', { adoptedOn: new Date('2027-01-01') }, 'bad-date'],
-    ['a missing --env-file', { envFile: 'nope.env' }, 'env-missing'],
+    ['a missing --dotenv', { envFile: 'nope.env' }, 'env-missing'],
     ['--htpasswd with several users and no --htpasswd-user', { htpasswd: { file: 'two.htpasswd' } }, 'htpasswd-user'],
   ])('fails with exit 3 and writes nothing on %s', async (_name, extra, code) => {
     const { root } = mt5Deployment();

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { InitOutcome } from '../../services/init.js';
 import { policyPathFrom } from '../../services/policy/load-policy.js';
 import { ExitCode, SecretsError, type ExitCodeValue } from '../../core/errors.js';
@@ -17,6 +17,7 @@ const EXIT_OF: Record<Severity, ExitCodeValue> = {
 
 interface InitOptions {
   root?: string;
+  dotenv?: string;
   envFile?: string;
   htpasswd?: string;
   htpasswdUser?: string;
@@ -52,7 +53,9 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .command('init')
     .description('asks about a deployment (or reads flags) and writes a commented policy file for it')
     .option('--root <dir>', 'the deployment folder (default: the current folder)')
-    .option('--env-file <file>', 'the .env to read (default: .env in the root)')
+    .option('--dotenv <file>', 'the .env to read (default: .env in the root)')
+    // The old spelling, kept only to say what it became: node claims --env-file as its own flag.
+    .addOption(new Option('--env-file <file>').hideHelp())
     .option('--htpasswd <file>', 'an nginx Basic Auth file whose password rotates too')
     .option('--htpasswd-user <user>', 'the user in --htpasswd (default: the only user in the file)')
     .option('--interval <duration>', 'how often every secret rotates (default 90d)')
@@ -84,6 +87,14 @@ Examples:
     .action(async (options: InitOptions, command: Command) => {
       const deps = ctx.deps(command);
       const globals = ctx.globals(command);
+      if (options.envFile !== undefined)
+        throw new SecretsError(
+          'renamed-option',
+          `--env-file is now --dotenv: secrets init --dotenv ${options.envFile}`,
+          {
+            hint: 'node itself reads --env-file, so the option was renamed',
+          },
+        );
       const adoptedOn = options.adoptedOn === undefined ? undefined : parseDate(options.adoptedOn);
       if (options.adoptedOn !== undefined && !adoptedOn)
         throw new SecretsError('bad-date', `--adopted-on: expected a date like 2026-09-30, got "${options.adoptedOn}"`);
@@ -96,7 +107,7 @@ Examples:
         {
           policyPath,
           ...(options.root !== undefined ? { root: options.root } : {}),
-          ...(options.envFile !== undefined ? { envFile: options.envFile } : {}),
+          ...(options.dotenv !== undefined ? { envFile: options.dotenv } : {}),
           ...(options.htpasswd !== undefined
             ? {
                 htpasswd: {
