@@ -3,12 +3,17 @@
  * bin/secrets on a real temp deployment.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runSecrets, type CliResult } from '../helpers/cli.js';
 import { fakeHex } from '../helpers/fake-secrets.js';
+import { startDingtalkServer } from '../helpers/dingtalk-server.js';
 import { tempDir, writeTree } from '../helpers/temp-dir.js';
+
+/** The backup passphrase init's policy names; rotation encrypts a copy before every swap. */
+const PASSPHRASE = { SECRETS_BACKUP_PASSPHRASE: `pass-${fakeHex(16)}` };
 
 /** bin/secrets started the way a shell starts it (its own #! line), not as `node bin/secrets`. */
 function runExecutable(args: string[], cwd: string): Promise<CliResult> {
@@ -49,5 +54,80 @@ describe('row 3: init --env-file is not eaten by node', () => {
     const missing = await runSecrets(['init', '--dotenv', 'nope.env', '--yes', '--force'], { cwd: root });
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('nope.env');
+  });
+});
+
+/** KEY=value lines of an env file (values unquoted, as the tests write them). */
+function envOf(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+describe('row 6: a padded base64 key keeps its byte length', () => {
+  it('init calls a 44-character key 32 bytes, and after rotation the app still decodes 32 bytes', async () => {
+    const root = tempDir('secrets-row6-');
+    writeTree(root, { '.env': `AES_KEY=${randomBytes(32).toString('base64')}\n` });
+    const init = await runSecrets(['init', '--yes', '--adopted-on', '2026-11-01'], { cwd: root });
+    expect(init.code, init.stderr).toBeLessThan(3);
+    expect(readFileSync(join(root, 'secrets.yaml'), 'utf8')).toMatch(/bytes: 32\n\s+encoding: base64\n/);
+    const rotate = await runSecrets(['rotate', 'aes-key', '--yes'], { cwd: root, env: PASSPHRASE });
+    expect(rotate.code, rotate.stderr).toBe(0);
+    const value = envOf(readFileSync(join(root, '.env'), 'utf8')).AES_KEY!;
+    expect(value).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(Buffer.from(value, 'base64')).toHaveLength(32);
+  });
+});
+
+describe('row 7: numbers, booleans, durations, hosts and ports are config', () => {
+  it('init proposes none of them, and still proposes the real secret beside them', async () => {
+    const root = tempDir('secrets-row7-');
+    writeTree(root, {
+      '.env': [
+        'ACCESS_TOKEN_EXPIRE_MINUTES=60',
+        'API_KEY_TTL=30d',
+        'SECRET_KEY_ROTATION_ENABLED=true',
+        'API_TOKEN_TIMEOUT=2.5',
+        'REDIS_SECRET_HOST=redis.internal',
+        'API_KEY_SERVER=127.0.0.1:8443',
+        'SECRET_PORT=6379',
+        `JWT_SECRET_KEY=${fakeHex(64)}`,
+        '',
+      ].join('\n'),
+    });
+    const init = await runSecrets(['--json', 'init', '--yes', '--adopted-on', '2026-11-01'], { cwd: root });
+    expect(init.code, init.stderr).toBeLessThan(3);
+    expect((JSON.parse(init.stdout) as { secrets: string[] }).secrets).toEqual(['jwt-secret-key']);
+  });
+});
+
+describe('row 5: .env lines keep their own quoting', () => {
+  it('an unquoted DingTalk URL stays unquoted after a rotation (docker --env-file keeps quotes)', async () => {
+    const server = await startDingtalkServer();
+    try {
+      const root = tempDir('secrets-row5-');
+      const [oldRobot, newRobot] = [server.addRobot(), server.addRobot()];
+      writeTree(root, {
+        '.env': `DINGTALK_WEBHOOK_URL=${oldRobot.url}\nDINGTALK_SECRET=${oldRobot.secret}\nB64_SECRET=${randomBytes(32).toString('base64')}\n`,
+      });
+      const init = await runSecrets(['init', '--yes', '--adopted-on', '2026-11-01'], { cwd: root });
+      expect(init.code, init.stderr).toBeLessThan(3);
+      const [newUrl, newSecret] = [newRobot.url, newRobot.secret!];
+      const rotate = await runSecrets(['rotate', 'dingtalk', 'b64-secret', '--yes'], {
+        cwd: root,
+        env: PASSPHRASE,
+        input: `DINGTALK_WEBHOOK_URL=${newUrl}\nDINGTALK_SECRET=${newSecret}\n`,
+      });
+      expect(rotate.code, rotate.stderr).toBe(0);
+      const text = readFileSync(join(root, '.env'), 'utf8');
+      expect(text).toContain(`DINGTALK_WEBHOOK_URL=${newUrl}\n`);
+      expect(text).toContain(`DINGTALK_SECRET=${newSecret}\n`);
+      expect(text).toMatch(/^B64_SECRET=[A-Za-z0-9+/=]+$/m);
+    } finally {
+      await server.close();
+    }
   });
 });
