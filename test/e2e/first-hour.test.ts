@@ -2,13 +2,15 @@
  * Issue 12: the traps a new operator met in the first hour on two real deployments, each through
  * bin/secrets on a real temp deployment.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runSecrets, type CliResult } from '../helpers/cli.js';
-import { fakeHex } from '../helpers/fake-secrets.js';
+import { fakeAlnum, fakeHex } from '../helpers/fake-secrets.js';
+import { makeDeployment } from '../helpers/deployment.js';
+import { describeWithTools } from '../helpers/system-tools.js';
 import { startDingtalkServer } from '../helpers/dingtalk-server.js';
 import { tempDir, writeTree } from '../helpers/temp-dir.js';
 
@@ -129,5 +131,62 @@ describe('row 5: .env lines keep their own quoting', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describeWithTools(['htpasswd'], 'row 1: a typed htpasswd password that only looks new is refused', () => {
+  /** A legacy deployment: the admin line written by Apache's htpasswd as `$apr1$` (MD5), the password from stdin. */
+  function legacySite(password: string) {
+    const line = execFileSync('htpasswd', ['-nim', 'admin'], { input: `${password}\n`, encoding: 'utf8' }).trim();
+    const deployment = makeDeployment({
+      files: { 'nginx/.htpasswd': { content: `${line}\n`, mode: 0o640 } },
+      policy: {
+        deployment: 'dashboard-site',
+        backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
+        secrets: {
+          'dashboard-password': {
+            kind: 'htpasswd',
+            rotate_every: '90d',
+            file: 'nginx/.htpasswd',
+            user: 'admin',
+            bcrypt_cost: 5,
+          },
+        },
+      },
+    });
+    const before = readFileSync(deployment.path('nginx/.htpasswd'), 'utf8');
+    const rotate = (typed: string) =>
+      runSecrets(['rotate', 'dashboard-password', '--password-stdin', '--yes'], {
+        cwd: deployment.root,
+        env: PASSPHRASE,
+        input: `${typed}\n`,
+      });
+    return { deployment, before, rotate };
+  }
+  const word = () => fakeAlnum(1, 'BCDFGHJKLMNPRSTVWZ') + fakeAlnum(5, 'aeioubcdfghklmnprstvz');
+
+  it.each([
+    ['the legacy password with the year bumped', (w: string) => [`MT5${w}@2026!Secure`, `MT5${w}@2027!Secure`]],
+    ['a year first, then the words', (w: string) => [`${fakeAlnum(24)}`, `2027!${w}#Secure${w}`]],
+    ['a repeated half', (w: string) => [`${fakeAlnum(24)}`, `${w}2026!${w}2026`]],
+    [
+      'a bumped counter without a year (only the old line knows)',
+      (w: string) => [`correct-${w}-battery-staple-7`, `correct-${w}-battery-staple-8`],
+    ],
+  ])('%s: exit 3, the file untouched, the password not echoed', async (_name, make) => {
+    const [old, typed] = make(word());
+    const site = legacySite(old!);
+    const result = await site.rotate(typed!);
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toContain('refused');
+    expect(result.stdout + result.stderr).not.toContain(typed!);
+    expect(readFileSync(site.deployment.path('nginx/.htpasswd'), 'utf8')).toBe(site.before);
+  });
+
+  it('a password unrelated to the old one goes live', async () => {
+    const site = legacySite(`correct-${word()}-battery-staple-7`);
+    const result = await site.rotate(`${fakeAlnum(20)}-${fakeAlnum(6)}`);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(site.deployment.path('nginx/.htpasswd'), 'utf8')).toMatch(/^admin:\$2y\$05\$/);
   });
 });
