@@ -22,6 +22,8 @@ export interface RotateInput {
   yes?: boolean;
   /** --password-stdin / --password-prompt: the operator supplies the new password (htpasswd). */
   passwordFrom?: 'prompt' | 'stdin';
+  /** --add: a policy env_key missing from the env file may be added. */
+  addKeys?: boolean;
   /** --wait: wait this long for another rotation's lock instead of failing at once. */
   waitMs?: number;
   /** --recover: only finish or roll back an interrupted rotation. */

@@ -190,3 +190,50 @@ describeWithTools(['htpasswd'], 'row 1: a typed htpasswd password that only look
     expect(readFileSync(site.deployment.path('nginx/.htpasswd'), 'utf8')).toMatch(/^admin:\$2y\$05\$/);
   });
 });
+
+describe('row 2: a policy env_key the .env does not have', () => {
+  function walletDeployment() {
+    const appKey = `APP_WALLET_KEY=${fakeHex(64)}\n`;
+    return makeDeployment({
+      files: { '.env': appKey },
+      policy: {
+        backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
+        secrets: {
+          'wallet-private-key': {
+            kind: 'manual',
+            env_key: 'WALLET_PRIVATE_KEY',
+            rotate_every: '180d',
+            steps: ['move the funds'],
+          },
+          'jwt-secret': { kind: 'random', env_key: 'JWT_SECRET', bytes: 32, encoding: 'hex', rotate_every: '90d' },
+        },
+      },
+    });
+  }
+
+  it('check is critical and names the key, for a manual secret too', async () => {
+    const deployment = walletDeployment();
+    const result = await runSecrets(['check'], { cwd: deployment.root });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/CRITICAL .*WALLET_PRIVATE_KEY is not in \.env/);
+    expect(result.stdout).toMatch(/CRITICAL .*JWT_SECRET is not in \.env/);
+  });
+
+  it('rotate refuses to add the key (exit 3, .env untouched) unless --add', async () => {
+    const deployment = walletDeployment();
+    const before = readFileSync(deployment.path('.env'), 'utf8');
+    const refused = await runSecrets(['rotate', 'jwt-secret', '--yes'], { cwd: deployment.root, env: PASSPHRASE });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('JWT_SECRET is not in');
+    expect(refused.stderr).toContain('--add');
+    expect(refused.stdout).not.toMatch(/^rotated/m);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(before);
+
+    const added = await runSecrets(['rotate', 'jwt-secret', '--yes', '--add'], {
+      cwd: deployment.root,
+      env: PASSPHRASE,
+    });
+    expect(added.code, added.stderr).toBe(0);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toMatch(/^JWT_SECRET=[0-9a-f]{64}$/m);
+  });
+});

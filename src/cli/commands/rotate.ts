@@ -39,6 +39,10 @@ export function registerRotate(program: Command, ctx: CliContext): void {
       'htpasswd: read the new password from standard input (one line) instead of generating one',
     )
     .option('--password-prompt', 'htpasswd: type the new password at a hidden prompt (twice) instead of generating one')
+    .option(
+      '--add',
+      'add a policy env_key the env file does not have yet (refused otherwise: the app may read another key)',
+    )
     .addHelpText(
       'after',
       `
@@ -70,6 +74,7 @@ Examples:
           recover?: boolean;
           passwordStdin?: boolean;
           passwordPrompt?: boolean;
+          add?: boolean;
         },
         command: Command,
       ) => {
@@ -98,6 +103,7 @@ Examples:
             yes: Boolean(options.yes),
             ...(passwordFrom ? { passwordFrom } : {}),
             recoverOnly: Boolean(options.recover),
+            addKeys: Boolean(options.add),
             ...(waitMs === undefined ? {} : { waitMs }),
             now: ctx.asOf(command, deps),
           },

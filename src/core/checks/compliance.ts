@@ -86,14 +86,14 @@ export function checkPlaceholders(policy: Policy, env: EnvDocument | undefined):
     for (const key of envKeysOfSecret(spec)) {
       const value = envValue(env, key);
       if (value === undefined) {
-        if (spec.kind !== 'manual')
-          findings.push({
-            check: 'placeholder',
-            severity: 'critical',
-            secret: id,
-            path: policy.envFile,
-            message: `${id}: ${key} is not set in ${basename(policy.envFile)}`,
-          });
+        // Manual secrets too: a policy key the file lacks means the app reads another one.
+        findings.push({
+          check: 'placeholder',
+          severity: 'critical',
+          secret: id,
+          path: policy.envFile,
+          message: `${id}: ${key} is not in ${basename(policy.envFile)}; fix env_key in the policy if the app reads another key`,
+        });
         continue;
       }
       if (value.trim() === '') {

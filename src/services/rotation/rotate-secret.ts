@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { isSecretsError } from '../../core/errors.js';
-import type { Policy } from '../../core/policy.js';
+import { basename } from 'node:path';
+import { parseDotenv } from '../../core/dotenv.js';
+import { SecretsError, isSecretsError } from '../../core/errors.js';
+import { envKeysOfSecret, type Policy } from '../../core/policy.js';
 import type { SecretSpec } from '../../core/policy-schema.js';
 import type { SelectedSecret } from '../../core/rotation/plan.js';
 import { fingerprint, type Secret } from '../../core/secret.js';
@@ -21,6 +23,30 @@ export interface RotateSecretOptions {
   /** --password-stdin / --password-prompt: the operator supplies the new password (htpasswd). */
   passwordFrom?: 'prompt' | 'stdin';
   backup?: BackupBeforeSwap;
+  /** --add: a policy env_key missing from the env file may be added (otherwise refused). */
+  addKeys?: boolean;
+}
+
+/**
+ * A policy env_key the env file lacks: appending it would report "rotated" while the app reads
+ * another key, so it is refused before anything is asked or generated, unless --add says the
+ * key is meant to be new.
+ */
+function refuseMissingKeys(id: string, spec: SecretSpec, policy: Policy, current: CurrentFiles): void {
+  const keys = envKeysOfSecret(spec);
+  const text = current.get(policy.envFile);
+  if (keys.length === 0 || text === undefined) return;
+  const present = new Set(parseDotenv(text, policy.envFile).entries.map((entry) => entry.key));
+  const missing = keys.filter((key) => !present.has(key));
+  if (missing.length === 0) return;
+  throw new SecretsError(
+    'env-key-missing',
+    `${id}: ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not in ${basename(policy.envFile)}; nothing was changed`,
+    {
+      where: policy.envFile,
+      hint: `fix env_key in the policy if the app reads another key, or pass --add to add ${missing.length === 1 ? 'it' : 'them'}`,
+    },
+  );
 }
 
 export interface RotatedSecret {
@@ -117,6 +143,7 @@ export async function rotateSecret(
   // 1 create
   out('  1/4 create');
   const before = await readFiles(outline.files, deps);
+  if (!input.addKeys) refuseMissingKeys(item.id, spec, policy, before);
   const pending: PendingRotation | undefined = await attempt(
     'create',
     () => handler.create(spec, ctx, before),
