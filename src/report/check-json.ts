@@ -11,6 +11,7 @@ export function renderCheckJson(outcome: CheckOutcome): string {
         check: finding.check,
         severity: finding.severity,
         ...(finding.secret !== undefined ? { secret: finding.secret } : {}),
+        ...(finding.secrets !== undefined ? { secrets: finding.secrets } : {}),
         ...(finding.path !== undefined ? { path: finding.path } : {}),
         message: finding.message,
       })),

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BIN, runSecrets, type CliResult } from '../helpers/cli.js';
 import { fakeAlnum, fakeHex } from '../helpers/fake-secrets.js';
 import { makeDeployment } from '../helpers/deployment.js';
+import { commitFiles, initRepo } from '../helpers/git-repo.js';
 import { describeWithTools } from '../helpers/system-tools.js';
 import { startDingtalkServer } from '../helpers/dingtalk-server.js';
 import { tempDir, writeTree } from '../helpers/temp-dir.js';
@@ -235,5 +236,61 @@ describe('row 2: a policy env_key the .env does not have', () => {
     });
     expect(added.code, added.stderr).toBe(0);
     expect(readFileSync(deployment.path('.env'), 'utf8')).toMatch(/^JWT_SECRET=[0-9a-f]{64}$/m);
+  });
+});
+
+describe('row 8: one finding per root cause', () => {
+  const random = (key: string) => ({ kind: 'random', env_key: key, bytes: 32, encoding: 'hex', rotate_every: '90d' });
+  function leakyDeployment() {
+    const values = { JWT_SECRET: fakeHex(64), AES_KEY: fakeHex(64), SESSION_SECRET: fakeHex(64) };
+    const env = Object.entries(values)
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join('');
+    const deployment = makeDeployment({
+      files: { '.env': env, '.env.backup': env },
+      policy: {
+        backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
+        secrets: {
+          'jwt-secret': random('JWT_SECRET'),
+          'aes-key': random('AES_KEY'),
+          'session-secret': random('SESSION_SECRET'),
+        },
+      },
+    });
+    return { deployment, values };
+  }
+  type Found = { check: string; message: string; path?: string };
+  async function findings(root: string): Promise<{ json: Found[]; text: string; all: string }> {
+    const json = await runSecrets(['--json', 'check'], { cwd: root });
+    const text = await runSecrets(['check'], { cwd: root });
+    return {
+      json: (JSON.parse(json.stdout) as { findings: Found[] }).findings,
+      text: text.stdout,
+      all: json.stdout + json.stderr + text.stdout + text.stderr,
+    };
+  }
+
+  it('a plaintext .env.backup (no git) is one finding naming every secret in it, not one revoke per value', async () => {
+    const { deployment, values } = leakyDeployment();
+    const found = await findings(deployment.root);
+    const aboutBackup = found.json.filter((finding) => finding.message.includes('.env.backup'));
+    expect(aboutBackup, JSON.stringify(found.json, null, 1)).toHaveLength(1);
+    for (const id of ['jwt-secret', 'aes-key', 'session-secret']) expect(aboutBackup[0]!.message).toContain(id);
+    expect(aboutBackup[0]!.message).not.toContain('revoke');
+    expect(found.text.split('\n').filter((line) => line.includes('.env.backup'))).toHaveLength(1);
+    for (const value of Object.values(values)) expect(found.all).not.toContain(value);
+  });
+
+  it('a value in a tracked file and in its history is one finding', async () => {
+    const { deployment, values } = leakyDeployment();
+    initRepo(deployment.root);
+    const ignore = '.env\n.env.*\n.secrets/\n*.gpg\n.htpasswd\n';
+    commitFiles(deployment.root, { '.gitignore': ignore, 'config.txt': `jwt=${values.JWT_SECRET}\n` }, 'config');
+    commitFiles(deployment.root, { 'config.txt': `jwt=${values.JWT_SECRET}\nport=80\n` }, 'port');
+    const found = await findings(deployment.root);
+    const aboutConfig = found.json.filter((finding) => finding.message.includes('config.txt'));
+    expect(aboutConfig, JSON.stringify(found.json, null, 1)).toHaveLength(1);
+    expect(aboutConfig[0]!.message).toContain('jwt-secret');
+    for (const value of Object.values(values)) expect(found.all).not.toContain(value);
   });
 });
