@@ -5,6 +5,7 @@ import { formatDay } from '../core/duration.js';
 import { classifyEnv, idFromKey, type SecretProposal } from '../core/env-classifier.js';
 import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
 import { parseHtpasswd } from '../core/htpasswd.js';
+import { basicAuthSites, probeUrlFor, type BasicAuthSite } from '../core/nginx-config.js';
 import { parsePolicy, type Policy } from '../core/policy.js';
 import { renderPolicyYaml, type PolicyDraft } from '../core/policy-draft.js';
 import { runCheck } from './check.js';
@@ -60,6 +61,8 @@ interface EnvFindings {
   found: boolean;
   /** The key holding the dashboard's public URL, linked from alerts (not a secret). */
   dashboardUrlKey: string | undefined;
+  /** Its value: a public URL, the probe's first choice. */
+  dashboardUrl: string | undefined;
 }
 
 async function readEnvProposals(envPath: string, explicit: boolean, deps: Deps): Promise<EnvFindings> {
@@ -71,7 +74,7 @@ async function readEnvProposals(envPath: string, explicit: boolean, deps: Deps):
       deps.output.err(
         `secrets: no ${basename(envPath)} in ${dirname(envPath)}; the policy will list no env secrets (pass --dotenv FILE)\n`,
       );
-      return { proposals: [], found: false, dashboardUrlKey: undefined };
+      return { proposals: [], found: false, dashboardUrlKey: undefined, dashboardUrl: undefined };
     }
     throw new SecretsError(
       'env-missing',
@@ -83,8 +86,14 @@ async function readEnvProposals(envPath: string, explicit: boolean, deps: Deps):
   }
   // Only keys and the classifier's verdicts leave this function: values stay here.
   const { entries } = parseDotenv(text, envPath);
-  const dashboardUrlKey = entries.find((entry) => /DASHBOARD/i.test(entry.key) && /URL/i.test(entry.key))?.key;
-  return { proposals: classifyEnv(entries), found: true, dashboardUrlKey };
+  const dashboard = entries.find((entry) => /DASHBOARD/i.test(entry.key) && /URL/i.test(entry.key));
+  return {
+    proposals: classifyEnv(entries),
+    found: true,
+    dashboardUrlKey: dashboard?.key,
+    // A public URL, not a secret; one with a password inside is never used as a probe.
+    dashboardUrl: dashboard && /^https?:\/\/[^@\s]+$/.test(dashboard.value) ? dashboard.value : undefined,
+  };
 }
 
 /** User names in an htpasswd file (not secret), for the question and for --htpasswd without a user. */
@@ -94,6 +103,44 @@ async function htpasswdUsersOf(path: string, deps: Deps): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** Where nginx.conf usually is; SECRETS_NGINX_CONF points elsewhere (another prefix, a test). */
+const DEFAULT_NGINX_CONF = '/etc/nginx/nginx.conf';
+const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
+interface NginxFacts {
+  /** The sites guarded by Basic Auth, user files resolved to absolute paths. */
+  sites: BasicAuthSite[];
+  /** The reload hooks for this host: systemctl where systemd runs, nginx's own signal elsewhere. */
+  hooks: string[];
+}
+
+/**
+ * nginx's configuration as nginx itself reads it (`nginx -T`: every include expanded), or the
+ * main file read directly when nginx cannot be run (not installed here, no permission).
+ */
+async function readNginxFacts(deps: Deps): Promise<NginxFacts> {
+  const override = deps.env.SECRETS_NGINX_CONF;
+  const confPath = override ?? DEFAULT_NGINX_CONF;
+  const confFlag = override ? ` -c ${shellQuote(override)}` : '';
+  let text: string | undefined;
+  try {
+    const result = await deps.runner.run(`nginx -T -q${confFlag}`, { cwd: deps.cwd, timeoutMs: 10_000 });
+    if (result.code === 0) text = result.stdout;
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) text = await deps.files.readText(confPath).catch(() => '');
+  const prefix = dirname(confPath);
+  const sites = basicAuthSites(text).map((site) => ({ ...site, userFile: resolve(prefix, site.userFile) }));
+  const systemd = (await deps.files.stat('/run/systemd/system'))?.isDirectory === true;
+  const hooks = override
+    ? [`nginx -t -q${confFlag}`, `nginx -s reload${confFlag}`]
+    : systemd
+      ? ['nginx -t', 'systemctl reload nginx']
+      : ['nginx -t', 'nginx -s reload'];
+  return { sites, hooks };
 }
 
 function describeProposals(proposals: SecretProposal[], envPath: string): string {
@@ -111,6 +158,8 @@ function buildDraft(input: {
   envPath: string;
   proposals: SecretProposal[];
   dashboardUrlKey: string | undefined;
+  dashboardUrl: string | undefined;
+  nginx: NginxFacts;
   answers: InitAnswers;
   cwd: string;
   today: Date;
@@ -122,7 +171,16 @@ function buildDraft(input: {
   if (answers.htpasswd) {
     let id = `basic-auth-${idFromKey(answers.htpasswd.user)}`.slice(0, 64);
     for (let n = 2; taken.has(id); n++) id = `basic-auth-${n}`;
-    htpasswd = { id, file: pathInPolicy(root, resolve(input.cwd, answers.htpasswd.file)), user: answers.htpasswd.user };
+    const file = resolve(input.cwd, answers.htpasswd.file);
+    const site = input.nginx.sites.find((candidate) => candidate.userFile === file);
+    const probe = site ? probeUrlFor(site, input.dashboardUrl) : input.dashboardUrl;
+    htpasswd = {
+      id,
+      file: pathInPolicy(root, file),
+      user: answers.htpasswd.user,
+      hooks: input.nginx.hooks,
+      ...(probe ? { probe } : {}),
+    };
   }
   const dingtalk = secrets.find((secret) => secret.kind === 'dingtalk');
   return {
@@ -140,6 +198,33 @@ function buildDraft(input: {
     ...(dingtalk && input.dashboardUrlKey ? { dashboardUrlKey: input.dashboardUrlKey } : {}),
     createdOn: formatDay(input.today),
   };
+}
+
+/**
+ * Without --htpasswd: the one Basic Auth file nginx's own configuration names, when it exists and
+ * has exactly one user (or the operator is asked). Several files or users: a note, and nothing guessed.
+ */
+async function withDiscoveredHtpasswd(input: InitInput, nginx: NginxFacts, deps: Deps): Promise<InitInput> {
+  const files = [...new Set(nginx.sites.map((site) => site.userFile))];
+  const existing: string[] = [];
+  for (const file of files) if (await deps.files.stat(file)) existing.push(file);
+  if (existing.length === 0) return input;
+  if (existing.length > 1) {
+    deps.output.err(
+      `secrets: nginx guards sites with ${existing.join(', ')}; pass --htpasswd FILE --htpasswd-user USER to manage one\n`,
+    );
+    return input;
+  }
+  const file = existing[0]!;
+  const users = await htpasswdUsersOf(file, deps);
+  if (users.length !== 1 && !(deps.interactive && !input.yes)) {
+    deps.output.err(
+      `secrets: nginx's Basic Auth file ${file} has ${users.length} users; pass --htpasswd ${file} --htpasswd-user USER to manage one\n`,
+    );
+    return input;
+  }
+  deps.output.err(`secrets: nginx's configuration names the Basic Auth file ${file}; managing it\n`);
+  return { ...input, htpasswd: { file, ...(users.length === 1 ? { user: users[0]! } : {}) } };
 }
 
 /**
@@ -163,16 +248,22 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
       hint: 'pass --root DIR',
     });
   const envPath = input.envFile ? resolve(deps.cwd, input.envFile) : resolve(root, '.env');
-  const { proposals, found, dashboardUrlKey } = await readEnvProposals(envPath, input.envFile !== undefined, deps);
+  const { proposals, found, dashboardUrlKey, dashboardUrl } = await readEnvProposals(
+    envPath,
+    input.envFile !== undefined,
+    deps,
+  );
+  const nginx = await readNginxFacts(deps);
+  const flags = input.htpasswd ? input : await withDiscoveredHtpasswd(input, nginx, deps);
 
   let answers: InitAnswers;
   if (deps.interactive && !input.yes) {
     deps.output.out(describeProposals(proposals, envPath));
-    answers = await askInitAnswers(proposals, input, (file) => htpasswdUsersOf(resolve(deps.cwd, file), deps), deps);
+    answers = await askInitAnswers(proposals, flags, (file) => htpasswdUsersOf(resolve(deps.cwd, file), deps), deps);
   } else {
-    const users = input.htpasswd ? await htpasswdUsersOf(resolve(deps.cwd, input.htpasswd.file), deps) : [];
+    const users = flags.htpasswd ? await htpasswdUsersOf(resolve(deps.cwd, flags.htpasswd.file), deps) : [];
     // One user in the file leaves no doubt whose password rotates.
-    answers = answersFromFlags(proposals, input, input.htpasswd?.user ?? (users.length === 1 ? users[0] : undefined));
+    answers = answersFromFlags(proposals, flags, flags.htpasswd?.user ?? (users.length === 1 ? users[0] : undefined));
   }
   if (answers.adoptedOn && answers.adoptedOn.getTime() > deps.clock.now().getTime() + 60_000) {
     throw new SecretsError(
@@ -191,6 +282,8 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
     envPath,
     proposals,
     dashboardUrlKey,
+    dashboardUrl,
+    nginx,
     answers,
     cwd: deps.cwd,
     today: deps.clock.now(),

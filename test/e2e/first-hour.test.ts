@@ -4,13 +4,14 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runSecrets, type CliResult } from '../helpers/cli.js';
 import { fakeAlnum, fakeHex } from '../helpers/fake-secrets.js';
 import { makeDeployment } from '../helpers/deployment.js';
 import { commitFiles, initRepo } from '../helpers/git-repo.js';
+import { basicAuthStatus, grantWorkerRead, startNginx } from '../helpers/nginx.js';
 import { describeWithTools } from '../helpers/system-tools.js';
 import { startDingtalkServer } from '../helpers/dingtalk-server.js';
 import { tempDir, writeTree } from '../helpers/temp-dir.js';
@@ -292,5 +293,73 @@ describe('row 8: one finding per root cause', () => {
     expect(aboutConfig, JSON.stringify(found.json, null, 1)).toHaveLength(1);
     expect(aboutConfig[0]!.message).toContain('jwt-secret');
     for (const value of Object.values(values)) expect(found.all).not.toContain(value);
+  });
+});
+
+describeWithTools(['nginx', 'htpasswd'], 'row 4: init reads nginx; a rotation says when nothing proved it', () => {
+  async function nginxSite(envExtra = '') {
+    const password = `${fakeAlnum(20)}-${fakeAlnum(6)}`;
+    const line = execFileSync('htpasswd', ['-nim', 'admin'], { input: `${password}\n`, encoding: 'utf8' }).trim();
+    const root = tempDir('secrets-row4-');
+    writeTree(root, {
+      '.env': `SECRET_KEY=${fakeHex(64)}\n${envExtra}`,
+      'nginx/.htpasswd': { content: `${line}\n`, mode: 0o640 },
+    });
+    const file = join(root, 'nginx/.htpasswd');
+    const nginx = await startNginx({ userFile: file });
+    grantWorkerRead(nginx, root, file);
+    const env = { ...PASSPHRASE, SECRETS_NGINX_CONF: nginx.confPath };
+    return { root, file, nginx, env, password };
+  }
+
+  it('init finds the Basic Auth file in nginx -T, proposes a probe from listen, and a reload this host can run', async () => {
+    const site = await nginxSite();
+    const init = await runSecrets(['init', '--yes', '--adopted-on', '2026-11-01'], { cwd: site.root, env: site.env });
+    expect(init.code, init.stderr).toBeLessThan(3);
+    const policy = readFileSync(join(site.root, 'secrets.yaml'), 'utf8');
+    expect(policy).toContain('kind: htpasswd');
+    expect(policy).toContain('file: nginx/.htpasswd');
+    expect(policy).toContain('user: admin');
+    expect(policy).toMatch(new RegExp(`^    probe: \\{ url: "http://127\\.0\\.0\\.1:${site.nginx.port}/"`, 'm'));
+    const hooks = /^    after_change: (\[.*nginx.*\])$/m.exec(policy)?.[1];
+    expect(hooks).toContain('nginx -s reload');
+    if (!existsSync('/run/systemd/system')) expect(hooks).not.toContain('systemctl');
+
+    // The policy init wrote works as written: the rotation is proven through this nginx.
+    const newPassword = `${fakeAlnum(20)}-${fakeAlnum(6)}`;
+    const rotate = await runSecrets(['rotate', 'basic-auth-admin', '--password-stdin', '--yes'], {
+      cwd: site.root,
+      env: site.env,
+      input: `${newPassword}\n`,
+    });
+    expect(rotate.code, rotate.stderr).toBe(0);
+    expect(rotate.stdout).toMatch(/probe http:\/\/127\.0\.0\.1:\d+\/: new password → 200/);
+    expect(rotate.stderr).not.toContain('not verified');
+    expect(await basicAuthStatus(site.nginx.url, { user: 'admin', password: newPassword })).toBe(200);
+    expect(await basicAuthStatus(site.nginx.url, { user: 'admin', password: site.password })).toBe(401);
+  });
+
+  it('DASHBOARD_PUBLIC_URL is the probe when the .env has one', async () => {
+    const site = await nginxSite();
+    const url = `http://localhost:${site.nginx.port}/`;
+    writeTree(site.root, { '.env': `SECRET_KEY=${fakeHex(64)}\nDASHBOARD_PUBLIC_URL=${url}\n` });
+    const init = await runSecrets(['init', '--yes'], { cwd: site.root, env: site.env });
+    expect(init.code, init.stderr).toBeLessThan(3);
+    expect(readFileSync(join(site.root, 'secrets.yaml'), 'utf8')).toContain(`probe: { url: "${url}"`);
+  });
+
+  it('a rotation without a probe ends with "not verified through nginx"', async () => {
+    const site = await nginxSite();
+    const init = await runSecrets(['init', '--yes', '--adopted-on', '2026-11-01'], { cwd: site.root, env: site.env });
+    expect(init.code, init.stderr).toBeLessThan(3);
+    const policyPath = join(site.root, 'secrets.yaml');
+    writeFileSync(policyPath, readFileSync(policyPath, 'utf8').replace(/^    probe: .*\n/m, ''));
+    const rotate = await runSecrets(['rotate', 'basic-auth-admin', '--password-stdin', '--yes'], {
+      cwd: site.root,
+      env: site.env,
+      input: `${fakeAlnum(20)}-${fakeAlnum(6)}\n`,
+    });
+    expect(rotate.code, rotate.stderr).toBe(0);
+    expect(rotate.stderr.trim().split('\n').at(-1)).toContain('not verified through nginx');
   });
 });

@@ -374,6 +374,12 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
       );
       done.push('shown once on the terminal');
     }
+    if (!spec.probe) {
+      // Said last, where the operator looks: the file changed, but nothing asked nginx about it.
+      deps.output.err(
+        `secrets: warning: ${ctx.id}: not verified through nginx: the policy has no probe, so nothing proved nginx accepts the new password (add probe: { url: ... } to the policy)\n`,
+      );
+    }
     return done.length > 0 ? done.join('; ') : undefined;
   },
 };
