@@ -2,7 +2,7 @@ import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { CheckOutcome } from '../core/checks/types.js';
 import { parseDotenv } from '../core/dotenv.js';
 import { formatDay } from '../core/duration.js';
-import { classifyEnv, idFromKey, type SecretProposal } from '../core/env-classifier.js';
+import { classifyEnv, type SecretProposal } from '../core/env-classifier.js';
 import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
 import { parseHtpasswd } from '../core/htpasswd.js';
 import { basicAuthSites, probeUrlFor, type BasicAuthSite } from '../core/nginx-config.js';
@@ -169,8 +169,9 @@ function buildDraft(input: {
   const taken = new Set(secrets.map((secret) => secret.id));
   let htpasswd: PolicyDraft['htpasswd'];
   if (answers.htpasswd) {
-    let id = `basic-auth-${idFromKey(answers.htpasswd.user)}`.slice(0, 64);
-    for (let n = 2; taken.has(id); n++) id = `basic-auth-${n}`;
+    // The name README, --help and the example policies use, so a newcomer's commands work as shown.
+    let id = 'dashboard-password';
+    for (let n = 2; taken.has(id); n++) id = `dashboard-password-${n}`;
     const file = resolve(input.cwd, answers.htpasswd.file);
     const site = input.nginx.sites.find((candidate) => candidate.userFile === file);
     const probe = site ? probeUrlFor(site, input.dashboardUrl) : input.dashboardUrl;

@@ -327,7 +327,7 @@ describeWithTools(['nginx', 'htpasswd'], 'row 4: init reads nginx; a rotation sa
 
     // The policy init wrote works as written: the rotation is proven through this nginx.
     const newPassword = `${fakeAlnum(20)}-${fakeAlnum(6)}`;
-    const rotate = await runSecrets(['rotate', 'basic-auth-admin', '--password-stdin', '--yes'], {
+    const rotate = await runSecrets(['rotate', 'dashboard-password', '--password-stdin', '--yes'], {
       cwd: site.root,
       env: site.env,
       input: `${newPassword}\n`,
@@ -354,12 +354,43 @@ describeWithTools(['nginx', 'htpasswd'], 'row 4: init reads nginx; a rotation sa
     expect(init.code, init.stderr).toBeLessThan(3);
     const policyPath = join(site.root, 'secrets.yaml');
     writeFileSync(policyPath, readFileSync(policyPath, 'utf8').replace(/^    probe: .*\n/m, ''));
-    const rotate = await runSecrets(['rotate', 'basic-auth-admin', '--password-stdin', '--yes'], {
+    const rotate = await runSecrets(['rotate', 'dashboard-password', '--password-stdin', '--yes'], {
       cwd: site.root,
       env: site.env,
       input: `${fakeAlnum(20)}-${fakeAlnum(6)}\n`,
     });
     expect(rotate.code, rotate.stderr).toBe(0);
     expect(rotate.stderr.trim().split('\n').at(-1)).toContain('not verified through nginx');
+  });
+});
+
+describe('row 12: one name for each thing across README, --help, init and the examples', () => {
+  const repo = join(__dirname, '..', '..');
+  const commands = ['init', 'check', 'backup', 'restore', 'rotate', 'revoke', 'record', 'log', 'notify', 'scan'];
+
+  it('the dashboard password is dashboard-password and the backup passphrase SECRETS_BACKUP_PASSPHRASE everywhere', async () => {
+    const helps = await Promise.all(commands.map((command) => runSecrets([command, '--help'])));
+    const texts = [
+      readFileSync(join(repo, 'README.md'), 'utf8'),
+      ...helps.map((help) => help.stdout),
+      ...['mt5-crs.yaml', 'trading-bot.yaml'].map((name) => readFileSync(join(repo, 'policies', name), 'utf8')),
+    ];
+    for (const text of texts) {
+      expect(text).not.toMatch(/(?<!SECRETS_)BACKUP_PASSPHRASE/);
+      expect(text).not.toMatch(/basic-auth-|secrets (rotate|revoke|record) dashboard\b(?!-)/);
+    }
+    expect(helps.find((_, index) => commands[index] === 'rotate')!.stdout).toContain('dashboard-password');
+  });
+
+  it('init names the htpasswd secret dashboard-password, as the README does', async () => {
+    const root = tempDir('secrets-row12-');
+    const line = execFileSync('htpasswd', ['-niB', '-C', '5', 'admin'], {
+      input: `${fakeAlnum(24)}\n`,
+      encoding: 'utf8',
+    });
+    writeTree(root, { '.env': `SECRET_KEY=${fakeHex(64)}\n`, '.htpasswd': line });
+    const init = await runSecrets(['--json', 'init', '--htpasswd', '.htpasswd', '--yes'], { cwd: root });
+    expect(init.code, init.stderr).toBeLessThan(3);
+    expect((JSON.parse(init.stdout) as { secrets: string[] }).secrets).toContain('dashboard-password');
   });
 });

@@ -66,7 +66,7 @@ describe('runInit with flags (no terminal)', () => {
     expect(text).toContain('# a DingTalk robot');
     const policy = parsePolicy(text, path);
     expect(Object.fromEntries(policy.secrets.map(({ id, spec }) => [id, spec.kind]))).toEqual({
-      'basic-auth-admin': 'htpasswd',
+      'dashboard-password': 'htpasswd',
       dingtalk: 'dingtalk',
       'jwt-secret-key': 'random',
       'postgres-password': 'manual',
@@ -142,7 +142,7 @@ describe('runInit with flags (no terminal)', () => {
       input(root, { htpasswd: { file: join(root, '.htpasswd') } }),
       testDeps({ cwd: root, now: NOW }),
     );
-    expect(outcome.policy.doc.secrets['basic-auth-admin']).toMatchObject({
+    expect(outcome.policy.doc.secrets['dashboard-password']).toMatchObject({
       kind: 'htpasswd',
       file: '.htpasswd',
       user: 'admin',
@@ -206,7 +206,7 @@ describe('runInit on a terminal (scripted prompts)', () => {
     ]);
     const deps = testDeps({ cwd: root, now: NOW, interactive: true, prompts });
     const outcome = await runInit(input(root), deps);
-    expect(outcome.managed).toEqual(['basic-auth-admin', 'dingtalk', 'jwt-secret-key', 'postgres-password']);
+    expect(outcome.managed).toEqual(['dashboard-password', 'dingtalk', 'jwt-secret-key', 'postgres-password']);
     expect(outcome.policy.secrets.every(({ spec }) => spec.rotate_every === '60d')).toBe(true);
     expect(outcome.adoptedOn?.toISOString()).toBe('2026-11-20T00:00:00.000Z');
     expect(deps.captured.stdout.join('')).toContain('database-url');

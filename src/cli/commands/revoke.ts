@@ -53,8 +53,8 @@ ID; 3 nothing changed (bad input, not confirmed, locked, the cut-off failed and 
 back); 4 failed part-way and could not roll back: the message says what to do.
 
 Examples:
-  secrets revoke dashboard --reason "password in a chat" --incident INC-42 --yes
-  secrets revoke dashboard --lock-only --yes                  # lock out now, rotate later
+  secrets revoke dashboard-password --reason "password in a chat" --incident INC-42 --yes
+  secrets revoke dashboard-password --lock-only --yes                  # lock out now, rotate later
   printf 'DINGTALK_WEBHOOK_URL=%s\\nDINGTALK_SECRET=%s\\n' "$URL" "$SEC" | secrets revoke dingtalk --yes
   secrets revoke jwt-secret --reason ".env committed" --no-scan --yes`,
     )
