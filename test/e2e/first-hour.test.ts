@@ -394,3 +394,48 @@ describe('row 12: one name for each thing across README, --help, init and the ex
     expect((JSON.parse(init.stdout) as { secrets: string[] }).secrets).toContain('dashboard-password');
   });
 });
+
+describe('row 10: check --output', () => {
+  function overdueDeployment(robotUrl: string, robotSecret: string) {
+    return makeDeployment({
+      files: {
+        '.env': `DINGTALK_WEBHOOK_URL=${robotUrl}\nDINGTALK_SECRET=${robotSecret}\nJWT_SECRET=${fakeHex(64)}\n`,
+      },
+      policy: {
+        backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
+        secrets: {
+          dingtalk: { kind: 'dingtalk', rotate_every: '90d' },
+          'jwt-secret': { kind: 'random', env_key: 'JWT_SECRET', bytes: 32, encoding: 'hex', rotate_every: '90d' },
+        },
+        notify: { dingtalk: 'dingtalk' },
+      },
+    });
+  }
+
+  it('a missing folder is one line and exit 3, and the notification still goes out', async () => {
+    const server = await startDingtalkServer();
+    const robot = server.addRobot();
+    const deployment = overdueDeployment(robot.url, robot.secret!);
+    const target = deployment.path('missing/x.prom');
+    const result = await runSecrets(['check', '--format', 'prometheus', '--output', target, '--notify'], {
+      cwd: deployment.root,
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).not.toContain('unexpected');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(target);
+    expect(server.accepted()).toHaveLength(1);
+  });
+
+  it('--output works with every format', async () => {
+    const deployment = makeDeployment({ files: { '.env': `JWT_SECRET=${fakeHex(64)}\n` } });
+    for (const format of ['text', 'json', 'prometheus']) {
+      const target = deployment.path(`out.${format}`);
+      const result = await runSecrets(['check', '--format', format, '--output', target], { cwd: deployment.root });
+      expect(result.code, result.stderr).toBeLessThan(3);
+      expect(result.stdout).toBe('');
+      expect(readFileSync(target, 'utf8').length).toBeGreaterThan(0);
+    }
+    expect(JSON.parse(readFileSync(deployment.path('out.json'), 'utf8'))).toHaveProperty('status');
+  });
+});

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../../adapters/files.js';
 import { runCheck } from '../../services/check.js';
-import { ExitCode, isSecretsError, type ExitCodeValue } from '../../core/errors.js';
+import { dirname } from 'node:path';
+import { ExitCode, errnoCode, isSecretsError, type ExitCodeValue } from '../../core/errors.js';
 import type { Severity } from '../../core/checks/types.js';
 import { renderCheckJson } from '../../report/check-json.js';
 import { renderCheckPrometheus } from '../../report/check-prometheus.js';
@@ -24,7 +25,10 @@ export function registerCheck(program: Command, ctx: CliContext): void {
       '--notify',
       'also send the problems to the DingTalk robot of notify.dingtalk (never values; nothing when all is well)',
     )
-    .option('--output <file>', 'with --format prometheus: write atomically to FILE (node_exporter textfile collector)')
+    .option(
+      '--output <file>',
+      'write the report atomically to FILE instead of stdout (any format; node_exporter textfile)',
+    )
     .addHelpText(
       'after',
       `
@@ -42,17 +46,30 @@ Examples:
       const policy = await ctx.policy(command, deps);
       const outcome = await runCheck({ policy, now: ctx.asOf(command, deps) }, deps);
       const format = ctx.globals(command).json ? 'json' : options.format;
-      if (format === 'prometheus') {
-        const text = renderCheckPrometheus(outcome);
-        if (options.output) await writeFileAtomic(options.output, text, { mode: 0o644 });
-        else deps.output.out(text);
-      } else if (format === 'json') {
-        deps.output.out(renderCheckJson(outcome));
-      } else {
-        const colors = palette(deps.output.color);
-        deps.output.out(renderCheckText(outcome, { critical: colors.red, warning: colors.yellow }));
+      let text: string;
+      if (format === 'prometheus') text = renderCheckPrometheus(outcome);
+      else if (format === 'json') text = renderCheckJson(outcome);
+      else {
+        // A file gets no colour codes, whatever the terminal can show.
+        const colors = palette(options.output ? false : deps.output.color);
+        text = renderCheckText(outcome, { critical: colors.red, warning: colors.yellow });
       }
+      let written = true;
+      if (options.output) {
+        try {
+          await writeFileAtomic(options.output, text, { mode: 0o644 });
+        } catch (error) {
+          // Reported, not thrown: the check ran and --notify must still tell the group.
+          written = false;
+          const reason =
+            errnoCode(error) === 'ENOENT'
+              ? `the folder ${dirname(options.output)} does not exist`
+              : (errnoCode(error) ?? String(error));
+          deps.output.err(`secrets: --output ${options.output}: cannot write (${reason}); nothing written\n`);
+        }
+      } else deps.output.out(text);
       ctx.report(EXIT_OF[outcome.status]);
+      if (!written) ctx.report(ExitCode.failed);
       if (options.notify) {
         // A notification that did not go out is its own failure (exit 3): cron must not think the group knows.
         try {
