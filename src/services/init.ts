@@ -303,6 +303,15 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
     throw error;
   }
 
+  if (policy.secrets.length === 0) {
+    // A policy with nothing in it would make every later check say "all well" about nothing.
+    throw new SecretsError(
+      'init-empty',
+      `nothing to manage: no secret recognised in ${envPath}${found ? '' : ' (no such file)'} and no htpasswd file; nothing written`,
+      { hint: 'pass --dotenv FILE or --htpasswd FILE, or write the policy by hand (see policies/*.yaml)' },
+    );
+  }
+
   if (deps.interactive && !input.yes) {
     const confirmed = await deps.prompts.confirm(
       `Write ${pathInPolicy(deps.cwd, policyPath)} with ${policy.secrets.length} secret(s)${answers.adoptedOn ? ` and record them as rotated on ${formatDay(answers.adoptedOn)}` : ''}?`,

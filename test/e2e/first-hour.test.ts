@@ -439,3 +439,31 @@ describe('row 10: check --output', () => {
     expect(JSON.parse(readFileSync(deployment.path('out.json'), 'utf8'))).toHaveProperty('status');
   });
 });
+
+describe('row 11: finding the policy, and an empty init', () => {
+  it('a command in a subfolder uses the secrets.yaml of a parent folder and says which', async () => {
+    const deployment = makeDeployment({
+      files: { '.env': `JWT_SECRET=${fakeHex(64)}\n`, 'app/main.py': 'print(1)\n' },
+    });
+    const result = await runSecrets(['check'], { cwd: deployment.path('app') });
+    expect(result.code, result.stderr).toBeLessThan(3);
+    expect(result.stderr).toContain(`using the policy ${deployment.policyPath}`);
+  });
+
+  it('the search stops at the repository root', async () => {
+    const outer = makeDeployment({ files: { 'repo/app/x.txt': 'x\n' } });
+    initRepo(outer.path('repo'));
+    const result = await runSecrets(['check'], { cwd: outer.path('repo/app') });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('no policy file here');
+    expect(result.stderr).toContain(`the parent folders up to ${outer.path('repo')} have none`);
+  });
+
+  it('init in a folder with no .env refuses to write a policy with no secrets', async () => {
+    const root = tempDir('secrets-row11-');
+    const result = await runSecrets(['init', '--yes'], { cwd: root });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('nothing to manage');
+    expect(existsSync(join(root, 'secrets.yaml'))).toBe(false);
+  });
+});

@@ -175,12 +175,12 @@ describe('runInit with flags (no terminal)', () => {
     expect(existsSync(join(root, 'secrets.yaml'))).toBe(false);
   });
 
-  it('writes a policy with no env secrets when there is no .env, and says so', async () => {
+  it('refuses to write a policy with nothing in it when there is no .env, and says why', async () => {
     const root = tempDir('secrets-init-');
     const deps = testDeps({ cwd: root, now: NOW });
-    const outcome = await runInit(input(root), deps);
-    expect(outcome.managed).toEqual([]);
+    await expect(runInit(input(root), deps)).rejects.toMatchObject({ code: 'init-empty' });
     expect(deps.captured.stderr.join('')).toContain('no .env in');
+    expect(existsSync(join(root, 'secrets.yaml'))).toBe(false);
   });
 
   it('never prompts when not interactive', async () => {
