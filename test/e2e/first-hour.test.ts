@@ -468,3 +468,42 @@ describe('row 11: finding the policy, and an empty init', () => {
     expect(existsSync(join(root, 'secrets.yaml'))).toBe(false);
   });
 });
+
+describe('row 14: record ID… --on DATE', () => {
+  const manual = (key: string) => ({ kind: 'manual', env_key: key, rotate_every: '180d', steps: ['by hand'] });
+  function manualDeployment() {
+    return makeDeployment({
+      files: { '.env': `POSTGRES_PASSWORD=${fakeAlnum(24)}\nWALLET_PRIVATE_KEY=${fakeHex(64)}\n` },
+      policy: {
+        backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
+        secrets: {
+          'postgres-password': manual('POSTGRES_PASSWORD'),
+          'wallet-private-key': manual('WALLET_PRIVATE_KEY'),
+        },
+      },
+    });
+  }
+
+  it('records every id on the date, and check counts from it', async () => {
+    const deployment = manualDeployment();
+    const result = await runSecrets(['record', 'postgres-password', 'wallet-private-key', '--on', '2026-10-01'], {
+      cwd: deployment.root,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('recorded: postgres-password rotated on 2026-10-01');
+    expect(result.stdout).toContain('recorded: wallet-private-key rotated on 2026-10-01');
+    const check = await runSecrets(['--json', 'check', '--as-of', '2026-11-01'], { cwd: deployment.root });
+    const secrets = (JSON.parse(check.stdout) as { secrets: Array<{ id: string; lastRotated: string | null }> })
+      .secrets;
+    expect(secrets.map((secret) => secret.lastRotated?.slice(0, 10))).toEqual(['2026-10-01', '2026-10-01']);
+  });
+
+  it('one unknown id records nothing (exit 3)', async () => {
+    const deployment = manualDeployment();
+    const result = await runSecrets(['record', 'postgres-password', 'nope', '--on', '2026-10-01'], {
+      cwd: deployment.root,
+    });
+    expect(result.code).toBe(3);
+    expect(existsSync(deployment.path('.secrets/audit.jsonl'))).toBe(false);
+  });
+});
