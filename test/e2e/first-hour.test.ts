@@ -507,3 +507,49 @@ describe('row 14: record ID… --on DATE', () => {
     expect(existsSync(deployment.path('.secrets/audit.jsonl'))).toBe(false);
   });
 });
+
+describe('row 13: a manual secret checks the provider shape and refuses an old value', () => {
+  const b64url = (length: number) =>
+    fakeAlnum(length, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_');
+  const anthropicKey = () => ['sk-ant-', 'api03-', b64url(93), 'AA'].join('');
+  const openaiKey = () => ['sk-proj-', b64url(74), 'T3Blbk', 'FJ', b64url(74)].join('');
+  const databaseUrl = () => `postgresql://app:${fakeAlnum(24)}@127.0.0.1:5432/app`;
+  const manual = (key: string) => ({ kind: 'manual', env_key: key, rotate_every: '90d', steps: ['by hand'] });
+
+  function site() {
+    const first = { ANTHROPIC_API_KEY: anthropicKey(), DATABASE_URL: databaseUrl() };
+    const deployment = makeDeployment({
+      files: { '.env': `ANTHROPIC_API_KEY=${first.ANTHROPIC_API_KEY}\nDATABASE_URL=${first.DATABASE_URL}\n` },
+      policy: {
+        backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
+        secrets: { 'anthropic-api-key': manual('ANTHROPIC_API_KEY'), 'database-url': manual('DATABASE_URL') },
+      },
+    });
+    const rotate = (id: string, input: string) =>
+      runSecrets(['rotate', id, '--yes'], { cwd: deployment.root, env: PASSPHRASE, input });
+    return { deployment, first, rotate };
+  }
+
+  it('an OpenAI key given as ANTHROPIC_API_KEY is refused; an Anthropic one is taken', async () => {
+    const { deployment, rotate } = site();
+    const before = readFileSync(deployment.path('.env'), 'utf8');
+    const wrong = await rotate('anthropic-api-key', `ANTHROPIC_API_KEY=${openaiKey()}\n`);
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain('has the shape of an OpenAI key');
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(before);
+    const right = await rotate('anthropic-api-key', `ANTHROPIC_API_KEY=${anthropicKey()}\n`);
+    expect(right.code, right.stderr).toBe(0);
+  });
+
+  it('an old DATABASE_URL brought back is refused', async () => {
+    const { deployment, first, rotate } = site();
+    const next = await rotate('database-url', `DATABASE_URL=${databaseUrl()}\n`);
+    expect(next.code, next.stderr).toBe(0);
+    const after = readFileSync(deployment.path('.env'), 'utf8');
+    const back = await rotate('database-url', `DATABASE_URL=${first.DATABASE_URL}\n`);
+    expect(back.code).toBe(3);
+    expect(back.stderr).toContain('used before');
+    expect(back.stdout + back.stderr).not.toContain(first.DATABASE_URL);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(after);
+  });
+});
