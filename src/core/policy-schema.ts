@@ -18,9 +18,14 @@ export const modeText = z
   .check(z.regex(/^0?[0-7]{3}$/, { error: 'expected an octal file mode in quotes, like "600"' }));
 
 const secretId = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const envKey = z
+/** A process environment variable's name (the backup passphrases come from the environment). */
+const envName = z
   .string()
   .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name like DINGTALK_SECRET' }));
+/** A key in the .env file: dotenv, python-dotenv and docker also read dots and dashes (FOO.BAR_SECRET). */
+const envKey = z
+  .string()
+  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, { error: 'expected a .env key like DINGTALK_SECRET' }));
 const nonEmpty = z.string().check(z.minLength(1));
 const intBetween = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
 
@@ -100,9 +105,9 @@ const backupSchema = z.strictObject({
   dir: withDefault(nonEmpty, 'backups'),
   files: z.optional(z.array(nonEmpty)),
   recipients: withDefault(z.array(nonEmpty), []),
-  passphrase_env: z.optional(envKey),
+  passphrase_env: z.optional(envName),
   /** Environment variable holding the passphrase of the private key used by `restore --key`. */
-  key_passphrase_env: z.optional(envKey),
+  key_passphrase_env: z.optional(envName),
   keep: withDefault(durationText, '30d'),
 });
 

@@ -553,3 +553,56 @@ describe('row 13: a manual secret checks the provider shape and refuses an old v
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(after);
   });
 });
+
+describe('row 19: small things', () => {
+  it('a rotation due today says "due today"', async () => {
+    const deployment = makeDeployment({
+      files: { '.env': `JWT_SECRET=${fakeHex(64)}\n` },
+      policy: {
+        secrets: {
+          'jwt-secret': { kind: 'random', env_key: 'JWT_SECRET', bytes: 32, encoding: 'hex', rotate_every: '30d' },
+        },
+      },
+    });
+    await runSecrets(['record', 'jwt-secret', '--on', '2026-10-31T12:00:00Z'], { cwd: deployment.root });
+    const today = await runSecrets(['check', '--as-of', '2026-11-30T08:00:00Z'], { cwd: deployment.root });
+    expect(today.stdout).toContain('jwt-secret: rotation due today (2026-11-30)');
+    // Less than 24 hours left, but the due day is tomorrow: neither "today" nor "in 0 days".
+    const evening = await runSecrets(['check', '--as-of', '2026-11-29T20:00:00Z'], { cwd: deployment.root });
+    expect(evening.stdout).toContain('jwt-secret: rotation due tomorrow (2026-11-30)');
+    expect(today.stdout + evening.stdout).not.toContain('in 0 days');
+  });
+
+  it('init handles a .env key with a dot (FOO.BAR_SECRET), and rotation writes it', async () => {
+    const root = tempDir('secrets-row19-');
+    writeTree(root, { '.env': `FOO.BAR_SECRET=${fakeHex(64)}\n` });
+    const init = await runSecrets(['--json', 'init', '--yes', '--adopted-on', '2026-11-01'], { cwd: root });
+    expect(init.code, init.stderr).toBeLessThan(3);
+    expect((JSON.parse(init.stdout) as { secrets: string[] }).secrets).toEqual(['foo-bar-secret']);
+    const rotate = await runSecrets(['rotate', 'foo-bar-secret', '--yes'], { cwd: root, env: PASSPHRASE });
+    expect(rotate.code, rotate.stderr).toBe(0);
+    expect(readFileSync(join(root, '.env'), 'utf8')).toMatch(/^FOO\.BAR_SECRET=[0-9a-f]{64}\n$/);
+  });
+
+  it('revoking the alert robot alerts the team through the new robot once it is in place', async () => {
+    const server = await startDingtalkServer();
+    const [oldRobot, newRobot] = [server.addRobot(), server.addRobot()];
+    const deployment = makeDeployment({
+      files: { '.env': `DINGTALK_WEBHOOK_URL=${oldRobot.url}\nDINGTALK_SECRET=${oldRobot.secret}\n` },
+      policy: {
+        backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
+        secrets: { dingtalk: { kind: 'dingtalk', rotate_every: '90d' } },
+        notify: { dingtalk: 'dingtalk' },
+      },
+    });
+    const result = await runSecrets(['revoke', 'dingtalk', '--reason', 'pasted in a chat', '--yes', '--no-scan'], {
+      cwd: deployment.root,
+      env: PASSPHRASE,
+      input: `DINGTALK_WEBHOOK_URL=${newRobot.url}\nDINGTALK_SECRET=${newRobot.secret}\n`,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('team alert sent through the new robot');
+    const alerts = server.accepted().filter((message) => message.text.includes('secret revoked'));
+    expect(alerts.map((message) => message.accessToken)).toEqual([newRobot.accessToken]);
+  });
+});

@@ -42,7 +42,7 @@ hooks reload nginx, the probe proves the old password gets 401; dingtalk: the pa
 in .env, alerts pause; random: a new value at once; manual: recorded), 2 record ("revoked" in
 the audit trail, fingerprint only), 3 replace (a normal rotation; dingtalk: the new pair from
 standard input or the prompt, after a signed test send), 4 tell the team through the notify
-robot (unless it is the robot that leaked) and search the working tree and every commit for the
+robot (the leaked robot only once its new pair is in place) and search the working tree and every commit for the
 revoked value. When it is found, a replacements file for git filter-repo is written into the
 state folder (mode 600: it holds the value) and the purge command is printed.
 
