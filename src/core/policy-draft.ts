@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { durationMs, parseDuration } from './duration.js';
 import type { ManualCategory, SecretProposal } from './env-classifier.js';
 
 /** Everything `secrets init` decided, before it becomes YAML. Paths are as the policy will hold them. */
@@ -59,6 +60,15 @@ function flowList(values: string[]): string {
   return stringify(values, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
 }
 
+/** A wallet key rotates at least a year apart: each rotation moves what the wallet holds. */
+export const WALLET_INTERVAL = '1y';
+
+function walletInterval(rotateEvery: string): string {
+  const asked = parseDuration(rotateEvery);
+  const wallet = parseDuration(WALLET_INTERVAL)!;
+  return asked && durationMs(asked) > durationMs(wallet) ? rotateEvery : WALLET_INTERVAL;
+}
+
 function secretLines(secret: SecretProposal, rotateEvery: string): string[] {
   const lines = [`  ${secret.id}:`, `    # ${secret.reason}`, `    kind: ${secret.kind}`];
   switch (secret.kind) {
@@ -85,7 +95,11 @@ function secretLines(secret: SecretProposal, rotateEvery: string): string[] {
     case 'manual':
       lines.push(`    env_key: ${scalar(secret.envKey)}`);
       if (secret.minLength !== undefined) lines.push(`    min_length: ${secret.minLength}`);
-      lines.push(`    rotate_every: ${scalar(rotateEvery)}`);
+      lines.push(
+        secret.category === 'wallet-key'
+          ? `    rotate_every: ${scalar(walletInterval(rotateEvery))}              # moving funds is costly: yearly unless it leaks`
+          : `    rotate_every: ${scalar(rotateEvery)}`,
+      );
       lines.push('    steps:');
       for (const step of MANUAL_STEPS[secret.category](secret.envKey)) lines.push(`      - ${scalar(step)}`);
       break;

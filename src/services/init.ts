@@ -20,6 +20,8 @@ export interface InitInput extends InitFlags {
   root?: string;
   /** --dotenv, as typed; default: .env in the root. */
   envFile?: string;
+  /** --adopted-on ID=DATE: a date for one secret, over the date for all. */
+  adoptedOnById?: Record<string, Date>;
   /** Replace an existing policy file. */
   force: boolean;
   /** Take flags and defaults without asking, even on a terminal. */
@@ -35,6 +37,8 @@ export interface InitOutcome {
   managed: string[];
   /** The date recorded for every managed secret, or undefined when nothing was recorded. */
   adoptedOn: Date | undefined;
+  /** Each secret recorded, and the day. */
+  recorded: Array<{ id: string; on: Date }>;
   /** The env file read, or undefined when there was none. */
   envFile: string | undefined;
   check: CheckOutcome;
@@ -266,6 +270,13 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
     // One user in the file leaves no doubt whose password rotates.
     answers = answersFromFlags(proposals, flags, flags.htpasswd?.user ?? (users.length === 1 ? users[0] : undefined));
   }
+  const byId = input.adoptedOnById ?? {};
+  for (const [id, on] of Object.entries(byId))
+    if (on.getTime() > deps.clock.now().getTime() + 60_000)
+      throw new SecretsError(
+        'bad-date',
+        `--adopted-on ${id}=${formatDay(on)} is in the future; give the day the current value was set`,
+      );
   if (answers.adoptedOn && answers.adoptedOn.getTime() > deps.clock.now().getTime() + 60_000) {
     throw new SecretsError(
       'bad-date',
@@ -303,6 +314,14 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
     throw error;
   }
 
+  const unknown = Object.keys(byId).filter((id) => !policy.secrets.some((secret) => secret.id === id));
+  if (unknown.length > 0) {
+    throw new SecretsError(
+      'unknown-secret',
+      `--adopted-on ${unknown[0]}=…: the policy init drafted has no secret ${unknown[0]}; nothing written`,
+      { hint: `its secrets: ${policy.secrets.map((secret) => secret.id).join(', ') || 'none'}` },
+    );
+  }
   if (policy.secrets.length === 0) {
     // A policy with nothing in it would make every later check say "all well" about nothing.
     throw new SecretsError(
@@ -324,9 +343,12 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
   // 644: the policy holds key names and rules, never values, and cron or another user may read it.
   await deps.files.writeAtomic(policyPath, text, { mode: 0o644 });
 
-  if (answers.adoptedOn) {
-    for (const { id } of policy.secrets)
-      await runRecord({ policy, id, on: answers.adoptedOn, note: ADOPTION_NOTE }, deps);
+  const recorded: InitOutcome['recorded'] = [];
+  for (const { id } of policy.secrets) {
+    const on = byId[id] ?? answers.adoptedOn;
+    if (!on) continue;
+    await runRecord({ policy, id, on, note: ADOPTION_NOTE }, deps);
+    recorded.push({ id, on });
   }
   const check = await runCheck({ policy, now: input.now }, deps);
   return {
@@ -334,6 +356,7 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
     proposals,
     managed: policy.secrets.map((secret) => secret.id),
     adoptedOn: answers.adoptedOn,
+    recorded,
     envFile: found ? envPath : undefined,
     check,
   };

@@ -606,3 +606,33 @@ describe('row 19: small things', () => {
     expect(alerts.map((message) => message.accessToken)).toEqual([newRobot.accessToken]);
   });
 });
+
+describe('row 17: init --adopted-on per secret, and a wallet key rotates yearly', () => {
+  it('--adopted-on ID=DATE records that secret on its own date, the rest on the common one', async () => {
+    const root = tempDir('secrets-row17-');
+    writeTree(root, { '.env': `JWT_SECRET_KEY=${fakeHex(64)}\nWALLET_PRIVATE_KEY=${fakeHex(64)}\n` });
+    const init = await runSecrets(
+      ['--json', 'init', '--yes', '--adopted-on', '2026-11-01', '--adopted-on', 'wallet-private-key=2026-03-15'],
+      { cwd: root },
+    );
+    expect(init.code, init.stderr).toBeLessThan(3);
+    const check = await runSecrets(['--json', 'check'], { cwd: root });
+    const secrets = (JSON.parse(check.stdout) as { secrets: Array<{ id: string; lastRotated: string }> }).secrets;
+    expect(Object.fromEntries(secrets.map((secret) => [secret.id, secret.lastRotated.slice(0, 10)]))).toEqual({
+      'jwt-secret-key': '2026-11-01',
+      'wallet-private-key': '2026-03-15',
+    });
+    const policy = readFileSync(join(root, 'secrets.yaml'), 'utf8');
+    expect(policy).toMatch(/wallet-private-key:[\s\S]*?rotate_every: 1y/);
+    expect(policy).toMatch(/jwt-secret-key:[\s\S]*?rotate_every: 90d/);
+  });
+
+  it('an ID=DATE for a secret init did not find is exit 3, nothing written', async () => {
+    const root = tempDir('secrets-row17-');
+    writeTree(root, { '.env': `JWT_SECRET_KEY=${fakeHex(64)}\n` });
+    const init = await runSecrets(['init', '--yes', '--adopted-on', 'nope=2026-03-15'], { cwd: root });
+    expect(init.code).toBe(3);
+    expect(init.stderr).toContain('no secret nope');
+    expect(existsSync(join(root, 'secrets.yaml'))).toBe(false);
+  });
+});

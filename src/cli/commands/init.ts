@@ -24,7 +24,7 @@ interface InitOptions {
   interval?: string;
   recipient: string[];
   passphraseEnv?: string;
-  adoptedOn?: string;
+  adoptedOn: string[];
   force?: boolean;
   yes?: boolean;
 }
@@ -35,8 +35,14 @@ function renderSummary(outcome: InitOutcome, policyShown: string): string {
   const lines = [
     `wrote ${policyShown}: ${outcome.managed.length} secret(s)${outcome.managed.length > 0 ? ` (${outcome.managed.join(', ')})` : ''}`,
   ];
-  if (outcome.adoptedOn) lines.push(`recorded: every secret rotated on ${formatDay(outcome.adoptedOn)}`);
-  else if (outcome.managed.length > 0)
+  const allOn = outcome.recorded.length === outcome.managed.length && outcome.adoptedOn;
+  if (allOn && outcome.recorded.every((item) => item.on.getTime() === outcome.adoptedOn!.getTime()))
+    lines.push(`recorded: every secret rotated on ${formatDay(outcome.adoptedOn!)}`);
+  else if (outcome.recorded.length > 0) {
+    for (const item of outcome.recorded) lines.push(`recorded: ${item.id} rotated on ${formatDay(item.on)}`);
+    const missing = outcome.managed.filter((id) => !outcome.recorded.some((item) => item.id === id));
+    if (missing.length > 0) lines.push(`no rotation date recorded for ${missing.join(', ')}`);
+  } else if (outcome.managed.length > 0)
     lines.push(
       'no rotation date recorded: check reports every secret as never rotated until you run secrets record ID --on DATE (or init again with --adopted-on)',
     );
@@ -64,7 +70,12 @@ export function registerInit(program: Command, ctx: CliContext): void {
       '--passphrase-env <name>',
       'environment variable holding a backup passphrase (default without --recipient: SECRETS_BACKUP_PASSPHRASE)',
     )
-    .option('--adopted-on <date>', 'record every secret as last rotated on DATE (YYYY-MM-DD)')
+    .option(
+      '--adopted-on <[id=]date>',
+      'record secrets as last rotated on DATE (YYYY-MM-DD): DATE for every secret, ID=DATE for one (repeatable)',
+      collect,
+      [],
+    )
     .option('--force', 'replace an existing policy file')
     .option('-y, --yes', 'take flags and defaults without asking, even on a terminal')
     .addHelpText(
@@ -95,9 +106,16 @@ Examples:
             hint: 'node itself reads --env-file, so the option was renamed',
           },
         );
-      const adoptedOn = options.adoptedOn === undefined ? undefined : parseDate(options.adoptedOn);
-      if (options.adoptedOn !== undefined && !adoptedOn)
-        throw new SecretsError('bad-date', `--adopted-on: expected a date like 2026-09-30, got "${options.adoptedOn}"`);
+      let adoptedOn: Date | undefined;
+      const adoptedOnById: Record<string, Date> = {};
+      for (const text of options.adoptedOn) {
+        const split = /^([^=]+)=(.*)$/.exec(text);
+        const date = parseDate(split ? split[2]! : text);
+        if (!date)
+          throw new SecretsError('bad-date', `--adopted-on: expected DATE or ID=DATE like 2026-09-30, got "${text}"`);
+        if (split) adoptedOnById[split[1]!.trim()] = date;
+        else adoptedOn = date;
+      }
       if (options.htpasswdUser !== undefined && options.htpasswd === undefined)
         throw new SecretsError('htpasswd-file', '--htpasswd-user needs --htpasswd FILE');
       const policyPath = policyPathFrom(globals.policy, deps);
@@ -120,6 +138,7 @@ Examples:
           recipients: options.recipient,
           ...(options.passphraseEnv !== undefined ? { passphraseEnv: options.passphraseEnv } : {}),
           ...(adoptedOn ? { adoptedOn } : {}),
+          adoptedOnById,
           force: options.force === true,
           // --json means a program reads stdout: questions would corrupt it, so it asks nothing.
           yes: options.yes === true || globals.json === true,
