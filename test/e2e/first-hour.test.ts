@@ -636,3 +636,36 @@ describe('row 17: init --adopted-on per secret, and a wallet key rotates yearly'
     expect(existsSync(join(root, 'secrets.yaml'))).toBe(false);
   });
 });
+
+describe('row 16: log is a summary by default', () => {
+  it('one line per event that matters; --steps adds the steps; a revoked fingerprint is not "new"', async () => {
+    const deployment = makeDeployment({
+      files: { '.env': `JWT_SECRET=${fakeHex(64)}\n` },
+      policy: {
+        backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
+        secrets: {
+          'jwt-secret': { kind: 'random', env_key: 'JWT_SECRET', bytes: 32, encoding: 'hex', rotate_every: '90d' },
+        },
+      },
+    });
+    const cli = (args: string[]) => runSecrets(args, { cwd: deployment.root, env: PASSPHRASE });
+    expect((await cli(['rotate', 'jwt-secret', '--yes'])).code).toBe(0);
+    expect((await cli(['revoke', 'jwt-secret', '--reason', 'in a screenshot', '--yes', '--no-scan'])).code).toBe(0);
+
+    const summary = await cli(['log']);
+    expect(summary.code).toBe(0);
+    expect(summary.stdout).not.toContain('rotate-step');
+    expect(summary.stdout).not.toContain('revoke-step');
+    const lines = summary.stdout.trim().split('\n');
+    expect(lines.filter((line) => /  rotated  jwt-secret  new /.test(line))).toHaveLength(2);
+    const revoked = lines.filter((line) => line.includes('  revoked  jwt-secret'));
+    expect(revoked).toHaveLength(1);
+    expect(revoked[0]).toMatch(/revoked hmac-sha256:/);
+    expect(revoked[0]).not.toMatch(/new hmac/);
+    expect(revoked[0]).toContain('reason: in a screenshot');
+
+    const steps = await cli(['log', '--steps']);
+    expect(steps.stdout).toContain('rotate-step');
+    expect(steps.stdout.split('\n').length).toBeGreaterThan(lines.length + 5);
+  });
+});
