@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runSecrets, type CliResult } from '../helpers/cli.js';
@@ -667,5 +667,52 @@ describe('row 16: log is a summary by default', () => {
     const steps = await cli(['log', '--steps']);
     expect(steps.stdout).toContain('rotate-step');
     expect(steps.stdout.split('\n').length).toBeGreaterThan(lines.length + 5);
+  });
+});
+
+describe('row 18: secrets dingtalk-server, to try a rotation by hand', () => {
+  it('serves robots on 127.0.0.1, a rotation against it works, and Ctrl+C stops it (exit 0)', async () => {
+    const dir = tempDir('secrets-row18-');
+    const child = spawn(process.execPath, ['--', BIN, 'dingtalk-server', '--out', dir], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!stdout.includes('listening on') && Date.now() < deadline)
+        await new Promise((done) => setTimeout(done, 50));
+      expect(stdout).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(127\.0\.0\.1 only\)/);
+      const robot1 = readFileSync(join(dir, 'robot-1.env'), 'utf8');
+      const robot2 = readFileSync(join(dir, 'robot-2.env'), 'utf8');
+      expect(statSync(join(dir, 'robot-2.env')).mode & 0o777).toBe(0o600);
+      expect(robot1).toMatch(
+        /^DINGTALK_WEBHOOK_URL=http:\/\/127\.0\.0\.1:\d+\/robot\/send\?access_token=[0-9a-f]{64}\n/,
+      );
+      // Credentials go to the files only, never to the terminal.
+      for (const line of (robot1 + robot2).trim().split('\n')) expect(stdout).not.toContain(line.split('=')[1]);
+
+      const deployment = makeDeployment({
+        files: { '.env': robot1 },
+        policy: {
+          backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
+          secrets: { dingtalk: { kind: 'dingtalk', rotate_every: '90d' } },
+        },
+      });
+      const rotate = await runSecrets(['rotate', 'dingtalk', '--yes'], {
+        cwd: deployment.root,
+        env: PASSPHRASE,
+        input: robot2,
+      });
+      expect(rotate.code, rotate.stderr).toBe(0);
+      expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(robot2);
+      expect(stdout).toMatch(/robot-2: accepted/);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('stopped');
   });
 });
