@@ -8,7 +8,15 @@ import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
 import { readJournal } from './state/journal-store.js';
 import type { RotationOutline } from './rotation/kind-handler.js';
 import { handlerFor } from './rotation/kinds/index.js';
-import { rotateSecret, type RotatedSecret } from './rotation/rotate-secret.js';
+import { rotateSecret, rotateTogether, type RotatedSecret } from './rotation/rotate-secret.js';
+
+/** The selected secrets whose after_change shares a command with another selected secret's. */
+export function sharingHooks(selected: SelectedSecret[]): SelectedSecret[] {
+  const uses = new Map<string, number>();
+  for (const item of selected)
+    for (const hook of new Set(item.spec.after_change)) uses.set(hook, (uses.get(hook) ?? 0) + 1);
+  return selected.filter((item) => item.spec.after_change.some((hook) => (uses.get(hook) ?? 0) > 1));
+}
 import { recoverInterrupted, type RecoveryReport } from './rotation/transaction.js';
 
 export type { RotatedSecret } from './rotation/rotate-secret.js';
@@ -115,9 +123,10 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       deps.output.err(
         `secrets: an interrupted rotation of ${journal.secret} (${journal.phase}) will be recovered first\n`,
       );
+    const shared = sharingHooks(selected).map((item) => item.id);
     deps.output.out(
       outcome.plan.length > 0
-        ? `dry run: nothing will be changed\n${describePlan(outcome.plan, policy)}`
+        ? `dry run: nothing will be changed\n${describePlan(outcome.plan, policy)}${shared.length > 0 ? `together: ${shared.join(', ')} share hooks: swapped together, each hook run once after all their swaps\n` : ''}`
         : 'dry run: nothing is due\n',
     );
     return outcome;
@@ -151,7 +160,10 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     // Standard input is read once and shared: one dotenv block may carry the values of several secrets.
     let stdin: Promise<string> | undefined;
     const runDeps: Deps = { ...deps, readStdin: () => (stdin ??= deps.readStdin()) };
-    for (const item of selected) {
+    // Secrets that share an after_change hook rotate as one transaction: the hook runs once, after
+    // every swap (two keys read by one app restart it once), and a failure rolls all of them back.
+    const together = sharingHooks(selected);
+    for (const item of selected.filter((candidate) => !together.includes(candidate))) {
       try {
         const rotated = await rotateSecret(item, input, runDeps);
         if (rotated) outcome.rotated.push(rotated);
@@ -164,6 +176,25 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
         if (selected.length > 1) deps.output.err(`secrets: ${item.id} not rotated: ${error.toLine()}\n`);
       }
     }
+    if (together.length > 0) {
+      try {
+        const group = await rotateTogether(together, input, runDeps);
+        outcome.rotated.push(...group.rotated);
+        outcome.skipped.push(...group.skipped);
+        for (const { id, error } of group.refused)
+          if (isSecretsError(error)) outcome.failed.push({ id, code: error.code, message: error.toLine() });
+      } catch (error) {
+        if (!isSecretsError(error) || error.exitCode === ExitCode.mustAct) throw error;
+        // Rolled back together: none of them changed.
+        for (const item of together)
+          if (!outcome.failed.some((failed) => failed.id === item.id))
+            outcome.failed.push({ id: item.id, code: error.code, message: error.toLine() });
+        deps.output.err(`secrets: ${together.map((item) => item.id).join(', ')} not rotated: ${error.toLine()}\n`);
+      }
+    }
+    // Report in the policy's order, whichever way each was rotated.
+    const order = (id: string) => selected.findIndex((item) => item.id === id);
+    outcome.rotated.sort((a, b) => order(a.id) - order(b.id));
     if (outcome.failed.length > 0) {
       const rotatedNote =
         outcome.rotated.length > 0 ? ` (rotated: ${outcome.rotated.map((item) => item.id).join(', ')})` : '';

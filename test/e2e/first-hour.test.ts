@@ -3,7 +3,7 @@
  * bin/secrets on a real temp deployment.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -714,5 +714,52 @@ describe('row 18: secrets dingtalk-server, to try a rotation by hand', () => {
     }
     expect(await exited).toBe(0);
     expect(stdout).toContain('stopped');
+  });
+});
+
+describe('row 15: a hook shared by several secrets runs once, after all the swaps', () => {
+  function twoKeys(hook: string) {
+    const env = `JWT_SECRET=${fakeHex(64)}\nSESSION_SECRET=${fakeHex(64)}\nOTHER=1\n`;
+    const random = (key: string) => ({
+      kind: 'random',
+      env_key: key,
+      bytes: 32,
+      encoding: 'hex',
+      rotate_every: '90d',
+      after_change: [hook],
+    });
+    return makeDeployment({
+      files: { '.env': env },
+      policy: {
+        backup: { dir: 'backups', passphrase_env: 'SECRETS_BACKUP_PASSPHRASE', keep: '30d' },
+        secrets: { 'jwt-secret': random('JWT_SECRET'), 'session-secret': random('SESSION_SECRET') },
+      },
+    });
+  }
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('two random keys restart the app once, and the restart sees both new values', async () => {
+    const deployment = twoKeys('sha256sum .env | cut -d" " -f1 >> restarts.log');
+    const result = await runSecrets(['rotate', '--yes'], { cwd: deployment.root, env: PASSPHRASE });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('rotated: jwt-secret, session-secret');
+    const restarts = readFileSync(deployment.path('restarts.log'), 'utf8').trim().split('\n');
+    expect(restarts).toEqual([sha256(readFileSync(deployment.path('.env'), 'utf8'))]);
+    const log = await runSecrets(['--json', 'log'], { cwd: deployment.root });
+    const rotated = (JSON.parse(log.stdout) as { entries: Array<{ action: string; secret?: string }> }).entries.filter(
+      (entry) => entry.action === 'rotated',
+    );
+    expect(rotated.map((entry) => entry.secret)).toEqual(['jwt-secret', 'session-secret']);
+  });
+
+  it('when the shared hook fails, both are rolled back (exit 3, .env byte-identical)', async () => {
+    const deployment = twoKeys('test ! -f fail-once || { rm fail-once; exit 1; }');
+    writeTree(deployment.root, { 'fail-once': '' });
+    const before = readFileSync(deployment.path('.env'), 'utf8');
+    const result = await runSecrets(['rotate', '--yes'], { cwd: deployment.root, env: PASSPHRASE });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('jwt-secret, session-secret not rotated');
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(before);
+    expect(existsSync(deployment.path('.secrets/rotation/journal.json'))).toBe(false);
   });
 });
