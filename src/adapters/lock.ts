@@ -40,10 +40,21 @@ export const fileLocker: Locker = {
     const deadline = Date.now() + waitMs;
     for (;;) {
       try {
-        const handle = await fs.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-        await handle.writeFile(JSON.stringify(info));
-        await handle.sync();
-        await handle.close();
+        // Written beside, then linked into place: link() fails with EEXIST like O_EXCL, and the lock
+        // appears with its content, so a second run never reads an empty lock and cannot name the holder.
+        const draft = `${path}.${process.pid}.tmp`;
+        const handle = await fs.open(draft, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+        try {
+          await handle.writeFile(JSON.stringify(info));
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        try {
+          await fs.link(draft, path);
+        } finally {
+          await fs.rm(draft, { force: true });
+        }
         const lock: LockHandle = {
           async release() {
             const holder = await readHolder(path);

@@ -27,6 +27,12 @@ export interface GlobalOptions {
 /** What every command action shares: the exit code it reports to main, and the real adapters. */
 export class CliContext {
   exitCode: ExitCodeValue = 0;
+  /**
+   * With --json, stdout is held here until the command ends, so that src/cli/main.ts prints
+   * exactly one JSON document: the command's on success, the same with an `error` field (or the
+   * error alone) on failure. Undefined without --json.
+   */
+  jsonOut: string | undefined;
 
   constructor(readonly env: NodeJS.ProcessEnv = process.env) {}
 
@@ -42,6 +48,7 @@ export class CliContext {
   deps(command: Command): Deps {
     const globals = this.globals(command);
     const isTTY = Boolean(process.stdout.isTTY);
+    if (globals.json) this.jsonOut ??= '';
     const color = isTTY && globals.color !== false && this.env.NO_COLOR === undefined;
     return {
       files: nodeFileStore,
@@ -52,7 +59,8 @@ export class CliContext {
       prompts: terminalPrompter,
       output: {
         out: (text) => {
-          if (!globals.quiet || globals.json) process.stdout.write(text);
+          if (globals.json) this.jsonOut = (this.jsonOut ?? '') + text;
+          else if (!globals.quiet) process.stdout.write(text);
         },
         err: (text) => process.stderr.write(text),
         isTTY: Boolean(process.stderr.isTTY),

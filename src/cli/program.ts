@@ -25,6 +25,8 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--no-color', 'no colours (also: NO_COLOR)')
     .option('--as-of <date>', 'evaluate as if today were DATE (YYYY-MM-DD)')
     .addOption(new Option('-q, --quiet', 'only problems and errors'))
+    // A usage error carries its code like every other error (docs/errors.md).
+    .configureOutput({ outputError: (text, write) => write(`secrets: [usage] ${text.replace(/^error: /, '')}`) })
     .showHelpAfterError('(run secrets --help or secrets COMMAND --help)')
     .exitOverride();
 

@@ -85,10 +85,10 @@ export function parsePolicy(text: string, path: string, displayPath = path): Pol
   }
   const result = policySchema.safeParse(data, { reportInput: true });
   if (!result.success) {
-    const issue = pickIssue(result.error.issues);
+    const { issue, suggestion } = pickIssue(result.error.issues);
     const position = locate(document, lineCounter, issue);
     const field = issue.path.map(String).join('.') || '(top level)';
-    throw new SecretsError('policy-invalid', `${field}: ${describeIssue(issue)}`, {
+    throw new SecretsError('policy-invalid', `${field}: ${describeIssue(issue, suggestion)}`, {
       where: `${displayPath}:${position.line}:${position.col}`,
     });
   }
@@ -115,9 +115,11 @@ type Issue = z.core.$ZodIssue;
 
 /**
  * The issue worth showing first: an unknown field (a typo explains the "missing" field beside
- * it), else the deepest one inside a union (the real cause), else the first.
+ * it), else the deepest one inside a union (the real cause), else the first. For an unknown
+ * field, the field it probably meant: the required one missing beside it, or at the top level
+ * the closest known name.
  */
-function pickIssue(issues: Issue[]): Issue {
+function pickIssue(issues: Issue[]): { issue: Issue; suggestion?: string } {
   const unknown = issues.find((issue) => issue.code === 'unrecognized_keys');
   if (unknown && unknown.code === 'unrecognized_keys') {
     const missing = issues.find(
@@ -127,8 +129,12 @@ function pickIssue(issues: Issue[]): Issue {
         issue.path.length === unknown.path.length + 1 &&
         unknown.path.every((part, index) => issue.path[index] === part),
     );
-    const suggestion = missing ? String(missing.path[missing.path.length - 1]) : undefined;
-    return suggestion ? ({ ...unknown, message: suggestion } as Issue) : unknown;
+    const suggestion = missing
+      ? String(missing.path[missing.path.length - 1])
+      : unknown.path.length === 0 && unknown.keys.length === 1
+        ? closestName(unknown.keys[0]!, Object.keys(policySchema.shape))
+        : undefined;
+    return suggestion ? { issue: unknown, suggestion } : { issue: unknown };
   }
   const first = issues[0]!;
   if (first.code === 'invalid_union' && 'discriminator' in first && typeof first.discriminator === 'string') {
@@ -137,16 +143,33 @@ function pickIssue(issues: Issue[]): Issue {
       input && typeof input === 'object' ? (input as Record<string, unknown>)[first.discriminator] : undefined;
     const path =
       first.path[first.path.length - 1] === first.discriminator ? first.path : [...first.path, first.discriminator];
-    return { ...first, path, input: value ?? input } as Issue;
+    return { issue: { ...first, path, input: value ?? input } as Issue };
   }
   if (first.code === 'invalid_union' && 'errors' in first && first.errors.length > 0) {
     const nested = first.errors.flat();
     if (nested.length > 0) {
       const inner = pickIssue(nested);
-      return { ...inner, path: [...first.path, ...inner.path] } as Issue;
+      return { ...inner, issue: { ...inner.issue, path: [...first.path, ...inner.issue.path] } as Issue };
     }
   }
-  return first;
+  return { issue: first };
+}
+
+/** The known name within two edits of a typo (notfy → notify), if exactly one is that close. */
+function closestName(typo: string, known: string[]): string | undefined {
+  const near = known.filter((name) => editDistance(typo.toLowerCase(), name) <= 2);
+  return near.length === 1 ? near[0] : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function describeValue(value: unknown): string {
@@ -158,7 +181,7 @@ function describeValue(value: unknown): string {
   return String(value);
 }
 
-function describeIssue(issue: Issue): string {
+function describeIssue(issue: Issue, suggestion?: string): string {
   const input = 'input' in issue ? (issue as { input?: unknown }).input : undefined;
   switch (issue.code) {
     case 'invalid_type': {
@@ -169,8 +192,9 @@ function describeIssue(issue: Issue): string {
     }
     case 'unrecognized_keys': {
       const fields = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
-      return issue.message && !issue.message.startsWith('Unrecognized')
-        ? `${fields} (did you mean "${issue.message}"?)`
+      // Never zod's own message: at the top level it is "Invalid input", no field name at all.
+      return suggestion
+        ? `${fields} (did you mean "${suggestion}"?)`
         : `${fields} (check the spelling against policies/schema.json)`;
     }
     case 'invalid_value':

@@ -1,7 +1,11 @@
 import type { CheckOutcome } from '../core/checks/types.js';
+import type { ErrorJson } from '../core/errors.js';
 
-/** `{"status", "secrets": [...], "findings": [...]}` — the shape monitoring scripts read. */
-export function renderCheckJson(outcome: CheckOutcome): string {
+/**
+ * `{"status", "secrets": [...], "findings": [...]}` — the shape monitoring scripts read; with
+ * --notify also `"notify": {"sent", "error"?}`, whether the group was told.
+ */
+export function renderCheckJson(outcome: CheckOutcome, notify?: { sent: boolean; error?: ErrorJson }): string {
   return `${JSON.stringify(
     {
       status: outcome.status,
@@ -15,6 +19,7 @@ export function renderCheckJson(outcome: CheckOutcome): string {
         ...(finding.path !== undefined ? { path: finding.path } : {}),
         message: finding.message,
       })),
+      ...(notify ? { notify } : {}),
     },
     null,
     2,

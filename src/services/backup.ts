@@ -12,7 +12,7 @@ import {
 } from '../core/backup-archive.js';
 import { looksLikeOpenPgp } from '../core/checks/compliance.js';
 import { parseDuration } from '../core/duration.js';
-import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
+import { SecretsError, errnoCode, isSecretsError, type ErrorCode } from '../core/errors.js';
 import type { Pgp } from '../core/ports.js';
 import { backupFiles, type Policy } from '../core/policy.js';
 import { appendAudit } from './state/audit-trail.js';
@@ -39,11 +39,11 @@ export interface BackupResult {
 }
 
 function failed(
-  code: string,
+  code: ErrorCode,
   message: string,
   options: { where?: string; hint?: string; cause?: unknown } = {},
 ): SecretsError {
-  return new SecretsError(code, message, { exitCode: 3, ...options });
+  return new SecretsError(code, message, options);
 }
 
 async function readOriginals(
@@ -277,7 +277,7 @@ export async function listBackups(input: { policy: Policy }, deps: Deps): Promis
           );
           listing.access = 'opens';
         } catch (error) {
-          listing.access = isSecretsError(error) && error.code === 'pgp-damaged' ? 'damaged' : 'wrong-passphrase';
+          listing.access = isSecretsError(error, 'pgp-damaged') ? 'damaged' : 'wrong-passphrase';
         }
       } else if (info.recipientKeyIds.some((id) => recipientIds.includes(id))) {
         listing.access = 'recipient-key';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { AuditEntry, AuditVerification } from '../core/audit.js';
-import type { Policy } from '../core/policy.js';
+import { findSecret, type Policy } from '../core/policy.js';
 import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
 
@@ -18,6 +18,9 @@ export async function runLog(
   const path = join(input.policy.stateDir, AUDIT_FILE);
   const { entries } = await readAuditEntries(input.policy.stateDir, deps);
   const shown = input.secret ? entries.filter((entry) => entry.secret === input.secret) : entries;
+  // A typo'd id would print an empty log that reads as "never touched"; a secret since removed
+  // from the policy still shows its history.
+  if (input.secret && shown.length === 0) findSecret(input.policy, input.secret);
   return {
     path,
     entries: shown,

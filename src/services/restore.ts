@@ -6,7 +6,7 @@ import {
   type ArchivedFile,
   type EnvKeyDiff,
 } from '../core/backup-archive.js';
-import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
+import { SecretsError, errnoCode, isSecretsError, type ErrorCode } from '../core/errors.js';
 import type { Pgp, PgpDecryptOptions } from '../core/ports.js';
 import { backupFiles, type Policy } from '../core/policy.js';
 import { Secret } from '../core/secret.js';
@@ -53,8 +53,8 @@ export interface RestoreOutcome {
   skipped: string[];
 }
 
-function failed(code: string, message: string, options: { where?: string; hint?: string } = {}): SecretsError {
-  return new SecretsError(code, message, { exitCode: 3, ...options });
+function failed(code: ErrorCode, message: string, options: { where?: string; hint?: string } = {}): SecretsError {
+  return new SecretsError(code, message, options);
 }
 
 /** Decrypts with what the environment, --key and (on a terminal) a prompt provide. */
@@ -82,7 +82,7 @@ async function decryptBackup(
     return await pgp.decrypt(bytes, options);
   } catch (error) {
     // The key is locked and nothing in the environment unlocks it: ask, once, on a terminal.
-    if (isSecretsError(error) && error.code === 'pgp-key-locked' && deps.interactive && options.privateKey) {
+    if (isSecretsError(error, 'pgp-key-locked') && deps.interactive && options.privateKey) {
       options.privateKey.passphrase = new Secret(await deps.prompts.password('Private key passphrase:'));
       return pgp.decrypt(bytes, options);
     }

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
-import { ExitCode, SecretsError, isSecretsError } from '../core/errors.js';
+import { ExitCode, SecretsError, isSecretsError, type ErrorCode, type SecretsErrorOptions } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
-import { selectSecrets, type SelectedSecret } from '../core/rotation/plan.js';
+import { reviewSchedule, selectSecrets, type SelectedSecret } from '../core/rotation/plan.js';
 import { ensureStateDir, readAuditEntries } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
 import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
@@ -45,6 +45,8 @@ export interface PlannedSecret {
   id: string;
   kind: string;
   reason: SelectedSecret['reason'];
+  /** The reason with its dates: "overdue since 2025-07-10 (508 days ago, every 90d, last 2025-04-11)". */
+  why: string;
   outline: RotationOutline;
   hooks: string[];
 }
@@ -56,15 +58,39 @@ export interface RotateOutcome {
   recovered?: RecoveryReport;
   rotated: RotatedSecret[];
   skipped: string[];
+  /**
+   * Due secrets this run leaves to a person: manual secrets in an unattended run (no terminal,
+   * no ids). Listed so that "nothing rotated" never reads as "nothing due".
+   */
+  byHand: Array<{ id: string; kind: string; reason: SelectedSecret['reason']; why: string }>;
+  /** Dry run only: the secrets that are not due, and when they will be. */
+  notDue?: Array<{ id: string; kind: string; why: string }>;
   /** Secrets refused or rolled back (exit 3 each; nothing of theirs changed). */
-  failed: Array<{ id: string; code: string; message: string }>;
+  failed: Array<{ id: string; code: ErrorCode; message: string; where?: string }>;
+}
+
+/**
+ * A rotation run that failed after it had done part of its work (other secrets rotated, or a
+ * recovery): the error, and the outcome so far, so that `--json` still reports what changed.
+ */
+export class RotateFailedError extends SecretsError {
+  constructor(
+    readonly outcome: RotateOutcome,
+    code: ErrorCode,
+    message: string,
+    options: SecretsErrorOptions = {},
+  ) {
+    super(code, message, options);
+    this.name = 'RotateFailedError';
+  }
 }
 
 export function planOf(selected: SelectedSecret[], policy: Policy): PlannedSecret[] {
-  return selected.map(({ id, spec, reason }) => ({
+  return selected.map(({ id, spec, reason, why }) => ({
     id,
     kind: spec.kind,
     reason,
+    why: why ?? reason,
     outline: handlerFor(spec).outline(spec, policy),
     hooks: spec.after_change,
   }));
@@ -75,7 +101,9 @@ export function describePlan(plan: PlannedSecret[], policy: Policy): string {
   const lines: string[] = [];
   const shown = (path: string) => relative(policy.root, path) || path;
   for (const item of plan) {
-    lines.push(`${item.id} (${item.kind}, ${item.reason})`);
+    // Named or never rotated says it all; a date-driven reason shows its dates.
+    const dated = item.reason === 'overdue' || item.reason === 'due soon';
+    lines.push(dated ? `${item.id} (${item.kind}): ${item.why}` : `${item.id} (${item.kind}, ${item.reason})`);
     lines.push(`  create: ${item.outline.source}`);
     lines.push(`  test:   ${item.outline.test}`);
     lines.push(
@@ -87,6 +115,23 @@ export function describePlan(plan: PlannedSecret[], policy: Policy): string {
     lines.push('  record: audit trail, fingerprints only');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The dry run in words: what each due secret would get, and why; what is left to a person. */
+function describeDryRun(outcome: RotateOutcome, policy: Policy): string {
+  const parts: string[] = [];
+  parts.push(
+    outcome.plan.length > 0
+      ? `dry run: nothing will be changed\n${describePlan(outcome.plan, policy)}`
+      : outcome.byHand.length > 0
+        ? 'dry run: nothing would be rotated in this run\n'
+        : 'dry run: nothing is due\n',
+  );
+  if (outcome.byHand.length > 0) {
+    parts.push('rotated by hand, so not in an unattended run (secrets rotate ID once the steps are done):\n');
+    for (const item of outcome.byHand) parts.push(`  ${item.id} (${item.kind}): ${item.why}\n`);
+  }
+  return parts.join('');
 }
 
 /**
@@ -102,6 +147,7 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     plan: [],
     rotated: [],
     skipped: [],
+    byHand: [],
     failed: [],
   };
   const { entries } = await readAuditEntries(policy.stateDir, deps);
@@ -111,7 +157,8 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
   const byHand =
     input.ids.length === 0 && !deps.interactive ? chosen.filter((item) => item.spec.kind === 'manual') : [];
   const selected = chosen.filter((item) => !byHand.includes(item));
-  if (byHand.length > 0)
+  outcome.byHand = byHand.map(({ id, spec, reason, why }) => ({ id, kind: spec.kind, reason, why: why ?? reason }));
+  if (byHand.length > 0 && !input.dryRun)
     deps.output.err(
       `secrets: rotated by hand, so not in an unattended run: ${byHand.map((item) => item.id).join(', ')} (secrets rotate ID once the steps are done)\n`,
     );
@@ -123,12 +170,16 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       deps.output.err(
         `secrets: an interrupted rotation of ${journal.secret} (${journal.phase}) will be recovered first\n`,
       );
+    if (input.ids.length === 0)
+      outcome.notDue = reviewSchedule(policy, entries, input.now)
+        .filter((item) => item.state === 'not due')
+        .map(({ id, spec, why }) => ({ id, kind: spec.kind, why }));
+    deps.output.out(describeDryRun(outcome, policy));
     const shared = sharingHooks(selected).map((item) => item.id);
-    deps.output.out(
-      outcome.plan.length > 0
-        ? `dry run: nothing will be changed\n${describePlan(outcome.plan, policy)}${shared.length > 0 ? `together: ${shared.join(', ')} share hooks: swapped together, each hook run once after all their swaps\n` : ''}`
-        : 'dry run: nothing is due\n',
-    );
+    if (shared.length > 0)
+      deps.output.out(
+        `together: ${shared.join(', ')} share hooks: swapped together, each hook run once after all their swaps\n`,
+      );
     return outcome;
   }
   if (!input.recoverOnly && outcome.plan.length > 0 && deps.interactive && !input.yes) {
@@ -154,11 +205,14 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       return outcome;
     }
     if (selected.length === 0) {
-      deps.output.out('nothing is due\n');
+      deps.output.out(
+        byHand.length > 0 ? 'nothing rotated: what is due is rotated by hand (above)\n' : 'nothing is due\n',
+      );
       return outcome;
     }
     // Standard input is read once and shared: one dotenv block may carry the values of several secrets.
     let stdin: Promise<string> | undefined;
+    const failures: SecretsError[] = [];
     const runDeps: Deps = { ...deps, readStdin: () => (stdin ??= deps.readStdin()) };
     // Secrets that share an after_change hook rotate as one transaction: the hook runs once, after
     // every swap (two keys read by one app restart it once), and a failure rolls all of them back.
@@ -171,24 +225,48 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       } catch (error) {
         // A refusal (exit 3) changed nothing: report it and go on with the others, so one robot
         // awaiting its new URL does not hold back every random key. Exit 4 stops everything.
-        if (!isSecretsError(error) || error.exitCode === ExitCode.mustAct) throw error;
-        outcome.failed.push({ id: item.id, code: error.code, message: error.toLine() });
+        if (!isSecretsError(error)) throw error;
+        if (error.exitCode === ExitCode.mustAct)
+          throw new RotateFailedError(outcome, error.code, error.message, {
+            ...(error.where ? { where: error.where } : {}),
+            ...(error.hint ? { hint: error.hint } : {}),
+            cause: error,
+          });
+        failures.push(error);
+        outcome.failed.push({
+          id: item.id,
+          code: error.code,
+          message: error.describe(),
+          ...(error.where ? { where: error.where } : {}),
+        });
         if (selected.length > 1) deps.output.err(`secrets: ${item.id} not rotated: ${error.toLine()}\n`);
       }
     }
     if (together.length > 0) {
+      const failed = (id: string, error: SecretsError) => {
+        failures.push(error);
+        outcome.failed.push({
+          id,
+          code: error.code,
+          message: error.describe(),
+          ...(error.where ? { where: error.where } : {}),
+        });
+      };
       try {
         const group = await rotateTogether(together, input, runDeps);
         outcome.rotated.push(...group.rotated);
         outcome.skipped.push(...group.skipped);
-        for (const { id, error } of group.refused)
-          if (isSecretsError(error)) outcome.failed.push({ id, code: error.code, message: error.toLine() });
+        for (const { id, error } of group.refused) if (isSecretsError(error)) failed(id, error);
       } catch (error) {
-        if (!isSecretsError(error) || error.exitCode === ExitCode.mustAct) throw error;
+        if (!isSecretsError(error)) throw error;
+        if (error.exitCode === ExitCode.mustAct)
+          throw new RotateFailedError(outcome, error.code, error.message, {
+            ...(error.where ? { where: error.where } : {}),
+            ...(error.hint ? { hint: error.hint } : {}),
+            cause: error,
+          });
         // Rolled back together: none of them changed.
-        for (const item of together)
-          if (!outcome.failed.some((failed) => failed.id === item.id))
-            outcome.failed.push({ id: item.id, code: error.code, message: error.toLine() });
+        for (const item of together) if (!outcome.failed.some((entry) => entry.id === item.id)) failed(item.id, error);
         deps.output.err(`secrets: ${together.map((item) => item.id).join(', ')} not rotated: ${error.toLine()}\n`);
       }
     }
@@ -198,12 +276,18 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     if (outcome.failed.length > 0) {
       const rotatedNote =
         outcome.rotated.length > 0 ? ` (rotated: ${outcome.rotated.map((item) => item.id).join(', ')})` : '';
-      throw new SecretsError(
-        outcome.failed.length === 1 && selected.length === 1 ? outcome.failed[0]!.code : 'rotate-failed',
-        outcome.failed.length === 1 && selected.length === 1
-          ? outcome.failed[0]!.message
-          : `${outcome.failed.length} of ${selected.length} secrets not rotated: ${outcome.failed.map((item) => item.id).join(', ')}${rotatedNote}`,
-        { cause: outcome },
+      // One secret named and refused: its own error, unchanged. Several: one error that names them.
+      const only = selected.length === 1 ? failures[0] : undefined;
+      if (only)
+        throw new RotateFailedError(outcome, only.code, only.message, {
+          ...(only.where ? { where: only.where } : {}),
+          ...(only.hint ? { hint: only.hint } : {}),
+          cause: only,
+        });
+      throw new RotateFailedError(
+        outcome,
+        'rotate-failed',
+        `${outcome.failed.length} of ${selected.length} secrets not rotated: ${outcome.failed.map((item) => item.id).join(', ')}${rotatedNote}`,
       );
     }
     return outcome;

@@ -74,6 +74,16 @@ describe('parsePolicy: a malformed policy gets one precise line', () => {
       'secrets.yaml:7:5: secrets.key: unknown field "rotate_evry" (did you mean "rotate_every"?)',
     ],
     [
+      'a misspelt top-level field (zod says "Invalid input" there: never shown as a suggestion)',
+      `${HEAD}secrets: {}\nnotfy:\n  dingtalk: x\n`,
+      'secrets.yaml:4:1: (top level): unknown field "notfy" (did you mean "notify"?)',
+    ],
+    [
+      'an unknown top-level field like no known one',
+      `${HEAD}secrets: {}\nfrobnicate: 1\n`,
+      'secrets.yaml:4:1: (top level): unknown field "frobnicate" (check the spelling against policies/schema.json)',
+    ],
+    [
       'a missing required field',
       `${HEAD}secrets:\n  key:\n    kind: random\n    rotate_every: 90d\n`,
       'secrets.yaml:5:5: secrets.key.env_key: is required (expected string)',

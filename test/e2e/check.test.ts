@@ -100,7 +100,7 @@ describe('secrets check through bin/secrets', () => {
     const result = await runSecrets(['check'], { cwd: dir });
     expect(result.code).toBe(3);
     expect(result.stderr).toBe(
-      'secrets: secrets.yaml:7:19: secrets.a.rotate_every: expected a duration like 90d (units: s, min, h, d, w, m for months, y), got "soon"\n',
+      'secrets: [policy-invalid] secrets.yaml:7:19: secrets.a.rotate_every: expected a duration like 90d (units: s, min, h, d, w, m for months, y), got "soon"\n',
     );
   });
 

@@ -230,7 +230,7 @@ describe('rotate random', () => {
     const { deployment, policy, env } = await randomDeployment();
     const { SecretsError } = await import('../../src/core/errors.js');
     const backup = async () => {
-      throw new SecretsError('backup-failed', 'no recipients configured');
+      throw new SecretsError('backup-no-material', 'no recipients configured');
     };
     const error = await failure(runRotate({ policy, ids: ['jwt'], backup, now: NOW }, testDeps({ now: NOW })));
     expect(error.message).toMatch(/no recipients/);

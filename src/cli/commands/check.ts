@@ -2,7 +2,14 @@ import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../../adapters/files.js';
 import { runCheck } from '../../services/check.js';
 import { dirname } from 'node:path';
-import { ExitCode, errnoCode, isSecretsError, type ExitCodeValue } from '../../core/errors.js';
+import {
+  ExitCode,
+  SecretsError,
+  errnoCode,
+  isSecretsError,
+  type ErrorJson,
+  type ExitCodeValue,
+} from '../../core/errors.js';
 import type { Severity } from '../../core/checks/types.js';
 import { renderCheckJson } from '../../report/check-json.js';
 import { renderCheckPrometheus } from '../../report/check-prometheus.js';
@@ -46,40 +53,47 @@ Examples:
       const policy = await ctx.policy(command, deps);
       const outcome = await runCheck({ policy, now: ctx.asOf(command, deps) }, deps);
       const format = ctx.globals(command).json ? 'json' : options.format;
-      let text: string;
-      if (format === 'prometheus') text = renderCheckPrometheus(outcome);
-      else if (format === 'json') text = renderCheckJson(outcome);
-      else {
+      const render = (notify?: { sent: boolean; error?: ErrorJson }): string => {
+        if (format === 'prometheus') return renderCheckPrometheus(outcome);
+        if (format === 'json') return renderCheckJson(outcome, notify);
         // A file gets no colour codes, whatever the terminal can show.
         const colors = palette(options.output ? false : deps.output.color);
-        text = renderCheckText(outcome, { critical: colors.red, warning: colors.yellow });
-      }
-      let written = true;
-      if (options.output) {
+        return renderCheckText(outcome, { critical: colors.red, warning: colors.yellow });
+      };
+      // --output takes any format. A write that fails is one line and exit 3, not a throw: the
+      // check ran, and --notify must still tell the group.
+      const emit = async (text: string): Promise<void> => {
+        if (!options.output) return deps.output.out(text);
         try {
           await writeFileAtomic(options.output, text, { mode: 0o644 });
         } catch (error) {
-          // Reported, not thrown: the check ran and --notify must still tell the group.
-          written = false;
           const reason =
             errnoCode(error) === 'ENOENT'
               ? `the folder ${dirname(options.output)} does not exist`
               : (errnoCode(error) ?? String(error));
-          deps.output.err(`secrets: --output ${options.output}: cannot write (${reason}); nothing written\n`);
+          const failure = new SecretsError('output-unwritable', `cannot write it (${reason}); nothing written`, {
+            where: options.output,
+          });
+          deps.output.err(`secrets: ${failure.toLine()}\n`);
+          ctx.report(ExitCode.failed);
         }
-      } else deps.output.out(text);
+      };
+      // JSON is written after the notification, so that the one document also says whether it went out.
+      if (format !== 'json') await emit(render());
       ctx.report(EXIT_OF[outcome.status]);
-      if (!written) ctx.report(ExitCode.failed);
+      let notify: { sent: boolean; error?: ErrorJson } | undefined;
       if (options.notify) {
         // A notification that did not go out is its own failure (exit 3): cron must not think the group knows.
         try {
           const { notifyCheckOutcome } = await import('../../services/notify.js');
-          await notifyCheckOutcome({ policy, outcome }, deps);
+          notify = await notifyCheckOutcome({ policy, outcome }, deps);
         } catch (error) {
           if (!isSecretsError(error)) throw error;
           deps.output.err(`secrets: notify: ${error.toLine()}\n`);
           ctx.report(ExitCode.failed);
+          notify = { sent: false, error: error.toJson() };
         }
       }
+      if (format === 'json') await emit(render(notify));
     });
 }

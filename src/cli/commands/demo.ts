@@ -24,7 +24,10 @@ Examples:
   secrets demo --keep`,
     )
     .action(async (options: { keep?: boolean }, command: Command) => {
-      const deps = ctx.deps(command);
+      const json = Boolean(ctx.globals(command).json);
+      const printed = ctx.deps(command);
+      // With --json, stdout holds one JSON document (the outcome); the walk-through goes to stderr.
+      const deps = json ? { ...printed, output: { ...printed.output, out: printed.output.err } } : printed;
       const workspace = await mkdtemp(join(tmpdir(), 'secrets-demo-'));
       // Ctrl+C (or a kill) stops the current run; the finally below still stops the server and removes the folder.
       const interruption = new AbortController();
@@ -50,6 +53,10 @@ Examples:
           },
         );
         if (!outcome.ok) ctx.report(ExitCode.failed);
+        if (json)
+          printed.output.out(
+            `${JSON.stringify({ ok: outcome.ok, surprises: outcome.surprises, ...(options.keep ? { kept: workspace } : {}) }, null, 2)}\n`,
+          );
       } catch (error) {
         if (interruption.signal.aborted)
           throw new SecretsError('interrupted', 'demo interrupted; its temp folder is removed');

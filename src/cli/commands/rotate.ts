@@ -8,19 +8,21 @@ function renderJson(outcome: RotateOutcome): string {
   return `${JSON.stringify(outcome, null, 2)}\n`;
 }
 
-/** With --json, a run that failed part-way still prints what it did (rotated, failed) before the error. */
+/**
+ * With --json, a run that failed part-way still reports what it did (rotated, failed): the
+ * outcome is printed and src/cli/main.ts adds the error to that one document.
+ */
 async function runRotateReportingJson(
   input: Parameters<typeof RunRotate>[0],
   deps: Parameters<typeof RunRotate>[1],
   onFailure?: (outcome: RotateOutcome) => void,
 ): Promise<RotateOutcome> {
   // Loaded on demand: the rotation engine is not part of every command's start-up.
-  const { runRotate } = await import('../../services/rotate.js');
+  const { runRotate, RotateFailedError } = await import('../../services/rotate.js');
   try {
     return await runRotate(input, deps);
   } catch (error) {
-    const partial = error instanceof SecretsError ? (error.cause as RotateOutcome | undefined) : undefined;
-    if (onFailure && partial && Array.isArray(partial.failed)) onFailure(partial);
+    if (onFailure && error instanceof RotateFailedError) onFailure(error.outcome);
     throw error;
   }
 }

@@ -1,0 +1,295 @@
+/**
+ * Every error code `secrets` can print, with its exit code and one line of meaning. Codes are
+ * stable: scripts match on them (`--json` prints `error.code`) and docs/errors.md is generated
+ * from this table (npm run docs:errors). The exit code belongs to the code: a failure that needs
+ * another exit code is another code, so a code never means "3 here, 4 there".
+ *
+ * `remedy` is the general next step, for the docs; the message at the throw site says the specific one.
+ */
+interface CatalogueEntry {
+  /** 3: nothing changed (or could not run). 4: failed part-way and could not roll back: a human must act. */
+  readonly exit: 3 | 4;
+  readonly meaning: string;
+  readonly remedy?: string;
+}
+
+export const errorCatalogue = {
+  // --- command line and process
+  'renamed-option': {
+    exit: 3,
+    meaning: 'An option was renamed (init --env-file is now --dotenv: node itself reads --env-file).',
+    remedy: 'Use the new spelling the message gives.',
+  },
+  'output-unwritable': {
+    exit: 3,
+    meaning: 'check --output could not write its file (a folder that does not exist, no permission); nothing written.',
+    remedy: 'Create the folder or fix the path; the check itself ran and --notify still sent.',
+  },
+  'listen-failed': {
+    exit: 3,
+    meaning: 'secrets dingtalk-server could not listen on 127.0.0.1 at the port asked for.',
+    remedy: 'Choose another --port, or leave it out for a free one.',
+  },
+  usage: {
+    exit: 3,
+    meaning: 'The command line could not be parsed (unknown option, missing argument).',
+    remedy: 'See secrets COMMAND --help.',
+  },
+  'bad-option': {
+    exit: 3,
+    meaning: 'Options that exclude each other, or an option missing its partner.',
+    remedy: 'See secrets COMMAND --help.',
+  },
+  'bad-date': { exit: 3, meaning: 'A date option is not a date like 2026-09-30.' },
+  'bad-duration': { exit: 3, meaning: 'A duration is not like 90d, 12h or 5s.' },
+  'bad-env-name': { exit: 3, meaning: 'An environment variable name given on the command line is not a valid name.' },
+  cancelled: { exit: 3, meaning: 'The operator said no at a confirmation prompt; nothing was changed.' },
+  interrupted: { exit: 3, meaning: 'The run was interrupted (Ctrl-C or a signal) before it changed anything.' },
+  'not-interactive': {
+    exit: 3,
+    meaning: 'A hidden prompt was needed but there is no terminal.',
+    remedy: 'Run on a terminal, or feed the value on standard input.',
+  },
+  'no-input': {
+    exit: 3,
+    meaning: 'A new value was needed but there is no terminal and nothing on standard input.',
+    remedy: 'Pipe the values in dotenv form on standard input.',
+  },
+  unexpected: {
+    exit: 3,
+    meaning: 'An error the tool did not anticipate; the message is the underlying one.',
+    remedy: 'Re-run with SECRETS_DEBUG=1 and report the stack trace.',
+  },
+  locked: {
+    exit: 3,
+    meaning: 'Another secrets run holds the lock on the state folder.',
+    remedy: 'Wait for it (rotate --wait), or remove a stale lock the message names.',
+  },
+
+  // --- the policy file
+  'init-empty': {
+    exit: 3,
+    meaning: 'init found nothing to manage (no .env secret, no htpasswd file) and wrote no policy.',
+    remedy: 'Pass --dotenv FILE or --htpasswd FILE, or write the policy by hand (policies/*.yaml).',
+  },
+  'policy-missing': {
+    exit: 3,
+    meaning: 'No policy file was found.',
+    remedy: 'Run secrets init, or pass --policy FILE / set SECRETS_POLICY.',
+  },
+  'policy-yaml': { exit: 3, meaning: 'The policy file is not valid YAML.' },
+  'policy-invalid': {
+    exit: 3,
+    meaning: 'The policy file does not match the schema (the message names the field and line).',
+    remedy: 'Compare with policies/schema.json.',
+  },
+  'policy-exists': { exit: 3, meaning: 'init found a policy file already in place and did not overwrite it.' },
+  'unknown-secret': { exit: 3, meaning: 'A secret id is not in the policy.' },
+  'init-invalid-policy': {
+    exit: 3,
+    meaning: 'init drafted a policy that does not validate: a bug in init.',
+    remedy: 'Report it with the message.',
+  },
+  'root-missing': { exit: 3, meaning: 'The deployment root is not a folder.' },
+  'kind-unsupported': { exit: 3, meaning: 'This version cannot rotate secrets of that kind.' },
+
+  // --- the .env file
+  'env-key-missing': {
+    exit: 3,
+    meaning: 'A policy env_key is not in the .env: rotating would add a key the app may not read.',
+    remedy: 'Fix env_key in the policy, or pass rotate --add if the key is meant to be new.',
+  },
+  'reused-value': {
+    exit: 3,
+    meaning: 'The new value of a manual secret is one the audit trail has seen for it before.',
+    remedy: 'Get a fresh value from the service that issues it.',
+  },
+  'env-missing': {
+    exit: 3,
+    meaning: 'The env file does not exist.',
+    remedy: 'Create it (mode 600) with the managed keys.',
+  },
+  'env-syntax': { exit: 3, meaning: 'A line of the env file cannot be read as KEY=value.' },
+  'env-duplicate': {
+    exit: 3,
+    meaning: 'A managed key is set twice in the env file.',
+    remedy: 'Remove one of the lines.',
+  },
+  'env-unquotable': {
+    exit: 3,
+    meaning: 'A new value holds characters no quoting style keeps identical for every dotenv reader.',
+  },
+  'env-edit': {
+    exit: 3,
+    meaning: 'Internal check: an edited env line would not read back as written; nothing was written.',
+  },
+  'bad-value': { exit: 3, meaning: 'A new value given for a key is not acceptable (shape, length, characters).' },
+  'values-differ': { exit: 3, meaning: 'The two entries of a value typed twice differ.' },
+  placeholder: { exit: 3, meaning: 'A new value is a placeholder (changeme, xxx, your-key-here).' },
+  'same-value': { exit: 3, meaning: 'The new value equals the current one: nothing would be rotated.' },
+
+  // --- rotation
+  'rotate-failed': {
+    exit: 3,
+    meaning: 'Several secrets were selected and some were refused or rolled back; the others went on.',
+    remedy: 'See the failed list; re-run secrets rotate ID for each.',
+  },
+  'rotation-rolled-back': { exit: 3, meaning: 'A step after the swap failed and every file was put back as it was.' },
+  'needs-confirmation': {
+    exit: 3,
+    meaning: 'A manual secret needs a person to confirm the steps were done.',
+    remedy: 'Run on a terminal, or pass --yes once the steps are done.',
+  },
+  'random-bad': { exit: 3, meaning: 'A generated random value does not have the expected shape (internal check).' },
+  'random-same': { exit: 3, meaning: 'A generated random value equals the current one (internal check).' },
+  'hook-failed': { exit: 3, meaning: 'An after_change hook exited non-zero or timed out.' },
+  'journal-corrupt': {
+    exit: 4,
+    meaning: 'The rotation journal of an interrupted rotation cannot be read.',
+    remedy: 'Compare the files it names with the newest backup by hand, then remove it.',
+  },
+  'recover-conflict': {
+    exit: 4,
+    meaning: 'An interrupted rotation cannot be finished or rolled back safely: the files changed since.',
+    remedy: 'Decide which content is right, put it in place, then remove the journal folder.',
+  },
+  'rollback-conflict': {
+    exit: 4,
+    meaning: 'A rollback found files changed by someone else after the swap and left them alone.',
+  },
+  'rollback-failed': { exit: 4, meaning: 'A rollback could not put a file back.' },
+  'rollback-hook-failed': {
+    exit: 4,
+    meaning: 'The files were rolled back but an after_change hook failed on the way back.',
+  },
+  'audit-corrupt': {
+    exit: 3,
+    meaning: 'The last line of the audit trail is not valid.',
+    remedy: 'Run secrets log --verify.',
+  },
+
+  // --- htpasswd
+  'htpasswd-file': { exit: 3, meaning: 'An htpasswd option was given without the file it needs.' },
+  'htpasswd-missing': { exit: 3, meaning: 'The htpasswd file does not exist.' },
+  'htpasswd-syntax': { exit: 3, meaning: 'A line of the htpasswd file is not user:hash.' },
+  'htpasswd-duplicate': { exit: 3, meaning: 'A user appears on more than one line of the htpasswd file.' },
+  'htpasswd-hash': { exit: 3, meaning: 'A hash is empty or holds ":" or a line break.' },
+  'htpasswd-user': { exit: 3, meaning: 'The htpasswd user is missing or not a valid user name.' },
+  'htpasswd-user-missing': { exit: 3, meaning: 'The user to lock out has no line in the htpasswd file.' },
+  'htpasswd-undeliverable': {
+    exit: 3,
+    meaning: 'A generated password would reach nobody: no terminal and no deliver: recipients.',
+    remedy: 'Run on a terminal, add deliver: recipients, or use --password-stdin.',
+  },
+  'deliver-recipient': { exit: 3, meaning: 'A deliver: recipient key file does not exist or cannot be read.' },
+  'weak-password': { exit: 3, meaning: 'A chosen password is refused as too weak or guessable.' },
+  'password-mismatch': { exit: 3, meaning: 'The two typed passwords differ.' },
+  'password-stdin': { exit: 3, meaning: 'Standard input does not hold exactly one password line.' },
+  'current-password-mismatch': {
+    exit: 3,
+    meaning: 'The password typed as the current one does not match the htpasswd line.',
+  },
+  'probe-failed': { exit: 3, meaning: 'The HTTP probe did not get the expected status through the web server.' },
+  'probe-unreachable': { exit: 3, meaning: 'The HTTP probe could not reach its URL.' },
+
+  // --- revoke
+  'already-revoked': { exit: 3, meaning: 'The secret is already locked out.' },
+
+  // --- DingTalk and notify
+  'dingtalk-refused': { exit: 3, meaning: 'DingTalk answered with an error (signature, keyword, rate limit).' },
+  'dingtalk-timeout': { exit: 3, meaning: 'DingTalk did not answer in time.' },
+  'dingtalk-unreachable': { exit: 3, meaning: 'DingTalk could not be reached (DNS, connection, TLS).' },
+  'notify-unset': { exit: 3, meaning: 'The policy names no robot to notify, or its keys are not in the env file.' },
+
+  // --- backup
+  'backup-options': { exit: 3, meaning: 'backup options that go one at a time were combined.' },
+  'backup-no-material': {
+    exit: 3,
+    meaning: 'No backup passphrase (the variable is unset and there is no terminal) and no recipients.',
+    remedy: 'Set the passphrase variable named by backup.passphrase_env, or add backup.recipients.',
+  },
+  'backup-recipient-unreadable': { exit: 3, meaning: "A backup recipient's public key file cannot be read." },
+  'key-unreadable': { exit: 3, meaning: 'The private key file (--key) cannot be read.' },
+  'passphrase-empty': { exit: 3, meaning: 'An empty backup passphrase was typed.' },
+  'passphrase-mismatch': { exit: 3, meaning: 'The two typed backup passphrases differ.' },
+  'backup-not-a-file': { exit: 3, meaning: 'A path to back up is not a regular file.' },
+  'backup-read-failed': { exit: 3, meaning: 'A file to back up cannot be read.' },
+  'backup-nothing': { exit: 3, meaning: 'None of the files to back up exists.' },
+  'backup-dir-unwritable': { exit: 3, meaning: 'The backup folder cannot be created.' },
+  'backup-dir-unreadable': { exit: 3, meaning: 'The backup folder cannot be listed.' },
+  'backup-write-failed': { exit: 3, meaning: 'The backup file cannot be written.' },
+  'backup-verify-failed': {
+    exit: 3,
+    meaning: 'The new backup did not decrypt back to the same files; it was deleted.',
+  },
+  'adopt-missing': { exit: 3, meaning: 'The file to adopt does not exist.' },
+  'adopt-live-file': { exit: 3, meaning: 'The file to adopt is a live secret file of the policy, not a copy.' },
+  'adopt-already-encrypted': { exit: 3, meaning: 'The file to adopt is already an OpenPGP message.' },
+  'adopt-remove-failed': {
+    exit: 4,
+    meaning: 'The plaintext copy was encrypted into a backup but could not be removed.',
+    remedy: 'Remove the plaintext copy by hand.',
+  },
+
+  // --- restore
+  'restore-options': { exit: 3, meaning: 'restore options that exclude each other were combined.' },
+  'restore-unreadable': { exit: 3, meaning: 'The backup file cannot be read.' },
+  'restore-damaged': { exit: 3, meaning: 'The archive inside the backup is damaged or does not match its checksums.' },
+  'restore-nothing': { exit: 3, meaning: 'No file in the backup is managed by the policy.' },
+  'restore-target-exists': { exit: 3, meaning: 'The restore folder exists and is not empty.' },
+  'restore-write-failed': { exit: 3, meaning: 'The restored files could not be written; nothing was changed.' },
+  'restore-partial': {
+    exit: 4,
+    meaning: 'An in-place restore wrote some files and then failed.',
+    remedy: 'Restore the previous state from the backup the message names.',
+  },
+
+  // --- OpenPGP
+  'pgp-bad-key': { exit: 3, meaning: 'A recipient file is not a readable OpenPGP public key.' },
+  'pgp-no-encryption-key': {
+    exit: 3,
+    meaning: 'A public key has no usable encryption subkey (signing-only, expired or revoked).',
+  },
+  'pgp-no-material': { exit: 3, meaning: 'Nothing to encrypt with: no recipient and no passphrase.' },
+  'pgp-not-a-message': { exit: 3, meaning: 'The file is not a complete OpenPGP message.' },
+  'pgp-bad-private-key': { exit: 3, meaning: 'The --key file is not an OpenPGP private key.' },
+  'pgp-key-locked': { exit: 3, meaning: 'The private key is protected by a passphrase and none was given.' },
+  'pgp-key-passphrase': { exit: 3, meaning: 'Wrong passphrase for the private key.' },
+  'pgp-wrong-key': { exit: 3, meaning: 'The backup was not made for this key.' },
+  'pgp-needs-key': {
+    exit: 3,
+    meaning: 'The backup opens with a private key, not a passphrase.',
+    remedy: 'Use restore --key FILE.',
+  },
+  'pgp-needs-passphrase': { exit: 3, meaning: 'The backup opens with a passphrase and none was given.' },
+  'pgp-cannot-decrypt': {
+    exit: 3,
+    meaning: 'The backup does not decrypt with what was given (wrong key or passphrase, or damaged).',
+  },
+  'pgp-damaged': { exit: 3, meaning: 'The backup is damaged or truncated (its integrity check failed).' },
+
+  // --- tar (the archive inside a backup)
+  'tar-corrupt': { exit: 3, meaning: 'Not a valid tar archive.' },
+  'tar-truncated': { exit: 3, meaning: 'The tar archive is truncated.' },
+  'tar-name-too-long': { exit: 3, meaning: 'A path is too long for a tar archive.' },
+  'tar-field-too-long': { exit: 3, meaning: 'A tar header field is too long.' },
+  'tar-value-too-large': { exit: 3, meaning: 'A tar header value is too large.' },
+
+  // --- scan and git
+  'not-a-repository': { exit: 3, meaning: 'The command needs a git repository and the folder is not in one.' },
+  'git-failed': { exit: 3, meaning: 'A git command failed.' },
+  'bad-revision': { exit: 3, meaning: 'git could not list the commits of the given revision range.' },
+  'baseline-invalid': { exit: 3, meaning: 'The scan baseline file is not valid.' },
+  'hook-exists': {
+    exit: 3,
+    meaning: 'A pre-commit hook that secrets did not write is already installed; it was left alone.',
+  },
+
+  // --- demo
+  'demo-setup': { exit: 3, meaning: 'The demo could not build its throwaway deployment.' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** The exit code a given error code carries. */
+export type ExitOf<C extends ErrorCode> = (typeof errorCatalogue)[C]['exit'];
