@@ -130,7 +130,9 @@ async function readNginxFacts(deps: Deps): Promise<NginxFacts> {
   const confFlag = override ? ` -c ${shellQuote(override)}` : '';
   let text: string | undefined;
   try {
-    const result = await deps.runner.run(`nginx -T -q${confFlag}`, { cwd: deps.cwd, timeoutMs: 10_000 });
+    // Only PATH: no variable of ours (a backup passphrase) reaches the child's environment.
+    const env = { PATH: `${deps.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` };
+    const result = await deps.runner.run(`nginx -T -q${confFlag}`, { cwd: deps.cwd, timeoutMs: 10_000, env });
     if (result.code === 0) text = result.stdout;
   } catch {
     text = undefined;
