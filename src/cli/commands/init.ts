@@ -81,8 +81,9 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .addHelpText(
       'after',
       `
-Writes --policy FILE (default ./secrets.yaml, mode 644), records --adopted-on for every secret,
-then runs secrets check once. Reads .env only to classify its keys; never prints a value.
+Writes --policy FILE (default ./secrets.yaml, mode 644), records --adopted-on (DATE for every
+secret, ID=DATE for one), then runs secrets check once. Without --htpasswd it reads nginx -T for
+the Basic Auth file and a probe URL. Reads .env only to classify its keys; never prints a value.
 On a terminal it asks, each question defaulting to its flag; elsewhere, or with --yes or --json,
 it never waits for input.
 
@@ -93,7 +94,8 @@ Examples:
   secrets init                                          # on a terminal: asks
   secrets init --root /opt/mt5-crs --policy /opt/mt5-crs/secrets.yaml \\
     --htpasswd /etc/nginx/.htpasswd --htpasswd-user admin \\
-    --recipient keys/ops.asc --adopted-on 2026-09-30 --yes`,
+    --recipient keys/ops.asc --adopted-on 2026-09-30 --yes
+  secrets init --dotenv .env.production --adopted-on 2026-11-01 --adopted-on wallet-private-key=2026-03-15`,
     )
     .action(async (options: InitOptions, command: Command) => {
       const deps = ctx.deps(command);
