@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { policyJsonSchema } from '../dist/core/policy-json-schema.js';
+import { policyJsonSchema } from '../dist/kinds/policy-json-schema.js';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'policies', 'schema.json');
 writeFileSync(out, `${JSON.stringify(policyJsonSchema(), null, 2)}\n`);

@@ -14,8 +14,8 @@ export { restoreBackup, type RestoreInput, type RestoreOutcome } from './service
 export { runInit, type InitInput, type InitOutcome } from './services/init.js';
 export { classifyEnv, type SecretProposal } from './core/env-classifier.js';
 export type { Deps } from './services/deps.js';
-export { parsePolicy, type Policy } from './core/policy.js';
-export { policySchema } from './core/policy-schema.js';
+export type { Policy } from './core/policy.js';
+export { parsePolicy, policySchema } from './kinds/index.js';
 export { SecretsError, ExitCode } from './core/errors.js';
 export { Secret, maskValue } from './core/secret.js';
 export { parseDotenv } from './core/dotenv.js';
@@ -24,13 +24,7 @@ export { generatePassword, passwordProblems, PASSWORD_ALPHABET } from './core/pa
 export { bcryptHash, bcryptMatches } from './core/bcrypt.js';
 export { verifyAuditChain } from './core/audit.js';
 export { runRotate, type RotateInput, type RotateOutcome } from './services/rotate.js';
-export type {
-  KindHandler,
-  PendingRotation,
-  RotationContext,
-  FileChange,
-  RotationOutline,
-} from './services/rotation/kind-handler.js';
+export type { KindHandler, PendingRotation, RotationContext, FileChange, RotationOutline } from './kinds/kind.js';
 export { runNotifyTest, notifyCheckOutcome } from './services/notify.js';
 export { setDotenvValues } from './core/dotenv.js';
 export { dingtalkSign, signedDingtalkUrl } from './core/dingtalk.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { policyJsonSchema } from '../src/core/policy-json-schema.js';
+import { policyJsonSchema } from '../src/kinds/policy-json-schema.js';
 
 describe('policies/schema.json', () => {
   it('matches the zod schema (run `npm run schema` after changing the policy format)', () => {

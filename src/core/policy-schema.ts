@@ -3,7 +3,8 @@
 import * as z from 'zod/mini';
 import { parseDuration } from './duration.js';
 
-const withDefault = <T extends z.ZodMiniType>(schema: T, value: z.output<T>) => z._default(schema, value as never);
+export const withDefault = <T extends z.ZodMiniType>(schema: T, value: z.output<T>) =>
+  z._default(schema, value as never);
 
 /** A duration string such as 90d; the message names the expected shape. */
 export const durationText = z.string().check(
@@ -23,26 +24,14 @@ const envName = z
   .string()
   .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name like DINGTALK_SECRET' }));
 /** A key in the .env file: dotenv, python-dotenv and docker also read dots and dashes (FOO.BAR_SECRET). */
-const envKey = z
+export const envKey = z
   .string()
   .check(z.regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, { error: 'expected a .env key like DINGTALK_SECRET' }));
-const nonEmpty = z.string().check(z.minLength(1));
-const intBetween = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
+export const nonEmpty = z.string().check(z.minLength(1));
+export const intBetween = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
 
-const probeSchema = z.strictObject({
-  url: z.url({ error: 'expected an http(s) URL' }),
-  expect_new: withDefault(intBetween(100, 599), 200),
-  expect_old: withDefault(intBetween(100, 599), 401),
-  timeout: withDefault(durationText, '5s'),
-});
-
-const deliverSchema = z.strictObject({
-  recipients: z.array(nonEmpty).check(z.minLength(1, { error: 'expected at least one OpenPGP public key file' })),
-  dir: nonEmpty,
-});
-
-/** Fields every secret kind shares. */
-const commonFields = {
+/** Fields every secret kind shares; a kind's schema (src/kinds/<kind>/schema.ts) spreads them after `kind`. */
+export const commonFields = {
   description: z.optional(z.string()),
   rotate_every: durationText,
   warn_before: withDefault(durationText, '14d'),
@@ -52,54 +41,19 @@ const commonFields = {
   steps: withDefault(z.array(z.string()), []),
 };
 
-const htpasswdSecret = z.strictObject({
-  kind: z.literal('htpasswd'),
-  ...commonFields,
-  file: nonEmpty,
-  user: z
-    .string()
-    .check(z.minLength(1), z.regex(/^[^:\r\n]+$/, { error: 'expected a user name without ":" or line breaks' })),
-  bcrypt_cost: withDefault(intBetween(4, 15), 8),
-  length: withDefault(intBetween(16, 128), 24),
-  mode: withDefault(modeText, '640'),
-  /** Create the htpasswd file when it does not exist (otherwise a missing file is an error). */
-  create: withDefault(z.boolean(), false),
-  probe: z.optional(probeSchema),
-  deliver: z.optional(deliverSchema),
-});
-
-const dingtalkSecret = z.strictObject({
-  kind: z.literal('dingtalk'),
-  ...commonFields,
-  url_key: withDefault(envKey, 'DINGTALK_WEBHOOK_URL'),
-  /** Null for robots secured by keywords only. */
-  secret_key: withDefault(z.nullable(envKey), 'DINGTALK_SECRET'),
-  keywords: withDefault(z.array(nonEmpty), []),
-  timeout: withDefault(durationText, '5s'),
-  /** Send a confirmation message through the new pair after the swap. */
-  confirm: withDefault(z.boolean(), true),
-});
-
-const randomSecret = z.strictObject({
-  kind: z.literal('random'),
-  ...commonFields,
-  env_key: envKey,
-  bytes: withDefault(intBetween(16, 512), 32),
-  encoding: withDefault(z.enum(['hex', 'base64', 'base64url', 'alphanumeric']), 'hex'),
-  /** Shortest acceptable value (the format check); default: what bytes+encoding produce. */
-  min_length: z.optional(z.number().check(z.int(), z.minimum(1))),
-});
-
-const manualSecret = z.strictObject({
-  kind: z.literal('manual'),
-  ...commonFields,
-  env_key: z.optional(envKey),
-  min_length: z.optional(z.number().check(z.int(), z.minimum(1))),
-});
-
-export const secretSchema = z.discriminatedUnion('kind', [htpasswdSecret, dingtalkSecret, randomSecret, manualSecret], {
-  error: 'expected one of htpasswd, dingtalk, random, manual',
-});
+/**
+ * A secret as the kind-independent code sees it: its kind's name and the shared fields. Each kind
+ * narrows it to its own spec type (src/kinds/<kind>/schema.ts); only the kind reads the rest.
+ */
+export interface SecretSpec {
+  kind: string;
+  description?: string | undefined;
+  rotate_every: string;
+  warn_before: string;
+  after_change: string[];
+  hook_timeout: string;
+  steps: string[];
+}
 
 const backupSchema = z.strictObject({
   dir: withDefault(nonEmpty, 'backups'),
@@ -128,64 +82,66 @@ const scanSchema = z.strictObject({
   max_file_size: withDefault(z.number().check(z.int(), z.positive()), 10 * 1024 * 1024),
 });
 
-export const policySchema = z
-  .strictObject({
-    version: z.literal(1, { error: 'expected version: 1' }),
-    deployment: z
-      .string()
-      .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'expected a short name like mt5-crs' })),
-    root: withDefault(nonEmpty, '.'),
-    env_file: withDefault(nonEmpty, '.env'),
-    state_dir: z.optional(nonEmpty),
-    secrets: z.record(
-      z.string().check(z.regex(secretId, { error: 'expected a secret id of letters, digits, ".", "_" or "-"' })),
-      secretSchema,
-    ),
-    backup: withDefault(backupSchema, { dir: 'backups', recipients: [], keep: '30d' }),
-    compliance: withDefault(complianceSchema, { modes: {}, gitignore: [], placeholders: [] }),
-    notify: withDefault(notifySchema, {}),
-    scan: withDefault(scanSchema, { ignore_paths: [], max_file_size: 10 * 1024 * 1024 }),
-  })
-  .check(
-    z.superRefine((policy, ctx) => {
-      const ids = Object.keys(policy.secrets);
-      if (policy.notify.dingtalk !== undefined) {
-        const target = policy.secrets[policy.notify.dingtalk];
-        if (!target || target.kind !== 'dingtalk') {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['notify', 'dingtalk'],
-            message: `expected the id of a dingtalk secret (${ids.join(', ') || 'none defined'})`,
-          });
-        }
-      }
-      const envKeys = new Map<string, string>();
-      for (const [id, secret] of Object.entries(policy.secrets)) {
-        const keys =
-          secret.kind === 'dingtalk'
-            ? [secret.url_key, secret.secret_key]
-            : secret.kind === 'htpasswd'
-              ? []
-              : [secret.env_key];
-        for (const key of keys) {
-          if (!key) continue;
-          const owner = envKeys.get(key);
-          if (owner)
+/** What the policy-wide rules need to know of the kinds (the registry, src/kinds/index.ts, answers). */
+export interface SecretRules {
+  /** The env keys a secret occupies: two secrets may not share one. */
+  envKeysOf(spec: SecretSpec): string[];
+  /** Whether `notify.dingtalk` may name this secret (a robot the team can be alerted through). */
+  canNotify(spec: SecretSpec): boolean;
+}
+
+/**
+ * The policy's schema around the union of the kinds' secret schemas. Core knows no kind: the
+ * registry (src/kinds/index.ts) builds the union and calls this once.
+ */
+export function buildPolicySchema<S extends z.ZodMiniType<SecretSpec>>(secretSchema: S, rules: SecretRules) {
+  return z
+    .strictObject({
+      version: z.literal(1, { error: 'expected version: 1' }),
+      deployment: z
+        .string()
+        .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'expected a short name like mt5-crs' })),
+      root: withDefault(nonEmpty, '.'),
+      env_file: withDefault(nonEmpty, '.env'),
+      state_dir: z.optional(nonEmpty),
+      secrets: z.record(
+        z.string().check(z.regex(secretId, { error: 'expected a secret id of letters, digits, ".", "_" or "-"' })),
+        secretSchema,
+      ),
+      backup: withDefault(backupSchema, { dir: 'backups', recipients: [], keep: '30d' }),
+      compliance: withDefault(complianceSchema, { modes: {}, gitignore: [], placeholders: [] }),
+      notify: withDefault(notifySchema, {}),
+      scan: withDefault(scanSchema, { ignore_paths: [], max_file_size: 10 * 1024 * 1024 }),
+    })
+    .check(
+      z.superRefine((policy, ctx) => {
+        const ids = Object.keys(policy.secrets);
+        if (policy.notify.dingtalk !== undefined) {
+          const target = policy.secrets[policy.notify.dingtalk];
+          if (!target || !rules.canNotify(target)) {
             ctx.addIssue({
               code: 'custom',
-              path: ['secrets', id],
-              message: `env key ${key} is already managed by ${owner}`,
+              path: ['notify', 'dingtalk'],
+              message: `expected the id of a dingtalk secret (${ids.join(', ') || 'none defined'})`,
             });
-          envKeys.set(key, id);
+          }
         }
-      }
-    }),
-  );
+        const envKeys = new Map<string, string>();
+        for (const [id, secret] of Object.entries(policy.secrets)) {
+          for (const key of rules.envKeysOf(secret)) {
+            const owner = envKeys.get(key);
+            if (owner)
+              ctx.addIssue({
+                code: 'custom',
+                path: ['secrets', id],
+                message: `env key ${key} is already managed by ${owner}`,
+              });
+            envKeys.set(key, id);
+          }
+        }
+      }),
+    );
+}
 
-export type PolicyDocument = z.output<typeof policySchema>;
-export type SecretSpec = PolicyDocument['secrets'][string];
-export type SecretKind = SecretSpec['kind'];
-export type HtpasswdSpec = Extract<SecretSpec, { kind: 'htpasswd' }>;
-export type DingtalkSpec = Extract<SecretSpec, { kind: 'dingtalk' }>;
-export type RandomSpec = Extract<SecretSpec, { kind: 'random' }>;
-export type ManualSpec = Extract<SecretSpec, { kind: 'manual' }>;
+/** A parsed policy document, with each secret seen through its shared fields. */
+export type PolicyDocument = z.output<ReturnType<typeof buildPolicySchema<z.ZodMiniType<SecretSpec>>>>;

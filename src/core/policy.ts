@@ -2,7 +2,7 @@ import { isAbsolute, join, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Node as YamlNode, type Document } from 'yaml';
 import type * as z from 'zod/mini';
 import { SecretsError } from './errors.js';
-import { policySchema, type PolicyDocument, type SecretSpec } from './policy-schema.js';
+import type { PolicyDocument, SecretSpec } from './policy-schema.js';
 
 /** A validated policy with every path made absolute. Pure: the caller reads the file. */
 export interface Policy {
@@ -22,35 +22,6 @@ export function resolveIn(root: string, path: string): string {
   return isAbsolute(path) ? path : join(root, path);
 }
 
-/** The files a secret lives in (the env file for env kinds, the htpasswd file for htpasswd). */
-export function filesOfSecret(policy: Policy, spec: SecretSpec): string[] {
-  if (spec.kind === 'htpasswd') return [resolveIn(policy.root, spec.file)];
-  if (spec.kind === 'manual' && spec.env_key === undefined) return [];
-  return [policy.envFile];
-}
-
-/** The env keys a secret occupies. */
-export function envKeysOfSecret(spec: SecretSpec): string[] {
-  switch (spec.kind) {
-    case 'dingtalk':
-      return spec.secret_key ? [spec.url_key, spec.secret_key] : [spec.url_key];
-    case 'random':
-      return [spec.env_key];
-    case 'manual':
-      return spec.env_key ? [spec.env_key] : [];
-    case 'htpasswd':
-      return [];
-  }
-}
-
-/** The files the backup covers: the policy's list, or the env file and every managed file. */
-export function backupFiles(policy: Policy): string[] {
-  if (policy.doc.backup.files) return policy.doc.backup.files.map((file) => resolveIn(policy.root, file));
-  const files = new Set<string>([policy.envFile]);
-  for (const { spec } of policy.secrets) for (const file of filesOfSecret(policy, spec)) files.add(file);
-  return [...files];
-}
-
 export function findSecret(policy: Policy, id: string): SecretSpec {
   const found = policy.secrets.find((secret) => secret.id === id);
   if (!found) {
@@ -62,11 +33,15 @@ export function findSecret(policy: Policy, id: string): SecretSpec {
   return found.spec;
 }
 
+/** The policy's schema as built by the kinds' registry (src/kinds/index.ts: policySchema). */
+export type PolicySchema = z.ZodMiniType<PolicyDocument> & { shape: Record<string, unknown> };
+
 /**
- * Parses and validates policy text. Every error names file:line:col, the field path and what
+ * Parses and validates policy text against `schema`. Every error names file:line:col, the field path and what
  * was expected, e.g. `secrets.yaml:14:5: secrets.dingtalk.rotate_every: expected a duration like 90d, got "ninety"`.
+ * Callers use parsePolicy (src/kinds/index.ts), which hands in the schema of every kind.
  */
-export function parsePolicy(text: string, path: string, displayPath = path): Policy {
+export function parsePolicyWith(schema: PolicySchema, text: string, path: string, displayPath = path): Policy {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (document.errors.length > 0) {
@@ -83,9 +58,9 @@ export function parsePolicy(text: string, path: string, displayPath = path): Pol
       where: `${displayPath}:1:1`,
     });
   }
-  const result = policySchema.safeParse(data, { reportInput: true });
+  const result = schema.safeParse(data, { reportInput: true });
   if (!result.success) {
-    const { issue, suggestion } = pickIssue(result.error.issues);
+    const { issue, suggestion } = pickIssue(result.error.issues, Object.keys(schema.shape));
     const position = locate(document, lineCounter, issue);
     const field = issue.path.map(String).join('.') || '(top level)';
     throw new SecretsError('policy-invalid', `${field}: ${describeIssue(issue, suggestion)}`, {
@@ -119,7 +94,7 @@ type Issue = z.core.$ZodIssue;
  * field, the field it probably meant: the required one missing beside it, or at the top level
  * the closest known name.
  */
-function pickIssue(issues: Issue[]): { issue: Issue; suggestion?: string } {
+function pickIssue(issues: Issue[], topLevel: string[]): { issue: Issue; suggestion?: string } {
   const unknown = issues.find((issue) => issue.code === 'unrecognized_keys');
   if (unknown && unknown.code === 'unrecognized_keys') {
     const missing = issues.find(
@@ -132,7 +107,7 @@ function pickIssue(issues: Issue[]): { issue: Issue; suggestion?: string } {
     const suggestion = missing
       ? String(missing.path[missing.path.length - 1])
       : unknown.path.length === 0 && unknown.keys.length === 1
-        ? closestName(unknown.keys[0]!, Object.keys(policySchema.shape))
+        ? closestName(unknown.keys[0]!, topLevel)
         : undefined;
     return suggestion ? { issue: unknown, suggestion } : { issue: unknown };
   }
@@ -148,7 +123,7 @@ function pickIssue(issues: Issue[]): { issue: Issue; suggestion?: string } {
   if (first.code === 'invalid_union' && 'errors' in first && first.errors.length > 0) {
     const nested = first.errors.flat();
     if (nested.length > 0) {
-      const inner = pickIssue(nested);
+      const inner = pickIssue(nested, topLevel);
       return { ...inner, issue: { ...inner.issue, path: [...first.path, ...inner.issue.path] } as Issue };
     }
   }

@@ -14,7 +14,8 @@ import { looksLikeOpenPgp } from '../core/checks/compliance.js';
 import { parseDuration } from '../core/duration.js';
 import { SecretsError, errnoCode, isSecretsError, type ErrorCode } from '../core/errors.js';
 import type { Pgp } from '../core/ports.js';
-import { backupFiles, type Policy } from '../core/policy.js';
+import type { Policy } from '../core/policy.js';
+import { backupFiles } from '../kinds/index.js';
 import { appendAudit } from './state/audit-trail.js';
 import {
   encryptionMaterial,

@@ -5,9 +5,7 @@ import {
   checkAuditChain,
   checkBackupAge,
   checkFileModes,
-  checkFormats,
   checkGitignore,
-  checkPlaceholders,
   checkPlaintextBackups,
   looksLikeOpenPgp,
   modeRequirements,
@@ -19,9 +17,10 @@ import { sortFindings, worstSeverity, type CheckOutcome, type Finding } from '..
 export type { CheckOutcome } from '../core/checks/types.js';
 import { parseDotenv, type EnvDocument } from '../core/dotenv.js';
 import { isSecretsError } from '../core/errors.js';
-import { parseHtpasswd, type HtpasswdDocument } from '../core/htpasswd.js';
 import type { FileStat } from '../core/ports.js';
-import { resolveIn, backupFiles, type Policy } from '../core/policy.js';
+import { resolveIn, type Policy } from '../core/policy.js';
+import { checkFormats, checkPlaceholders } from '../kinds/checks.js';
+import { backupFiles, kindOf } from '../kinds/index.js';
 import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
 import { checkRotationJournal } from './checks/journal-check.js';
@@ -142,22 +141,20 @@ export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutc
   );
   findings.push(...checkPlaceholders(policy, env));
 
-  const htpasswd = new Map<string, HtpasswdDocument | undefined>();
+  // Files of a kind's own (the htpasswd file), parsed once here for its format check.
+  const parsed = new Map<string, unknown>();
   for (const { spec } of policy.secrets) {
-    if (spec.kind !== 'htpasswd') continue;
-    const file = resolveIn(policy.root, spec.file);
-    const doc = await readParsed(file, (text) => parseHtpasswd(text, file), deps, findings);
-    htpasswd.set(file, doc);
-    if (!doc && !(await deps.files.stat(file)) && !required.has(file)) {
-      findings.push({
-        check: 'format',
-        severity: 'critical',
-        path: file,
-        message: `${file}: missing (the htpasswd file of ${basename(file)})`,
-      });
+    const parses = kindOf(spec).compliance.parses;
+    if (!parses) continue;
+    for (const file of parses.files(spec, policy)) {
+      const doc = await readParsed(file, (text) => parses.parse(text, file), deps, findings);
+      parsed.set(file, doc);
+      if (!doc && !(await deps.files.stat(file)) && !required.has(file)) {
+        findings.push({ check: 'format', severity: 'critical', path: file, message: parses.missing(file) });
+      }
     }
   }
-  findings.push(...checkFormats(policy, env, htpasswd));
+  findings.push(...checkFormats(policy, env, parsed));
 
   const backups = await findPlaintextBackups(policy, deps);
   findings.push(...checkPlaintextBackups(backups.plaintext));

@@ -6,8 +6,9 @@ import { classifyEnv, type SecretProposal } from '../core/env-classifier.js';
 import { SecretsError, errnoCode, isSecretsError } from '../core/errors.js';
 import { parseHtpasswd } from '../core/htpasswd.js';
 import { basicAuthSites, probeUrlFor, type BasicAuthSite } from '../core/nginx-config.js';
-import { parsePolicy, type Policy } from '../core/policy.js';
-import { renderPolicyYaml, type PolicyDraft } from '../core/policy-draft.js';
+import type { Policy } from '../core/policy.js';
+import { kindNamed, parsePolicy } from '../kinds/index.js';
+import { renderPolicyYaml, type PolicyDraft } from '../kinds/policy-draft.js';
 import { runCheck } from './check.js';
 import type { Deps } from './deps.js';
 import { answersFromFlags, askInitAnswers, type InitAnswers, type InitFlags } from './init/init-answers.js';
@@ -189,7 +190,8 @@ function buildDraft(input: {
       ...(probe ? { probe } : {}),
     };
   }
-  const dingtalk = secrets.find((secret) => secret.kind === 'dingtalk');
+  // The first robot found receives the alerts.
+  const dingtalk = secrets.find((secret) => kindNamed(secret.kind).notifies === true);
   return {
     deployment: deploymentName(root),
     root: pathInPolicy(input.policyDir, root),

@@ -4,11 +4,12 @@ import { envValue, parseDotenv } from '../core/dotenv.js';
 import { markdownMessage, maskDingtalkUrl, textMessage } from '../core/dingtalk.js';
 import { SecretsError } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
-import type { DingtalkSpec } from '../core/policy-schema.js';
+import type { DingtalkSpec } from '../kinds/dingtalk/index.js';
+import { notifyRobot } from '../kinds/index.js';
 import { timeoutMs } from '../core/rotation/plan.js';
 import { Secret } from '../core/secret.js';
 import type { Deps } from './deps.js';
-import { sendDingtalk } from './notify/dingtalk-send.js';
+import { sendDingtalk } from '../kinds/dingtalk/send.js';
 
 /** DingTalk cuts long messages; a page of findings is what anyone reads in a chat anyway. */
 const MAX_FINDINGS = 20;
@@ -29,8 +30,8 @@ async function notifyTarget(policy: Policy, deps: Deps): Promise<NotifyTarget> {
       where: policy.path,
       hint: 'add notify: { dingtalk: <id of a dingtalk secret> }',
     });
-  const spec = policy.secrets.find((secret) => secret.id === id)?.spec;
-  if (!spec || spec.kind !== 'dingtalk')
+  const spec = notifyRobot(policy.secrets.find((secret) => secret.id === id)?.spec);
+  if (!spec)
     throw new SecretsError('notify-unset', `notify.dingtalk: ${id} is not a dingtalk secret`, { where: policy.path });
   const text = (await deps.files.stat(policy.envFile)) ? await deps.files.readText(policy.envFile) : '';
   const env = parseDotenv(text, policy.envFile);

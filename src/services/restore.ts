@@ -8,7 +8,8 @@ import {
 } from '../core/backup-archive.js';
 import { SecretsError, errnoCode, isSecretsError, type ErrorCode } from '../core/errors.js';
 import type { Pgp, PgpDecryptOptions } from '../core/ports.js';
-import { backupFiles, type Policy } from '../core/policy.js';
+import type { Policy } from '../core/policy.js';
+import { backupFiles } from '../kinds/index.js';
 import { Secret } from '../core/secret.js';
 import { appendAudit } from './state/audit-trail.js';
 import { createBackup } from './backup.js';

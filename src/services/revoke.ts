@@ -5,10 +5,11 @@ import { replacementsText } from '../core/filter-repo.js';
 import { findSecret, type Policy } from '../core/policy.js';
 import type { SecretSpec } from '../core/policy-schema.js';
 import { Secret } from '../core/secret.js';
+import { filesOfSecret, kindOf, lockOnlyKinds, managedEnvValues } from '../kinds/index.js';
+import type { CutOffPlan } from '../kinds/kind.js';
 import { appendAudit, ensureStateDir, fingerprintKey } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
 import { notifyTeam } from './notify.js';
-import { cutOffFiles, planCutOff, type CutOffPlan } from './revocation/cut-off.js';
 import {
   findRevokedValue,
   type RevokedValueLocation,
@@ -16,7 +17,6 @@ import {
 } from './revocation/find-revoked-value.js';
 import { applyChanges } from './rotation/apply-changes.js';
 import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
-import { managedEnvValues } from './rotation/env-values.js';
 import { clearJournal } from './state/journal-store.js';
 import { fingerprintsOf, readFiles, rotateSecret } from './rotation/rotate-secret.js';
 import { recoverInterrupted } from './rotation/transaction.js';
@@ -58,39 +58,20 @@ export interface RevokeOutcome {
   exitCode: ExitCodeValue;
 }
 
-/** DingTalk's own steps, when the policy names none: only its admin page can issue a new token. */
-export const DINGTALK_RESET_STEPS = [
-  'open the DingTalk group → Group Settings → Bots (群设置 → 机器人)',
-  'open the leaked robot → Settings: reset the webhook (重置) and, under Security Settings, the signing secret (加签); or remove the robot and add a new custom robot',
-  'copy the new webhook URL and signing secret (SEC…)',
-  'give them to secrets: paste at the prompt, or pipe them as dotenv lines to secrets rotate ID --yes',
-];
-
 function resetSteps(spec: SecretSpec): string[] {
   if (spec.steps.length > 0) return spec.steps;
-  return spec.kind === 'dingtalk' ? DINGTALK_RESET_STEPS : [];
+  return kindOf(spec).revocation.defaultSteps ?? [];
 }
 
 /** What the confirmation shows before anything changes. */
 function describeRevocation(id: string, spec: SecretSpec, policy: Policy, input: RevokeInput): string {
   const shown = (path: string) => relative(policy.root, path) || path;
-  const files = cutOffFiles(spec, policy).map(shown).join(', ') || 'no file';
-  const replace: Record<SecretSpec['kind'], string> = {
-    htpasswd: input.lockOnly ? 'not now (--lock-only)' : 'a normal rotation to a new password',
-    dingtalk: input.lockOnly ? 'not now (--lock-only)' : 'the new robot pair, after a signed test send',
-    random: 'a new value at once, then the hooks',
-    manual: "by hand: the policy's steps are printed",
-  };
-  const cut: Record<SecretSpec['kind'], string> = {
-    htpasswd: 'lock the user out (a line no password matches), reload through the hooks, probe',
-    dingtalk: 'blank the robot pair (alerts pause)',
-    random: 'replaced at once',
-    manual: 'recorded only',
-  };
+  const files = filesOfSecret(policy, spec).map(shown).join(', ') || 'no file';
+  const { revocation } = kindOf(spec);
   return [
     `revoke ${id} (${spec.kind})${input.reason ? `: ${input.reason}` : ''}${input.incident ? ` [incident ${input.incident}]` : ''}`,
-    `  cut off:  ${cut[spec.kind]} (${files}; encrypted backup first)`,
-    `  replace:  ${replace[spec.kind]}`,
+    `  cut off:  ${revocation.cutOff} (${files}; encrypted backup first)`,
+    `  replace:  ${revocation.replace(Boolean(input.lockOnly))}`,
     `  tell:     the team through the notify robot`,
     `  search:   ${input.scan === false ? 'skipped (--no-scan)' : 'working tree and full history for the revoked value'}`,
     '',
@@ -106,10 +87,11 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
   const { policy, id } = input;
   const spec = findSecret(policy, id);
   const out = (text: string) => deps.output.out(`${text}\n`);
-  if (input.lockOnly && (spec.kind === 'random' || spec.kind === 'manual')) {
+  const { revocation } = kindOf(spec);
+  if (input.lockOnly && revocation.noLockOnly !== undefined) {
     throw new SecretsError(
       'bad-option',
-      `--lock-only applies to htpasswd and dingtalk secrets; ${id} is ${spec.kind}, whose cut-off ${spec.kind === 'random' ? 'is its replacement' : 'is done by hand'}`,
+      `--lock-only applies to ${lockOnlyKinds()} secrets; ${id} is ${spec.kind}, whose cut-off ${revocation.noLockOnly}`,
     );
   }
 
@@ -119,10 +101,9 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     out(describeRevocation(id, spec, policy, input));
     if (!(await deps.prompts.confirm(`revoke ${id} now?`, false)))
       throw new SecretsError('cancelled', 'not confirmed; nothing was changed');
-    if (spec.kind === 'htpasswd' && spec.probe) {
-      const answer = await deps.prompts.password(
-        `Leaked password of ${spec.user}, so the probe proves it stops working (Enter to skip)`,
-      );
+    const leakedPrompt = revocation.askLeakedValue?.(spec);
+    if (leakedPrompt !== undefined) {
+      const answer = await deps.prompts.password(leakedPrompt);
       if (answer !== '') oldPassword = new Secret(answer);
     }
   }
@@ -153,8 +134,8 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     out(`${id} (${spec.kind}): revoking${input.reason ? ` — ${input.reason}` : ''}`);
     out('  1/4 cut off');
     const say = (line: string) => out(`      ${line}`);
-    const current = await readFiles(cutOffFiles(spec, policy), deps);
-    const plan: CutOffPlan = planCutOff(id, spec, policy, current, oldPassword ? { oldPassword } : {}, deps);
+    const current = await readFiles(filesOfSecret(policy, spec), deps);
+    const plan: CutOffPlan = revocation.planCutOff(id, spec, policy, current, oldPassword ? { oldPassword } : {}, deps);
     revokedValues = Object.values(plan.revoked);
     say(plan.summary);
     const cutOffId = randomUUID();
@@ -197,14 +178,7 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
       },
       deps,
     );
-    outcome.cutOff =
-      changes.length > 0
-        ? plan.summary
-        : spec.kind === 'random'
-          ? 'replaced at once'
-          : spec.kind === 'manual'
-            ? 'recorded; cut off by hand'
-            : 'already cut off';
+    outcome.cutOff = changes.length > 0 ? plan.summary : (revocation.unchanged ?? 'already cut off');
     for (const line of plan.after) say(line);
 
     // 2 record: from this entry on, a crash keeps the cut-off (recovery reads it as recorded)
@@ -236,12 +210,8 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     // 3 replace
     out('  3/4 replace');
     const steps = resetSteps(spec);
-    if (steps.length > 0 && spec.kind !== 'htpasswd' && spec.kind !== 'random') {
-      say(
-        spec.kind === 'dingtalk'
-          ? 'reset the robot in DingTalk (only its admin page can issue a new token):'
-          : 'do these steps by hand:',
-      );
+    if (steps.length > 0 && revocation.stepsIntro !== undefined) {
+      say(revocation.stepsIntro);
       steps.forEach((step, index) => say(`  ${index + 1}. ${step}`));
     }
     const notReplaced = await replace(input, spec, runDeps).catch((error: unknown) => {
@@ -290,11 +260,8 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
 async function replace(input: RevokeInput, spec: SecretSpec, deps: Deps): Promise<string | undefined> {
   const { policy, id } = input;
   if (input.lockOnly) return '--lock-only';
-  if (spec.kind === 'manual')
-    return `${id} is replaced by hand: do the steps, then record it with secrets rotate ${id}`;
-  if (spec.kind === 'dingtalk' && !deps.interactive && (await deps.readStdin()).trim() === '') {
-    return `no new robot pair on standard input; once DingTalk has issued it, pipe it to secrets rotate ${id} --yes`;
-  }
+  const why = await kindOf(spec).revocation.noReplacement?.(id, spec, deps);
+  if (why !== undefined) return why;
   // The rotation's own four steps, indented under "3/4 replace" so the two numberings do not mix.
   const indent = (text: string) => text.replace(/^(?=.)/gm, '    ');
   const nested: Deps = { ...deps, output: { ...deps.output, out: (text) => deps.output.out(indent(text)) } };

@@ -6,8 +6,9 @@ import { ensureStateDir, readAuditEntries } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
 import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
 import { readJournal } from './state/journal-store.js';
-import type { RotationOutline } from './rotation/kind-handler.js';
-import { handlerFor } from './rotation/kinds/index.js';
+import type { RotationOutline } from '../kinds/kind.js';
+import { kindOf } from '../kinds/index.js';
+import { handlerFor } from '../kinds/rotations.js';
 import { rotateSecret, rotateTogether, type RotatedSecret } from './rotation/rotate-secret.js';
 
 /** The selected secrets whose after_change shares a command with another selected secret's. */
@@ -155,7 +156,7 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
   // A manual secret is done by a person: an unattended run (no terminal, no ids) never records one,
   // even with --yes, which there would only mean "no prompt" for the generated kinds.
   const byHand =
-    input.ids.length === 0 && !deps.interactive ? chosen.filter((item) => item.spec.kind === 'manual') : [];
+    input.ids.length === 0 && !deps.interactive ? chosen.filter((item) => kindOf(item.spec).byHand === true) : [];
   const selected = chosen.filter((item) => !byHand.includes(item));
   outcome.byHand = byHand.map(({ id, spec, reason, why }) => ({ id, kind: spec.kind, reason, why: why ?? reason }));
   if (byHand.length > 0 && !input.dryRun)

@@ -1,7 +1,8 @@
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { FileStore } from '../core/ports.js';
 import { ExitCode, SecretsError, errnoCode, type ExitCodeValue } from '../core/errors.js';
-import { parsePolicy, type Policy } from '../core/policy.js';
+import type { Policy } from '../core/policy.js';
+import { parsePolicy } from '../kinds/index.js';
 import { formatBaseline, parseBaseline, withoutBaseline } from '../core/scan/baseline.js';
 import { looksBinary } from '../core/scan/binary.js';
 import { Detector } from '../core/scan/detector.js';

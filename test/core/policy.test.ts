@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SecretsError } from '../../src/core/errors.js';
-import { backupFiles, parsePolicy } from '../../src/core/policy.js';
+import type { HtpasswdSpec } from '../../src/kinds/htpasswd/index.js';
+import { backupFiles, parsePolicy } from '../../src/kinds/index.js';
 
 const POLICIES = join(__dirname, '..', '..', 'policies');
 
@@ -28,7 +29,7 @@ describe('parsePolicy: the worked examples', () => {
     expect(policy.secrets.map((secret) => secret.id)).toEqual(['dashboard-password', 'dingtalk', 'postgres-password']);
     expect(backupFiles(policy)).toEqual(['/opt/mt5-crs/.env', '/etc/nginx/.htpasswd']);
     const dashboard = policy.secrets[0]!.spec;
-    expect(dashboard.kind === 'htpasswd' && dashboard.probe?.expect_old).toBe(401);
+    expect(dashboard.kind === 'htpasswd' && (dashboard as HtpasswdSpec).probe?.expect_old).toBe(401);
   });
   it('reads policies/trading-bot.yaml', () => {
     const policy = parsePolicy(
@@ -52,7 +53,7 @@ describe('parsePolicy: the worked examples', () => {
     const spec = policy.secrets[0]!.spec;
     expect(spec.warn_before).toBe('14d');
     expect(spec.after_change).toEqual([]);
-    expect(spec.kind === 'htpasswd' && spec.mode).toBe('640');
+    expect(spec.kind === 'htpasswd' && (spec as HtpasswdSpec).mode).toBe('640');
   });
 });
 

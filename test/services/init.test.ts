@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runInit, type InitInput } from '../../src/services/init.js';
 import { readAuditEntries } from '../../src/services/state/audit-trail.js';
-import { parsePolicy } from '../../src/core/policy.js';
+import { parsePolicy } from '../../src/kinds/index.js';
 import { isSecretsError } from '../../src/core/errors.js';
 import { testDeps, scriptedPrompts } from '../helpers/deps.js';
 import { fakeAlnum, fakeDingtalkSecret, fakeDingtalkUrl, fakeHex } from '../helpers/fake-secrets.js';

@@ -1,11 +1,8 @@
 import { basename } from 'node:path';
 import type { AuditVerification } from '../audit.js';
-import type { EnvDocument } from '../dotenv.js';
-import { envValue } from '../dotenv.js';
 import { addDuration, parseDuration, formatDay } from '../duration.js';
-import type { HtpasswdDocument } from '../htpasswd.js';
 import type { FileStat } from '../ports.js';
-import { envKeysOfSecret, resolveIn, type Policy } from '../policy.js';
+import { resolveIn, type Policy } from '../policy.js';
 import type { Finding } from './types.js';
 
 const octal = (mode: number) => mode.toString(8).padStart(3, '0');
@@ -77,50 +74,6 @@ export function checkGitignore(
   return findings;
 }
 
-/** A managed value that is empty or holds a placeholder is critical: the deployment runs on a dummy. */
-export function checkPlaceholders(policy: Policy, env: EnvDocument | undefined): Finding[] {
-  if (!env) return [];
-  const findings: Finding[] = [];
-  const placeholders = policy.doc.compliance.placeholders.map((text) => text.toLowerCase());
-  for (const { id, spec } of policy.secrets) {
-    for (const key of envKeysOfSecret(spec)) {
-      const value = envValue(env, key);
-      if (value === undefined) {
-        // Manual secrets too: a policy key the file lacks means the app reads another one.
-        findings.push({
-          check: 'placeholder',
-          severity: 'critical',
-          secret: id,
-          path: policy.envFile,
-          message: `${id}: ${key} is not in ${basename(policy.envFile)}; fix env_key in the policy if the app reads another key`,
-        });
-        continue;
-      }
-      if (value.trim() === '') {
-        findings.push({
-          check: 'placeholder',
-          severity: 'critical',
-          secret: id,
-          path: policy.envFile,
-          message: `${id}: ${key} is empty`,
-        });
-        continue;
-      }
-      const lower = value.toLowerCase();
-      const hit = placeholders.find((placeholder) => lower.includes(placeholder.toLowerCase()));
-      if (hit)
-        findings.push({
-          check: 'placeholder',
-          severity: 'critical',
-          secret: id,
-          path: policy.envFile,
-          message: `${id}: ${key} holds the placeholder "${hit}"; set a real value`,
-        });
-    }
-  }
-  return findings;
-}
-
 export const DINGTALK_URL = /^https:\/\/oapi\.dingtalk\.com\/robot\/send\?access_token=[0-9a-f]{64}$/;
 export const DINGTALK_TEST_URL =
   /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{1,5}\/robot\/send\?access_token=[0-9a-f]{64}$/;
@@ -149,87 +102,6 @@ export function dingtalkUrlProblem(url: string): string | undefined {
 
 export function dingtalkSecretProblem(secret: string): string | undefined {
   return DINGTALK_SECRET.test(secret) ? undefined : 'expected SEC followed by 64 hex characters';
-}
-
-/** Values in the wrong shape: a DingTalk pair that cannot work, a short random key, a weak htpasswd line. */
-export function checkFormats(
-  policy: Policy,
-  env: EnvDocument | undefined,
-  htpasswd: Map<string, HtpasswdDocument | undefined>,
-): Finding[] {
-  const findings: Finding[] = [];
-  for (const { id, spec } of policy.secrets) {
-    if (spec.kind === 'dingtalk' && env) {
-      const url = envValue(env, spec.url_key);
-      if (url) {
-        const problem = dingtalkUrlProblem(url);
-        if (problem)
-          findings.push({
-            check: 'format',
-            severity: 'critical',
-            secret: id,
-            path: policy.envFile,
-            message: `${id}: ${spec.url_key} is not a DingTalk robot URL (${problem})`,
-          });
-      }
-      const secret = spec.secret_key ? envValue(env, spec.secret_key) : undefined;
-      if (spec.secret_key && secret) {
-        const problem = dingtalkSecretProblem(secret);
-        if (problem)
-          findings.push({
-            check: 'format',
-            severity: 'critical',
-            secret: id,
-            path: policy.envFile,
-            message: `${id}: ${spec.secret_key} is not a DingTalk signing secret (${problem})`,
-          });
-      }
-    } else if ((spec.kind === 'random' || spec.kind === 'manual') && env && spec.env_key) {
-      const value = envValue(env, spec.env_key);
-      const minimum =
-        spec.min_length ?? (spec.kind === 'random' ? encodedLength(spec.bytes, spec.encoding) : undefined);
-      if (value && minimum !== undefined && value.length < minimum) {
-        findings.push({
-          check: 'format',
-          severity: 'critical',
-          secret: id,
-          path: policy.envFile,
-          message: `${id}: ${spec.env_key} has ${value.length} characters; the policy asks for at least ${minimum}`,
-        });
-      }
-    } else if (spec.kind === 'htpasswd') {
-      const file = resolveIn(policy.root, spec.file);
-      const doc = htpasswd.get(file);
-      if (!doc) continue;
-      const entry = doc.entries.find((candidate) => candidate.user === spec.user);
-      if (!entry) {
-        findings.push({
-          check: 'format',
-          severity: 'critical',
-          secret: id,
-          path: file,
-          message: `${id}: no line for user ${spec.user} in ${file}`,
-        });
-      } else if (entry.scheme !== 'bcrypt') {
-        findings.push({
-          check: 'format',
-          severity: 'critical',
-          secret: id,
-          path: `${file}:${entry.line}`,
-          message: `${id}: the line for ${spec.user} uses ${entry.scheme}, not bcrypt; rotate it (secrets rotate ${id})`,
-        });
-      } else if ((entry.cost ?? 0) < spec.bcrypt_cost) {
-        findings.push({
-          check: 'format',
-          severity: 'critical',
-          secret: id,
-          path: `${file}:${entry.line}`,
-          message: `${id}: bcrypt cost ${entry.cost} is below the policy's ${spec.bcrypt_cost}; rotate it (secrets rotate ${id})`,
-        });
-      }
-    }
-  }
-  return findings;
 }
 
 /** Names of plaintext copies of secret files (the old `cp .env .env.backup.$(date +%s)` habit). */

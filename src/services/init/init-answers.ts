@@ -1,7 +1,7 @@
 import { parseDate, parseDuration, formatDay } from '../../core/duration.js';
 import { SecretsError } from '../../core/errors.js';
 import type { SecretProposal } from '../../core/env-classifier.js';
-import { DEFAULT_BACKUP_PASSPHRASE_ENV } from '../../core/policy-draft.js';
+import { DEFAULT_BACKUP_PASSPHRASE_ENV } from '../../kinds/policy-draft.js';
 import type { Deps } from '../deps.js';
 
 /** What init needs to know beyond the `.env`: from flags, or asked on a terminal. */

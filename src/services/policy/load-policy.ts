@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { SecretsError, errnoCode } from '../../core/errors.js';
-import { parsePolicy, type Policy } from '../../core/policy.js';
+import type { Policy } from '../../core/policy.js';
+import { parsePolicy } from '../../kinds/index.js';
 import type { Deps } from '../deps.js';
 
 export const DEFAULT_POLICY_FILE = 'secrets.yaml';

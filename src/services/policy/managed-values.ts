@@ -1,5 +1,7 @@
 import type { FileStore } from '../../core/ports.js';
-import { envKeysOfSecret, resolveIn, type Policy } from '../../core/policy.js';
+import type { Policy } from '../../core/policy.js';
+import { kindOf } from '../../kinds/index.js';
+import { envManagedValues } from '../../kinds/env-values.js';
 import type { ManagedValue } from '../../core/scan/types.js';
 import { errnoCode } from '../../core/errors.js';
 import { parseDotenv } from '../../core/dotenv.js';
@@ -30,20 +32,12 @@ export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps)
     ]),
   );
   const values: ManagedValue[] = [];
+  const ctx = { policy, env, readOptional: (path: string) => readOptional(deps.files, path) };
   for (const { id, spec } of policy.secrets) {
-    if (spec.kind === 'htpasswd') {
-      const text = await readOptional(deps.files, resolveIn(policy.root, spec.file));
-      const line = text?.split(/\r?\n/).find((entry) => entry.startsWith(`${spec.user}:`));
-      if (line) values.push({ id, value: line.trim() });
-      continue;
-    }
-    for (const key of envKeysOfSecret(spec)) {
-      const value = env.get(key);
-      if (!value) continue;
-      values.push({ id, value });
-      const token = /[?&]access_token=([^&#\s]+)/.exec(value)?.[1];
-      if (spec.kind === 'dingtalk' && token) values.push({ id, value: token });
-    }
+    const kind = kindOf(spec);
+    values.push(
+      ...(kind.managedValues ? await kind.managedValues(id, spec, ctx) : envManagedValues(id, kind.envKeys(spec), env)),
+    );
   }
   return values;
 }
@@ -51,6 +45,6 @@ export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps)
 /** Files where managed values live by design (never reported as leaks of themselves outside git). */
 export function managedValueHomes(policy: Policy): string[] {
   const homes = [policy.envFile, policy.stateDir, policy.backupDir];
-  for (const { spec } of policy.secrets) if (spec.kind === 'htpasswd') homes.push(resolveIn(policy.root, spec.file));
+  for (const { spec } of policy.secrets) homes.push(...(kindOf(spec).valueHomes?.(spec, policy) ?? []));
   return homes;
 }

@@ -8,7 +8,7 @@ import type { Deps } from '../deps.js';
 import { describeBackup, type BackupBeforeSwap } from './backup-before-swap.js';
 import { hookFailure, runHooks } from './hooks.js';
 import { readJournal } from '../state/journal-store.js';
-import type { FileChange } from './kind-handler.js';
+import type { FileChange } from '../../kinds/kind.js';
 import { markRecording, passStep, rollBack, swapFiles } from './transaction.js';
 
 /** Runs one named step, recording its outcome in the audit trail (see rotate-secret.ts). */

@@ -1,4 +1,5 @@
-import { envKeysOfSecret, type Policy } from '../../core/policy.js';
+import type { Policy } from '../../core/policy.js';
+import { envKeysOfSecret } from '../../kinds/index.js';
 import { SecretsError } from '../../core/errors.js';
 import { maskValue } from '../../core/secret.js';
 import { timeoutMs } from '../../core/rotation/plan.js';

@@ -2,18 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { parseDotenv } from '../../core/dotenv.js';
 import { ExitCode, SecretsError, isSecretsError } from '../../core/errors.js';
-import { envKeysOfSecret, type Policy } from '../../core/policy.js';
+import type { Policy } from '../../core/policy.js';
 import type { SecretSpec } from '../../core/policy-schema.js';
 import { timeoutMs, type SelectedSecret } from '../../core/rotation/plan.js';
 import { fingerprint, type Secret } from '../../core/secret.js';
-import { appendAudit, fingerprintKey } from '../state/audit-trail.js';
+import { appendAudit, fingerprintKey, readAuditEntries } from '../state/audit-trail.js';
 import type { Deps } from '../deps.js';
 import { applyChanges, type AuditedStep } from './apply-changes.js';
 import type { BackupBeforeSwap } from './backup-before-swap.js';
-import { managedEnvValues } from './env-values.js';
+import { envKeysOfSecret, managedEnvValues } from '../../kinds/index.js';
+import { handlerFor } from '../../kinds/rotations.js';
 import { clearJournal, readIfExists } from '../state/journal-store.js';
-import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from './kind-handler.js';
-import { handlerFor } from './kinds/index.js';
+import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from '../../kinds/kind.js';
 import { passStep } from './transaction.js';
 
 /** What one secret's rotation needs from the run: --yes, and the backup function. */
@@ -137,6 +137,10 @@ export async function prepareRotation(
     policy,
     id: item.id,
     deps,
+    audit: {
+      fingerprintKey: () => fingerprintKey(policy.stateDir, deps),
+      entries: async () => (await readAuditEntries(policy.stateDir, deps)).entries,
+    },
     assumeYes: Boolean(input.yes),
     ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
     say: (line) => out(`      ${line}`),

@@ -12,7 +12,7 @@ import {
 } from '../../core/rotation/journal.js';
 import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import type { Deps } from '../deps.js';
-import { managedEnvValues } from './env-values.js';
+import { managedEnvValues } from '../../kinds/index.js';
 import { runHooks } from './hooks.js';
 import {
   clearJournal,
@@ -25,7 +25,7 @@ import {
   savePreviousCopy,
   writeJournal,
 } from '../state/journal-store.js';
-import type { FileChange } from './kind-handler.js';
+import type { FileChange } from '../../kinds/kind.js';
 
 export function passStep(step: RotationStep, deps: Pick<Deps, 'onRotationStep'>): void {
   deps.onRotationStep?.(step);

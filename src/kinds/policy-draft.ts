@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
-import { durationMs, parseDuration } from './duration.js';
-import type { ManualCategory, SecretProposal } from './env-classifier.js';
+import type { SecretProposal } from '../core/env-classifier.js';
+import { scalar } from './draft-yaml.js';
+import { kindNamed } from './index.js';
 
 /** Everything `secrets init` decided, before it becomes YAML. Paths are as the policy will hold them. */
 export interface PolicyDraft {
@@ -31,80 +32,19 @@ export const DEFAULT_PLACEHOLDERS = [
 ];
 export const DEFAULT_BACKUP_PASSPHRASE_ENV = 'SECRETS_BACKUP_PASSPHRASE';
 
-/** What an operator does by hand for each kind of tracked secret; printed by rotate and revoke. */
-const MANUAL_STEPS: Record<ManualCategory, (key: string) => string[]> = {
-  'api-key': (key) => [
-    `create a new key in the provider's console, put it into ${key} through secrets rotate (stdin), then revoke the old key`,
-  ],
-  'wallet-key': (key) => [`move what the wallet holds to a new wallet, then replace ${key}`],
-  password: (key) => [
-    `change the password in the service that checks it, then update ${key} through secrets rotate (stdin) and restart the app`,
-  ],
-  'credential-url': (key) => [
-    `change the password in the service the URL points at, then put the new URL into ${key} through secrets rotate (stdin)`,
-  ],
-  'dingtalk-secret': (key) => [
-    `DingTalk group → Settings → Smart Group Assistant → the robot → Reset; put the new secret into ${key}`,
-  ],
-  'unknown-shape': (key) => [`replace ${key} the way the service that uses it requires`],
-};
-
-/** One YAML scalar, quoted only when YAML needs it ("600", "*.gpg"). */
-function scalar(value: string | number | boolean): string {
-  // lineWidth 0: a long step must stay on its line, or the next key would land inside it.
-  return stringify(value, { lineWidth: 0 }).trimEnd();
-}
-
 /** A one-line list; the flow style quotes what a flow list needs quoted (commas, brackets). */
 function flowList(values: string[]): string {
   return stringify(values, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
 }
 
-/** A wallet key rotates at least a year apart: each rotation moves what the wallet holds. */
-export const WALLET_INTERVAL = '1y';
-
-function walletInterval(rotateEvery: string): string {
-  const asked = parseDuration(rotateEvery);
-  const wallet = parseDuration(WALLET_INTERVAL)!;
-  return asked && durationMs(asked) > durationMs(wallet) ? rotateEvery : WALLET_INTERVAL;
-}
-
 function secretLines(secret: SecretProposal, rotateEvery: string): string[] {
-  const lines = [`  ${secret.id}:`, `    # ${secret.reason}`, `    kind: ${secret.kind}`];
-  switch (secret.kind) {
-    case 'dingtalk':
-      lines.push(`    url_key: ${scalar(secret.urlKey)}`);
-      lines.push(
-        secret.secretKey
-          ? `    secret_key: ${scalar(secret.secretKey)}`
-          : '    secret_key: null           # keyword-secured robot: no signing secret',
-      );
-      lines.push(`    rotate_every: ${scalar(rotateEvery)}`);
-      lines.push('    steps:');
-      lines.push(
-        `      - ${scalar('DingTalk group → Settings → Smart Group Assistant → the robot → Reset webhook and secret')}`,
-      );
-      break;
-    case 'random':
-      lines.push(`    env_key: ${scalar(secret.envKey)}`);
-      lines.push(`    bytes: ${secret.bytes}`);
-      lines.push(`    encoding: ${secret.encoding}`);
-      lines.push(`    rotate_every: ${scalar(rotateEvery)}`);
-      lines.push('    after_change: []            # e.g. ["systemctl restart my-app"]: the app reads the key at start');
-      break;
-    case 'manual':
-      lines.push(`    env_key: ${scalar(secret.envKey)}`);
-      if (secret.minLength !== undefined) lines.push(`    min_length: ${secret.minLength}`);
-      lines.push(
-        secret.category === 'wallet-key'
-          ? `    rotate_every: ${scalar(walletInterval(rotateEvery))}              # moving funds is costly: yearly unless it leaks`
-          : `    rotate_every: ${scalar(rotateEvery)}`,
-      );
-      lines.push('    steps:');
-      for (const step of MANUAL_STEPS[secret.category](secret.envKey)) lines.push(`      - ${scalar(step)}`);
-      break;
-  }
-  return lines;
+  const draft = kindNamed(secret.kind).draft as ((proposal: SecretProposal, every: string) => string[]) | undefined;
+  return [
+    `  ${secret.id}:`,
+    `    # ${secret.reason}`,
+    `    kind: ${secret.kind}`,
+    ...(draft?.(secret, rotateEvery) ?? []),
+  ];
 }
 
 /**

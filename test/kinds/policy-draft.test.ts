@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/core/policy.js';
-import { renderPolicyYaml, type PolicyDraft } from '../../src/core/policy-draft.js';
+import { parsePolicy } from '../../src/kinds/index.js';
+import { renderPolicyYaml, type PolicyDraft } from '../../src/kinds/policy-draft.js';
 
 const base: PolicyDraft = {
   deployment: 'mt5-crs',

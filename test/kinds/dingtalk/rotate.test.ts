@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runRotate } from '../../src/services/rotate.js';
-import { parseDotenv, envValue } from '../../src/core/dotenv.js';
-import { isSecretsError } from '../../src/core/errors.js';
-import { testDeps, scriptedPrompts } from '../helpers/deps.js';
-import { startDingtalkServer, type ScriptedAnswer } from '../helpers/dingtalk-server.js';
-import { fakeDingtalkSecret } from '../helpers/fake-secrets.js';
-import { deploymentWithEnv, readEnv, recordingBackup } from '../helpers/rotation.js';
+import { runRotate } from '../../../src/services/rotate.js';
+import { parseDotenv, envValue } from '../../../src/core/dotenv.js';
+import { isSecretsError } from '../../../src/core/errors.js';
+import { testDeps, scriptedPrompts } from '../../helpers/deps.js';
+import { startDingtalkServer, type ScriptedAnswer } from '../../helpers/dingtalk-server.js';
+import { fakeDingtalkSecret } from '../../helpers/fake-secrets.js';
+import { deploymentWithEnv, readEnv, recordingBackup } from '../../helpers/rotation.js';
 
 const NOW = new Date();
 

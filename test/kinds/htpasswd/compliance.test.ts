@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkFormats } from '../../../src/core/checks/compliance.js';
+import { checkFormats } from '../../../src/kinds/checks.js';
 import { parseHtpasswd } from '../../../src/core/htpasswd.js';
-import { parsePolicy } from '../../../src/core/policy.js';
+import { parsePolicy } from '../../../src/kinds/index.js';
 import { fakeAlnum } from '../../helpers/fake-secrets.js';
 
 const HASH_CHARS = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -10,10 +10,9 @@
  *   deliver      the encrypted copy to the outbox (mode 600) and, on a terminal, the password once
  */
 import { basename, dirname, join } from 'node:path';
-import { readAuditEntries, fingerprintKey } from '../../state/audit-trail.js';
-import { bcryptHash, bcryptMatches } from '../../../core/bcrypt.js';
-import { durationMs, parseDuration } from '../../../core/duration.js';
-import { SecretsError } from '../../../core/errors.js';
+import { bcryptHash, bcryptMatches } from '../../core/bcrypt.js';
+import { durationMs, parseDuration } from '../../core/duration.js';
+import { SecretsError } from '../../core/errors.js';
 import {
   emptyHtpasswd,
   htpasswdUserProblem,
@@ -22,28 +21,28 @@ import {
   setHtpasswdLine,
   type HtpasswdDocument,
   type HtpasswdEntry,
-} from '../../../core/htpasswd.js';
-import { htpasswdAccepts, variantBudget } from '../../../core/htpasswd-verify.js';
+} from '../../core/htpasswd.js';
+import { htpasswdAccepts, variantBudget } from '../../core/htpasswd-verify.js';
 import {
   digitVariants,
   generatedPasswordBits,
   generatePassword,
   PASSWORD_ALPHABET,
   passwordProblems,
-} from '../../../core/password.js';
-import { resolveIn, type Policy } from '../../../core/policy.js';
-import type { HtpasswdSpec } from '../../../core/policy-schema.js';
-import { fingerprint, Secret } from '../../../core/secret.js';
-import type { Deps } from '../../deps.js';
+} from '../../core/password.js';
+import { resolveIn, type Policy } from '../../core/policy.js';
+import type { HtpasswdSpec } from './schema.js';
+import { fingerprint, Secret } from '../../core/secret.js';
 import type {
   CurrentFiles,
   FileChange,
+  KindDeps,
   KindHandler,
   PendingRotation,
   RotationContext,
   RotationOutline,
-} from '../kind-handler.js';
-import { inodeWarningsFor, readAccessWarningsFor } from './htpasswd-host.js';
+} from '../kind.js';
+import { inodeWarningsFor, readAccessWarningsFor } from './host.js';
 
 /** Where the new password comes from: never a command-line argument, which `ps` and history keep. */
 export type PasswordSource = 'generate' | 'prompt' | 'stdin';
@@ -94,13 +93,13 @@ function currentDocument(spec: HtpasswdSpec, file: string, current: CurrentFiles
 }
 
 /** Every fingerprint the audit trail holds for this secret, wherever the engine put it in the entry. */
-async function seenFingerprints(policy: Policy, id: string, deps: Deps): Promise<Set<string>> {
+async function seenFingerprints(id: string, ctx: RotationContext): Promise<Set<string>> {
   const seen = new Set<string>();
   const collect = (value: unknown): void => {
     if (typeof value === 'string' && value.startsWith('hmac-sha256:')) seen.add(value);
     else if (value && typeof value === 'object') for (const inner of Object.values(value)) collect(inner);
   };
-  for (const entry of (await readAuditEntries(policy.stateDir, deps)).entries) if (entry.secret === id) collect(entry);
+  for (const entry of await ctx.audit.entries()) if (entry.secret === id) collect(entry);
   return seen;
 }
 
@@ -113,7 +112,7 @@ function passwordFromStdin(text: string): Secret {
   return new Secret(value);
 }
 
-async function passwordFromPrompt(user: string, deps: Deps): Promise<Secret> {
+async function passwordFromPrompt(user: string, deps: KindDeps): Promise<Secret> {
   if (!deps.interactive)
     throw new SecretsError('not-interactive', 'a hidden prompt needs a terminal', {
       hint: 'use --password-stdin, or let the password be generated',
@@ -169,7 +168,7 @@ async function askCurrentPassword(
   user: string,
   entry: HtpasswdEntry,
   file: string,
-  deps: Deps,
+  deps: KindDeps,
 ): Promise<Secret | undefined> {
   if (!deps.interactive) return undefined;
   const answer = await deps.prompts.password(
@@ -239,11 +238,11 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
 
     for (const warning of await inodeWarningsFor(file, deps)) deps.output.err(`warning: ${warning}\n`);
 
-    const key = await fingerprintKey(policy.stateDir, deps);
+    const key = await ctx.audit.fingerprintKey();
     const context = {
       user: spec.user,
       deployment: policy.deployment,
-      seenFingerprints: await seenFingerprints(policy, id, deps),
+      seenFingerprints: await seenFingerprints(id, ctx),
       fingerprintOf: (value: Secret) => fingerprint(value, key),
     };
 

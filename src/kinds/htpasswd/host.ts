@@ -5,13 +5,13 @@ import {
   nginxWorker,
   readAccessWarnings,
   type NginxWorker,
-} from '../../../core/htpasswd-permissions.js';
-import type { Deps } from '../../deps.js';
+} from '../../core/htpasswd-permissions.js';
+import type { KindDeps } from '../kind.js';
 
 /** Where nginx.conf usually is; SECRETS_NGINX_CONF points elsewhere (another prefix, a test). */
 const DEFAULT_NGINX_CONF = '/etc/nginx/nginx.conf';
 
-async function readIfPresent(path: string, deps: Pick<Deps, 'files'>): Promise<string | undefined> {
+async function readIfPresent(path: string, deps: Pick<KindDeps, 'files'>): Promise<string | undefined> {
   try {
     return (await deps.files.stat(path)) ? await deps.files.readText(path) : undefined;
   } catch {
@@ -22,7 +22,7 @@ async function readIfPresent(path: string, deps: Pick<Deps, 'files'>): Promise<s
 
 /** nginx's worker user/group and their ids on this host, as far as the files tell. */
 export async function readNginxWorker(
-  deps: Pick<Deps, 'files' | 'env'>,
+  deps: Pick<KindDeps, 'files' | 'env'>,
 ): Promise<{ worker: NginxWorker; uid: number | undefined; gid: number | undefined }> {
   const confPath = deps.env.SECRETS_NGINX_CONF ?? DEFAULT_NGINX_CONF;
   const worker = nginxWorker(await readIfPresent(confPath, deps), confPath);
@@ -34,7 +34,7 @@ export async function readNginxWorker(
 }
 
 /** Before the swap: would a rename leave someone (a hard link, a bind mount) on the old inode? */
-export async function inodeWarningsFor(path: string, deps: Pick<Deps, 'files'>): Promise<string[]> {
+export async function inodeWarningsFor(path: string, deps: Pick<KindDeps, 'files'>): Promise<string[]> {
   const stat = await deps.files.stat(path);
   if (!stat) return [];
   // A file bind-mounted onto another is a mount point of its own; /proc tells us directly.
@@ -43,7 +43,7 @@ export async function inodeWarningsFor(path: string, deps: Pick<Deps, 'files'>):
 }
 
 /** After the swap: can nginx's worker read the file as it now is? */
-export async function readAccessWarningsFor(path: string, deps: Pick<Deps, 'files' | 'env'>): Promise<string[]> {
+export async function readAccessWarningsFor(path: string, deps: Pick<KindDeps, 'files' | 'env'>): Promise<string[]> {
   const stat = await deps.files.stat(path);
   if (!stat) return [];
   const { worker, uid, gid } = await readNginxWorker(deps);

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { policySchema } from './policy-schema.js';
+import { policySchema } from './index.js';
 
 /** The policy's JSON Schema, for editors (policies/schema.json is generated from this). */
 export function policyJsonSchema(): Record<string, unknown> {

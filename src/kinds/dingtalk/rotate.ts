@@ -1,11 +1,11 @@
-import { dingtalkSecretProblem, dingtalkUrlProblem } from '../../../core/checks/compliance.js';
-import { maskDingtalkUrl, textMessage } from '../../../core/dingtalk.js';
-import { SecretsError } from '../../../core/errors.js';
-import type { DingtalkSpec } from '../../../core/policy-schema.js';
-import { timeoutMs } from '../../../core/rotation/plan.js';
-import { sendDingtalk } from '../../notify/dingtalk-send.js';
+import { dingtalkSecretProblem, dingtalkUrlProblem } from '../../core/checks/compliance.js';
+import { maskDingtalkUrl, textMessage } from '../../core/dingtalk.js';
+import { SecretsError } from '../../core/errors.js';
+import type { DingtalkSpec } from './schema.js';
+import { timeoutMs } from '../../core/rotation/plan.js';
+import { sendDingtalk } from './send.js';
 import { askNewValues, currentEnvValues, planEnvChange, type AskedValue } from '../env-values.js';
-import type { KindHandler } from '../kind-handler.js';
+import type { KindHandler } from '../kind.js';
 
 function keysOf(spec: DingtalkSpec): string[] {
   return spec.secret_key ? [spec.url_key, spec.secret_key] : [spec.url_key];

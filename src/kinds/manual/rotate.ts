@@ -1,9 +1,9 @@
-import { SecretsError } from '../../../core/errors.js';
-import type { ManualSpec } from '../../../core/policy-schema.js';
-import { providerKeyProblem } from '../../../core/provider-key.js';
+import { SecretsError } from '../../core/errors.js';
+import { providerKeyProblem } from '../../core/provider-key.js';
+import type { ManualSpec } from './schema.js';
 import { seenBefore } from '../seen-values.js';
 import { askNewValues, currentEnvValues, planEnvChange } from '../env-values.js';
-import type { KindHandler } from '../kind-handler.js';
+import type { KindHandler } from '../kind.js';
 
 /**
  * `manual`: a secret only a person can change (a provider's console). The steps are printed;
@@ -70,7 +70,7 @@ export const manualHandler: KindHandler<ManualSpec> = {
     if (pending.previous[spec.env_key]?.equals(value))
       throw new SecretsError('same-value', `the new ${spec.env_key} equals the current one; nothing was changed`);
     // An old value brought back (a DATABASE_URL from last year's runbook) is as leaked as it was then.
-    if (await seenBefore(ctx.policy, ctx.id, value, ctx.deps))
+    if (await seenBefore(ctx, value))
       throw new SecretsError(
         'reused-value',
         `the new ${spec.env_key} was used before for ${ctx.id} (the audit trail has its fingerprint); nothing was changed`,

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { encodedLength } from '../../../core/checks/compliance.js';
-import { SecretsError } from '../../../core/errors.js';
-import type { RandomSpec } from '../../../core/policy-schema.js';
-import { Secret } from '../../../core/secret.js';
+import { encodedLength } from '../../core/checks/compliance.js';
+import { SecretsError } from '../../core/errors.js';
+import type { RandomSpec } from './schema.js';
+import { Secret } from '../../core/secret.js';
 import { currentEnvValues, planEnvChange } from '../env-values.js';
-import type { KindHandler } from '../kind-handler.js';
+import type { KindHandler } from '../kind.js';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

@@ -1,17 +1,17 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { bcryptHash, bcryptMatches } from '../../../../src/core/bcrypt.js';
-import { SecretsError } from '../../../../src/core/errors.js';
-import { parseHtpasswd } from '../../../../src/core/htpasswd.js';
-import { Secret } from '../../../../src/core/secret.js';
-import { makeDeployment, type TempDeployment } from '../../../helpers/deployment.js';
-import { scriptedPrompts, testDeps } from '../../../helpers/deps.js';
-import { fakeAlnum } from '../../../helpers/fake-secrets.js';
-import { gpgHome } from '../../../helpers/gpg.js';
-import { describeWithTools } from '../../../helpers/system-tools.js';
-import { writeTree } from '../../../helpers/temp-dir.js';
-import { rotateOne } from '../../../helpers/rotate-one.js';
+import { bcryptHash, bcryptMatches } from '../../../src/core/bcrypt.js';
+import { SecretsError } from '../../../src/core/errors.js';
+import { parseHtpasswd } from '../../../src/core/htpasswd.js';
+import { Secret } from '../../../src/core/secret.js';
+import { makeDeployment, type TempDeployment } from '../../helpers/deployment.js';
+import { scriptedPrompts, testDeps } from '../../helpers/deps.js';
+import { fakeAlnum } from '../../helpers/fake-secrets.js';
+import { gpgHome } from '../../helpers/gpg.js';
+import { describeWithTools } from '../../helpers/system-tools.js';
+import { writeTree } from '../../helpers/temp-dir.js';
+import { rotateOne } from '../../helpers/rotate-one.js';
 
 const HASH_CHARS = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const fakeApr1 = () => `$apr1$${fakeAlnum(8, HASH_CHARS)}$${fakeAlnum(22, HASH_CHARS)}`;

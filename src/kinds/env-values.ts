@@ -1,8 +1,11 @@
-import { envValue, parseDotenv, setDotenvValues } from '../../core/dotenv.js';
-import { SecretsError } from '../../core/errors.js';
-import { Secret } from '../../core/secret.js';
-import { envKeysOfSecret, type Policy } from '../../core/policy.js';
-import type { CurrentFiles, FileChange, RotationContext } from './kind-handler.js';
+/** The env file as the env kinds (dingtalk, random, manual) read and write it. */
+import type { Finding } from '../core/checks/types.js';
+import { envValue, parseDotenv, setDotenvValues, type EnvDocument } from '../core/dotenv.js';
+import { SecretsError } from '../core/errors.js';
+import { Secret } from '../core/secret.js';
+import type { Policy } from '../core/policy.js';
+import type { ManagedValue } from '../core/scan/types.js';
+import type { CurrentFiles, FileChange, RotationContext } from './kind.js';
 
 /** The current values of `keys` in the env file (undefined when missing or unreadable). */
 export function currentEnvValues(
@@ -23,12 +26,6 @@ export function currentEnvValues(
     result[key] = value === undefined ? undefined : new Secret(value);
   }
   return result;
-}
-
-/** Every managed value the env file holds now (hooks must not see them, even under another name). */
-export function managedEnvValues(policy: Policy, current: CurrentFiles): string[] {
-  const keys = policy.secrets.flatMap(({ spec }) => envKeysOfSecret(spec));
-  return Object.values(currentEnvValues(policy, current, keys)).flatMap((value) => (value ? [value.reveal()] : []));
 }
 
 /** The env file with `values` set in place (format kept byte for byte, see core/dotenv.ts). */
@@ -96,6 +93,37 @@ export async function askNewValues(ctx: RotationContext, asked: AskedValue[]): P
         'bad-value',
         `${ctx.id}: the new ${item.key} is not acceptable: ${problem}; nothing was changed`,
       );
+  }
+  return values;
+}
+
+/** A value of an env kind shorter than the policy allows: a critical finding of `secrets check`. */
+export function minLengthFindings(
+  id: string,
+  key: string,
+  minimum: number | undefined,
+  ctx: { policy: Policy; env: EnvDocument | undefined },
+): Finding[] {
+  if (!ctx.env) return [];
+  const value = envValue(ctx.env, key);
+  if (!value || minimum === undefined || value.length >= minimum) return [];
+  return [
+    {
+      check: 'format',
+      severity: 'critical',
+      secret: id,
+      path: ctx.policy.envFile,
+      message: `${id}: ${key} has ${value.length} characters; the policy asks for at least ${minimum}`,
+    },
+  ];
+}
+
+/** The current values of a secret's env keys, for the literal leak search. */
+export function envManagedValues(id: string, keys: string[], env: ReadonlyMap<string, string>): ManagedValue[] {
+  const values: ManagedValue[] = [];
+  for (const key of keys) {
+    const value = env.get(key);
+    if (value) values.push({ id, value });
   }
   return values;
 }

@@ -1,13 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { SecretsError } from '../../../../src/core/errors.js';
-import { makeDeployment, type TempDeployment } from '../../../helpers/deployment.js';
-import { scriptedPrompts, testDeps } from '../../../helpers/deps.js';
-import { fakeAlnum } from '../../../helpers/fake-secrets.js';
-import { basicAuthStatus, grantWorkerRead, groupId, startNginx, type NginxInstance } from '../../../helpers/nginx.js';
-import { rotateOne } from '../../../helpers/rotate-one.js';
-import { describeWithTools } from '../../../helpers/system-tools.js';
+import { SecretsError } from '../../../src/core/errors.js';
+import { makeDeployment, type TempDeployment } from '../../helpers/deployment.js';
+import { scriptedPrompts, testDeps } from '../../helpers/deps.js';
+import { fakeAlnum } from '../../helpers/fake-secrets.js';
+import { basicAuthStatus, grantWorkerRead, groupId, startNginx, type NginxInstance } from '../../helpers/nginx.js';
+import { rotateOne } from '../../helpers/rotate-one.js';
+import { describeWithTools } from '../../helpers/system-tools.js';
 
 /** A line as Apache's own tool writes it (test-only: the password is in htpasswd's argv here). */
 function htpasswdLine(flags: string[], user: string, password: string): string {

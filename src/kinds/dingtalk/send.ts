@@ -1,7 +1,7 @@
 import { judgeDingtalkAnswer, maskDingtalkUrl, signedDingtalkUrl, type DingtalkMessage } from '../../core/dingtalk.js';
 import { SecretsError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
-import type { Deps } from '../deps.js';
+import type { KindDeps } from '../kind.js';
 
 /** DingTalk throttles a robot that sent 20 messages in a minute; one retry after a minute. */
 export const RATE_LIMIT_WAIT_MS = 60_000;
@@ -23,7 +23,7 @@ export interface DingtalkSendRequest {
  */
 export async function sendDingtalk(
   request: DingtalkSendRequest,
-  deps: Pick<Deps, 'dingtalk' | 'clock'>,
+  deps: Pick<KindDeps, 'dingtalk' | 'clock'>,
 ): Promise<void> {
   const body = JSON.stringify(request.message);
   const shown = maskDingtalkUrl(request.url.reveal());
