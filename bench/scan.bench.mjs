@@ -2,12 +2,27 @@
 // `npm run bench` entry for `secrets scan`, against the built dist/. It builds (and caches) a
 // corpus in bench/.corpus: a git repository whose commits are successive npm releases of
 // lodash, with fake secrets planted at known commits, then prints
-//   - history scan time ÷ `git log -p -U0 --all` time, and the scanner's peak RSS,
+//   - history scan time ÷ `git log -p -U0 --all` time, and the scanner's peak RSS, on that small
+//     history and on a 50k-commit one built in a temp folder with git fast-import,
+//   - staged scan time ÷ `git diff --cached -U0` on a change to every file, and its peak RSS,
 //   - working-tree scan time ÷ secretlint 12 (recommended preset) time on the same tree,
 //   - recall on the planted secrets,
 //   - detection on the peer cases in ../shared/peer-cases (read here, never copied).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -234,6 +249,68 @@ function worker(mode, cwd) {
   return JSON.parse(result.stdout);
 }
 
+/**
+ * A synthetic history of `count` commits on one branch, written with `git fast-import` into a
+ * temp folder (the caller removes it). Returns the folder and the planted fake secrets.
+ */
+function buildLargeHistory(count) {
+  const dir = mkdtempSync(join(tmpdir(), 'secrets-bench-history-'));
+  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
+  const FILES = 400;
+  const LINES = 30;
+  const files = Array.from({ length: FILES }, (_, f) =>
+    Array.from(
+      { length: LINES },
+      (_, l) => `export const value_${f}_${l} = compute(${f}, ${l}); // ${pick(ALNUM, 24)}`,
+    ),
+  );
+  const plantAt = new Map([
+    [Math.floor(count * 0.02), () => p('ghp_', pick(ALNUM, 36))],
+    [Math.floor(count * 0.5), () => p('AKIA', pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16))],
+    [Math.floor(count * 0.98), () => p('sk_live_', pick(ALNUM, 24))],
+  ]);
+  const planted = [];
+  const chunks = [];
+  let size = 0;
+  // The stream goes to a file first, then to fast-import's stdin: no pipe to keep fed.
+  const streamFile = join(dir, '.git', 'bench-fast-import');
+  const fd = openSync(streamFile, 'w');
+  const flush = () => {
+    writeSync(fd, chunks.join(''));
+    chunks.length = 0;
+    size = 0;
+  };
+  for (let commit = 1; commit <= count; commit++) {
+    const f = Math.floor(random() * FILES);
+    const lines = files[f];
+    const l = Math.floor(random() * LINES);
+    lines[l] = `export const value_${f}_${l} = compute(${commit}, ${l}); // ${pick(ALNUM, 24)}`;
+    const make = plantAt.get(commit);
+    if (make) {
+      const value = make();
+      planted.push(value);
+      lines[(l + 1) % LINES] = `const credential = "${value}";`;
+    }
+    const content = `${lines.join('\n')}\n`;
+    const message = `change ${commit}\n`;
+    chunks.push(
+      `commit refs/heads/main\nmark :${commit}\ncommitter Bench <bench@example.org> ${1_500_000_000 + commit * 60} +0000\ndata ${Buffer.byteLength(message)}\n${message}`,
+      commit > 1 ? `from :${commit - 1}\n` : '',
+      `M 100644 inline src/module_${f}.js\ndata ${Buffer.byteLength(content)}\n${content}\n`,
+    );
+    size += content.length;
+    if (size > 1 << 20) flush();
+  }
+  flush();
+  closeSync(fd);
+  const input = openSync(streamFile, 'r');
+  const result = spawnSync('git', ['fast-import', '--quiet'], { cwd: dir, stdio: [input, 'ignore', 'inherit'] });
+  closeSync(input);
+  rmSync(streamFile);
+  if (result.status !== 0) throw new Error('git fast-import failed');
+  return { dir, planted };
+}
+
 const best = (runs) => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
 const fmt = (n, digits = 2) => n.toFixed(digits);
 
@@ -279,6 +356,52 @@ if (!process.env.BENCH_PEER_ONLY) {
     `other history findings (in lodash itself): ${otherFindings.length}${otherFindings.length ? ` (${[...new Set(otherFindings.map((f) => `${f.ruleId}:${f.file}`))].slice(0, 5).join(', ')})` : ''}`,
   );
 
+  // ---------- 2b. a 50k-commit history ----------
+  // Built fresh in a temp folder with git fast-import (seconds): each commit changes a line or two
+  // of one of 400 small files, the shape of a long-lived application repository. Three fake
+  // secrets are planted far apart. One pair only: a run takes tens of seconds on each side.
+  const big = buildLargeHistory(Number(process.env.BENCH_COMMITS ?? 50_000));
+  try {
+    const gitRun = timeCommand('git', ['log', '-p', '-U0', '--all'], { cwd: big.dir });
+    const scanRun = worker('history', big.dir);
+    const foundBig = big.planted.filter((value) => scanRun.found.some((f) => f.value.includes(value)));
+    console.log(
+      `large history (${scanRun.commits} commits, fast-import): scan ${fmt(scanRun.ms / 1000)} s; git log -p -U0 --all ${fmt(gitRun.ms / 1000)} s; ratio ${fmt(scanRun.ms / gitRun.ms)}; peak RSS ${fmt(scanRun.maxRssMb, 0)} MB; planted found ${foundBig.length}/${big.planted.length}`,
+    );
+  } finally {
+    rmSync(big.dir, { recursive: true, force: true });
+  }
+
+  // ---------- 2c. the staged change ----------
+  // A clone of the corpus with every file of the package changed and staged: the scan against
+  // `git diff --cached -U0`, the diff it reads.
+  const stagedDir = mkdtempSync(join(tmpdir(), 'secrets-bench-staged-'));
+  try {
+    execFileSync('git', ['clone', '-q', repoDir, stagedDir]);
+    const packageDir = join(stagedDir, 'package');
+    let touched = 0;
+    for (const name of readdirSync(packageDir)) {
+      const path = join(packageDir, name);
+      if (!statSync(path).isFile()) continue;
+      writeFileSync(
+        path,
+        `${readFileSync(path, 'utf8')}\n// staged change ${touched++}\nconst apiVersion = "v${touched}";\n`,
+      );
+    }
+    execFileSync('git', ['add', '-A'], { cwd: stagedDir });
+    const stagedPairs = [1, 2, 3].map(() => {
+      const gitRun = timeCommand('git', ['diff', '--cached', '-U0'], { cwd: stagedDir });
+      const scanRun = worker('staged', stagedDir);
+      return { ratio: scanRun.ms / gitRun.ms, scan: scanRun, gitMs: gitRun.ms };
+    });
+    const stagedMedian = [...stagedPairs].sort((a, b) => a.ratio - b.ratio)[1];
+    console.log(
+      `staged scan (${touched} files changed): ${fmt(stagedMedian.scan.ms)} ms; git diff --cached -U0: ${fmt(stagedMedian.gitMs)} ms; ratio ${fmt(stagedMedian.ratio)} (the scan includes node start-up); peak RSS ${fmt(Math.max(...stagedPairs.map((pair) => pair.scan.maxRssMb)), 0)} MB`,
+    );
+  } finally {
+    rmSync(stagedDir, { recursive: true, force: true });
+  }
+
   // ---------- 3. working tree vs secretlint ----------
   const secretlintBin = join(projectRoot, 'node_modules', '.bin', 'secretlint');
   const tree = best([1, 2, 3].map(() => worker('tree', repoDir)));
@@ -294,13 +417,14 @@ if (!process.env.BENCH_PEER_ONLY) {
       console.log(`secretlint exited ${run.status}: ${run.stderr.slice(0, 300)}`);
     secretlintMs = run.ms;
   }
+  console.log(`working-tree scan peak RSS: ${fmt(tree.maxRssMb, 0)} MB`);
   console.log(
     `working-tree scan: ${fmt(tree.ms)} ms for ${tree.files} files${secretlintMs ? `; secretlint 12: ${fmt(secretlintMs)} ms; ratio ${fmt(tree.ms / secretlintMs, 3)} (target <= 0.2)` : ' (secretlint not installed)'}`,
   );
 }
 
 // ---------- 4. peer cases ----------
-const peerDir = resolve(projectRoot, '..', 'shared', 'peer-cases');
+const peerDir = process.env.PEER_CASES ?? resolve(projectRoot, '..', 'shared', 'peer-cases');
 if (!existsSync(peerDir)) {
   console.log(`peer cases not found at ${peerDir}; skipped`);
   process.exit(0);

@@ -81,23 +81,58 @@ function streamGit(cwd: string, args: string[], onLine: (line: string) => void, 
   });
 }
 
-async function walk(dir: string, root: string, out: string[]): Promise<void> {
+async function walk(dir: string, root: string, out: string[], onUnreadable?: (path: string) => void): Promise<void> {
   let entries;
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch (error) {
-    if (errnoCode(error) === 'EACCES' || errnoCode(error) === 'ENOENT') return;
+    if (errnoCode(error) === 'ENOENT') return;
+    if (errnoCode(error) === 'EACCES' || errnoCode(error) === 'EPERM') {
+      onUnreadable?.(`${toPosix(relative(root, dir))}/`);
+      return;
+    }
     throw error;
   }
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== '.git') await walk(path, root, out);
+      if (entry.name !== '.git') await walk(path, root, out, onUnreadable);
     } else if (entry.isFile()) {
       out.push(toPosix(relative(root, path)));
     }
   }
 }
+
+/** A small git call whose output is kept as bytes (NUL-separated path lists may hold any byte). */
+function gitBytes(cwd: string, args: string[]): Promise<Buffer> {
+  return new Promise((resolvePromise, reject) => {
+    execFile('git', args, { cwd, maxBuffer: 1024 * 1024 * 1024, encoding: 'buffer' }, (error, stdout, stderr) => {
+      if (error)
+        reject(
+          new Error(
+            String(stderr.toString('utf8') || error.message)
+              .trim()
+              .split('\n')[0],
+          ),
+        );
+      else resolvePromise(stdout);
+    });
+  });
+}
+
+/** Splits `-z` output into entries, each as bytes. */
+function splitNul(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let at = bytes.indexOf(0); at !== -1; at = bytes.indexOf(0, start)) {
+    if (at > start) out.push(bytes.subarray(start, at));
+    start = at + 1;
+  }
+  if (start < bytes.length) out.push(bytes.subarray(start));
+  return out;
+}
+
+const isInside = (path: string) => path !== '..' && !path.startsWith('../') && !isAbsolute(path);
 
 /** Spreads commits over `parts` lists, round robin, so big and small commits mix evenly. */
 export function splitCommits(commits: string[], parts: number): string[][] {
@@ -113,38 +148,84 @@ export interface ScanSourcesOptions {
 
 export function createScanSources(options: ScanSourcesOptions = {}): ScanSources {
   const processes = options.gitProcesses ?? Math.min(4, Math.max(1, availableParallelism()));
+  /**
+   * Names that are not valid UTF-8 are reported decoded (with U+FFFD), the way the diff stream
+   * shows them; the file is still read by its real bytes, kept here by the reported path.
+   */
+  const rawPaths = new Map<string, Buffer>();
+  const fsPath = (path: string): string | Buffer => rawPaths.get(path) ?? path;
+
+  /** Tracked files (submodules' too) plus untracked ones not ignored, relative to `reportRoot`. */
+  async function gitListFiles(repoRoot: string, reportRoot: string, targets: string[]): Promise<string[]> {
+    const spec = targets.length > 0 ? ['--', ...targets] : [];
+    // --recurse-submodules works with --cached only, so untracked files are a second call.
+    const [cached, others] = await Promise.all([
+      gitBytes(repoRoot, ['ls-files', '-z', '--cached', '--recurse-submodules', ...spec]),
+      gitBytes(repoRoot, ['ls-files', '-z', '--others', '--exclude-standard', ...spec]),
+    ]);
+    const out: string[] = [];
+    for (const raw of [...splitNul(cached), ...splitNul(others)]) {
+      const name = raw.toString('utf8');
+      const reported = repoRoot === reportRoot ? name : toPosix(relative(reportRoot, join(repoRoot, name)));
+      if (!Buffer.from(name, 'utf8').equals(raw))
+        rawPaths.set(join(reportRoot, reported), Buffer.concat([Buffer.from(`${repoRoot}/`), raw]));
+      out.push(reported);
+    }
+    return out;
+  }
+
+  async function walkTarget(target: string, root: string, out: string[], onUnreadable?: (path: string) => void) {
+    const stat = await fs.lstat(target).catch(() => undefined);
+    if (stat?.isDirectory()) await walk(target, root, out, onUnreadable);
+    else if (stat?.isFile()) out.push(toPosix(relative(root, target)));
+  }
+
   return {
     gitRoot: findGitRoot,
 
-    async listFiles(root, { git, paths }) {
-      const targets = paths
-        .map((path) => toPosix(relative(root, isAbsolute(path) ? path : resolve(path))))
-        .filter((path) => path !== '');
-      if (git) {
-        const args = ['ls-files', '-z', '--cached', '--others', '--exclude-standard'];
-        if (targets.length > 0) args.push('--', ...targets);
-        const output = await gitOutput(root, args);
-        return [...new Set(output.split('\0').filter((path) => path.length > 0))];
+    async gitDir(dir) {
+      try {
+        return (await gitOutput(dir, ['rev-parse', '--absolute-git-dir'])).trim() || undefined;
+      } catch {
+        return undefined;
       }
+    },
+
+    async listFiles(root, { git, paths, onUnreadable }) {
+      const absolute = paths.map((path) => (isAbsolute(path) ? path : resolve(path)));
+      const targets = absolute.map((path) => toPosix(relative(root, path))).filter((path) => path !== '');
+      const inside = targets.filter(isInside);
+      const outside = absolute.filter((path) => !isInside(toPosix(relative(root, path))));
       const out: string[] = [];
-      if (targets.length === 0) await walk(root, root, out);
-      for (const target of targets) {
-        const absolute = join(root, target);
-        const stat = await fs.lstat(absolute).catch(() => undefined);
-        if (stat?.isDirectory()) await walk(absolute, root, out);
-        else if (stat?.isFile()) out.push(target);
+      if (git) {
+        if (targets.length === 0 || inside.length > 0) out.push(...(await gitListFiles(root, root, inside)));
+      } else {
+        if (targets.length === 0) await walk(root, root, out, onUnreadable);
+        for (const target of inside) await walkTarget(join(root, target), root, out, onUnreadable);
       }
-      return out;
+      // A path outside this repository (or outside the folder): listed by its own repository, if
+      // any, and reported relative to the scan root like every other path.
+      for (const target of outside) {
+        const otherRoot = await findGitRoot(target);
+        if (otherRoot) {
+          const relativeTarget = toPosix(relative(otherRoot, target));
+          out.push(...(await gitListFiles(otherRoot, root, relativeTarget ? [relativeTarget] : [])));
+        } else await walkTarget(target, root, out, onUnreadable);
+      }
+      return [...new Set(out)];
     },
 
     async fileSize(path) {
-      const stat = await fs.lstat(path).catch(() => undefined);
+      const stat = await fs.lstat(fsPath(path)).catch((error: unknown) => {
+        if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+        throw error;
+      });
       return stat?.isFile() ? stat.size : undefined;
     },
 
     async readFile(path) {
       try {
-        return await fs.readFile(path);
+        return await fs.readFile(fsPath(path));
       } catch (error) {
         if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'EISDIR') return undefined;
         throw error;

@@ -13,7 +13,7 @@ import { findPolicyPath, loadPolicy } from '../services/policy/load-policy.js';
 import { parseDate } from '../core/duration.js';
 import { SecretsError, type ExitCodeValue } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
-import type { DingtalkTransport } from '../core/ports.js';
+import type { DingtalkTransport, PostgresClient, RedisClient } from '../core/ports.js';
 import type { RotationStep } from '../core/rotation/journal.js';
 
 export interface GlobalOptions {
@@ -76,6 +76,8 @@ export class CliContext {
       prober: httpProber,
       // A dynamic import, so that `secrets check` never loads openpgp (it must start fast).
       loadPgp: async () => (await import('../adapters/openpgp.js')).openPgp,
+      postgres: lazyPostgres,
+      redis: lazyRedis,
       scanSources: async () => (await import('../adapters/scan-sources.js')).createScanSources(),
     };
   }
@@ -114,6 +116,14 @@ const lazyDingtalkTransport: DingtalkTransport = {
     return undiciDingtalkTransport.postJson(url, body, options);
   },
   pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** node-postgres and ioredis are loaded on the first connection only: `secrets check` never pays for them. */
+const lazyPostgres: PostgresClient = {
+  connect: async (target) => (await import('../adapters/postgres.js')).nodePostgres.connect(target),
+};
+const lazyRedis: RedisClient = {
+  connect: async (target) => (await import('../adapters/redis.js')).ioRedis.connect(target),
 };
 
 /**

@@ -35,9 +35,25 @@ export interface ManualProposal {
   minLength?: number;
   reason: string;
 }
-export type SecretProposal = DingtalkProposal | RandomProposal | ManualProposal;
+/** A database or cache URL with a password: secrets changes it on the server itself. */
+export interface ServerCredentialProposal<K extends 'postgres' | 'redis' = 'postgres' | 'redis'> {
+  id: string;
+  kind: K;
+  urlKey: string;
+  reason: string;
+}
+export type SecretProposal =
+  | DingtalkProposal
+  | RandomProposal
+  | ManualProposal
+  | ServerCredentialProposal<'postgres'>
+  | ServerCredentialProposal<'redis'>;
 /** What one entry is, before it gets an id. */
-export type EntryClassification = Omit<RandomProposal, 'id'> | Omit<ManualProposal, 'id'>;
+export type EntryClassification =
+  | Omit<RandomProposal, 'id'>
+  | Omit<ManualProposal, 'id'>
+  | Omit<ServerCredentialProposal<'postgres'>, 'id'>
+  | Omit<ServerCredentialProposal<'redis'>, 'id'>;
 
 export interface EnvPair {
   key: string;
@@ -157,6 +173,20 @@ export function classifyEntry(key: string, value: string): EntryClassification |
   const passwordNamed =
     /PASSWORD|PASSWD|_PASS$|_PIN$/.test(upper) && !/HOST|PORT|TIMEOUT|TTL|LENGTH|EXPIRE|MINUTES|SECONDS/.test(upper);
   if (!passwordNamed && isConfigValue(value)) return undefined;
+  if (CREDENTIAL_URL.test(value) && /^postgres(ql)?:\/\//i.test(value)) {
+    return {
+      kind: 'postgres',
+      urlKey: key,
+      reason: 'a Postgres URL with a password; secrets sets a new one on the server (ALTER ROLE) and in the URL',
+    };
+  }
+  if (/^rediss?:\/\/[^\s/@]*:[^\s/@]+@/i.test(value)) {
+    return {
+      kind: 'redis',
+      urlKey: key,
+      reason: 'a Redis URL with a password; secrets sets a new one on the server (ACL SETUSER) and in the URL',
+    };
+  }
   if (CREDENTIAL_URL.test(value)) {
     return {
       kind: 'manual',
@@ -172,6 +202,15 @@ export function classifyEntry(key: string, value: string): EntryClassification |
       envKey: key,
       category: 'api-key',
       reason: `${/^[AEIOU]/.test(provider.provider) ? 'an' : 'a'} ${provider.provider} API key; only its console issues a new one`,
+    };
+  }
+  if (/^(POSTGRES|PG|REDIS)_?PASS(WORD)?$/.test(upper)) {
+    const postgres = !upper.startsWith('REDIS');
+    return {
+      kind: 'manual',
+      envKey: key,
+      category: 'password',
+      reason: `the ${postgres ? 'Postgres' : 'Redis'} password alone: the ${postgres ? 'postgres' : 'redis'} kind rotates it on the server once the app reads a URL (${postgres ? 'DATABASE_URL' : 'REDIS_URL'}); tracked until then`,
     };
   }
   if (/PASSWORD|PASSWD|_PASS$/.test(upper)) {

@@ -285,6 +285,87 @@ export const errorCatalogue = {
     meaning: 'A pre-commit hook that secrets did not write is already installed; it was left alone.',
   },
 
+  // --- databases and caches (the postgres and redis kinds)
+  'url-unparsable': {
+    exit: 3,
+    meaning: 'A connection URL in .env (or an admin URL) does not parse as scheme://user:password@host:port/….',
+    remedy: 'Fix the URL the message names (file:line); nothing was changed.',
+  },
+  'admin-url-missing': {
+    exit: 3,
+    meaning: 'admin_url_env names an environment variable that is not set.',
+    remedy: 'Export the admin URL in the environment secrets runs in (never in .env).',
+  },
+  'url-no-user': { exit: 3, meaning: 'The database URL names no user, so there is no role to rotate.' },
+  'pg-unreachable': {
+    exit: 3,
+    meaning: 'The Postgres server cannot be reached (down, wrong host or port, timeout); nothing was changed.',
+  },
+  'pg-login-refused': {
+    exit: 3,
+    meaning: 'Postgres refused the credential used to connect (the one in .env, or the admin URL).',
+    remedy: 'secrets check --live tells whether the .env password still works; fix the URL.',
+  },
+  'pg-denied': {
+    exit: 3,
+    meaning: 'The connecting role may not change the password (it needs CREATEROLE or superuser).',
+  },
+  'pg-missing': { exit: 3, meaning: 'Postgres answered that a database or role does not exist.' },
+  'pg-other': { exit: 3, meaning: 'Postgres refused a statement; the message is the server’s.' },
+  'pg-role-missing': { exit: 3, meaning: 'The role in the database URL does not exist on the server.' },
+  'pg-needs-admin': {
+    exit: 3,
+    meaning: 'strategy: alternating needs admin_url_env (a role that may create and alter the pair).',
+  },
+  'pg-test-failed': {
+    exit: 3,
+    meaning: 'The new password did not log in on a fresh connection; the previous one was put back.',
+  },
+  'redis-unreachable': { exit: 3, meaning: 'The Redis server cannot be reached; nothing was changed.' },
+  'redis-login-refused': { exit: 3, meaning: 'Redis refused the credential used to connect (AUTH failed).' },
+  'redis-denied': {
+    exit: 3,
+    meaning: 'The connecting Redis user may not change passwords (ACL SETUSER, CONFIG).',
+    remedy: 'Allow those commands for it, or name admin_url_env.',
+  },
+  'redis-missing': { exit: 3, meaning: 'Redis does not know a command secrets needs.' },
+  'redis-other': { exit: 3, meaning: 'Redis refused a command; the message is the server’s (arguments cut out).' },
+  'redis-no-acl': {
+    exit: 3,
+    meaning: 'The Redis server has no ACL support (before Redis 6).',
+    remedy: 'Set user: requirepass in the policy, or upgrade Redis.',
+  },
+  'redis-user-missing': { exit: 3, meaning: 'The ACL user the policy rotates does not exist on the server.' },
+  'redis-user-mismatch': { exit: 3, meaning: 'The Redis URL logs in as another ACL user than the policy rotates.' },
+  'redis-test-failed': {
+    exit: 3,
+    meaning: 'The new Redis password did not log in on a fresh connection; the server was put back.',
+  },
+  'recover-no-login': {
+    exit: 4,
+    meaning: 'After an interrupted rotation, neither the pending, the current nor the previous credential logs in.',
+    remedy:
+      'Set the pending password (in the state folder, mode 600) on the server by hand, put it in .env, remove the file.',
+  },
+  'recover-unreachable': {
+    exit: 4,
+    meaning: 'An interrupted database or cache rotation cannot be finished while the server is unreachable.',
+    remedy: 'Run secrets rotate --recover again once the server is up.',
+  },
+  'recover-unknown': {
+    exit: 4,
+    meaning: 'A pending credential belongs to a secret the policy no longer has as that kind.',
+  },
+  'recover-hook-failed': {
+    exit: 4,
+    meaning: 'Recovery made .env hold the credential the server accepts, but an after_change hook failed.',
+    remedy: 'Fix what the hook reports and run the hooks by hand.',
+  },
+  'pending-corrupt': {
+    exit: 4,
+    meaning: 'A pending credential record in the state folder cannot be read.',
+  },
+
   // --- demo
   'demo-setup': { exit: 3, meaning: 'The demo could not build its throwaway deployment.' },
 } as const satisfies Record<string, CatalogueEntry>;

@@ -174,3 +174,51 @@ export interface Pgp {
   /** Key ids of every (sub)key of an armored private key. */
   privateKeyIds(armoredPrivateKey: Secret): Promise<string[]>;
 }
+
+/** Where and as whom to open one database or cache connection. */
+export interface ConnectionTarget {
+  host: string;
+  port: number;
+  /** '' for a Redis server with requirepass only (AUTH password). */
+  user: string;
+  password: Secret | undefined;
+  /** Postgres: the database; Redis: the db number as text ('' for 0). */
+  database: string;
+  /**
+   * TLS: 'verify' checks the server's certificate (sslmode=verify-ca|verify-full, rediss://);
+   * 'require' encrypts without checking it (sslmode=require, as libpq does); false: none.
+   */
+  tls: false | 'require' | 'verify';
+  timeoutMs: number;
+}
+
+/**
+ * Why a connection or a statement failed, so a kind can say it in one line: the server cannot be
+ * reached, it refused the credential, the role lacks a right, or something else. Never holds a value.
+ */
+export type ConnectionFailure = 'unreachable' | 'login-refused' | 'denied' | 'missing' | 'other';
+
+/** One open Postgres connection. Statements take parameters ($1…) for every value that can. */
+export interface SqlSession {
+  query<Row extends Record<string, unknown>>(sql: string, values?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens Postgres connections (node-postgres, loaded on first use). Every failure is a SecretsError
+ * whose code is `pg-<ConnectionFailure>` and whose message is the server's, never a statement.
+ */
+export interface PostgresClient {
+  connect(target: ConnectionTarget): Promise<SqlSession>;
+}
+
+/** One open Redis connection, authenticated (AUTH user password) when the target has a password. */
+export interface RedisSession {
+  command(args: string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Opens Redis connections (ioredis, loaded on first use); failures as for PostgresClient, codes `redis-…`. */
+export interface RedisClient {
+  connect(target: ConnectionTarget): Promise<RedisSession>;
+}

@@ -13,10 +13,12 @@ import { htpasswdKind } from './htpasswd/index.js';
 import { currentEnvValues } from './env-values.js';
 import type { CurrentFiles, Kind } from './kind.js';
 import { manualKind } from './manual/index.js';
+import { postgresKind } from './postgres/index.js';
 import { randomKind } from './random/index.js';
+import { redisKind } from './redis/index.js';
 
 /** Every kind, in the order the policy schema and the messages list them. */
-export const KINDS = [htpasswdKind, dingtalkKind, randomKind, manualKind] as const;
+export const KINDS = [htpasswdKind, dingtalkKind, randomKind, manualKind, postgresKind, redisKind] as const;
 
 const BY_NAME = new Map<string, Kind>(KINDS.map((kind) => [kind.name, kind as unknown as Kind]));
 

@@ -33,9 +33,22 @@ import type { EnvDocument } from '../core/dotenv.js';
 import type { SecretsError } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import type { SecretSpec } from '../core/policy-schema.js';
-import type { BasicAuthProber, Clock, DingtalkTransport, FileStore, Output, Pgp, Prompter } from '../core/ports.js';
+import type {
+  BasicAuthProber,
+  Clock,
+  DingtalkTransport,
+  FileStore,
+  Output,
+  Pgp,
+  PostgresClient,
+  Prompter,
+  RedisClient,
+} from '../core/ports.js';
+import type { RotationStep } from '../core/rotation/journal.js';
 import type { ManagedValue } from '../core/scan/types.js';
 import type { Secret } from '../core/secret.js';
+import type { PendingCredential } from './pending-credentials.js';
+import type { CredentialRecoveryPlan } from './server-credential.js';
 
 /**
  * The outside world as a kind sees it: the ports of core/ports.ts, handed in by the service that
@@ -58,6 +71,15 @@ export interface KindDeps {
   prober: BasicAuthProber;
   /** OpenPGP, imported on first call. */
   loadPgp(): Promise<Pgp>;
+  /** Postgres connections (node-postgres, loaded on first use): the postgres kind. */
+  postgres: PostgresClient;
+  /** Redis connections (ioredis, loaded on first use): the redis kind. */
+  redis: RedisClient;
+  /**
+   * Called as a rotation passes each step; kinds that change a server pass their own steps too
+   * (persisted, server-changed, old-removed), so the crash tests can stop them there.
+   */
+  onRotationStep?: (step: RotationStep) => void;
 }
 
 export interface RotationContext {
@@ -79,6 +101,11 @@ export interface RotationContext {
   passwordFrom?: 'prompt' | 'stdin';
   /** One line of progress under the current step (stdout), e.g. "signed test message accepted". */
   say(line: string): void;
+  /**
+   * This rotation replaces a revoked value (`secrets revoke`): a kind whose credential opens
+   * sessions (postgres, redis) ends the ones the revoked value opened, in deliver().
+   */
+  revoking?: boolean;
 }
 
 /** Contents of the files a kind changes, read by the engine: path → text, or undefined if missing. */
@@ -140,6 +167,13 @@ export interface KindHandler<S extends SecretSpec = SecretSpec, P extends Pendin
   abandon?(spec: S, pending: P, ctx: RotationContext): Promise<void>;
   /** After the record: hand-over or confirmation. A throw is shown as a warning; the rotation stands. */
   deliver?(spec: S, pending: P, ctx: RotationContext): Promise<string | undefined>;
+  /**
+   * Kinds that change a server (postgres, redis) save the pending credential before the server
+   * changes (./pending-credentials.ts). After a crash, `rotate --recover` hands the record here:
+   * the kind finds which credential the server accepts and plans the .env change; the engine
+   * writes it, runs the hooks and records it.
+   */
+  recover?(spec: S, record: PendingCredential, ctx: RotationContext): Promise<CredentialRecoveryPlan>;
 }
 
 /** Thrown by handlers; re-exported so a handler needs one import for the contract. */
@@ -215,6 +249,14 @@ export interface KindCompliance<S extends SecretSpec = SecretSpec> {
   formats?(id: string, spec: S, ctx: FormatCheckContext): Finding[];
 }
 
+/** What `secrets check --live` hands a kind. */
+export interface LiveCheckContext {
+  policy: Policy;
+  /** The env file's text (undefined when it does not exist). */
+  envText: string | undefined;
+  deps: Pick<KindDeps, 'postgres' | 'redis' | 'prober'>;
+}
+
 /** What `scan` and the leaked-value check hand a kind to collect its current values. */
 export interface ManagedValueContext {
   policy: Policy;
@@ -248,6 +290,16 @@ export interface Kind<S extends SecretSpec = SecretSpec> {
   valueHomes?(spec: S, policy: Policy): string[];
   compliance: KindCompliance<S>;
   revocation: KindRevocation<S>;
+  /**
+   * Environment variables (never .env) holding credentials it uses, such as an admin URL: the
+   * after_change hooks never inherit them.
+   */
+  secretEnv?(spec: S): string[];
+  /**
+   * `secrets check --live`: proves its credential works on the live system right now (a login, a
+   * probe) and reports drift. Loads what it needs on call: check's start-up path never pays for it.
+   */
+  live?(id: string, spec: S, ctx: LiveCheckContext): Promise<Finding[]>;
   /** `secrets init`: the policy lines of a secret it proposes (after the id and the reason comment). */
   draft?(proposal: Extract<SecretProposal, { kind: S['kind'] }>, rotateEvery: string): string[];
 }

@@ -13,7 +13,9 @@ import { dingtalkHandler } from './dingtalk/rotate.js';
 import { htpasswdHandler } from './htpasswd/rotate.js';
 import type { KindHandler } from './kind.js';
 import { manualHandler } from './manual/rotate.js';
+import { postgresHandler } from './postgres/rotate.js';
 import { randomHandler } from './random/rotate.js';
+import { redisHandler } from './redis/rotate.js';
 
 /** kind name → its handler (a KindHandler of its own spec type, seen through SecretSpec here). */
 export const HANDLERS: Readonly<Record<string, KindHandler>> = {
@@ -21,6 +23,8 @@ export const HANDLERS: Readonly<Record<string, KindHandler>> = {
   dingtalk: dingtalkHandler as unknown as KindHandler,
   random: randomHandler as unknown as KindHandler,
   manual: manualHandler as unknown as KindHandler,
+  postgres: postgresHandler as unknown as KindHandler,
+  redis: redisHandler as unknown as KindHandler,
 };
 
 /**

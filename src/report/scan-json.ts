@@ -1,4 +1,4 @@
-import type { Finding } from '../core/scan/types.js';
+import type { Finding, ScanSkipped } from '../core/scan/types.js';
 import { shownMatch } from './scan-redact.js';
 
 export interface ScanJsonFinding {
@@ -14,8 +14,14 @@ export interface ScanJsonFinding {
   fingerprint: string;
 }
 
-/** `--json`: `{"findings": [...]}` with the match redacted unless `reveal`. */
-export function renderScanJson(findings: readonly Finding[], options: { reveal?: boolean } = {}): string {
+/**
+ * `--json`: `{"findings": [...], "scanned": {...}, "skipped": {...}}` with the match redacted
+ * unless `reveal`; `skipped` names what was not scanned (binary, over the size limit, unreadable).
+ */
+export function renderScanJson(
+  findings: readonly Finding[],
+  options: { reveal?: boolean; scanned?: { files: number; commits: number }; skipped?: ScanSkipped } = {},
+): string {
   const out: ScanJsonFinding[] = findings.map((finding) => {
     const entry: ScanJsonFinding = {
       ruleId: finding.ruleId,
@@ -31,5 +37,8 @@ export function renderScanJson(findings: readonly Finding[], options: { reveal?:
     entry.fingerprint = finding.fingerprint;
     return entry;
   });
-  return `${JSON.stringify({ findings: out }, null, 2)}\n`;
+  const document: Record<string, unknown> = { findings: out };
+  if (options.scanned) document.scanned = { files: options.scanned.files, commits: options.scanned.commits };
+  if (options.skipped) document.skipped = options.skipped;
+  return `${JSON.stringify(document, null, 2)}\n`;
 }

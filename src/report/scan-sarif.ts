@@ -1,4 +1,4 @@
-import type { Finding, Rule, Severity } from '../core/scan/types.js';
+import type { Finding, Rule, Severity, ScanSkipped } from '../core/scan/types.js';
 import { shownMatch } from './scan-redact.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -16,6 +16,38 @@ export interface SarifOptions {
   version: string;
   reveal?: boolean;
   rules: readonly Pick<Rule, 'id' | 'description' | 'severity'>[];
+  /** Reported as the invocation's toolExecutionNotifications. */
+  skipped?: ScanSkipped;
+}
+
+/** At most this many files named in one notification. */
+const NAMED = 50;
+
+function namedList(names: readonly string[]): string {
+  return names.slice(0, NAMED).join(', ') + (names.length > NAMED ? `, and ${names.length - NAMED} more` : '');
+}
+
+/** What was not scanned, as SARIF notifications: one per unreadable file, one per other kind. */
+function notifications(skipped: ScanSkipped) {
+  const notes: Array<{ level: 'warning' | 'note'; message: { text: string }; locations?: unknown[] }> = [];
+  for (const path of skipped.unreadable)
+    notes.push({
+      level: 'warning',
+      message: { text: `not scanned: could not read ${path}` },
+      locations: [{ physicalLocation: { artifactLocation: { uri: encodeURI(path) } } }],
+    });
+  if (skipped.large.length > 0)
+    notes.push({
+      level: 'note',
+      message: { text: `not scanned, over the size limit (${skipped.large.length}): ${namedList(skipped.large)}` },
+    });
+  if (skipped.binary.length > 0)
+    notes.push({
+      level: 'note',
+      message: { text: `not scanned, binary (${skipped.binary.length}): ${namedList(skipped.binary)}` },
+    });
+  for (const text of skipped.notes) notes.push({ level: 'note', message: { text } });
+  return notes;
 }
 
 /**
@@ -59,6 +91,11 @@ export function renderScanSarif(findings: readonly Finding[], options: SarifOpti
             })),
           },
         },
+        ...(options.skipped
+          ? {
+              invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications(options.skipped) }],
+            }
+          : {}),
         results: findings.map((finding) => {
           const commit = finding.commit ? ` in commit ${finding.commit.slice(0, 12)}` : '';
           return {

@@ -1,11 +1,15 @@
-import type { Finding } from '../core/scan/types.js';
+import type { Finding, ScanSkipped } from '../core/scan/types.js';
 import { shownMatch } from './scan-redact.js';
 
 export interface ScanTextSummary {
   mode: 'tree' | 'staged' | 'history';
   accepted: number;
   scanned: { files: number; commits: number; skippedBinary: number; skippedLarge: number };
+  skipped?: ScanSkipped;
 }
+
+/** At most this many names of unreadable files in the one-line summary (JSON lists them all). */
+const NAMED = 5;
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
@@ -36,8 +40,14 @@ export function renderScanText(
   const skipped: string[] = [];
   if (summary.scanned.skippedBinary > 0) skipped.push(`${summary.scanned.skippedBinary} binary`);
   if (summary.scanned.skippedLarge > 0) skipped.push(`${summary.scanned.skippedLarge} over the size limit`);
+  const unreadable = summary.skipped?.unreadable ?? [];
+  if (unreadable.length > 0)
+    skipped.push(
+      `${unreadable.length} unreadable: ${unreadable.slice(0, NAMED).join(', ')}${unreadable.length > NAMED ? ', …' : ''}`,
+    );
   const accepted = summary.accepted > 0 ? `, ${summary.accepted} accepted by the baseline` : '';
   const head = findings.length === 0 ? 'no leaks found' : `${plural(findings.length, 'leak')} found`;
   lines.push(`${head} in ${what}${skipped.length ? ` (skipped ${skipped.join(', ')})` : ''}${accepted}`);
+  for (const note of summary.skipped?.notes ?? []) lines.push(`note: ${note}`);
   return `${lines.join('\n')}\n`;
 }

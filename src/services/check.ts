@@ -26,11 +26,14 @@ import type { Deps } from './deps.js';
 import { checkRotationJournal } from './checks/journal-check.js';
 import { checkLeakedValues } from './checks/leaked-value.js';
 import { checkRevokedSecrets } from './checks/revoked-check.js';
+import { checkLiveCredentials, checkPendingCredentials } from './checks/live-check.js';
 
 export interface CheckInput {
   policy: Policy;
   /** Evaluate as if it were this moment (--as-of). */
   now: Date;
+  /** --live: also log in with each database and cache credential (network; off by default). */
+  live?: boolean;
 }
 
 /** A check owned by another module (journal, revoked, leaked-value); listed in extraChecks below. */
@@ -101,7 +104,12 @@ async function findPlaintextBackups(
 }
 
 /** Checks that live with the module they watch (rotation journal, revocations, leaked values). */
-const extraChecks: ExtraCheck[] = [checkRotationJournal, checkRevokedSecrets, checkLeakedValues];
+const extraChecks: ExtraCheck[] = [
+  checkRotationJournal,
+  checkPendingCredentials,
+  checkRevokedSecrets,
+  checkLeakedValues,
+];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */
 export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutcome> {
@@ -109,7 +117,9 @@ export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutc
   const findings: Finding[] = [];
   // The extra checks read their own files and ask git their own questions: started first, they
   // overlap with the gathering below instead of adding their git round-trips after it.
-  const extras = Promise.all(extraChecks.map((extra) => extra(input, deps)));
+  const extras = Promise.all(
+    [...extraChecks, ...(input.live ? [checkLiveCredentials] : [])].map((extra) => extra(input, deps)),
+  );
   extras.catch(() => undefined);
 
   const { entries } = await readAuditEntries(policy.stateDir, deps);

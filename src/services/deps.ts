@@ -7,8 +7,10 @@ import type {
   Locker,
   Output,
   Pgp,
+  PostgresClient,
   ProcessRunner,
   Prompter,
+  RedisClient,
 } from '../core/ports.js';
 import type { RotationStep } from '../core/rotation/journal.js';
 import type { ScanSources } from '../core/scan/ports.js';
@@ -48,6 +50,10 @@ export interface Deps {
   prober: BasicAuthProber;
   /** OpenPGP, imported on first call: only backup, restore and rotation pay for loading it. */
   loadPgp(): Promise<Pgp>;
+  /** Postgres connections (node-postgres, loaded on first use): the postgres kind. */
+  postgres: PostgresClient;
+  /** Redis connections (ioredis, loaded on first use): the redis kind. */
+  redis: RedisClient;
   /** Git and file sources of the leak scanner, loaded on demand (the leaked-value check, scan). */
   scanSources?: () => Promise<ScanSources>;
 }

@@ -270,6 +270,8 @@ async function replace(input: RevokeInput, spec: SecretSpec, deps: Deps): Promis
     {
       policy,
       yes: true,
+      // The kind also ends the sessions the revoked value opened (postgres, redis).
+      revoking: true,
       ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
       ...(input.backup ? { backup: input.backup } : {}),
     },

@@ -9,6 +9,7 @@ import { readJournal } from './state/journal-store.js';
 import type { RotationOutline } from '../kinds/kind.js';
 import { kindOf } from '../kinds/index.js';
 import { handlerFor } from '../kinds/rotations.js';
+import { recoverPendingCredentials } from './rotation/recover-credentials.js';
 import { rotateSecret, rotateTogether, type RotatedSecret } from './rotation/rotate-secret.js';
 
 /** The selected secrets whose after_change shares a command with another selected secret's. */
@@ -201,8 +202,11 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       outcome.recovered = recovered;
       deps.output.out(`recovered: ${recovered.summary}; ${recovered.detail}\n`);
     }
+    // A server credential (postgres, redis) in flight: .env and the server made to agree.
+    const credentials = await recoverPendingCredentials(policy, deps);
+    for (const item of credentials) deps.output.out(`recovered: ${item.secret}: ${item.detail}\n`);
     if (input.recoverOnly) {
-      if (!recovered) deps.output.out('nothing to recover: no rotation was interrupted\n');
+      if (!recovered && credentials.length === 0) deps.output.out('nothing to recover: no rotation was interrupted\n');
       return outcome;
     }
     if (selected.length === 0) {

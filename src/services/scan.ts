@@ -4,12 +4,13 @@ import { ExitCode, SecretsError, errnoCode, type ExitCodeValue } from '../core/e
 import type { Policy } from '../core/policy.js';
 import { parsePolicy } from '../kinds/index.js';
 import { formatBaseline, parseBaseline, withoutBaseline } from '../core/scan/baseline.js';
-import { looksBinary } from '../core/scan/binary.js';
+import { decodeText } from '../core/scan/binary.js';
 import { Detector } from '../core/scan/detector.js';
 import { HistoryFindings } from '../core/scan/history.js';
 import type { HistorySelection, ScanSources } from '../core/scan/ports.js';
 import { rules as defaultRules } from '../core/scan/rules.js';
-import type { Finding, Fragment, ManagedValue, Rule } from '../core/scan/types.js';
+import type { Finding, Fragment, ManagedValue, Rule, ScanSkipped } from '../core/scan/types.js';
+export type { ScanSkipped } from '../core/scan/types.js';
 import { managedValueHomes, readManagedValues } from './policy/managed-values.js';
 
 export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
@@ -59,8 +60,13 @@ export interface ScanOutcome {
   /** Findings the baseline accepted. */
   accepted: number;
   scanned: { files: number; commits: number; skippedBinary: number; skippedLarge: number };
+  /** What was not scanned, by name, so that a report can say so rather than pass in silence. */
+  skipped: ScanSkipped;
   exitCode: ExitCodeValue;
 }
+
+/** Read errors that concern one file: the scan names it and goes on. */
+const UNREADABLE = new Set(['EACCES', 'EPERM', 'EIO', 'ELOOP', 'ENAMETOOLONG', 'EBUSY', 'ENXIO', 'ETIMEDOUT']);
 
 async function loadPolicy(path: string, files: FileStore): Promise<Policy> {
   let text: string;
@@ -119,13 +125,15 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
     typeof input.policy === 'string' ? await loadPolicy(resolve(cwd, input.policy), deps.files) : input.policy;
   const managed: ManagedValue[] = policy ? await readManagedValues(policy, deps) : [];
   const gitRoot = await deps.sources.gitRoot(cwd);
-  if ((mode === 'staged' || mode === 'history') && !gitRoot) {
+  // A bare or mirror repository (a server-side or CI scan) has history but no work tree.
+  const bareGitDir = mode === 'history' && !gitRoot ? await deps.sources.gitDir?.(cwd) : undefined;
+  if ((mode === 'staged' || (mode === 'history' && !bareGitDir)) && !gitRoot) {
     throw new SecretsError('not-a-repository', `--${mode} needs a git repository`, {
       where: cwd,
       hint: 'run it inside a git work tree, or scan files without the flag',
     });
   }
-  const root = gitRoot ?? cwd;
+  const root = gitRoot ?? bareGitDir ?? cwd;
   const ignorePaths = [...(policy?.doc.scan.ignore_paths ?? [])];
   // Outside git, the files where values live by design are not leaks of themselves; inside git
   // an un-ignored .env could be committed, so `secrets scan` reports it, unless asked not to.
@@ -140,33 +148,47 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
     : new Set<string>();
   const detector = new Detector({ rules: deps.rules ?? defaultRules, managed, ignorePaths });
   const scanned = { files: 0, commits: 0, skippedBinary: 0, skippedLarge: 0 };
+  const skipped: ScanSkipped = { binary: [], large: [], unreadable: [], notes: [] };
   let findings: Finding[] = [];
 
   if (mode === 'tree') {
     const files = await deps.sources.listFiles(root, {
       git: gitRoot !== undefined,
       paths: (input.paths ?? []).map((path) => resolve(cwd, path)),
+      onUnreadable: (path) => skipped.unreadable.push(path),
     });
     deps.progress?.start(files.length, 'files');
     await eachLimited(files, 8, async (file) => {
       try {
         if (detector.isIgnored(file)) return;
         const absolute = join(root, file);
-        const size = await deps.sources.fileSize(absolute);
+        let size: number | undefined;
+        let bytes: Uint8Array | undefined;
+        try {
+          size = await deps.sources.fileSize(absolute);
+          if (size === undefined || size > maxFileSize) bytes = undefined;
+          else bytes = await deps.sources.readFile(absolute);
+        } catch (error) {
+          const code = errnoCode(error);
+          if (code === undefined || !UNREADABLE.has(code)) throw error;
+          skipped.unreadable.push(file);
+          return;
+        }
         if (size === undefined) return;
         if (size > maxFileSize) {
           scanned.skippedLarge++;
+          skipped.large.push(file);
           return;
         }
-        const bytes = await deps.sources.readFile(absolute);
         if (!bytes) return;
-        if (looksBinary(bytes)) {
+        const text = decodeText(bytes);
+        if (text === undefined) {
           scanned.skippedBinary++;
+          skipped.binary.push(file);
           findings.push(...detector.detectPath(file));
           return;
         }
         scanned.files++;
-        const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
         findings.push(...detector.detect({ text: text.includes('\r') ? text.replace(/\r\n/g, '\n') : text, file }));
       } finally {
         deps.progress?.tick();
@@ -183,6 +205,8 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
     if (input.range) selection.range = input.range;
     if (input.since) selection.since = input.since;
     if (input.exclude && input.exclude.length > 0) selection.exclude = input.exclude;
+    if (gitRoot && (await deps.files.stat(join(gitRoot, '.gitmodules'))))
+      skipped.notes.push('submodule histories are not scanned: run secrets scan --history inside each submodule');
     const commits = await deps.sources.listCommits(root, selection);
     const order = new Map(commits.map((commit, index) => [commit, index]));
     const history = new HistoryFindings((commit) => order.get(commit) ?? -1);
@@ -207,7 +231,9 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
     await deps.files.writeAtomic(path, formatBaseline(findings), { mode: 0o644 });
   }
   const reported = withoutBaseline(findings, accepted);
+  for (const list of [skipped.binary, skipped.large, skipped.unreadable]) list.sort();
   return {
+    skipped,
     mode,
     root,
     findings: reported,

@@ -60,21 +60,28 @@ describe('classifyEntry', () => {
     ],
     ['*_PASSWORD is manual', 'POSTGRES_PASSWORD', () => fakeAlnum(20), { kind: 'manual', category: 'password' }],
     [
-      'postgresql://user:pass@ is a credential URL',
-      'DATABASE_URL',
-      () => `postgresql://bot:${fakeAlnum(20)}@db:5432/bot`,
-      { kind: 'manual', category: 'credential-url' },
-    ],
-    [
-      'redis://:pass@ is a credential URL',
-      'REDIS_URL',
-      () => `redis://:${fakeAlnum(20)}@redis:6379/0`,
+      'another scheme with user:pass@ is a credential URL',
+      'AMQP_URL',
+      () => `amqp://bot:${fakeAlnum(20)}@mq:5672/`,
       { kind: 'manual', category: 'credential-url' },
     ],
     ['a URL without credentials is not a secret', 'DASHBOARD_PUBLIC_URL', () => 'https://dash.example.org/', undefined],
     ['an ordinary setting is not a secret', 'LOG_LEVEL', () => 'info', undefined],
     ['a *_KEY_PREFIX is not a secret', 'REDIS_KEY_PREFIX', () => 'bot:', undefined],
   ];
+  it.each([
+    ['DATABASE_URL', () => `postgresql://bot:${fakeAlnum(20)}@db:5432/bot`, 'postgres'],
+    ['PG_URL', () => `postgres://bot:${fakeAlnum(20)}@db/bot?sslmode=require`, 'postgres'],
+    ['REDIS_URL', () => `redis://:${fakeAlnum(20)}@redis:6379/0`, 'redis'],
+    ['CACHE_URL', () => `rediss://app:${fakeAlnum(20)}@cache:6380/1`, 'redis'],
+  ])('%s with a password is proposed as the %s kind', (key, makeValue, kind) => {
+    expect(classifyEntry(key, makeValue())).toMatchObject({ kind, urlKey: key });
+  });
+  it.each(['POSTGRES_PASSWORD', 'REDIS_PASSWORD'])('%s alone is tracked, with the kind to move to', (key) => {
+    const result = classifyEntry(key, fakeAlnum(20));
+    expect(result).toMatchObject({ kind: 'manual', category: 'password' });
+    expect(result?.reason).toMatch(key.startsWith('REDIS') ? /redis kind .*REDIS_URL/ : /postgres kind .*DATABASE_URL/);
+  });
   for (const [name, key, makeValue, expected] of table) {
     it(name, () => {
       const result = classifyEntry(key, makeValue());
@@ -165,8 +172,8 @@ describe('classifyEnv', () => {
       ['anthropic-api-key', 'manual'],
       ['openai-api-key', 'manual'],
       ['wallet-private-key', 'manual'],
-      ['database-url', 'manual'],
-      ['redis-url', 'manual'],
+      ['database-url', 'postgres'],
+      ['redis-url', 'redis'],
     ]);
   });
 

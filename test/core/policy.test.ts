@@ -67,7 +67,7 @@ describe('parsePolicy: a malformed policy gets one precise line', () => {
     [
       'an unknown kind',
       `${HEAD}secrets:\n  db:\n    kind: mysql\n    rotate_every: 90d\n`,
-      'secrets.yaml:5:11: secrets.db.kind: expected one of htpasswd, dingtalk, random, manual, got "mysql"',
+      'secrets.yaml:5:11: secrets.db.kind: expected one of htpasswd, dingtalk, random, manual, postgres, redis, got "mysql"',
     ],
     [
       'a misspelt field',

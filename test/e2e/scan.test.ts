@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { fake, join as parts } from '../../src/core/scan/fake-values.js';
-import { runSecrets } from '../helpers/cli.js';
-import { tempRepo } from '../helpers/scan-repo.js';
+import { BIN, runSecrets, type CliResult } from '../helpers/cli.js';
+import { tempRepo, tempTree } from '../helpers/scan-repo.js';
 
 const repo = tempRepo;
 
@@ -59,6 +60,212 @@ describe('the repository scans clean', () => {
   it('secrets scan finds nothing in this working tree (fake secrets are built at run time)', async () => {
     const root = new URL('../..', import.meta.url).pathname;
     const result = await runSecrets(['scan', '--json'], { cwd: root, env: { SECRETS_POLICY: undefined } });
+    expect(JSON.parse(result.stdout).findings).toEqual([]);
+    expect(result.code).toBe(0);
+  });
+});
+
+/** Runs bin/secrets as nobody when the tests run as root (root reads even a mode-000 file). */
+function runUnprivileged(args: string[], cwd: string): Promise<CliResult> {
+  if (process.getuid?.() !== 0) return runSecrets(args, { cwd });
+  const group = spawnSync('id', ['-gn', 'nobody'], { encoding: 'utf8' }).stdout.trim() || 'nogroup';
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'setpriv',
+      ['--reuid=nobody', `--regid=${group}`, '--clear-groups', process.execPath, BIN, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1', HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('secrets scan on every repository shape, tried as users would', () => {
+  const token = () => parts('ghp_', fake.alnum(36));
+
+  it('scans a path outside the current repository (not "outside repository")', async () => {
+    const here = repo();
+    here.commit({ 'a.txt': 'a\n' });
+    const other = repo();
+    other.commit({ 'deploy.sh': `export GH_TOKEN=${token()}\n` });
+    const plain = tempTree({ 'notes.txt': `GH_TOKEN=${token()}\n` });
+    for (const target of [other.dir, plain.dir]) {
+      const result = await runSecrets(['scan', '--json', target], { cwd: here.dir });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(1);
+      const files = JSON.parse(result.stdout).findings.map((f: { file: string }) => f.file);
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/(deploy\.sh|notes\.txt)$/);
+    }
+  });
+
+  it('scans --history in a bare and in a mirror repository', async () => {
+    const origin = repo();
+    origin.commit({ 'deploy.sh': `export GH_TOKEN=${token()}\n` });
+    origin.commit({ 'deploy.sh': 'export GH_TOKEN=$GH_TOKEN\n' });
+    const holder = tempTree();
+    for (const flag of ['--bare', '--mirror']) {
+      const target = `${holder.dir}/repo${flag}.git`;
+      execFileSync('git', ['clone', '-q', flag, origin.dir, target]);
+      const result = await runSecrets(['scan', '--history', '--json'], { cwd: target });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout).findings).toMatchObject([
+        { file: 'deploy.sh', line: 1, ruleId: 'github-token' },
+      ]);
+    }
+  });
+
+  it("scans a submodule's files in the working tree", async () => {
+    const sub = repo();
+    sub.commit({ 'config.py': `GH_TOKEN = "${token()}"\n` });
+    const top = repo();
+    top.commit({ 'a.txt': 'a\n' });
+    top.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.dir, 'vendor/sub');
+    top.git('commit', '-q', '-m', 'add submodule');
+    const result = await runSecrets(['scan', '--json'], { cwd: top.dir });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).findings).toMatchObject([{ file: 'vendor/sub/config.py' }]);
+  });
+
+  it('keeps paths with a space, tab, newline or non-UTF-8 byte exact in --staged and --history; baseline and ignore_paths match them', async () => {
+    const r = repo();
+    r.commit({ 'a.txt': 'a\n' });
+    const names = ['fixture one.py', 'tab\there.py', 'new\nline.py'];
+    for (const name of names) r.write({ [name]: `GH_TOKEN = "${token()}"\n` });
+    const latin1 = Buffer.concat([Buffer.from(`${r.dir}/caf`), Buffer.from([0xe9]), Buffer.from('.py')]);
+    writeFileSync(latin1, `GH_TOKEN = "${token()}"\n`);
+    r.git('add', '-A');
+    const expected = [...names, 'caf\ufffd.py'].sort();
+    const staged = await runSecrets(['scan', '--staged', '--json'], { cwd: r.dir });
+    expect(staged.code).toBe(1);
+    expect(
+      JSON.parse(staged.stdout)
+        .findings.map((f: { file: string }) => f.file)
+        .sort(),
+    ).toEqual(expected);
+    const sarif = JSON.parse((await runSecrets(['scan', '--staged', '--format', 'sarif'], { cwd: r.dir })).stdout);
+    const uris = sarif.runs[0].results.map(
+      (result: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }) =>
+        result.locations[0]!.physicalLocation.artifactLocation.uri,
+    );
+    expect(uris).toContain('fixture%20one.py');
+    expect(uris.join(' ')).not.toMatch(/%09(?:$| )/);
+    // A baseline written from the tree accepts the same findings in --staged and --history.
+    expect((await runSecrets(['scan', '--write-baseline', 'base.json'], { cwd: r.dir })).code).toBe(1);
+    expect((await runSecrets(['scan', '--staged', '--baseline', 'base.json'], { cwd: r.dir })).code).toBe(0);
+    r.git('commit', '-q', '-m', 'fixtures');
+    const history = await runSecrets(['scan', '--history', '--json'], { cwd: r.dir });
+    expect(
+      JSON.parse(history.stdout)
+        .findings.map((f: { file: string }) => f.file)
+        .sort(),
+    ).toEqual(expected);
+    expect((await runSecrets(['scan', '--history', '--baseline', 'base.json'], { cwd: r.dir })).code).toBe(0);
+    r.write({
+      'secrets.yaml':
+        'version: 1\ndeployment: demo\nsecrets:\n  app_key:\n    kind: random\n    env_key: APP_KEY\n    rotate_every: 90d\nscan:\n  ignore_paths: ["fixture one.py", "tab*", "new?line.py", "caf*"]\n',
+    });
+    const ignored = await runSecrets(['scan', '--history', '--json', '--policy', 'secrets.yaml'], { cwd: r.dir });
+    expect(JSON.parse(ignored.stdout).findings).toEqual([]);
+    expect(ignored.code).toBe(0);
+  });
+
+  it('counts and names an unreadable file and goes on scanning', async () => {
+    const tree = tempTree();
+    chmodSync(tree.dir, 0o755);
+    writeFileSync(`${tree.dir}/leak.env`, `GH_TOKEN=${token()}\n`, { mode: 0o644 });
+    writeFileSync(`${tree.dir}/locked.env`, 'nothing\n', { mode: 0o000 });
+    const json = await runUnprivileged(['scan', '--json', '.'], tree.dir);
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(1);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.findings).toMatchObject([{ file: 'leak.env' }]);
+    expect(parsed.skipped.unreadable).toEqual(['locked.env']);
+    const text = await runUnprivileged(['scan', '.'], tree.dir);
+    expect(text.stdout).toMatch(/1 unreadable: locked\.env/);
+  });
+
+  it('decodes UTF-16 text files instead of skipping them as binary', async () => {
+    const secret = token();
+    const body = `# settings\nGH_TOKEN=${secret}\n`;
+    const tree = tempTree({
+      'le.txt': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(body, 'utf16le')]),
+      'be.txt': Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(body, 'utf16le').swap16()]),
+      'nobom.txt': Buffer.from(body, 'utf16le'),
+    });
+    const result = await runSecrets(['scan', '--json', '.'], { cwd: tree.dir });
+    expect(
+      JSON.parse(result.stdout)
+        .findings.map((f: { file: string; line: number; column: number }) => `${f.file}:${f.line}:${f.column}`)
+        .sort(),
+    ).toEqual(['be.txt:2:10', 'le.txt:2:10', 'nobom.txt:2:10']);
+  });
+
+  it('summarises what was skipped in text, JSON and SARIF notifications', async () => {
+    const tree = tempTree({
+      'image.bin': Buffer.from([0x89, 0x50, 0x00, 0x01, 0x02]),
+      'big.txt': 'x'.repeat(4096),
+      'ok.txt': 'hello\n',
+    });
+    const args = ['scan', '--max-file-size', '1k', '.'];
+    const text = await runSecrets(args, { cwd: tree.dir });
+    expect(text.stdout).toMatch(/skipped 1 binary, 1 over the size limit/);
+    const json = JSON.parse((await runSecrets([...args, '--json'], { cwd: tree.dir })).stdout);
+    expect(json.skipped).toMatchObject({ binary: ['image.bin'], large: ['big.txt'], unreadable: [] });
+    expect(json.scanned).toMatchObject({ files: 1 });
+    const sarif = JSON.parse((await runSecrets([...args, '--format', 'sarif'], { cwd: tree.dir })).stdout);
+    const notes = sarif.runs[0].invocations[0].toolExecutionNotifications;
+    expect(notes.map((n: { message: { text: string } }) => n.message.text).join('\n')).toMatch(/big\.txt/);
+    expect(sarif.runs[0].invocations[0].executionSuccessful).toBe(true);
+  });
+});
+
+describe("the ops files of this tool's own users", () => {
+  it('finds the password in redis.conf, .pgpass, .netrc, .my.cnf, .pypirc, pip.conf, .npmrc, .git-credentials and Docker config.json', async () => {
+    const pass = () => fake.password(18);
+    const tree = tempTree({
+      'redis/redis.conf': `bind 127.0.0.1\nrequirepass ${pass()}\n`,
+      'home/.pgpass': `db.internal:5432:app:app:${pass()}\n`,
+      'home/.netrc': `machine api.example.org\n  login deploy\n  password ${pass()}\n`,
+      'home/.my.cnf': `[client]\nuser=app\npassword=${pass()}\n`,
+      'home/.pypirc': `[pypi]\nusername = deploy\npassword = ${pass()}\n`,
+      'home/.config/pip/pip.conf': `[global]\nindex-url = https://deploy:${pass()}@pypi.example.org/simple\n`,
+      'home/.npmrc': `//registry.example.org/:_password=${Buffer.from(pass()).toString('base64')}\n`,
+      'home/.git-credentials': `https://deploy:${pass()}@git.example.org\n`,
+      'home/.docker/config.json': `{\n  "auths": {\n    "registry.example.org": { "auth": "${Buffer.from(`deploy:${pass()}`).toString('base64')}" }\n  }\n}\n`,
+    });
+    const result = await runSecrets(['scan', '--json', '.'], { cwd: tree.dir });
+    expect(result.code).toBe(1);
+    const byFile = Object.fromEntries(
+      JSON.parse(result.stdout).findings.map((f: { file: string; ruleId: string }) => [f.file, f.ruleId]),
+    );
+    expect(byFile).toEqual({
+      'redis/redis.conf': 'redis-password',
+      'home/.pgpass': 'pgpass-password',
+      'home/.netrc': 'netrc-password',
+      'home/.my.cnf': 'mysql-config-password',
+      'home/.pypirc': 'python-package-index-password',
+      'home/.config/pip/pip.conf': 'url-credentials',
+      'home/.npmrc': 'npmrc-auth',
+      'home/.git-credentials': 'url-credentials',
+      'home/.docker/config.json': 'docker-config-auth',
+    });
+  });
+
+  it('leaves their placeholders and references alone', async () => {
+    const tree = tempTree({
+      'redis/redis.conf': '# requirepass foobared\nrequirepass $REDIS_PASSWORD\n',
+      'home/.pgpass': '# hostname:port:database:username:password\n',
+      'home/.my.cnf': '[client]\nuser=app\npassword=\n',
+      'home/.npmrc': '//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n',
+      'home/.docker/config.json': '{ "auths": { "registry.example.org": {} }, "credsStore": "desktop" }\n',
+    });
+    const result = await runSecrets(['scan', '--json', '.'], { cwd: tree.dir });
     expect(JSON.parse(result.stdout).findings).toEqual([]);
     expect(result.code).toBe(0);
   });

@@ -5,6 +5,8 @@ import { httpProber } from '../../src/adapters/http-prober.js';
 import { fileLocker } from '../../src/adapters/lock.js';
 import { undiciDingtalkTransport } from '../../src/adapters/dingtalk.js';
 import { shellRunner } from '../../src/adapters/process.js';
+import { nodePostgres } from '../../src/adapters/postgres.js';
+import { ioRedis } from '../../src/adapters/redis.js';
 import type { Deps, Prompter } from '../../src/services/deps.js';
 
 export interface CapturedOutput {
@@ -61,6 +63,8 @@ export function testDeps(
     dingtalk: { postJson: undiciDingtalkTransport.postJson, pause: async () => undefined },
     prober: httpProber,
     loadPgp: async () => (await import('../../src/adapters/openpgp.js')).openPgp,
+    postgres: nodePostgres,
+    redis: ioRedis,
     ...rest,
     captured,
   };

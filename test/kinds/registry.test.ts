@@ -31,7 +31,7 @@ describe('the registry of kinds', () => {
   it('builds the policy schema from the kinds: an unknown kind is named with the known ones', () => {
     const text = 'version: 1\ndeployment: app\nsecrets:\n  db:\n    kind: postgress\n    rotate_every: 90d\n';
     expect(() => parsePolicy(text, '/srv/secrets.yaml')).toThrow(
-      /secrets\.db\.kind: expected one of htpasswd, dingtalk, random, manual, got "postgress"/,
+      /secrets\.db\.kind: expected one of htpasswd, dingtalk, random, manual, postgres, redis, got "postgress"/,
     );
   });
   it('a secret whose kind has no handler fails alone with nothing to rotate', async () => {

@@ -70,7 +70,7 @@ describe('runInit with flags (no terminal)', () => {
       dingtalk: 'dingtalk',
       'jwt-secret-key': 'random',
       'postgres-password': 'manual',
-      'database-url': 'manual',
+      'database-url': 'postgres',
     });
     expect(policy.doc.secrets['jwt-secret-key']).toMatchObject({ bytes: 32, encoding: 'hex', rotate_every: '90d' });
     expect(policy.doc.secrets['postgres-password']).toMatchObject({ env_key: 'POSTGRES_PASSWORD' });

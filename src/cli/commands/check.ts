@@ -33,6 +33,10 @@ export function registerCheck(program: Command, ctx: CliContext): void {
       'also send the problems to the DingTalk robot of notify.dingtalk (never values; nothing when all is well)',
     )
     .option(
+      '--live',
+      'also prove each database and cache password in .env logs in now, and report drift (network; never with --notify)',
+    )
+    .option(
       '--output <file>',
       'write the report atomically to FILE instead of stdout (any format; node_exporter textfile)',
     )
@@ -46,54 +50,60 @@ Examples:
   secrets check --as-of 2026-04-01               # what will be due on 1 April?
   secrets check --notify                         # cron: problems to the DingTalk group
   secrets check --json
+  secrets check --live                           # do the postgres/redis passwords in .env still log in?
   secrets check --format prometheus --output /var/lib/node_exporter/textfile/secrets.prom`,
     )
-    .action(async (options: { format: string; output?: string; notify?: boolean }, command: Command) => {
-      const deps = ctx.deps(command);
-      const policy = await ctx.policy(command, deps);
-      const outcome = await runCheck({ policy, now: ctx.asOf(command, deps) }, deps);
-      const format = ctx.globals(command).json ? 'json' : options.format;
-      const render = (notify?: { sent: boolean; error?: ErrorJson }): string => {
-        if (format === 'prometheus') return renderCheckPrometheus(outcome);
-        if (format === 'json') return renderCheckJson(outcome, notify);
-        // A file gets no colour codes, whatever the terminal can show.
-        const colors = palette(options.output ? false : deps.output.color);
-        return renderCheckText(outcome, { critical: colors.red, warning: colors.yellow });
-      };
-      // --output takes any format. A write that fails is one line and exit 3, not a throw: the
-      // check ran, and --notify must still tell the group.
-      const emit = async (text: string): Promise<void> => {
-        if (!options.output) return deps.output.out(text);
-        try {
-          await writeFileAtomic(options.output, text, { mode: 0o644 });
-        } catch (error) {
-          const reason =
-            errnoCode(error) === 'ENOENT'
-              ? `the folder ${dirname(options.output)} does not exist`
-              : (errnoCode(error) ?? String(error));
-          const failure = new SecretsError('output-unwritable', `cannot write it (${reason}); nothing written`, {
-            where: options.output,
-          });
-          deps.output.err(`secrets: ${failure.toLine()}\n`);
-          ctx.report(ExitCode.failed);
+    .action(
+      async (options: { format: string; output?: string; notify?: boolean; live?: boolean }, command: Command) => {
+        const deps = ctx.deps(command);
+        if (options.live && options.notify)
+          // A live probe is a person's question at a terminal, not the cron job's: it never goes to DingTalk.
+          throw new SecretsError('bad-option', '--live never sends to DingTalk: run it without --notify');
+        const policy = await ctx.policy(command, deps);
+        const outcome = await runCheck({ policy, now: ctx.asOf(command, deps), live: Boolean(options.live) }, deps);
+        const format = ctx.globals(command).json ? 'json' : options.format;
+        const render = (notify?: { sent: boolean; error?: ErrorJson }): string => {
+          if (format === 'prometheus') return renderCheckPrometheus(outcome);
+          if (format === 'json') return renderCheckJson(outcome, notify);
+          // A file gets no colour codes, whatever the terminal can show.
+          const colors = palette(options.output ? false : deps.output.color);
+          return renderCheckText(outcome, { critical: colors.red, warning: colors.yellow });
+        };
+        // --output takes any format. A write that fails is one line and exit 3, not a throw: the
+        // check ran, and --notify must still tell the group.
+        const emit = async (text: string): Promise<void> => {
+          if (!options.output) return deps.output.out(text);
+          try {
+            await writeFileAtomic(options.output, text, { mode: 0o644 });
+          } catch (error) {
+            const reason =
+              errnoCode(error) === 'ENOENT'
+                ? `the folder ${dirname(options.output)} does not exist`
+                : (errnoCode(error) ?? String(error));
+            const failure = new SecretsError('output-unwritable', `cannot write it (${reason}); nothing written`, {
+              where: options.output,
+            });
+            deps.output.err(`secrets: ${failure.toLine()}\n`);
+            ctx.report(ExitCode.failed);
+          }
+        };
+        // JSON is written after the notification, so that the one document also says whether it went out.
+        if (format !== 'json') await emit(render());
+        ctx.report(EXIT_OF[outcome.status]);
+        let notify: { sent: boolean; error?: ErrorJson } | undefined;
+        if (options.notify) {
+          // A notification that did not go out is its own failure (exit 3): cron must not think the group knows.
+          try {
+            const { notifyCheckOutcome } = await import('../../services/notify.js');
+            notify = await notifyCheckOutcome({ policy, outcome }, deps);
+          } catch (error) {
+            if (!isSecretsError(error)) throw error;
+            deps.output.err(`secrets: notify: ${error.toLine()}\n`);
+            ctx.report(ExitCode.failed);
+            notify = { sent: false, error: error.toJson() };
+          }
         }
-      };
-      // JSON is written after the notification, so that the one document also says whether it went out.
-      if (format !== 'json') await emit(render());
-      ctx.report(EXIT_OF[outcome.status]);
-      let notify: { sent: boolean; error?: ErrorJson } | undefined;
-      if (options.notify) {
-        // A notification that did not go out is its own failure (exit 3): cron must not think the group knows.
-        try {
-          const { notifyCheckOutcome } = await import('../../services/notify.js');
-          notify = await notifyCheckOutcome({ policy, outcome }, deps);
-        } catch (error) {
-          if (!isSecretsError(error)) throw error;
-          deps.output.err(`secrets: notify: ${error.toLine()}\n`);
-          ctx.report(ExitCode.failed);
-          notify = { sent: false, error: error.toJson() };
-        }
-      }
-      if (format === 'json') await emit(render(notify));
-    });
+        if (format === 'json') await emit(render(notify));
+      },
+    );
 }

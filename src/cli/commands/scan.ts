@@ -92,9 +92,10 @@ Examples:
       const progress = createProgressBar(deps.output);
       const outcome = await runScan(input, { sources, files: deps.files, progress });
       const reveal = options.reveal ?? false;
-      if (format === 'json') deps.output.out(renderScanJson(outcome.findings, { reveal }));
+      const { skipped, scanned } = outcome;
+      if (format === 'json') deps.output.out(renderScanJson(outcome.findings, { reveal, scanned, skipped }));
       else if (format === 'sarif')
-        deps.output.out(renderScanSarif(outcome.findings, { version: VERSION, reveal, rules }));
+        deps.output.out(renderScanSarif(outcome.findings, { version: VERSION, reveal, rules, skipped }));
       else deps.output.out(renderScanText(outcome.findings, outcome, { reveal }));
       ctx.report(outcome.exitCode);
     });

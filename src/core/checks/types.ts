@@ -15,6 +15,7 @@ export type CheckId =
   | 'journal'
   | 'revoked'
   | 'leaked-value'
+  | 'live'
   | 'policy';
 
 export const CHECK_IDS: CheckId[] = [
@@ -29,6 +30,7 @@ export const CHECK_IDS: CheckId[] = [
   'journal',
   'revoked',
   'leaked-value',
+  'live',
 ];
 
 /** One problem found. A message names what is wrong and what to do, never a value. */

@@ -23,7 +23,12 @@ export const ROTATION_STEPS = [
   'recording',
   'recorded',
 ] as const;
-export type RotationStep = (typeof ROTATION_STEPS)[number];
+/**
+ * Extra steps of the kinds that change a server (postgres, redis), between `tested`'s parts:
+ * the pending credential saved, the server changed, the old password removed after the hooks.
+ */
+export const CREDENTIAL_STEPS = ['persisted', 'server-changed', 'old-removed'] as const;
+export type RotationStep = (typeof ROTATION_STEPS)[number] | (typeof CREDENTIAL_STEPS)[number];
 
 /** Where the journal says the swap was when it was last written. */
 export type JournalPhase = 'swapping' | 'hooks' | 'recording' | 'rolling-back';

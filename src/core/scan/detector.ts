@@ -144,6 +144,21 @@ export class Detector {
           const span = match.indices?.groups?.[group];
           if (secret === undefined || span === undefined) return;
           if (!acceptSecret(rule, secret)) return;
+          if (rule.validate) {
+            const at = offset + span[0];
+            const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+            let lineEnd = text.indexOf('\n', at);
+            if (lineEnd === -1) lineEnd = text.length;
+            const context = {
+              line: text.slice(lineStart, lineEnd),
+              before: text.slice(lineStart, at),
+              match: match[0],
+              prefix: match[0].slice(0, span[0] - match.index),
+              window: text.slice(Math.max(0, at - 200), at),
+              file: fragment.file,
+            };
+            if (!rule.validate(secret, context)) return;
+          }
           this.#push(candidates, fragment, lines, offset + span[0], secret, { ...rule, rank: compiled.rank });
         };
         if (rule.anchored) {

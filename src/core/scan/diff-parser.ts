@@ -76,7 +76,8 @@ export class DiffParser {
       return;
     }
     if (this.#inHeader && line.startsWith('+++ ')) {
-      const target = line.slice(4);
+      // git ends the name with a TAB when it holds a space (so that patch can tell where it ends).
+      const target = line.endsWith('\t') ? line.slice(4, -1) : line.slice(4);
       this.#file = target === '/dev/null' ? undefined : stripPrefix(unquotePath(target));
       return;
     }

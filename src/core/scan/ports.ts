@@ -22,11 +22,16 @@ export interface HistoryProgress {
 export interface ScanSources {
   /** The top of the git work tree holding `dir`, or undefined outside git. */
   gitRoot(dir: string): Promise<string | undefined>;
+  /** The git folder of the repository holding `dir` (a bare or mirror repository has no work tree). */
+  gitDir?(dir: string): Promise<string | undefined>;
   /**
    * Files to scan, as paths relative to `root` with forward slashes: in git, tracked files
    * plus untracked ones that are not ignored; elsewhere every file (no .git folders).
    */
-  listFiles(root: string, options: { git: boolean; paths: string[] }): Promise<string[]>;
+  listFiles(
+    root: string,
+    options: { git: boolean; paths: string[]; onUnreadable?: (path: string) => void },
+  ): Promise<string[]>;
   /** The file's size and bytes; undefined when it vanished or is not a regular file. */
   fileSize(path: string): Promise<number | undefined>;
   readFile(path: string): Promise<Uint8Array | undefined>;

@@ -1,5 +1,15 @@
-import type { Rule } from './types.js';
+import type { MatchContext, Rule } from './types.js';
 import { fake, join } from './fake-values.js';
+import { shannonEntropy } from './entropy.js';
+import {
+  PROVIDER_WORDS,
+  contextRules,
+  hasKnownPrefix,
+  isBase64Prose,
+  namedRules,
+  opsFileRules,
+  prefixedRules,
+} from './provider-rules.js';
 
 /*
  * Rules as data. Each regex is written to run in linear time: a literal prefix first, a
@@ -9,7 +19,14 @@ import { fake, join } from './fake-values.js';
  */
 
 /** Values that name a secret instead of holding one: templates, env lookups, masks, examples. */
+/** Runs typed by hand for an example: abcdefg, ABCDEFGH, a1b2c3, qwerty. */
+const SEQUENTIAL_RUN = new RegExp(
+  [...Array.from({ length: 20 }, (_, i) => 'abcdefghijklmnopqrstuvwxyz'.slice(i, i + 7)), 'a1b2c3', 'qwerty'].join('|'),
+  'i',
+);
+
 export const PLACEHOLDER_PATTERNS: RegExp[] = [
+  SEQUENTIAL_RUN,
   /^[x*#.?_-]+$/i,
   /^(?:x{3,}|X{3,}).*$/,
   /^<[^>]*>?$/,
@@ -24,16 +41,107 @@ export const PLACEHOLDER_PATTERNS: RegExp[] = [
   /change[_-]?in[_-]?production/i,
   /placeholder|redacted|dummy|example|sample|fake|not[_-]?a[_-]?real|insert[_-]?here|from[_-]vault|todo|fixme/i,
   /^(?:password|passwd|secret|token|pass|test|testing|none|null|nil|undefined|true|false|empty|default|admin|root|string|value|required|optional|hidden|masked|foobar|foo|bar)$/i,
+  /^(?:not[_ -]?(?:set|configured|defined|provided)|unset|n\/a|tbd|changeme|missing|unknown)$/i,
+  /^(?:\.{3}|…)/,
 ];
 
-/** A secret-like name; `public…`, `csrf…` tokens are meant to be seen. */
-const GENERIC_NAME =
-  '(?<!public[_.-]?|csrf[_.-]?|xsrf[_.-]?|aws[_.-]?(?:secret[_.-]?)?)(?:secret|token|passw(?:or)?d|pwd|api[_.-]?key|apikey|private[_.-]?key|access[_.-]?key|auth[_.-]?(?:key|token)|(?<![A-Za-z])auth(?![A-Za-z])|client[_.-]?secret|credentials?|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key|session[_.-]?key)';
+/**
+ * A secret-like name; `public…`, `csrf…` tokens are meant to be seen. A name inside a URL path
+ * (`'/forgot-password' => …`) is a route, not a variable.
+ */
+const GENERIC_NAME = `(?<!\\/[\\w-]{0,40})(?<!public[_.-]?|csrf[_.-]?|xsrf[_.-]?|aws[_.-]?(?:secret[_.-]?)?)(?:${[
+  'secret',
+  'token',
+  '(?<!ht)passw(?:or)?d', // not htpasswd: a file of hashes
+  'pwd',
+  '(?<![A-Za-z])pass(?![A-Za-z])',
+  'api[_.-]?key',
+  'apikey',
+  'private[_.-]?key',
+  'access[_.-]?key',
+  'auth[_.-]?(?:key|token)',
+  '(?<![A-Za-z])auth(?![A-Za-z])',
+  'client[_.-]?secret',
+  'credentials?',
+  'signing[_.-]?key',
+  'encryption[_.-]?key',
+  'master[_.-]?key',
+  'session[_.-]?key',
+].join('|')})`;
 /** The rest of the name, unless it names something beside the secret (its id, url, file, length...). */
 const GENERIC_TAIL =
   '(?=(?<tail>[\\w.-]{0,30}))\\k<tail>(?<!(?:id|ids|url|uri|name|names|type|file|path|dir|endpoint|count|len|length|size|prefix|ttl|version|field|format|mode|method|hash|header|expiry|expires|expiration|env|label|policy|provider|ref|arn|key_?id))';
-/** An assignment in env, YAML, JSON, INI, TOML, Python, JS/TS or shell: `=`, `:=`, `=>`, `"name": `, `name: `. */
-const GENERIC_OPERATOR = `(?:["'\`]\\]?[ \\t]{0,5}(?:=|:=|::=|:::=|\\?=|:|=>)|\\]?[ \\t]{0,5}(?:=|:=|::=|:::=|\\?=|=>)|[ \\t]{0,5}:[ \\t])[ \\t]{0,5}["'\`]?`;
+/**
+ * An assignment in env, YAML, JSON, INI, TOML, Python, JS/TS or shell (`=`, `:=`, `=>`,
+ * `"name": `, `name: `), a comparison (`==`, `===`, `!=`), or a `"name", "value"` pair
+ * (`Add("AccountKey", "…")`, `setProperty('sonar.login', '…')`, `os.environ.get("X", "…")`), or a
+ * hard-coded fallback (`process.env.X || "…"`, `os.getenv("X") or "…"`). Aligned columns may put
+ * many blanks before the operator.
+ */
+const GENERIC_OPERATOR = `(?:["'\`]\\]?[ \\t]{0,20}(?:===?|!==?|=|:=|::=|:::=|\\?=|:|=>|,)|\\]?[ \\t]{0,20}(?:===?|!==?|=|:=|::=|:::=|\\?=|=>)|[ \\t]{0,20}:[ \\t]|["'\`]?\\)?[ \\t]{0,5}(?:\\|\\||\\?\\?)|["'\`]?\\)[ \\t]{1,5}or(?=[ \\t]))[ \\t]{0,5}`;
+/**
+ * The value: a string literal (any characters but blanks, escapes honoured: a password may hold
+ * quotes and braces, a sentence is no password) or a bare token up to a delimiter.
+ */
+const GENERIC_VALUE = `(?:\\\\?"(?<secret>(?:[^"\\\\\\s]|\\\\.){6,200}?)\\\\?"|'(?<secret2>(?:[^'\\\\\\s]|\\\\.){6,200}?)'|\`(?<secret3>[^\`\\s]{6,200})\`|(?<secret4>[^\\s"'\`;,<>(){}\\[\\]\\\\|]{6,200}))`;
+
+/** Files whose unquoted values are literals, not code. */
+const CONFIG_FILE = /(?:^|\/)(?:\.env(?:\.[\w.-]+)?|[^/]*\.(?:env|ini|cfg|conf|properties|ya?ml|toml))$/i;
+
+/** Names of passwords (chosen by people: any characters, shorter) rather than issued tokens. */
+const PASSWORD_NAME = /passw|pwd|(?<![a-z])pass(?![a-z])/i;
+const PROVIDER_NAME = new RegExp(
+  PROVIDER_WORDS.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
+  'i',
+);
+
+/** `a.b.c` member access: short identifier segments, few digits. Not `be8dfd.da8a689a46edc282`. */
+function looksLikeMemberAccess(value: string): boolean {
+  if (!/^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+$/.test(value)) return false;
+  return value.split('.').every((segment) => segment.length <= 24) && (value.match(/\d/g)?.length ?? 0) <= 3;
+}
+
+/**
+ * The generic rule's look at its match: password names take shorter, plainer values; a name that
+ * names a provider, or a value with a provider's prefix, is left to that provider's rule (which
+ * knows the format, so a near miss is not reported as a generic secret).
+ */
+function genericValidate(secret: string, context: MatchContext): boolean {
+  const name = context.prefix;
+  const quoted = /["'`]$/.test(name);
+  const password = PASSWORD_NAME.test(name);
+  const after = context.line.slice(context.before.length + secret.length);
+  // A "name", "value" pair only inside a call or an initializer: Add("ApiKey", "…"), not a list of strings.
+  if (/["'`][ \t]*,[ \t]*["'`]?$/.test(name)) {
+    const head = context.before.slice(0, context.before.length - name.length);
+    if (!/[({][ \t]*["'`]?[\w.-]*$/.test(head) || !/^["'`]?[ \t]*[)}]/.test(after)) return false;
+  }
+  // A value that repeats the secret word of its name is a label ('credential|id'), not a secret.
+  const word = /secret|token|credential|api[_.-]?key|auth/i.exec(name)?.[0];
+  if (!password && word && secret.toLowerCase().includes(word.toLowerCase())) return false;
+  if (!password && secret.length < 10) return false;
+  if (shannonEntropy(secret) < (password ? 2.5 : 3)) return false;
+  if (!quoted && /=[^=]/.test(secret)) return false;
+  // The variable's whole name: the match starts at the keyword (TOKEN in VERCEL_TOKEN).
+  const variable = /[\w.-]*$/.exec(context.before.slice(0, context.before.length - name.length))?.[0] ?? '';
+  if (!password && PROVIDER_NAME.test(variable + name)) return false;
+  // Letters only: a word or an identifier, unless a password name holds it in a string or a config file.
+  // ...and only when the variable is the password itself (PASS, db_password), not passwordScheme.
+  const isPassword = /(?:passw(?:or)?d|pwd|pass)$/i.test(/^[\w.-]*/.exec(name)?.[0] ?? '');
+  if (/^[A-Za-z_-]+$/.test(secret) && !(isPassword && (quoted || CONFIG_FILE.test(context.file)))) return false;
+  if (hasKnownPrefix(secret)) return false;
+  // 40 hex is a commit or content hash, unless the name says it is a secret (OAuth client secrets are 40 hex).
+  if (/^[0-9a-f]{40}$/.test(secret) && !/secret|passw|private|pwd/i.test(name)) return false;
+  if (looksLikeMemberAccess(secret)) return false;
+  if (isBase64Prose(secret)) return false;
+  return true;
+}
+
+/** The generic rule's reverse form: `"value" === password`, `if ("…" == token)`. */
+const GENERIC_REVERSED = new RegExp(
+  `(?<![\\w"'])(?:"(?<secret>[^"\\\\\\n]{6,200})"|'(?<secret2>[^'\\\\\\n]{6,200})')[ \\t]{0,3}(?:===?|!==?)[ \\t]{0,3}[\\w.$>-]{0,40}?(?:password|passwd|secret|token|api_?key|private_?key)`,
+  'i',
+);
 
 export const rules: Rule[] = [
   // --- AWS ---
@@ -149,8 +257,20 @@ export const rules: Rule[] = [
     id: 'slack-token',
     family: 'slack',
     description: 'Slack token (bot, user, app, config, legacy)',
-    regex:
-      /(?<![A-Za-z0-9_.-])(?<secret>xoxb-\d{8,14}-(?:\d{8,14}-)?[A-Za-z0-9]{18,64}|xox[pe]-\d{8,14}-\d{8,14}-\d{8,14}-[a-fA-F0-9]{28,64}|xox[os]-\d{6,14}-\d{6,14}-\d{6,14}-[a-fA-F0-9]{10,64}|xoxa-\d-\d{6,14}-\d{6,14}-\d{6,14}-[a-fA-F0-9]{10,64}|xox[ar]-\d-[A-Za-z0-9-]{40,300}|xoxe\.xox[bp]-\d-[A-Za-z0-9]{100,300}|xoxe-\d-[A-Za-z0-9]{100,300}|xapp-\d-[A-Z0-9]{6,}-\d{6,}-[a-z0-9]{16,})(?![A-Za-z0-9-])/,
+    regex: new RegExp(
+      `(?<![A-Za-z0-9_.-])(?<secret>${[
+        'xoxb-\\d{8,14}-(?:\\d{8,14}-)?[A-Za-z0-9]{18,64}', // bot
+        'xox[pe]-\\d{8,14}-\\d{8,14}-\\d{8,14}-[a-fA-F0-9]{28,64}', // user, enterprise
+        'xox[os]-\\d{6,14}-\\d{6,14}-\\d{6,14}-[a-fA-F0-9]{10,64}', // legacy
+        'xoxa-\\d-\\d{6,14}-\\d{6,14}-\\d{6,14}-[a-fA-F0-9]{10,64}', // app (old)
+        'xox[ar]-\\d-[A-Za-z0-9-]{40,300}', // app, refresh
+        'xoxe\\.xox[bp]-\\d-[A-Za-z0-9]{100,300}', // rotating
+        'xoxe-\\d-[A-Za-z0-9]{100,300}', // config refresh
+        'xapp-\\d-[A-Z0-9]{6,}-\\d{6,}-[a-z0-9]{16,}', // app-level
+        // Any kind, by its fixed part: team and user ids, then what follows.
+        'xox[abposr]-\\d{8,14}-\\d{8,14}(?:-[A-Za-z0-9]{8,64}){0,3}',
+      ].join('|')})(?![A-Za-z0-9-])`,
+    ),
     keywords: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxs-', 'xoxr-', 'xoxe-', 'xoxe.', 'xapp-'],
     severity: 'high',
     minEntropy: 2.5,
@@ -682,168 +802,14 @@ export const rules: Rule[] = [
   },
   // --- Other providers seen in the wild ---
   {
-    id: 'provider-token',
-    family: 'other-providers',
-    description:
-      'Token of a known provider by its prefix (Shopify, Notion, Linear, Docker, Figma, Doppler, Vault, Grafana, Tailscale, Sourcegraph, Sonar, Fly.io, ...)',
-    regex:
-      /(?<![A-Za-z0-9_.-])(?<secret>shp(?:at|ca|pa|ss)_[a-zA-Z0-9]{32,40}|ntn_\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43}|lin_api_[A-Za-z0-9]{40}|lin_oauth_[a-f0-9]{64}|dckr_pat_[A-Za-z0-9_-]{27,}|dckr_oat_[A-Za-z0-9_-]{32,}|fig[dhu]_[A-Za-z0-9_-]{40,}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}|hv[sbr]\.[A-Za-z0-9_-]{24,400}|glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[a-fA-F0-9]{8}|tskey-[a-z]{3,10}-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}|sgp_(?:local_|[a-fA-F0-9]{16}_)?[a-fA-F0-9]{40}|sq[pua]_[A-Za-z0-9]{40}|fo1_[A-Za-z0-9_-]{43}|FlyV1 fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3}|dapi[a-fA-F0-9]{32}(?:-\d)?|sha256~[A-Za-z0-9_-]{43}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43}|EAAA[A-Za-z0-9_-]{60}|sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[a-f0-9]{64}|HRKU-[A-Za-z0-9_-]{60}|s-s4t2(?:ud|af)-[a-f0-9]{64}|ico-[A-Za-z0-9]{32}|tk-us-[A-Za-z0-9_-]{48}|ATATT[A-Za-z0-9_=-]{180,}|AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}|ops_eyJ[A-Za-z0-9+/=]{100,}|A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}|pul-[a-f0-9]{40}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|dop_v1_[a-f0-9]{64}|doo_v1_[a-f0-9]{64}|vcp_[A-Za-z0-9]{56}|vck_[A-Za-z0-9]{56}|vca_[A-Za-z0-9]{56}|vcr_[A-Za-z0-9]{56}|vci_[A-Za-z0-9]{56}|rdme_[a-z0-9]{70}|key-[a-f0-9]{32}|API-[A-Z0-9]{26}|EAA[MC][A-Za-z0-9]{100,}|cf(?:ut|at)_[A-Za-z0-9]{40}[a-f0-9]{8}|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}|sl\.[A-Za-z0-9_-]{130,})(?![A-Za-z0-9_-])/,
-    allow: [/X{5,}|x{5,}/, /YOUR_|_HERE/i],
-    keywords: [
-      'shpat_',
-      'shpca_',
-      'shppa_',
-      'shpss_',
-      'ntn_',
-      'secret_',
-      'lin_api_',
-      'lin_oauth_',
-      'dckr_',
-      'figd_',
-      'figh_',
-      'figu_',
-      'dp.',
-      'hvs.',
-      'hvb.',
-      'hvr.',
-      'glc_',
-      'glsa_',
-      'tskey-',
-      'sgp_',
-      'sqp_',
-      'squ_',
-      'sqa_',
-      'fo1_',
-      'flyv1',
-      'dapi',
-      'sha256~',
-      'sq0atp-',
-      'sq0csp-',
-      'eaa',
-      'sntrys_',
-      'sntryu_',
-      'hrku-',
-      's-s4t2',
-      'ico-',
-      'tk-us-',
-      'atatt',
-      'age-secret-key-1',
-      'ops_eyj',
-      'a3-',
-      'pul-',
-      'pmak-',
-      'dop_v1_',
-      'doo_v1_',
-      'vcp_',
-      'vck_',
-      'vca_',
-      'vcr_',
-      'vci_',
-      'rdme_',
-      'key-',
-      'api-',
-      'cfut_',
-      'cfat_',
-      'v1.0-',
-      'sl.',
-    ],
-    severity: 'high',
-    minEntropy: 3,
-    examples: {
-      match: [
-        () => join('shpat_', fake.hex(32)),
-        () => join('ntn_', fake.digits(11), fake.alnum(35)),
-        () => join('dckr_pat_', fake.base64url(27)),
-        () => join('hvs.', fake.base64url(90)),
-        () => join('tskey-api-', fake.alnum(12), '-', fake.alnum(30)),
-      ],
-      noMatch: [() => join('shpat_', fake.hex(10)), () => 'secret_key_base', () => join('dckr_pat_', 'x')],
-    },
-  },
-  {
     id: 'mailchimp-api-key',
-    family: 'other-providers',
+    family: 'mailchimp',
     description: 'Mailchimp API key',
     regex: /(?<![A-Za-z0-9])(?<secret>[a-f0-9]{32}-us\d{1,2})(?![A-Za-z0-9])/,
     keywords: ['-us'],
     severity: 'high',
     minEntropy: 3,
     examples: { match: [() => `MAILCHIMP_KEY = "${fake.hex(32)}-us18"`], noMatch: [() => `${fake.hex(12)}-us18`] },
-  },
-  {
-    id: 'named-provider-key',
-    placeholders: true,
-    family: 'other-providers',
-    description:
-      'Key assigned to a provider-named variable (Snyk, Heroku, HubSpot, Sonar, Sumo Logic, Okta, MessageBird, Facebook, Mailchimp, ...)',
-    regex:
-      /(?:snyk|heroku|hubspot|messagebird|message[_-]bird|sonar|sumo(?:logic)?|okta|facebook|mailchimp|sourcegraph|atlassian|jira|confluence|octopus|datadog|dd_api|dd_app|newrelic|new_relic|sentry|algolia|circleci|travis|bitbucket|cloudflare|cf_api|mapbox|pagerduty|rollbar|mailgun|postmark|pusher|contentful|launchdarkly|netlify|vercel|digitalocean|linode|vultr|discord|twitch|dropbox|asana|clickup|airtable|zendesk|freshdesk|intercom|braintree|paypal|plaid|coinbase|binance|etherscan|infura|moralis)[\w.-]{0,30}(?:key|token|secret|login|pass|pwd|id|access|auth)[\w.-]{0,20}["'`]?\]?\s{0,5}(?:=|:=|::=|:::=|\?=|:|=>)\s{0,5}["'`]?(?<secret>[A-Za-z0-9_.~+/=-]{14,200})(?![A-Za-z0-9_.~+/=-])/i,
-    keywords: [
-      'snyk',
-      'heroku',
-      'hubspot',
-      'messagebird',
-      'message_bird',
-      'message-bird',
-      'sonar',
-      'sumo',
-      'okta',
-      'facebook',
-      'mailchimp',
-      'sourcegraph',
-      'atlassian',
-      'jira',
-      'confluence',
-      'octopus',
-      'datadog',
-      'dd_api',
-      'dd_app',
-      'newrelic',
-      'new_relic',
-      'sentry',
-      'algolia',
-      'circleci',
-      'travis',
-      'bitbucket',
-      'cloudflare',
-      'cf_api',
-      'mapbox',
-      'pagerduty',
-      'rollbar',
-      'mailgun',
-      'postmark',
-      'pusher',
-      'contentful',
-      'launchdarkly',
-      'netlify',
-      'vercel',
-      'digitalocean',
-      'linode',
-      'vultr',
-      'discord',
-      'twitch',
-      'dropbox',
-      'asana',
-      'clickup',
-      'airtable',
-      'zendesk',
-      'freshdesk',
-      'intercom',
-      'braintree',
-      'paypal',
-      'plaid',
-      'coinbase',
-      'binance',
-      'etherscan',
-      'infura',
-      'moralis',
-    ],
-    severity: 'high',
-    minEntropy: 2.8,
-    examples: {
-      match: [() => `SNYK_TOKEN = "${fake.uuid()}"`, () => `heroku_api_key = "${fake.uuid()}"`],
-      noMatch: [() => 'SNYK_TOKEN = "${SNYK_TOKEN}"', () => 'okta_client_id = ""'],
-    },
   },
   {
     id: 'kubernetes-secret',
@@ -867,7 +833,7 @@ export const rules: Rule[] = [
   {
     id: 'nuget-config-password',
     placeholders: true,
-    family: 'other-providers',
+    family: 'nuget',
     description: 'Clear-text password in a NuGet config',
     regex: /<add\s{1,5}key=["'](?:ClearText)?Password["']\s{1,5}value=["'](?<secret>[^"'\n]{4,200})["']/i,
     keywords: ['password'],
@@ -892,24 +858,49 @@ export const rules: Rule[] = [
     },
   },
   {
-    id: 'more-provider-tokens',
-    family: 'other-providers',
-    description:
-      'Token of a known provider in its context (Sidekiq, Facebook app token, Vault service token, Terraform Cloud)',
+    id: 'sidekiq-secret',
+    family: 'sidekiq',
+    description: 'Sidekiq Enterprise / Pro gem server credential',
     regex:
-      /BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM["']?[ \t]{0,3}[:=][ \t]{0,3}["']?(?<secret>[a-f0-9]{8}:[a-f0-9]{8})|facebook[^\n]{0,40}?(?<![0-9])(?<secret2>\d{15,16}\|[A-Za-z0-9_-]{27})(?![A-Za-z0-9_-])|(?:vault|token)[\w.-]{0,20}["'`]?[ \t]{0,3}[:=][ \t]{0,3}["'`]?(?<secret3>s\.[A-Za-z0-9]{24})(?![A-Za-z0-9])|(?<![A-Za-z0-9])(?<secret4>[a-zA-Z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})/i,
-    keywords: ['contribsys', 'facebook', 'vault', 'token', 'atlasv1'],
+      /BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM["']?[ \t]{0,3}[:=][ \t]{0,3}["']?(?<secret>[a-f0-9]{8}:[a-f0-9]{8})(?![a-f0-9])/i,
+    keywords: ['contribsys'],
     severity: 'high',
     minEntropy: 2.5,
     examples: {
-      match: [
-        () => `export BUNDLE_GEMS__CONTRIBSYS__COM=${fake.hex(8)}:${fake.hex(8)}`,
-        () => `vault_token: ${join('s.', fake.alnum(24))}`,
-        () => `facebook ${fake.digits(15)}|${fake.base64url(27)}`,
-      ],
-      noMatch: [() => 'BUNDLE_GEMS__CONTRIBSYS__COM=$SIDEKIQ', () => 'a | b | c'],
+      match: [() => `export BUNDLE_GEMS__CONTRIBSYS__COM=${fake.hex(8)}:${fake.hex(8)}`],
+      noMatch: [() => 'BUNDLE_GEMS__CONTRIBSYS__COM=$SIDEKIQ'],
     },
   },
+  {
+    id: 'facebook-app-token',
+    family: 'facebook',
+    description: 'Facebook app access token (app id|app secret)',
+    regex: /facebook[^\n]{0,40}?(?<![0-9])(?<secret>\d{15,16}\|[A-Za-z0-9_-]{27})(?![A-Za-z0-9_-])/i,
+    keywords: ['facebook'],
+    severity: 'high',
+    minEntropy: 2.5,
+    examples: {
+      match: [() => `facebook ${fake.digits(15)}|${fake.base64url(27)}`],
+      noMatch: [() => 'facebook a | b | c'],
+    },
+  },
+  {
+    id: 'terraform-cloud-token',
+    family: 'terraform',
+    description: 'Terraform Cloud / Enterprise API token',
+    regex: /(?<![A-Za-z0-9])(?<secret>[a-zA-Z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})(?![A-Za-z0-9_=-])/,
+    keywords: ['atlasv1'],
+    severity: 'high',
+    minEntropy: 2.5,
+    examples: {
+      match: [() => join(fake.alnum(14), '.atlasv1.', fake.base64url(67))],
+      noMatch: [() => join(fake.alnum(14), '.atlasv1.', fake.base64url(10))],
+    },
+  },
+  ...prefixedRules,
+  ...namedRules,
+  ...contextRules,
+  ...opsFileRules,
   // --- Generic: a high-entropy value assigned to a secret-like name ---
   {
     id: 'generic-secret-assignment',
@@ -918,14 +909,12 @@ export const rules: Rule[] = [
     family: 'generic',
     description:
       'High-entropy value assigned to a secret-like name (*SECRET*, *TOKEN*, *PASSWORD*, *API_KEY*, *PRIVATE_KEY*)',
-    regex: new RegExp(
-      `${GENERIC_NAME}${GENERIC_TAIL}${GENERIC_OPERATOR}(?<secret>[^\\s"'\`;,<>(){}\\[\\]\\\\|]{10,200})`,
-      'i',
-    ),
+    regex: new RegExp(`${GENERIC_NAME}${GENERIC_TAIL}${GENERIC_OPERATOR}${GENERIC_VALUE}`, 'i'),
+    validate: genericValidate,
     keywords: [
       'secret',
       'token',
-      'passw',
+      'pass',
       'pwd',
       'api_key',
       'api-key',
@@ -947,24 +936,24 @@ export const rules: Rule[] = [
       'session',
     ],
     severity: 'medium',
-    minEntropy: 3,
     allow: [
       /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-      /^[0-9a-f]{40}$/,
       /^sha(?:1|256|384|512)-/,
-      /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/,
-      /^[A-Za-z_-]+$/,
       /^(?:\.{0,2}\/|~\/|[A-Za-z]:\\)/,
       /\.(?:json|ya?ml|txt|pem|key|crt|env|js|ts|py|html|php|rb|go|java)$/i,
       /^\d+$/,
       /^(?:true|false|null|none)\b/i,
-      /=[^=]/,
       /\.{2,}/,
       /^-----/,
       /^[a-z][a-z0-9+.-]*:\/\//i,
       /^[a-z]+(?:_[a-z0-9]+)+$/,
       /:$/,
-      /^(?:[a-z0-9_.-]+\/)+[a-z0-9_.-]+$/,
+      /^(?:[a-z0-9_.-]+\/)+[a-z0-9_.-]+(?:#[a-z_]+)?$/,
+      // An ARN names a resource; a kebab-case #id or .class is a CSS selector.
+      /^arn:aws[\w-]*:/,
+      // A regular expression (a rule's pattern) is not a secret.
+      /\(\?(?:[:=!]|<[=!a-z])|\[[^\]]{1,40}\]\{\d/,
+      /^[#.][a-z][a-z0-9]*(?:-[a-z0-9]+)+$/,
       /^[A-Za-z_$][A-Za-z_$]*\??\.[A-Za-z_$]/,
       /0123456|123456789|abcdefgh|qwerty/i,
     ],
@@ -976,6 +965,15 @@ export const rules: Rule[] = [
         () => `DB_PASSWORD = '${fake.password(18)}'`,
         () => `export GITEA_TOKEN=${fake.hex(40)}a`,
         () => `[auth]\ntoken = ${fake.base64url(30)}9`,
+        () => `if username == "admin" and password == "${fake.password(10)}":`,
+        () => `password = "${fake.alnum(6)}{{}}$(${fake.alnum(6)})"`,
+        () => `auth_pass: "${fake.letters(9)}"`,
+        () => `this.Context.Add("ApiKey", "${fake.alnum(30)}");`,
+        () => `{ "ApiKey", "${fake.alnum(30)}" },`,
+        () => `private static String CLIENT_SECRET = "${fake.hex(40)}";`,
+        () => `export const API_TOKEN = process.env.API_TOKEN || "${fake.alnum(32)}";`,
+        () => `API_TOKEN = os.environ.get("API_TOKEN", "${fake.alnum(32)}")`,
+        () => `api_token = os.getenv("API_TOKEN") or "${fake.alnum(32)}"`,
       ],
       noMatch: [
         () => 'SECRET_KEY=change-in-production',
@@ -990,7 +988,35 @@ export const rules: Rule[] = [
         () => `commit_token = ${fake.hex(40)}`,
         () => 'tokenizer = buildTokenizer',
         () => `integrity: sha512-${fake.base64(86)}==`,
+        () => `put '/forgot-password' => "cms/sites/passwords#update", as: 'update_password'`,
+        () => 'ChangePassword = "arn:aws:iam::aws:policy/IAMUserChangePassword"',
+        () => 'this.addPassword = "#add-password";',
+        () => `api_secret: "${Buffer.from('super secret value').toString('base64')}"`,
+        () => `secret_access_key = '${'abcdefg'}${fake.alnum(10)}'`,
+        () => `VERCEL_TOKEN: "${fake.alnum(12)}?${fake.alnum(11)}"`,
+        () => `GEMINI_API_KEY=${join('AIza', fake.base64url(30))}`,
+        () => `password = ${fake.letters(12)}`,
+        () => `runSecrets(['rotate', 'dashboard-password', '${fake.alnum(8)}-stdin'])`,
+        () => `type PasswordScheme = 'bcrypt' | 'argon';`,
+        () => `keywords: ['credential', 'passwordauthentication', 'basicauth'],`,
+        () => `"two.htpasswd": "a:${fake.alnum(8)}\\nb:${fake.alnum(8)}"`,
+        () => 'accepts keys that are password-protected or broken.',
       ],
+    },
+  },
+  {
+    id: 'generic-secret-comparison',
+    placeholders: true,
+    family: 'generic',
+    description: 'A literal compared with a secret-like name ("…" === password)',
+    regex: GENERIC_REVERSED,
+    keywords: ['secret', 'token', 'passw', 'api_key', 'apikey', 'private_key', 'privatekey'],
+    severity: 'medium',
+    minEntropy: 2.5,
+    allow: [/^[A-Za-z_-]+$/, /^\d+$/],
+    examples: {
+      match: [() => `if ("${fake.password()}" === private_key) {`],
+      noMatch: [() => 'if ("" === password) {', () => `if ("password" == field_name)`],
     },
   },
 ];

@@ -38,7 +38,27 @@ export interface Rule {
   pathOnly?: boolean;
   /** Only files whose path matches (e.g. nuget.config). */
   path?: RegExp;
+  /** A file name its examples are tested under (rules with `path`). */
+  examplePath?: string;
+  /**
+   * A last look at a match in its context (a checksum, the line it sits on, the file): false
+   * drops it. For what a regex cannot say well: a CRC, a decoded payload, a word before the value.
+   */
+  validate?: (secret: string, context: MatchContext) => boolean;
   examples: { match: ExampleBuilder[]; noMatch: ExampleBuilder[] };
+}
+
+/** Where a match sits: its whole line, the text before the secret on that line, and the file. */
+export interface MatchContext {
+  line: string;
+  before: string;
+  /** The whole match of the rule's regex. */
+  match: string;
+  /** The part of the match before the secret (the name and operator of an assignment). */
+  prefix: string;
+  /** Up to 200 characters before the secret, across lines (a name on the line above). */
+  window: string;
+  file: string;
 }
 
 /** A piece of text from one source: a file, or the lines a commit added to a file. */
@@ -76,4 +96,14 @@ export interface Finding {
 export interface ManagedValue {
   id: string;
   value: string;
+}
+
+/** What a scan did not cover, by name, so that a report can say so rather than pass in silence. */
+export interface ScanSkipped {
+  binary: string[];
+  large: string[];
+  /** Files and folders (ending in /) the scan could not read: permissions, I/O errors. */
+  unreadable: string[];
+  /** Parts of the repository this mode does not cover (submodule histories, ...). */
+  notes: string[];
 }

@@ -40,4 +40,5 @@ export const htpasswdKind: Kind<HtpasswdSpec> = {
     planCutOff: (id, spec, policy, current, options, deps) =>
       planHtpasswdCutOff(id, spec, [resolveIn(policy.root, spec.file)], current, options, deps),
   },
+  live: async (id, spec, ctx) => (await import('./live.js')).liveHtpasswd(id, spec, ctx),
 };

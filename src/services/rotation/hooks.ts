@@ -1,5 +1,5 @@
 import type { Policy } from '../../core/policy.js';
-import { envKeysOfSecret } from '../../kinds/index.js';
+import { envKeysOfSecret, kindOf } from '../../kinds/index.js';
 import { SecretsError } from '../../core/errors.js';
 import { maskValue } from '../../core/secret.js';
 import { timeoutMs } from '../../core/rotation/plan.js';
@@ -18,7 +18,11 @@ export function hookEnvironment(
   managedValues: string[] = [],
 ): Record<string, string> {
   const stripped = new Set(ALWAYS_STRIPPED);
-  for (const { spec } of policy.secrets) for (const key of envKeysOfSecret(spec)) stripped.add(key);
+  for (const { spec } of policy.secrets) {
+    for (const key of envKeysOfSecret(spec)) stripped.add(key);
+    // The admin URL of a database or cache kind is a credential too: no hook inherits it.
+    for (const key of kindOf(spec).secretEnv?.(spec) ?? []) stripped.add(key);
+  }
   // The backup passphrases are secrets too.
   for (const key of [policy.doc.backup.passphrase_env, policy.doc.backup.key_passphrase_env])
     if (key) stripped.add(key);

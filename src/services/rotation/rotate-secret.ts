@@ -25,6 +25,8 @@ export interface RotateSecretOptions {
   backup?: BackupBeforeSwap;
   /** --add: a policy env_key missing from the env file may be added (otherwise refused). */
   addKeys?: boolean;
+  /** The replacement of a revoked value (secrets revoke): the kind also ends the sessions it opened. */
+  revoking?: boolean;
 }
 
 /**
@@ -143,6 +145,7 @@ export async function prepareRotation(
     },
     assumeYes: Boolean(input.yes),
     ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
+    ...(input.revoking ? { revoking: true } : {}),
     say: (line) => out(`      ${line}`),
   };
   out(`${item.id} (${spec.kind}, ${item.reason})`);

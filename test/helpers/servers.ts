@@ -1,0 +1,54 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { describe, it } from 'vitest';
+
+/** A port nothing listens on right now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Debian keeps initdb and pg_ctl out of PATH, in /usr/lib/postgresql/<major>/bin: the newest there. */
+export function postgresBinDir(): string | undefined {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return undefined;
+  const majors = readdirSync(base)
+    .filter((name) => /^\d+$/.test(name) && existsSync(`${base}/${name}/bin/initdb`))
+    .sort((a, b) => Number(b) - Number(a));
+  return majors[0] ? `${base}/${majors[0]}/bin` : undefined;
+}
+
+function hasRedis(): boolean {
+  return ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server'].some((path) =>
+    existsSync(path),
+  );
+}
+
+/**
+ * A suite that needs a real Postgres and/or Redis server. Under CI=true a missing server is a
+ * failure (.ci/run installs both); elsewhere the suite is skipped with a message saying why.
+ */
+export function describeWithServers(servers: Array<'postgres' | 'redis'>, name: string, body: () => void): void {
+  const missing = servers.filter((server) => (server === 'postgres' ? !postgresBinDir() : !hasRedis()));
+  if (missing.length === 0) {
+    describe(name, body);
+  } else if (process.env.CI === 'true') {
+    describe(name, () => {
+      it(`needs ${missing.join(', ')}`, () => {
+        throw new Error(`${missing.join(', ')} not installed; .ci/run installs them`);
+      });
+    });
+  } else {
+    console.warn(
+      `skipping "${name}": ${missing.join(', ')} not installed (apt-get install -y postgresql redis-server)`,
+    );
+    describe.skip(name, body);
+  }
+}
