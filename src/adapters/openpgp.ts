@@ -84,7 +84,11 @@ function messageInfo(message: openpgp.Message<Uint8Array>): PgpMessageInfo {
   };
 }
 
-async function unlockPrivateKey(armored: Secret, passphrase: Secret | undefined): Promise<openpgp.PrivateKey> {
+async function unlockPrivateKey(
+  armored: Secret,
+  passphrase: Secret | undefined,
+  passphraseHint = "set the variable named by the policy's backup.key_passphrase_env, or run on a terminal to be asked",
+): Promise<openpgp.PrivateKey> {
   let key: openpgp.PrivateKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey: armored.reveal() });
@@ -96,13 +100,33 @@ async function unlockPrivateKey(armored: Secret, passphrase: Secret | undefined)
   if (key.isDecrypted()) return key;
   if (!passphrase)
     throw new SecretsError('pgp-key-locked', 'the private key is protected by a passphrase and none was given', {
-      hint: "set the variable named by the policy's backup.key_passphrase_env, or run on a terminal to be asked",
+      hint: passphraseHint,
     });
   try {
     return await openpgp.decryptKey({ privateKey: key, passphrase: passphrase.reveal() });
   } catch {
     throw new SecretsError('pgp-key-passphrase', 'wrong passphrase for the private key');
   }
+}
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+async function readDetachedSignature(bytes: Uint8Array): Promise<openpgp.Signature | undefined> {
+  try {
+    const text = new TextDecoder().decode(bytes);
+    return text.trimStart().startsWith('-----BEGIN PGP SIGNATURE-----')
+      ? await openpgp.readSignature({ armoredSignature: text })
+      : await openpgp.readSignature({ binarySignature: bytes });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Revocation of the primary key (a self-signed key revocation signature), when it verifies. */
+async function revokedAt(key: openpgp.Key): Promise<Date | null> {
+  if (!(await key.isRevoked().catch(() => false))) return null;
+  const dates = key.revocationSignatures.map((signature) => signature.created).filter((date) => date !== null);
+  return dates.length > 0 ? new Date(Math.min(...dates.map((date) => date.getTime()))) : new Date(0);
 }
 
 export const openPgp: Pgp = {
@@ -205,5 +229,110 @@ export const openPgp: Pgp = {
     } catch {
       throw new SecretsError('pgp-bad-private-key', 'not an OpenPGP private key');
     }
+  },
+
+  async signDetached(data, key) {
+    const privateKey = await unlockPrivateKey(key.armored, key.passphrase, key.passphraseHint);
+    let signature: string;
+    try {
+      signature = await openpgp.sign({
+        message: await openpgp.createMessage({ binary: data }),
+        signingKeys: privateKey,
+        detached: true,
+        format: 'armored',
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SecretsError(
+        'pgp-cannot-sign',
+        `this key cannot sign: ${reason.split('\n')[0]!.replace(/^Error[^:]*: /, '')}`,
+        {
+          hint: 'an expired or revoked key signs nothing; use a valid key',
+        },
+      );
+    }
+    return {
+      signature,
+      fingerprint: privateKey.getFingerprint(),
+      userIds: privateKey.getUserIDs(),
+    };
+  },
+
+  async privateKeyFingerprint(armored) {
+    try {
+      return (await openpgp.readPrivateKey({ armoredKey: armored.reveal() })).getFingerprint();
+    } catch {
+      throw new SecretsError('pgp-bad-private-key', 'the --key file is not an OpenPGP private key', {
+        hint: 'export it with gpg --armor --export-secret-keys KEYID',
+      });
+    }
+  },
+
+  async readApproverKey(armored) {
+    let key: openpgp.Key;
+    try {
+      key = await openpgp.readKey({ armoredKey: armored });
+    } catch {
+      throw new SecretsError('pgp-bad-key', 'not a readable OpenPGP public key', {
+        hint: 'export it with gpg --armor --export KEYID',
+      });
+    }
+    if (key.isPrivate())
+      throw new SecretsError(
+        'pgp-private-key-pinned',
+        'a private key where a public key belongs: pin public keys only',
+        {
+          hint: 'export the public key with gpg --armor --export KEYID and remove this file',
+        },
+      );
+    const revoked = await revokedAt(key);
+    let expires: Date | null = null;
+    if (!revoked) {
+      const expiration = await key.getExpirationTime().catch(() => null);
+      expires = expiration instanceof Date ? expiration : null;
+    }
+    return {
+      fingerprint: key.getFingerprint(),
+      keyIds: [key, ...key.subkeys].map((candidate) => candidate.getKeyID().toHex()),
+      userIds: key.getUserIDs(),
+      expires,
+      revoked,
+    };
+  },
+
+  async verifyDetached(data, signatureBytes, armoredKeys) {
+    const signature = await readDetachedSignature(signatureBytes);
+    const packet = signature?.packets[0];
+    if (!signature || !packet || signature.packets.length !== 1) return { status: 'unreadable' };
+    const issuerKeyId = packet.issuerKeyID.toHex();
+    const issuerFingerprint = packet.issuerFingerprint ? hex(packet.issuerFingerprint) : undefined;
+    const created = packet.created ?? new Date(0);
+    const keys = await Promise.all(armoredKeys.map((armored) => openpgp.readKey({ armoredKey: armored })));
+    const key = keys.find((candidate) =>
+      [candidate, ...candidate.subkeys].some((part) => part.getKeyID().toHex() === issuerKeyId),
+    );
+    let valid = false;
+    if (key) {
+      try {
+        // At the time of signing: a key that expired since is the decision's to judge (core/approval).
+        const result = await openpgp.verify({
+          message: await openpgp.createMessage({ binary: data }),
+          signature,
+          verificationKeys: key,
+          date: created,
+          format: 'binary',
+        });
+        valid = (await result.signatures[0]!.verified) === true;
+      } catch {
+        valid = false;
+      }
+    }
+    return {
+      status: 'read',
+      issuerKeyId,
+      ...(issuerFingerprint ? { issuerFingerprint } : {}),
+      created,
+      valid,
+    };
   },
 };

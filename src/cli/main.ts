@@ -67,5 +67,13 @@ function wantsJson(argv: string[]): boolean {
 }
 
 export async function main(): Promise<void> {
+  // `secrets check --help | head`: the reader went away; what was left unprinted has no reader, so
+  // stop quietly instead of dying on an unhandled EPIPE with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
   process.exitCode = await runCli(process.argv.slice(2));
 }

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
+import { registerApprove } from './commands/approve.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
@@ -36,6 +37,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRecord(program, ctx);
   registerRotate(program, ctx);
   registerRevoke(program, ctx);
+  registerApprove(program, ctx);
   registerNotify(program, ctx);
   registerBackup(program, ctx);
   registerRestore(program, ctx);

@@ -268,6 +268,56 @@ export const errorCatalogue = {
   },
   'pgp-damaged': { exit: 3, meaning: 'The backup is damaged or truncated (its integrity check failed).' },
 
+  // --- two-person approval (docs/approval.md)
+  'approval-required': {
+    exit: 3,
+    meaning: "The secret is under the policy's approval: section and no signed change request was given.",
+    remedy:
+      'secrets rotate ID --request FILE; approvers: secrets approve FILE --key KEY; then secrets rotate --approved FILE.',
+  },
+  'approval-not-configured': {
+    exit: 3,
+    meaning: 'The policy has no approval: section, so there is nothing to approve.',
+  },
+  'not-approved': {
+    exit: 3,
+    meaning:
+      'The change request lacks enough valid signatures by distinct pinned approvers, expired, was carried out before, or its files or plan changed since.',
+    remedy: 'The message names each missing part; gather signatures or make a new request.',
+  },
+  'request-missing': { exit: 3, meaning: 'The change request file cannot be read.' },
+  'request-invalid': { exit: 3, meaning: 'The file is not a change request written by secrets rotate --request.' },
+  'request-edited': {
+    exit: 3,
+    meaning: 'The change request is not byte for byte the canonical JSON it was written as (edited by hand).',
+    remedy: 'Make a new request.',
+  },
+  'request-exists': { exit: 3, meaning: 'A file is already at the --request path; a request is never overwritten.' },
+  'request-expired': {
+    exit: 3,
+    meaning: 'The change request is past its expiry (approval.valid_for); nothing was signed.',
+  },
+  'request-other-deployment': {
+    exit: 3,
+    meaning: 'This deployment has no fingerprint key, so the change request was made on another one.',
+  },
+  'rotation-interrupted': {
+    exit: 3,
+    meaning: 'An interrupted rotation must be recovered before an approved one runs.',
+    remedy: 'secrets rotate --recover, then make a new request.',
+  },
+  'signature-missing': { exit: 3, meaning: 'A --signature file cannot be read.' },
+  'approver-key-missing': { exit: 3, meaning: 'An approval.approvers key file cannot be read.' },
+  'pgp-private-key-pinned': {
+    exit: 3,
+    meaning: 'An approval.approvers file holds a private key; pin public keys only.',
+  },
+  'pgp-cannot-sign': { exit: 3, meaning: 'The private key cannot sign (expired or revoked).' },
+  'not-an-approver': { exit: 3, meaning: 'The signing key is not one of the pinned approval.approvers keys.' },
+  'approver-key-invalid': { exit: 3, meaning: "The approver's pinned key is expired or revoked." },
+  'not-a-revocation': { exit: 3, meaning: 'secrets approve --after names an audit entry that is not a revocation.' },
+  'nothing-to-approve': { exit: 3, meaning: 'The revocation named by --after awaits no approval.' },
+
   // --- tar (the archive inside a backup)
   'tar-corrupt': { exit: 3, meaning: 'Not a valid tar archive.' },
   'tar-truncated': { exit: 3, meaning: 'The tar archive is truncated.' },

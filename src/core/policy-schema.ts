@@ -82,6 +82,25 @@ const scanSchema = z.strictObject({
   max_file_size: withDefault(z.number().check(z.int(), z.positive()), 10 * 1024 * 1024),
 });
 
+/**
+ * Two-person approval: a rotation of a secret under applies_to runs only from a change request
+ * signed by enough distinct pinned approvers (docs/approval.md).
+ */
+const approvalSchema = z.strictObject({
+  /** Valid signatures needed; with self_approval false the requester's own is not counted. */
+  required: withDefault(intBetween(1, 10), 2),
+  /** Armored OpenPGP public key files, pinned: only these keys' signatures count. */
+  approvers: z.array(nonEmpty).check(z.minLength(1, { error: 'expected at least one approver public key file' })),
+  self_approval: withDefault(z.boolean(), false),
+  /** How long a change request (and so its signatures) stays usable. */
+  valid_for: withDefault(durationText, '24h'),
+  applies_to: z.union([z.literal('all'), z.array(nonEmpty).check(z.minLength(1))], {
+    error: 'expected "all" or a list of secret ids',
+  }),
+  /** check warns when an approver key expires within this window. */
+  warn_before: withDefault(durationText, '30d'),
+});
+
 /** What the policy-wide rules need to know of the kinds (the registry, src/kinds/index.ts, answers). */
 export interface SecretRules {
   /** The env keys a secret occupies: two secrets may not share one. */
@@ -112,6 +131,7 @@ export function buildPolicySchema<S extends z.ZodMiniType<SecretSpec>>(secretSch
       compliance: withDefault(complianceSchema, { modes: {}, gitignore: [], placeholders: [] }),
       notify: withDefault(notifySchema, {}),
       scan: withDefault(scanSchema, { ignore_paths: [], max_file_size: 10 * 1024 * 1024 }),
+      approval: z.optional(approvalSchema),
     })
     .check(
       z.superRefine((policy, ctx) => {
@@ -125,6 +145,25 @@ export function buildPolicySchema<S extends z.ZodMiniType<SecretSpec>>(secretSch
               message: `expected the id of a dingtalk secret (${ids.join(', ') || 'none defined'})`,
             });
           }
+        }
+        const approval = policy.approval;
+        if (approval) {
+          if (Array.isArray(approval.applies_to)) {
+            approval.applies_to.forEach((id, index) => {
+              if (!(id in policy.secrets))
+                ctx.addIssue({
+                  code: 'custom',
+                  path: ['approval', 'applies_to', index],
+                  message: `expected the id of a secret in this policy (${ids.join(', ') || 'none defined'}), got "${id}"`,
+                });
+            });
+          }
+          if (approval.required > approval.approvers.length)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['approval', 'required'],
+              message: `${approval.required} signatures required but only ${approval.approvers.length} approver key(s) listed`,
+            });
         }
         const envKeys = new Map<string, string>();
         for (const [id, secret] of Object.entries(policy.secrets)) {
@@ -145,3 +184,4 @@ export function buildPolicySchema<S extends z.ZodMiniType<SecretSpec>>(secretSch
 
 /** A parsed policy document, with each secret seen through its shared fields. */
 export type PolicyDocument = z.output<ReturnType<typeof buildPolicySchema<z.ZodMiniType<SecretSpec>>>>;
+export type ApprovalSpec = NonNullable<PolicyDocument['approval']>;

@@ -1,3 +1,4 @@
+import type { ApproverKey, SignatureReading } from './approval/decision.js';
 import type { Secret } from './secret.js';
 
 /**
@@ -24,6 +25,12 @@ export interface AtomicWriteOptions {
 
 export interface FileStore {
   readText(path: string): Promise<string>;
+  /**
+   * The file's text, or undefined when nothing is there (no such file, or a parent is not a
+   * folder). Any other failure (no permission, a folder at the path) is thrown: a file that exists
+   * but cannot be read is not the same as no file.
+   */
+  readTextIfExists(path: string): Promise<string | undefined>;
   readBytes(path: string): Promise<Uint8Array>;
   /** undefined when the path does not exist. */
   stat(path: string): Promise<FileStat | undefined>;
@@ -173,6 +180,23 @@ export interface Pgp {
   encryptionKeyIds(armoredPublicKey: string): Promise<string[]>;
   /** Key ids of every (sub)key of an armored private key. */
   privateKeyIds(armoredPrivateKey: Secret): Promise<string[]>;
+  /**
+   * An armored detached signature over `data` (binary mode, as `gpg --detach-sign` makes), with
+   * the signing key's primary fingerprint. `passphraseHint` says where a passphrase comes from.
+   */
+  signDetached(
+    data: Uint8Array,
+    key: { armored: Secret; passphrase?: Secret; passphraseHint?: string },
+  ): Promise<{ signature: string; fingerprint: string; userIds: string[] }>;
+  /** The primary fingerprint of an armored private key (no passphrase needed). */
+  privateKeyFingerprint(armoredPrivateKey: Secret): Promise<string>;
+  /** What an approver's armored public key says: fingerprint, key ids, user ids, expiry, revocation. */
+  readApproverKey(armoredPublicKey: string): Promise<Omit<ApproverKey, 'label' | 'file'>>;
+  /**
+   * Reads a detached signature (armored or binary) over `data` and checks it against whichever of
+   * `keys` (armored public keys) issued it, at the time it was made. Never throws for a bad signature.
+   */
+  verifyDetached(data: Uint8Array, signature: Uint8Array, keys: string[]): Promise<SignatureReading>;
 }
 
 /** Where and as whom to open one database or cache connection. */

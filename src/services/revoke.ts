@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { ExitCode, SecretsError, isSecretsError, type ExitCodeValue } from '../core/errors.js';
 import { replacementsText } from '../core/filter-repo.js';
+import { needsApproval } from '../core/approval/rule.js';
 import { findSecret, type Policy } from '../core/policy.js';
 import type { SecretSpec } from '../core/policy-schema.js';
 import { Secret } from '../core/secret.js';
@@ -199,6 +200,8 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
           cutOff: outcome.cutOff,
           files: changes.map((change) => change.path),
           fingerprints: fingerprints.each,
+          // Never blocked by approval (the worst day cannot wait), but approved after the fact.
+          ...(needsApproval(policy, id) ? { approval: 'pending' } : {}),
         },
       },
       deps,
@@ -214,7 +217,9 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
       say(revocation.stepsIntro);
       steps.forEach((step, index) => say(`  ${index + 1}. ${step}`));
     }
-    const notReplaced = await replace(input, spec, runDeps).catch((error: unknown) => {
+    if (needsApproval(policy, id))
+      say(`approval: pending; a pinned approver records it with secrets approve --after ${entry.seq} --key KEY`);
+    const notReplaced = await replace(input, spec, runDeps, entry.seq).catch((error: unknown) => {
       // A refused replacement changed nothing more: the secret stays revoked (exit 2). Exit 4 stops.
       if (!isSecretsError(error) || error.exitCode === ExitCode.mustAct) throw error;
       return `the replacement was refused: ${error.toLine()}`;
@@ -257,7 +262,12 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
  * The replacement, as a normal rotation. Returns why there is none (lock-only, no new robot pair
  * yet, a manual secret), or undefined when the secret was replaced.
  */
-async function replace(input: RevokeInput, spec: SecretSpec, deps: Deps): Promise<string | undefined> {
+async function replace(
+  input: RevokeInput,
+  spec: SecretSpec,
+  deps: Deps,
+  revocation: number,
+): Promise<string | undefined> {
   const { policy, id } = input;
   if (input.lockOnly) return '--lock-only';
   const why = await kindOf(spec).revocation.noReplacement?.(id, spec, deps);
@@ -274,6 +284,8 @@ async function replace(input: RevokeInput, spec: SecretSpec, deps: Deps): Promis
       revoking: true,
       ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
       ...(input.backup ? { backup: input.backup } : {}),
+      // The replacement is part of the revocation: its approval is the revocation's (approve --after).
+      auditDetails: { revocation },
     },
     nested,
   );

@@ -12,6 +12,12 @@ import { handlerFor } from '../kinds/rotations.js';
 import { recoverPendingCredentials } from './rotation/recover-credentials.js';
 import { rotateSecret, rotateTogether, type RotatedSecret } from './rotation/rotate-secret.js';
 
+import { recoverInterrupted, type RecoveryReport } from './rotation/transaction.js';
+import { needsApproval } from '../core/approval/rule.js';
+import { verifyApproval } from './approval/verify-approval.js';
+
+export type { RotatedSecret } from './rotation/rotate-secret.js';
+
 /** The selected secrets whose after_change shares a command with another selected secret's. */
 export function sharingHooks(selected: SelectedSecret[]): SelectedSecret[] {
   const uses = new Map<string, number>();
@@ -19,9 +25,6 @@ export function sharingHooks(selected: SelectedSecret[]): SelectedSecret[] {
     for (const hook of new Set(item.spec.after_change)) uses.set(hook, (uses.get(hook) ?? 0) + 1);
   return selected.filter((item) => item.spec.after_change.some((hook) => (uses.get(hook) ?? 0) > 1));
 }
-import { recoverInterrupted, type RecoveryReport } from './rotation/transaction.js';
-
-export type { RotatedSecret } from './rotation/rotate-secret.js';
 
 export interface RotateInput {
   policy: Policy;
@@ -40,6 +43,8 @@ export interface RotateInput {
   recoverOnly?: boolean;
   /** The encrypted backup before the swap; default createBackup (services/backup.ts). Tests hand in their own. */
   backup?: BackupBeforeSwap;
+  /** --approved REQUEST [--signature FILE]: run exactly the plan of a signed change request. */
+  approved?: { requestPath: string; signatures: string[] };
   now: Date;
 }
 
@@ -137,7 +142,8 @@ function describeDryRun(outcome: RotateOutcome, policy: Policy): string {
 }
 
 /**
- * `secrets rotate`: for each selected secret, create → test → swap → record (DESIGN.md).
+ * `secrets rotate`: for each selected secret, create → test → swap → record
+ * (docs/architecture.md, the transaction).
  * Everything before the swap changes nothing; the swap is journaled and rolled back on any
  * failure; one lock per state folder keeps two rotations from writing at once.
  */
@@ -153,12 +159,32 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     failed: [],
   };
   const { entries } = await readAuditEntries(policy.stateDir, deps);
-  const chosen = input.recoverOnly ? [] : selectSecrets(policy, input.ids, entries, input.now);
+  // An approved run does exactly the request's plan: its ids, checked before anything is locked or changed.
+  const approval = input.approved
+    ? await verifyApproval(policy, input.approved.requestPath, input.approved.signatures, deps)
+    : undefined;
+  const ids = approval ? approval.request.secrets.map((secret) => secret.id) : input.ids;
+  const chosen = input.recoverOnly ? [] : selectSecrets(policy, ids, entries, input.now);
+  const guarded = approval || input.dryRun ? [] : chosen.filter((item) => needsApproval(policy, item.id));
+  if (guarded.length > 0) {
+    const names = guarded.map((item) => item.id);
+    const refusal = new SecretsError(
+      'approval-required',
+      `${names.join(', ')} ${names.length > 1 ? 'need' : 'needs'} two-person approval (the policy's approval: section); not rotated`,
+      {
+        hint: `secrets rotate ${names.join(' ')} --request FILE; approvers: secrets approve FILE --key KEY; then secrets rotate --approved FILE`,
+      },
+    );
+    // Named on the command line: refuse the whole run. A run over what is due goes on without them.
+    if (input.ids.length > 0) throw refusal;
+    outcome.failed.push(...names.map((id) => ({ id, code: refusal.code, message: refusal.describe() })));
+    deps.output.err(`secrets: ${refusal.toLine()}\n`);
+  }
   // A manual secret is done by a person: an unattended run (no terminal, no ids) never records one,
   // even with --yes, which there would only mean "no prompt" for the generated kinds.
   const byHand =
     input.ids.length === 0 && !deps.interactive ? chosen.filter((item) => kindOf(item.spec).byHand === true) : [];
-  const selected = chosen.filter((item) => !byHand.includes(item));
+  const selected = chosen.filter((item) => !byHand.includes(item) && !guarded.includes(item));
   outcome.byHand = byHand.map(({ id, spec, reason, why }) => ({ id, kind: spec.kind, reason, why: why ?? reason }));
   if (byHand.length > 0 && !input.dryRun)
     deps.output.err(
@@ -182,6 +208,11 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       deps.output.out(
         `together: ${shared.join(', ')} share hooks: swapped together, each hook run once after all their swaps\n`,
       );
+    const unapproved = approval ? [] : selected.filter((item) => needsApproval(policy, item.id)).map((item) => item.id);
+    if (unapproved.length > 0)
+      deps.output.out(
+        `needs two-person approval: ${unapproved.join(', ')} (secrets rotate ${unapproved.join(' ')} --request FILE)\n`,
+      );
     return outcome;
   }
   if (!input.recoverOnly && outcome.plan.length > 0 && deps.interactive && !input.yes) {
@@ -193,10 +224,32 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
 
   await ensureStateDir(policy.stateDir, deps);
   const lock = await deps.locker.acquire(policy.stateDir, {
-    command: `secrets rotate${input.ids.length > 0 ? ` ${input.ids.join(' ')}` : ''}`,
+    command: `secrets rotate${input.approved ? ` --approved ${input.approved.requestPath}` : input.ids.length > 0 ? ` ${input.ids.join(' ')}` : ''}`,
     waitMs: input.waitMs ?? 0,
   });
+  let approvalDetails: Record<string, unknown> | undefined;
   try {
+    if (input.approved && approval) {
+      // The plan was approved for the files as they were: an interrupted rotation must be finished
+      // first (secrets rotate --recover), and the check is made again under the lock, just before the swap.
+      const journal = await readJournal(policy.stateDir, deps);
+      if (journal)
+        throw new SecretsError(
+          'rotation-interrupted',
+          `an interrupted rotation of ${journal.secret} must be recovered first; nothing was changed`,
+          { hint: 'secrets rotate --recover, then make a new request' },
+        );
+      const again = await verifyApproval(policy, input.approved.requestPath, input.approved.signatures, deps);
+      deps.output.out(`change request ${again.digest}: ${again.summary}\n`);
+      for (const note of again.ignored) deps.output.err(`secrets: note: not counted: ${note}\n`);
+      approvalDetails = {
+        approval: {
+          request: again.digest,
+          ticket: again.request.ticket,
+          approvers: again.counted.map((key) => key.fingerprint),
+        },
+      };
+    }
     const recovered = await recoverInterrupted(policy, deps);
     if (recovered) {
       outcome.recovered = recovered;
@@ -210,6 +263,8 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       return outcome;
     }
     if (selected.length === 0) {
+      if (outcome.failed.length > 0)
+        throw new RotateFailedError(outcome, 'approval-required', outcome.failed[0]!.message);
       deps.output.out(
         byHand.length > 0 ? 'nothing rotated: what is due is rotated by hand (above)\n' : 'nothing is due\n',
       );
@@ -224,7 +279,11 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     const together = sharingHooks(selected);
     for (const item of selected.filter((candidate) => !together.includes(candidate))) {
       try {
-        const rotated = await rotateSecret(item, input, runDeps);
+        const rotated = await rotateSecret(
+          item,
+          { ...input, ...(approvalDetails ? { auditDetails: approvalDetails } : {}) },
+          runDeps,
+        );
         if (rotated) outcome.rotated.push(rotated);
         else outcome.skipped.push(item.id);
       } catch (error) {
@@ -258,7 +317,11 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
         });
       };
       try {
-        const group = await rotateTogether(together, input, runDeps);
+        const group = await rotateTogether(
+          together,
+          { ...input, ...(approvalDetails ? { auditDetails: approvalDetails } : {}) },
+          runDeps,
+        );
         outcome.rotated.push(...group.rotated);
         outcome.skipped.push(...group.skipped);
         for (const { id, error } of group.refused) if (isSecretsError(error)) failed(id, error);
@@ -279,10 +342,11 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     const order = (id: string) => selected.findIndex((item) => item.id === id);
     outcome.rotated.sort((a, b) => order(a.id) - order(b.id));
     if (outcome.failed.length > 0) {
+      const total = selected.length + guarded.length;
       const rotatedNote =
         outcome.rotated.length > 0 ? ` (rotated: ${outcome.rotated.map((item) => item.id).join(', ')})` : '';
       // One secret named and refused: its own error, unchanged. Several: one error that names them.
-      const only = selected.length === 1 ? failures[0] : undefined;
+      const only = total === 1 ? failures[0] : undefined;
       if (only)
         throw new RotateFailedError(outcome, only.code, only.message, {
           ...(only.where ? { where: only.where } : {}),
@@ -292,7 +356,7 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       throw new RotateFailedError(
         outcome,
         'rotate-failed',
-        `${outcome.failed.length} of ${selected.length} secrets not rotated: ${outcome.failed.map((item) => item.id).join(', ')}${rotatedNote}`,
+        `${outcome.failed.length} of ${total} secrets not rotated: ${outcome.failed.map((item) => item.id).join(', ')}${rotatedNote}`,
       );
     }
     return outcome;

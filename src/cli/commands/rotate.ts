@@ -45,6 +45,22 @@ export function registerRotate(program: Command, ctx: CliContext): void {
       '--add',
       'add a policy env_key the env file does not have yet (refused otherwise: the app may read another key)',
     )
+    .option(
+      '--request <file>',
+      'two-person approval: write a change request for the named secrets to FILE; rotate nothing',
+    )
+    .option('--ticket <id>', 'with --request: the change ticket id recorded in the request and the audit trail')
+    .option(
+      '--key <file>',
+      'with --request: your armored private key; it signs the request and marks you as the requester',
+    )
+    .option('--passphrase-env <name>', 'the variable holding the --key passphrase (default SECRETS_KEY_PASSPHRASE)')
+    .option('--approved <file>', 'run exactly the plan of this change request, once enough approvers have signed it')
+    .option(
+      '--signature <file>',
+      'with --approved: a signature kept elsewhere than REQUEST.*.sig (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addHelpText(
       'after',
       `
@@ -52,6 +68,11 @@ New values never come from the command line (ps and shell history keep it): a hi
 terminal, or standard input in dotenv form with the policy's key names. An htpasswd password is
 generated (shown once on the terminal, or encrypted to the policy's deliver: recipients), or
 typed (--password-prompt), or one line of standard input (--password-stdin).
+
+Two-person approval (the policy's approval: section): secrets under approval.applies_to rotate
+only from a signed change request: secrets rotate ID --request FILE [--ticket T] [--key KEY];
+each approver: secrets approve FILE --key THEIR-KEY; then secrets rotate --approved FILE. A plain
+secrets rotate of such a secret is refused (exit 3). See docs/approval.md.
 
 Exit codes: 0 rotated (or nothing due), 3 refused or failed with nothing changed (the test send
 failed, a hook failed and the files were rolled back, locked), 4 failed part-way and could not
@@ -77,6 +98,12 @@ Examples:
           passwordStdin?: boolean;
           passwordPrompt?: boolean;
           add?: boolean;
+          request?: string;
+          ticket?: string;
+          key?: string;
+          passphraseEnv?: string;
+          approved?: string;
+          signature?: string[];
         },
         command: Command,
       ) => {
@@ -87,11 +114,50 @@ Examples:
             'bad-option',
             '--recover takes no secret ids: it finishes whatever rotation was interrupted',
           );
+        if (options.request !== undefined) {
+          if (options.approved !== undefined || options.recover || options.dryRun)
+            throw new SecretsError(
+              'bad-option',
+              '--request only writes a request: not with --approved, --recover or --dry-run',
+            );
+          const { runRequestChange } = await import('../../services/request-change.js');
+          const asJson = Boolean(ctx.globals(command).json);
+          const requestDeps = asJson ? { ...deps, output: { ...deps.output, out: deps.output.err } } : deps;
+          const made = await runRequestChange(
+            {
+              policy,
+              ids,
+              requestPath: options.request,
+              ...(options.ticket !== undefined ? { ticket: options.ticket } : {}),
+              ...(options.key !== undefined
+                ? {
+                    key: {
+                      keyFile: options.key,
+                      ...(options.passphraseEnv ? { passphraseEnv: options.passphraseEnv } : {}),
+                    },
+                  }
+                : {}),
+              now: ctx.asOf(command, deps),
+            },
+            requestDeps,
+          );
+          if (asJson) deps.output.out(`${JSON.stringify(made, null, 2)}\n`);
+          return;
+        }
+        if (options.ticket !== undefined || options.key !== undefined)
+          throw new SecretsError(
+            'bad-option',
+            '--ticket and --key go with --request (the ticket of an approved run is in the request)',
+          );
+        if (options.approved !== undefined && (ids.length > 0 || options.recover))
+          throw new SecretsError('bad-option', '--approved runs the secrets of the request: name no ids, no --recover');
+        if (options.signature && options.approved === undefined)
+          throw new SecretsError('bad-option', '--signature goes with --approved');
         const waitMs = parseWait(options.wait);
         if (options.passwordStdin && options.passwordPrompt)
           throw new SecretsError('bad-option', '--password-stdin and --password-prompt exclude each other');
         // One line of standard input is one password: it cannot serve two secrets.
-        if (options.passwordStdin && ids.length !== 1)
+        if (options.passwordStdin && ids.length !== 1 && options.approved === undefined)
           throw new SecretsError('bad-option', '--password-stdin needs exactly one secret id');
         const passwordFrom = options.passwordStdin ? 'stdin' : options.passwordPrompt ? 'prompt' : undefined;
         const json = Boolean(ctx.globals(command).json);
@@ -106,6 +172,9 @@ Examples:
             ...(passwordFrom ? { passwordFrom } : {}),
             recoverOnly: Boolean(options.recover),
             addKeys: Boolean(options.add),
+            ...(options.approved !== undefined
+              ? { approved: { requestPath: options.approved, signatures: options.signature ?? [] } }
+              : {}),
             ...(waitMs === undefined ? {} : { waitMs }),
             now: ctx.asOf(command, deps),
           },

@@ -16,6 +16,7 @@ export type CheckId =
   | 'revoked'
   | 'leaked-value'
   | 'live'
+  | 'approval'
   | 'policy';
 
 export const CHECK_IDS: CheckId[] = [
@@ -31,6 +32,7 @@ export const CHECK_IDS: CheckId[] = [
   'revoked',
   'leaked-value',
   'live',
+  'approval',
 ];
 
 /** One problem found. A message names what is wrong and what to do, never a value. */

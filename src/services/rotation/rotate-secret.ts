@@ -12,7 +12,7 @@ import { applyChanges, type AuditedStep } from './apply-changes.js';
 import type { BackupBeforeSwap } from './backup-before-swap.js';
 import { envKeysOfSecret, managedEnvValues } from '../../kinds/index.js';
 import { handlerFor } from '../../kinds/rotations.js';
-import { clearJournal, readIfExists } from '../state/journal-store.js';
+import { clearJournal } from '../state/journal-store.js';
 import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from '../../kinds/kind.js';
 import { passStep } from './transaction.js';
 
@@ -27,6 +27,8 @@ export interface RotateSecretOptions {
   addKeys?: boolean;
   /** The replacement of a revoked value (secrets revoke): the kind also ends the sessions it opened. */
   revoking?: boolean;
+  /** Added to the `rotated` audit entry's details (the approval that allowed it, the revocation it replaces). */
+  auditDetails?: Record<string, unknown>;
 }
 
 /**
@@ -68,7 +70,7 @@ function secretValues(pending: PendingRotation): string[] {
 
 export async function readFiles(paths: string[], deps: Deps): Promise<CurrentFiles> {
   const current = new Map<string, string | undefined>();
-  for (const path of paths) current.set(path, await readIfExists(path, deps));
+  for (const path of paths) current.set(path, await deps.files.readTextIfExists(path));
   return current;
 }
 
@@ -196,7 +198,7 @@ export async function prepareRotation(
 async function finishRotation(
   prepared: PreparedRotation,
   files: string[],
-  options: { clearJournalAfter: boolean },
+  options: { clearJournalAfter: boolean; auditDetails?: Record<string, unknown> },
   deps: Deps,
 ): Promise<RotatedSecret> {
   const { item, spec, handler, pending, ctx, rotation, out } = prepared;
@@ -215,7 +217,7 @@ async function finishRotation(
       secret: item.id,
       ...(next.whole ? { fingerprint: next.whole } : {}),
       ...(previous.whole ? { previous: previous.whole } : {}),
-      details: { rotation, kind: spec.kind, files, fingerprints },
+      details: { rotation, kind: spec.kind, files, fingerprints, ...options.auditDetails },
     },
     deps,
   );
@@ -300,7 +302,7 @@ export async function rotateSecret(
   return finishRotation(
     prepared,
     changes.map((change) => change.path),
-    { clearJournalAfter: journalOpen },
+    { clearJournalAfter: journalOpen, ...(input.auditDetails ? { auditDetails: input.auditDetails } : {}) },
     deps,
   );
 }
@@ -432,7 +434,10 @@ export async function rotateTogether(
         entry,
         (filesOf.get(entry.item.id) ?? []).filter((path) => changes.some((change) => change.path === path)),
         // The journal stays until the last one is recorded: recovery keeps the new state from the first.
-        { clearJournalAfter: changes.length > 0 && index === prepared.length - 1 },
+        {
+          clearJournalAfter: changes.length > 0 && index === prepared.length - 1,
+          ...(input.auditDetails ? { auditDetails: input.auditDetails } : {}),
+        },
         deps,
       ),
     );
