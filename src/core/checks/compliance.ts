@@ -197,8 +197,22 @@ export function mergeLeaksIntoFileFindings(findings: Finding[], root: string): F
     const [head, ...rest] = finding.message.split('; ');
     return { ...finding, secrets, message: [`${head}; ${holds}`, ...rest].join('; ') };
   });
-  return merged.filter((finding) => !absorbed.has(finding));
+  // The bounded sweep finds the same files again (a plaintext .env.backup, a tracked file holding a value):
+  // one root cause, one finding, so a stray copy already reported under its file's own check is dropped.
+  const reported = new Set(
+    merged
+      .filter((finding) => !absorbed.has(finding) && finding.path && FILE_CHECKS.has(finding.check))
+      .map((finding) => resolveIn(root, finding.path!)),
+  );
+  return merged.filter(
+    (finding) =>
+      !absorbed.has(finding) &&
+      !(finding.check === 'stray-copy' && finding.path && reported.has(resolveIn(root, finding.path))),
+  );
 }
+
+/** Checks whose finding is about one file and already names what it holds. */
+const FILE_CHECKS = new Set(['plaintext-backup', 'gitignore', 'leaked-value']);
 
 /** The message of a leak of several secrets in one file: what, where, and the one remedy. */
 export function leakMessage(secrets: string[], where: string): string {
