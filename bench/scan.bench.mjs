@@ -7,7 +7,9 @@
 //   - staged scan time ÷ `git diff --cached -U0` on a change to every file, and its peak RSS,
 //   - working-tree scan time ÷ secretlint 12 (recommended preset) time on the same tree,
 //   - recall on the planted secrets,
-//   - detection on the peer cases in ../shared/peer-cases (read here, never copied).
+//   - detection on peer scanners' test cases (gitleaks, secretlint), when PEER_CASES names a
+//     folder holding them (gitleaks-cases.tsv, gitleaks-sample-secrets.tsv, secretlint-cases/):
+//     read there, never copied into this repository.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   closeSync,
@@ -424,9 +426,9 @@ if (!process.env.BENCH_PEER_ONLY) {
 }
 
 // ---------- 4. peer cases ----------
-const peerDir = process.env.PEER_CASES ?? resolve(projectRoot, '..', 'shared', 'peer-cases');
-if (!existsSync(peerDir)) {
-  console.log(`peer cases not found at ${peerDir}; skipped`);
+const peerDir = process.env.PEER_CASES ? resolve(process.env.PEER_CASES) : undefined;
+if (!peerDir || !existsSync(peerDir)) {
+  console.log(`peer cases ${peerDir ? `not found at ${peerDir}` : 'not given (PEER_CASES)'}; skipped`);
   process.exit(0);
 }
 const { Detector } = await import(dist('core/scan/detector.js'));

@@ -67,6 +67,14 @@ function toStat(stat: import('node:fs').Stats): FileStat {
 
 export const nodeFileStore: FileStore = {
   readText: (path) => fs.readFile(path, 'utf8'),
+  async readTextIfExists(path) {
+    try {
+      return await fs.readFile(path, 'utf8');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+      throw error;
+    }
+  },
   readBytes: async (path) => new Uint8Array(await fs.readFile(path)),
   async stat(path) {
     try {

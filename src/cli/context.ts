@@ -77,7 +77,13 @@ export class CliContext {
       loadPgp: async () => (await import('../adapters/openpgp.js')).openPgp,
       postgres: lazyPostgres,
       redis: lazyRedis,
-      scanSources: async () => (await import('../adapters/scan-sources.js')).createScanSources(),
+      scanSources: async () => {
+        const sources = (await import('../adapters/scan-sources.js')).createScanSources();
+        // The daily check and the pre-commit hook (scan --staged) keep plain git processes: loading
+        // simple-git would cost them about one node start-up on every run (adapters/git-lookups.ts).
+        const hotPath = command.name() === 'check' || (command.name() === 'scan' && command.opts().staged === true);
+        return hotPath ? sources : (await import('../adapters/git-lookups.js')).withGitLookups(sources);
+      },
     };
   }
 

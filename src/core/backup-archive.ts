@@ -4,7 +4,7 @@ import { addDuration, type Duration } from './duration.js';
 import { looksLikeTar, readTar, safeEntryName, writeTar } from './tar.js';
 
 /**
- * What a backup holds, decided purely. Format (see docs/backup.md): one OpenPGP message per run
+ * What a backup holds, decided purely. Format (README.md, `secrets backup`): one OpenPGP message per run
  * whose literal data is a ustar archive: a small manifest first, then every file. One message
  * per run, not one per file, so that a backup is one atomic file that is either all there or
  * not, and the rotation engine has one name to record.

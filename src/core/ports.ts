@@ -25,6 +25,12 @@ export interface AtomicWriteOptions {
 
 export interface FileStore {
   readText(path: string): Promise<string>;
+  /**
+   * The file's text, or undefined when nothing is there (no such file, or a parent is not a
+   * folder). Any other failure (no permission, a folder at the path) is thrown: a file that exists
+   * but cannot be read is not the same as no file.
+   */
+  readTextIfExists(path: string): Promise<string | undefined>;
   readBytes(path: string): Promise<Uint8Array>;
   /** undefined when the path does not exist. */
   stat(path: string): Promise<FileStat | undefined>;

@@ -265,7 +265,7 @@ export interface ManagedValueContext {
   /** The env file's entries (empty when it does not exist). */
   env: ReadonlyMap<string, string>;
   /** A file's text, or undefined when it does not exist. */
-  readOptional(path: string): Promise<string | undefined>;
+  readTextIfExists(path: string): Promise<string | undefined>;
 }
 
 /**

@@ -1,9 +1,10 @@
+import type { Log, Notification, ReportingDescriptor, Result } from 'sarif';
 import type { Finding, Rule, Severity, ScanSkipped } from '../core/scan/types.js';
 import { shownMatch } from './scan-redact.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+const LEVEL: Record<Severity, Result.level> = {
   critical: 'error',
   high: 'error',
   medium: 'warning',
@@ -28,8 +29,8 @@ function namedList(names: readonly string[]): string {
 }
 
 /** What was not scanned, as SARIF notifications: one per unreadable file, one per other kind. */
-function notifications(skipped: ScanSkipped) {
-  const notes: Array<{ level: 'warning' | 'note'; message: { text: string }; locations?: unknown[] }> = [];
+function notifications(skipped: ScanSkipped): Notification[] {
+  const notes: Notification[] = [];
   for (const path of skipped.unreadable)
     notes.push({
       level: 'warning',
@@ -75,7 +76,34 @@ export function renderScanSarif(findings: readonly Finding[], options: SarifOpti
   }
   const ruleList = [...ruleEntries.values()];
   const index = new Map(ruleList.map((rule, position) => [rule.id, position]));
-  const sarif = {
+  const descriptors: ReportingDescriptor[] = ruleList.map((rule) => ({
+    id: rule.id,
+    name: rule.id.replace(/[^A-Za-z0-9]+(.)?/g, (_, next: string | undefined) => (next ? next.toUpperCase() : '')),
+    shortDescription: { text: rule.description },
+    fullDescription: { text: rule.description },
+    defaultConfiguration: { level: LEVEL[rule.severity] },
+    properties: { tags: ['security', 'secret'], 'security-severity': SECURITY_SEVERITY[rule.severity] },
+  }));
+  const results: Result[] = findings.map((finding) => {
+    const commit = finding.commit ? ` in commit ${finding.commit.slice(0, 12)}` : '';
+    return {
+      ruleId: finding.ruleId,
+      ruleIndex: index.get(finding.ruleId)!,
+      level: LEVEL[finding.severity],
+      message: { text: `${finding.description}: ${shownMatch(finding, options.reveal ?? false)}${commit}` },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: encodeURI(finding.file) },
+            region: { startLine: finding.line, startColumn: finding.column },
+          },
+        },
+      ],
+      partialFingerprints: { 'secretsFingerprint/v1': finding.fingerprint },
+      ...(finding.commit ? { properties: { commit: finding.commit, author: finding.author, date: finding.date } } : {}),
+    };
+  });
+  const sarif: Log = {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
     runs: [
@@ -85,16 +113,7 @@ export function renderScanSarif(findings: readonly Finding[], options: SarifOpti
             name: 'secrets',
             informationUri: 'https://github.com/secrets-cli/secrets',
             semanticVersion: options.version,
-            rules: ruleList.map((rule) => ({
-              id: rule.id,
-              name: rule.id.replace(/[^A-Za-z0-9]+(.)?/g, (_, next: string | undefined) =>
-                next ? next.toUpperCase() : '',
-              ),
-              shortDescription: { text: rule.description },
-              fullDescription: { text: rule.description },
-              defaultConfiguration: { level: LEVEL[rule.severity] },
-              properties: { tags: ['security', 'secret'], 'security-severity': SECURITY_SEVERITY[rule.severity] },
-            })),
+            rules: descriptors,
           },
         },
         ...(options.skipped
@@ -102,27 +121,7 @@ export function renderScanSarif(findings: readonly Finding[], options: SarifOpti
               invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications(options.skipped) }],
             }
           : {}),
-        results: findings.map((finding) => {
-          const commit = finding.commit ? ` in commit ${finding.commit.slice(0, 12)}` : '';
-          return {
-            ruleId: finding.ruleId,
-            ruleIndex: index.get(finding.ruleId)!,
-            level: LEVEL[finding.severity],
-            message: { text: `${finding.description}: ${shownMatch(finding, options.reveal ?? false)}${commit}` },
-            locations: [
-              {
-                physicalLocation: {
-                  artifactLocation: { uri: encodeURI(finding.file) },
-                  region: { startLine: finding.line, startColumn: finding.column },
-                },
-              },
-            ],
-            partialFingerprints: { 'secretsFingerprint/v1': finding.fingerprint },
-            ...(finding.commit
-              ? { properties: { commit: finding.commit, author: finding.author, date: finding.date } }
-              : {}),
-          };
-        }),
+        results,
       },
     ],
   };

@@ -15,7 +15,7 @@ import { sortFindings, worstSeverity, type CheckOutcome, type Finding } from '..
 
 export type { CheckOutcome } from '../core/checks/types.js';
 import { parseDotenv, type EnvDocument } from '../core/dotenv.js';
-import { isSecretsError } from '../core/errors.js';
+import { errnoCode, isSecretsError } from '../core/errors.js';
 import type { FileStat } from '../core/ports.js';
 import { resolveIn, type Policy } from '../core/policy.js';
 import { checkFormats, checkPlaceholders } from '../kinds/checks.js';
@@ -39,22 +39,24 @@ export interface CheckInput {
 /** A check owned by another module (journal, revoked, leaked-value); listed in extraChecks below. */
 export type ExtraCheck = (input: CheckInput, deps: Deps) => Promise<Finding[]>;
 
-async function readOptional(path: string, deps: Deps): Promise<string | undefined> {
-  try {
-    return (await deps.files.stat(path)) ? await deps.files.readText(path) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Reads a secret file and turns a parse error into a finding rather than stopping the check. */
+/**
+ * Reads a secret file and turns a parse error, or a file there but unreadable, into a finding
+ * rather than stopping the check (or, as before, passing over the file in silence).
+ */
 async function readParsed<T>(
   path: string,
   parse: (text: string) => T,
   deps: Deps,
   findings: Finding[],
 ): Promise<T | undefined> {
-  const text = await readOptional(path, deps);
+  let text: string | undefined;
+  try {
+    text = await deps.files.readTextIfExists(path);
+  } catch (error) {
+    const reason = errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+    findings.push({ check: 'format', severity: 'critical', path, message: `${path}: cannot be read (${reason})` });
+    return undefined;
+  }
   if (text === undefined) return undefined;
   try {
     return parse(text);
@@ -137,7 +139,10 @@ export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutc
   const repo = repoRoot
     ? {
         root: repoRoot,
-        gitignoreLines: ((await readOptional(join(repoRoot, '.gitignore'), deps)) ?? '').split(/\r?\n/),
+        // An unreadable .gitignore counts as empty: the gitignore check then says what is missing.
+        gitignoreLines: (
+          (await deps.files.readTextIfExists(join(repoRoot, '.gitignore')).catch(() => undefined)) ?? ''
+        ).split(/\r?\n/),
       }
     : undefined;
   const inRepo = repoRoot ? secretFiles.filter((file) => file.startsWith(`${repoRoot}/`)) : [];

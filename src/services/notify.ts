@@ -33,7 +33,7 @@ async function notifyTarget(policy: Policy, deps: Deps): Promise<NotifyTarget> {
   const spec = notifyRobot(policy.secrets.find((secret) => secret.id === id)?.spec);
   if (!spec)
     throw new SecretsError('notify-unset', `notify.dingtalk: ${id} is not a dingtalk secret`, { where: policy.path });
-  const text = (await deps.files.stat(policy.envFile)) ? await deps.files.readText(policy.envFile) : '';
+  const text = (await deps.files.readTextIfExists(policy.envFile)) ?? '';
   const env = parseDotenv(text, policy.envFile);
   const url = envValue(env, spec.url_key);
   if (!url) throw new SecretsError('notify-unset', `${spec.url_key} is not set`, { where: policy.envFile });

@@ -131,7 +131,8 @@ function describeDryRun(outcome: RotateOutcome, policy: Policy): string {
 }
 
 /**
- * `secrets rotate`: for each selected secret, create → test → swap → record (DESIGN.md).
+ * `secrets rotate`: for each selected secret, create → test → swap → record
+ * (docs/architecture.md, the transaction).
  * Everything before the swap changes nothing; the swap is journaled and rolled back on any
  * failure; one lock per state folder keeps two rotations from writing at once.
  */

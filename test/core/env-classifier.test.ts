@@ -3,7 +3,7 @@ import { bytesFor, classifyEntry, classifyEnv, randomEncodingOf } from '../../sr
 import { encodedLength } from '../../src/core/checks/compliance.js';
 import { fakeAlnum, fakeDingtalkSecret, fakeDingtalkUrl, fakeHex } from '../helpers/fake-secrets.js';
 
-/** Values built at run time from parts (STYLE.md): no whole secret-shaped literal in the repository. */
+/** Values built at run time from parts (CONTRIBUTING.md): no whole secret-shaped literal in the repository. */
 const base64url = (length: number) => fakeAlnum(length - 5) + 'aA1-_';
 const base64 = (length: number) => fakeAlnum(length - 6) + 'aA1+/=';
 const anthropicKey = () => ['sk', 'ant', 'api03'].join('-') + '-' + base64url(40);

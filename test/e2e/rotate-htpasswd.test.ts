@@ -1,50 +1,23 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { runSecrets } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/deployment.js';
 import { fakeAlnum } from '../helpers/fake-secrets.js';
-import { basicAuthStatus, grantWorkerRead, startNginx } from '../helpers/nginx.js';
+import { basicAuthStatus, startDashboard } from '../helpers/nginx.js';
 import { BACKUP_ENV, BACKUP_POLICY } from '../helpers/rotation.js';
 import { describeWithTools } from '../helpers/system-tools.js';
 
-/** The dashboard of DESIGN.md behind a real nginx; `admin` and `alice` written by Apache's htpasswd (test only). */
+/** The dashboard behind a real nginx (test/helpers/nginx.ts), and bin/secrets run in its deployment. */
 async function dashboardSite(probe: Record<string, unknown> = {}) {
-  const passwords = { admin: fakeAlnum(24), alice: fakeAlnum(24) };
-  const line = (user: 'admin' | 'alice') =>
-    execFileSync('htpasswd', ['-nbB', '-C', '5', user, passwords[user]], { encoding: 'utf8' }).trim();
-  const original = `# dashboard\n${line('alice')}\n${line('admin')}\n`;
-  const deployment = makeDeployment({ files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } } });
-  const file = deployment.path('nginx/.htpasswd');
-  const nginx = await startNginx({ userFile: file });
-  grantWorkerRead(nginx, deployment.root, file);
-  writeFileSync(
-    deployment.policyPath,
-    stringify({
-      version: 1,
-      deployment: 'mt5-crs',
-      backup: BACKUP_POLICY,
-      secrets: {
-        'dashboard-password': {
-          kind: 'htpasswd',
-          rotate_every: '90d',
-          file: 'nginx/.htpasswd',
-          user: 'admin',
-          bcrypt_cost: 5,
-          after_change: [nginx.testCommand, nginx.reloadCommand],
-          probe: { url: nginx.url, ...probe },
-        },
-      },
-    }),
-  );
+  const site = await startDashboard({ id: 'dashboard-password', probe, policy: { backup: BACKUP_POLICY } });
   const cli = (args: string[], input?: string) =>
     runSecrets(args, {
-      cwd: deployment.root,
-      env: { ...BACKUP_ENV, SECRETS_NGINX_CONF: nginx.confPath, PATH: process.env.PATH },
+      cwd: site.deployment.root,
+      env: { ...BACKUP_ENV, SECRETS_NGINX_CONF: site.nginx.confPath, PATH: process.env.PATH },
       ...(input === undefined ? {} : { input }),
     });
-  return { deployment, nginx, file, original, passwords, cli };
+  return { ...site, cli };
 }
 
 describeWithTools(['nginx', 'htpasswd'], 'secrets rotate, htpasswd kind, through a real nginx', () => {

@@ -49,6 +49,23 @@ describe('secrets scan through bin/secrets', () => {
     expect(hook).toContain('secrets scan --staged');
   });
 
+  it('skips the paths scan.ignore_paths names, read as a .gitignore (vendor/, *.[pP]em, !negation)', async () => {
+    const r = repo();
+    const token = parts('ghp_', fake.alnum(36));
+    r.write({
+      'secrets.yaml':
+        'version: 1\ndeployment: demo\nsecrets: {}\nscan:\n  ignore_paths: ["vendor/", "*.[pP]em", "!certs/kept.pem"]\n',
+      'src/vendor/lib/deploy.sh': `export GH_TOKEN=${token}\n`,
+      'certs/server.Pem': `export GH_TOKEN=${token}\n`,
+      'certs/kept.pem': `export GH_TOKEN=${token}\n`,
+    });
+    const result = await runSecrets(['scan', '--json', '--policy', 'secrets.yaml'], { cwd: r.dir });
+    expect(JSON.parse(result.stdout).findings.map((finding: { file: string }) => finding.file)).toEqual([
+      'certs/kept.pem',
+    ]);
+    expect(result.code).toBe(1);
+  });
+
   it('shows help with an example', async () => {
     const help = await runSecrets(['scan', '--help']);
     expect(help.stdout).toMatch(/Examples:/);

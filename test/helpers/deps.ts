@@ -33,7 +33,7 @@ export function scriptedPrompts(answers: Array<string | boolean | string[]> = []
 }
 
 /**
- * Real adapters (files, git, locks, processes) with the injected fakes STYLE.md allows:
+ * Real adapters (files, git, locks, processes) with the only fakes the tests allow (CONTRIBUTING.md):
  * a fixed clock, scripted prompts, captured output and no wait after DingTalk's rate limit.
  */
 export function testDeps(

@@ -1,10 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
+import { stringify } from 'yaml';
+import { makeDeployment, type TempDeployment } from './deployment.js';
+import { fakeAlnum } from './fake-secrets.js';
 import { tempDir } from './temp-dir.js';
 
 // Debian puts nginx in /usr/sbin, which a non-login PATH may lack; hasTool() must find it too.
@@ -199,4 +200,77 @@ export function grantWorkerRead(
   chmodSync(root, 0o755);
   chmodSync(dirname(file), 0o755);
   if (nginx.worker) chownSync(file, 0, group === 'root' ? 0 : groupId(nginx.worker.group));
+}
+
+/** A dashboard site: the deployment, its nginx and htpasswd file, and each user's password. */
+export interface Dashboard<User extends string> {
+  deployment: TempDeployment;
+  nginx: NginxInstance;
+  /** The htpasswd file nginx reads. */
+  file: string;
+  /** Its content before the test touched it. */
+  original: string;
+  passwords: Record<User, string>;
+}
+
+/**
+ * The dashboard behind a real nginx that the htpasswd kind rotates: a temp deployment whose
+ * `nginx/.htpasswd` (mode 640, root:<worker group>, a comment line first) holds one line per user
+ * written by Apache's own `htpasswd` with that user's flags (test only: the password is in its
+ * argv here), nginx guarding `/` with it, and a policy with one htpasswd secret for `admin`
+ * whose hooks test and reload this nginx and whose probe asks it.
+ */
+export async function startDashboard<User extends string = 'alice' | 'admin'>(
+  options: {
+    /** The secret's id in the policy. */
+    id?: string;
+    /** Users in file order and the `htpasswd -n` flags of their line; admin is the rotated one. */
+    users?: Record<User, string[]>;
+    /** Merged into the probe (url: this nginx, timeout 5s). */
+    probe?: Record<string, unknown>;
+    /** More fields of the secret (mode, deliver, …). */
+    spec?: Record<string, unknown>;
+    /** More top-level fields of the policy (backup, …). */
+    policy?: Record<string, unknown>;
+    /** Who may read the file: nginx's worker group (as in production), or root only (nginx then answers 500). */
+    fileGroup?: 'worker' | 'root';
+  } = {},
+): Promise<Dashboard<User>> {
+  const users = options.users ?? ({ alice: ['-B', '-C', '5'], admin: ['-B', '-C', '5'] } as Record<User, string[]>);
+  const passwords = {} as Record<User, string>;
+  const lines = ['# dashboard users'];
+  for (const [user, flags] of Object.entries(users) as Array<[User, string[]]>) {
+    passwords[user] = fakeAlnum(24);
+    lines.push(execFileSync('htpasswd', ['-nb', ...flags, user, passwords[user]], { encoding: 'utf8' }).trim());
+  }
+  const original = `${lines.join('\n')}\n`;
+  const deployment = makeDeployment({
+    files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } },
+    policy: 'version: 1\ndeployment: placeholder\nsecrets: {}\n',
+  });
+  const file = deployment.path('nginx/.htpasswd');
+  const nginx = await startNginx({ userFile: file });
+  // nginx's worker (nobody) walks into the deployment and reads the file through its group.
+  grantWorkerRead(nginx, deployment.root, file, options.fileGroup ?? 'worker');
+  writeFileSync(
+    deployment.policyPath,
+    stringify({
+      version: 1,
+      deployment: 'mt5-crs',
+      ...options.policy,
+      secrets: {
+        [options.id ?? 'dashboard']: {
+          kind: 'htpasswd',
+          rotate_every: '90d',
+          file: 'nginx/.htpasswd',
+          user: 'admin',
+          bcrypt_cost: 5,
+          ...options.spec,
+          after_change: [nginx.testCommand, nginx.reloadCommand],
+          probe: { url: nginx.url, timeout: '5s', ...options.probe },
+        },
+      },
+    }),
+  );
+  return { deployment, nginx, file, original, passwords };
 }

@@ -31,6 +31,20 @@ describe('secrets check on a clean deployment', () => {
 });
 
 describe('each check fires on its problem', () => {
+  it('format: a secret file that is there but cannot be read is critical, not passed over', async () => {
+    const deployment = await makeCleanDeployment();
+    rmSync(deployment.path('.env'));
+    mkdirSync(deployment.path('.env'));
+    const outcome = await check(deployment);
+    expect(outcome.findings).toContainEqual(
+      expect.objectContaining({
+        check: 'format',
+        severity: 'critical',
+        message: `${deployment.path('.env')}: cannot be read (EISDIR)`,
+      }),
+    );
+  });
+
   it('deadline: warning within warn_before, critical past due, critical when never recorded', async () => {
     const deployment = await makeCleanDeployment();
     const warning = await check(deployment, new Date('2027-01-20T00:00:00Z'));

@@ -1,61 +1,23 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { loadPolicy } from '../../src/services/policy/load-policy.js';
 import { runCheck } from '../../src/services/check.js';
 import { runRevoke } from '../../src/services/revoke.js';
 import { isLockedOutHash, parseHtpasswd } from '../../src/core/htpasswd.js';
-import { makeDeployment } from '../helpers/deployment.js';
 import { scriptedPrompts, testDeps } from '../helpers/deps.js';
 import { fakeAlnum } from '../helpers/fake-secrets.js';
-import { basicAuthStatus, grantWorkerRead, startNginx } from '../helpers/nginx.js';
+import { basicAuthStatus, startDashboard } from '../helpers/nginx.js';
 import { recordingBackup } from '../helpers/rotation.js';
 import { describeWithTools } from '../helpers/system-tools.js';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 
-/** A line as Apache's own tool writes it (test-only: the password is in htpasswd's argv here). */
-function htpasswdLine(user: string, password: string): string {
-  return execFileSync('htpasswd', ['-nbB', '-C', '5', user, password], { encoding: 'utf8' }).trim();
-}
-
-/** The dashboard behind a real nginx, admin and alice in the file, as the htpasswd kind's tests build it. */
+/** The dashboard behind a real nginx (test/helpers/nginx.ts), admin and alice in the file, and its policy loaded. */
 async function site() {
-  const passwords = { admin: fakeAlnum(24), alice: fakeAlnum(24) };
-  const original = [
-    '# dashboard users',
-    htpasswdLine('alice', passwords.alice),
-    htpasswdLine('admin', passwords.admin),
-    '',
-  ].join('\n');
-  const deployment = makeDeployment({
-    files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } },
-    policy: 'version: 1\ndeployment: placeholder\nsecrets: {}\n',
-  });
-  const file = deployment.path('nginx/.htpasswd');
-  const nginx = await startNginx({ userFile: file });
-  grantWorkerRead(nginx, deployment.root, file);
-  writeFileSync(
-    deployment.policyPath,
-    stringify({
-      version: 1,
-      deployment: 'mt5-crs',
-      secrets: {
-        dashboard: {
-          kind: 'htpasswd',
-          rotate_every: '90d',
-          file: 'nginx/.htpasswd',
-          user: 'admin',
-          bcrypt_cost: 5,
-          after_change: [nginx.testCommand, nginx.reloadCommand],
-          probe: { url: nginx.url, timeout: '5s' },
-        },
-      },
-    }),
-  );
-  const policy = await loadPolicy(deployment.policyPath, testDeps());
-  return { deployment, nginx, file, passwords, policy };
+  const dashboard = await startDashboard();
+  const policy = await loadPolicy(dashboard.deployment.policyPath, testDeps());
+  return { ...dashboard, policy };
 }
 
 describeWithTools(['nginx', 'htpasswd'], 'revoke htpasswd through a real nginx', () => {

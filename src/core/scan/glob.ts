@@ -1,26 +1,59 @@
+import { createRequire } from 'node:module';
+import type ignoreFactory from 'ignore';
+
 /**
- * Path globs for the policy's ignore list: `**` any folders, `*` within one segment, `?` one
- * character. A pattern without a slash matches the file name at any depth, like .gitignore.
+ * `ignore` is loaded on first use, synchronously: the daily `check` builds a detector too, and
+ * should not pay for parsing the package at start-up (see literalMatcher below).
  */
-export function globToRegExp(glob: string): RegExp {
-  const anchored = glob.includes('/');
-  const pattern = glob.replace(/^\.\//, '').replace(/^\//, '');
-  let out = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i]!;
-    if (char === '*' && pattern[i + 1] === '*') {
-      const slash = pattern[i + 2] === '/';
-      out += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (char === '*') out += '[^/]*';
-    else if (char === '?') out += '[^/]';
-    else out += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  // A folder pattern ignores everything below it.
-  return new RegExp(`${anchored ? '^' : '(?:^|/)'}${out}(?:/.*)?$`);
+let loaded: typeof ignoreFactory | undefined;
+function ignore(): typeof ignoreFactory {
+  loaded ??= createRequire(import.meta.url)('ignore') as typeof ignoreFactory;
+  return loaded;
 }
 
-export function pathMatcher(globs: readonly string[]): (path: string) => boolean {
-  const regexes = globs.map(globToRegExp);
-  return (path) => regexes.some((regex) => regex.test(path));
+/** No glob character, no negation, no comment, no escaped or trailing space: a plain path. */
+const LITERAL = /^[^\s*?[\]\\!#](?:[^*?[\]\\]*[^\s*?[\]\\])?$/;
+
+/**
+ * A plain path read as git reads it, without the package: `/a/b` or `a/b` (anchored at the root)
+ * ignores a/b and everything below it; `name` (no slash) ignores that name at any depth; a
+ * trailing slash only matches folders. The daily check's own patterns (the files where managed
+ * values live) are all of this kind, so `check` never loads `ignore`. Same answers as the package
+ * for such patterns (test/core/scan/ignore-paths.test.ts compares them).
+ */
+function literalMatcher(pattern: string): (path: string) => boolean {
+  const folderOnly = pattern.endsWith('/');
+  const body = folderOnly ? pattern.slice(0, -1) : pattern;
+  const anchored = body.includes('/');
+  const name = body.replace(/^\//, '');
+  if (anchored) return (path) => (!folderOnly && path === name) || path.startsWith(`${name}/`);
+  return (path) => {
+    const parts = path.split('/');
+    return parts.some((part, index) => part === name && (index < parts.length - 1 || !folderOnly));
+  };
+}
+
+/** The patterns through the `ignore` package, whatever they hold. */
+export function packageMatcher(patterns: readonly string[]): (path: string) => boolean {
+  const factory = ignore();
+  const matcher = factory({ ignorecase: false }).add([...patterns]);
+  // `ignore` throws on a path outside the root (../x): such a path is not ours to skip.
+  return (path) => factory.isPathValid(path) && matcher.ignores(path);
+}
+
+/**
+ * The policy's `scan.ignore_paths`, read the way git reads a .gitignore: `vendor/` (a folder at
+ * any depth), `*.[pP]em` (character classes), `!keep.pem` (negation), a leading `**`, `/rooted`.
+ * Matched by the `ignore` package (what eslint and prettier use) rather than a glob of our own,
+ * which got folders and classes wrong. Case-sensitive, as git is on Linux. `./x` is read as `/x`.
+ */
+export function pathMatcher(patterns: readonly string[]): (path: string) => boolean {
+  const normalised = patterns.map((pattern) => pattern.replace(/^\.\//, '/'));
+  const literal = normalised.every((pattern) => LITERAL.test(pattern));
+  const matchers = literal ? normalised.map(literalMatcher) : [packageMatcher(normalised)];
+  return (path) => {
+    const relative = path.replace(/^\.?\//, '');
+    if (relative === '' || relative.startsWith('../')) return false;
+    return matchers.some((matches) => matches(relative));
+  };
 }

@@ -11,13 +11,9 @@ import type { KindDeps } from '../kind.js';
 /** Where nginx.conf usually is; SECRETS_NGINX_CONF points elsewhere (another prefix, a test). */
 const DEFAULT_NGINX_CONF = '/etc/nginx/nginx.conf';
 
-async function readIfPresent(path: string, deps: Pick<KindDeps, 'files'>): Promise<string | undefined> {
-  try {
-    return (await deps.files.stat(path)) ? await deps.files.readText(path) : undefined;
-  } catch {
-    // Unreadable system files (a hardened /proc, no permission) only cost us a warning.
-    return undefined;
-  }
+function readIfPresent(path: string, deps: Pick<KindDeps, 'files'>): Promise<string | undefined> {
+  // Unreadable system files (a hardened /proc, no permission) only cost us a warning.
+  return deps.files.readTextIfExists(path).catch(() => undefined);
 }
 
 /** nginx's worker user/group and their ids on this host, as far as the files tell. */

@@ -18,8 +18,8 @@ export const htpasswdKind: Kind<HtpasswdSpec> = {
   schema: htpasswdSchema,
   envKeys: () => [],
   files: (spec, policy) => [resolveIn(policy.root, spec.file)],
-  async managedValues(id, spec, { policy, readOptional }) {
-    const text = await readOptional(resolveIn(policy.root, spec.file));
+  async managedValues(id, spec, { policy, readTextIfExists }) {
+    const text = await readTextIfExists(resolveIn(policy.root, spec.file));
     const line = text?.split(/\r?\n/).find((entry) => entry.startsWith(`${spec.user}:`));
     return line ? [{ id, value: line.trim() }] : [];
   },

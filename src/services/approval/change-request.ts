@@ -16,7 +16,6 @@ import type { SelectedSecret } from '../../core/rotation/plan.js';
 import { fingerprint } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
 import { handlerFor } from '../../kinds/rotations.js';
-import { readIfExists } from '../state/journal-store.js';
 import { FINGERPRINT_KEY_FILE, fingerprintKey } from '../state/audit-trail.js';
 
 /** A path as the request shows it: relative to the deployment root when inside it. */
@@ -46,7 +45,7 @@ export async function fileFingerprints(
   const key = await fingerprintKey(policy.stateDir, deps);
   const result = [];
   for (const path of paths) {
-    const text = await readIfExists(path, deps);
+    const text = await deps.files.readTextIfExists(path);
     result.push({
       path: displayPath(policy, path),
       absolute: path,

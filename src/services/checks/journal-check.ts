@@ -2,7 +2,7 @@ import type { Finding } from '../../core/checks/types.js';
 import { fileState, type FileState } from '../../core/rotation/journal.js';
 import type { CheckInput } from '../check.js';
 import type { Deps } from '../deps.js';
-import { contentFingerprint, journalPath, readIfExists, readJournal } from '../state/journal-store.js';
+import { contentFingerprint, journalPath, readJournal } from '../state/journal-store.js';
 
 /**
  * `secrets check`'s `journal` check: a rotation that was interrupted (crash, power cut, kill)
@@ -27,7 +27,7 @@ export async function checkRotationJournal(input: CheckInput, deps: Deps): Promi
   if (!journal) return [];
   const states: FileState[] = [];
   for (const file of journal.files) {
-    const content = await readIfExists(file.path, deps);
+    const content = await deps.files.readTextIfExists(file.path);
     states.push(
       fileState(file, content === undefined ? undefined : await contentFingerprint(policy.stateDir, content, deps)),
     );

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
 import type { Finding as CheckFinding } from '../../core/checks/types.js';
-import { SecretsError, errnoCode, isSecretsError } from '../../core/errors.js';
+import { SecretsError, isSecretsError } from '../../core/errors.js';
 import type { FileStore } from '../../core/ports.js';
 import type { Policy } from '../../core/policy.js';
 import type { ScanSources } from '../../core/scan/ports.js';
@@ -44,11 +44,14 @@ function valuesDigest(values: Array<{ id: string; value: string }>): string {
 }
 
 async function readState(path: string, files: FileStore): Promise<LeakState | undefined> {
+  const text = await files.readTextIfExists(path);
+  if (text === undefined) return undefined;
   try {
-    const state = JSON.parse(await files.readText(path)) as LeakState;
+    const state = JSON.parse(text) as LeakState;
     return state.version === 1 && Array.isArray(state.scannedTips) && Array.isArray(state.leaks) ? state : undefined;
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT' || error instanceof SyntaxError) return undefined;
+    // A damaged state file only means the history is searched again.
+    if (error instanceof SyntaxError) return undefined;
     throw error;
   }
 }

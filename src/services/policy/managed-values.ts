@@ -3,20 +3,10 @@ import type { Policy } from '../../core/policy.js';
 import { kindOf } from '../../kinds/index.js';
 import { envManagedValues } from '../../kinds/env-values.js';
 import type { ManagedValue } from '../../core/scan/types.js';
-import { errnoCode } from '../../core/errors.js';
 import { parseDotenv } from '../../core/dotenv.js';
 
 export interface ManagedValuesDeps {
-  files: Pick<FileStore, 'readText'>;
-}
-
-async function readOptional(files: ManagedValuesDeps['files'], path: string): Promise<string | undefined> {
-  try {
-    return await files.readText(path);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  files: Pick<FileStore, 'readTextIfExists'>;
 }
 
 /**
@@ -24,7 +14,7 @@ async function readOptional(files: ManagedValuesDeps['files'], path: string): Pr
  * DingTalk webhook's access token on its own, and the full htpasswd line of the managed user.
  */
 export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps): Promise<ManagedValue[]> {
-  const envText = await readOptional(deps.files, policy.envFile);
+  const envText = await deps.files.readTextIfExists(policy.envFile);
   const env = new Map(
     (envText === undefined ? [] : parseDotenv(envText, policy.envFile).entries).map((entry) => [
       entry.key,
@@ -32,7 +22,7 @@ export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps)
     ]),
   );
   const values: ManagedValue[] = [];
-  const ctx = { policy, env, readOptional: (path: string) => readOptional(deps.files, path) };
+  const ctx = { policy, env, readTextIfExists: (path: string) => deps.files.readTextIfExists(path) };
   for (const { id, spec } of policy.secrets) {
     const kind = kindOf(spec);
     values.push(

@@ -2,7 +2,7 @@ import type { Policy } from '../../core/policy.js';
 import type { Deps } from '../deps.js';
 
 /**
- * The encrypted backup taken before any write (DESIGN.md, step 3). The engine receives it as a
+ * The encrypted backup taken before any write (docs/architecture.md, the transaction's step 3). The engine receives it as a
  * function so that tests, and the library API, can hand in their own; by default it is
  * `createBackup` from services/backup.ts.
  */

@@ -10,7 +10,7 @@ import { applyChanges } from './apply-changes.js';
 import type { BackupBeforeSwap } from './backup-before-swap.js';
 import { managedEnvValues } from '../../kinds/index.js';
 import { handlerFor } from '../../kinds/rotations.js';
-import { clearJournal, readIfExists } from '../state/journal-store.js';
+import { clearJournal } from '../state/journal-store.js';
 import type { CurrentFiles, FileChange, PendingRotation, RotationContext } from '../../kinds/kind.js';
 import { passStep } from './transaction.js';
 
@@ -44,7 +44,7 @@ function secretValues(pending: PendingRotation): string[] {
 
 export async function readFiles(paths: string[], deps: Deps): Promise<CurrentFiles> {
   const current = new Map<string, string | undefined>();
-  for (const path of paths) current.set(path, await readIfExists(path, deps));
+  for (const path of paths) current.set(path, await deps.files.readTextIfExists(path));
   return current;
 }
 

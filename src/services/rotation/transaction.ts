@@ -20,7 +20,6 @@ import {
   copyName,
   copyPath,
   journalDir,
-  readIfExists,
   readJournal,
   savePreviousCopy,
   writeJournal,
@@ -97,7 +96,7 @@ export async function markRecording(policy: Policy, journal: Journal, deps: Deps
 async function currentStates(policy: Policy, journal: Journal, deps: Deps): Promise<FileState[]> {
   const states: FileState[] = [];
   for (const file of journal.files) {
-    const content = await readIfExists(file.path, deps);
+    const content = await deps.files.readTextIfExists(file.path);
     states.push(
       fileState(file, content === undefined ? undefined : await contentFingerprint(policy.stateDir, content, deps)),
     );
@@ -177,7 +176,7 @@ export async function rollBack(
   }
   let hooks = 'no hooks';
   if (journal.hooks.length > 0 && (decided?.rerunHooks ?? true)) {
-    const envText = await readIfExists(policy.envFile, deps);
+    const envText = await deps.files.readTextIfExists(policy.envFile);
     const managedValues = managedEnvValues(policy, new Map([[policy.envFile, envText]]));
     const runs = await runHooks(journal.hooks, { policy, hookTimeout: journal.hookTimeout, managedValues }, deps);
     const failed = runs.find((run) => !run.ok);

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { FileStore } from '../../core/ports.js';
-import { SecretsError, errnoCode } from '../../core/errors.js';
+import { SecretsError } from '../../core/errors.js';
 import type { ScanSources } from '../../core/scan/ports.js';
 
 /** The line that marks a pre-commit hook as ours, so a re-install may replace it. */
@@ -31,12 +31,7 @@ export async function installScanHook(
   if (!root) throw new SecretsError('not-a-repository', '--install-hook needs a git repository', { where: cwd });
   const dir = await deps.sources.hooksDir(root);
   const path = join(dir, 'pre-commit');
-  let existing: string | undefined;
-  try {
-    existing = await deps.files.readText(path);
-  } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') throw error;
-  }
+  const existing = await deps.files.readTextIfExists(path);
   if (existing !== undefined && !existing.includes(HOOK_MARKER)) {
     throw new SecretsError(
       'hook-exists',

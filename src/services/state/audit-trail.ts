@@ -28,7 +28,8 @@ export async function ensureStateDir(stateDir: string, deps: Pick<Deps, 'files'>
 /** The key that makes fingerprints unguessable offline (see core/secret.ts), created on first use. */
 export async function fingerprintKey(stateDir: string, deps: Pick<Deps, 'files'>): Promise<Uint8Array> {
   const path = join(stateDir, FINGERPRINT_KEY_FILE);
-  if (await deps.files.stat(path)) return Buffer.from((await deps.files.readText(path)).trim(), 'hex');
+  const existing = await deps.files.readTextIfExists(path);
+  if (existing !== undefined) return Buffer.from(existing.trim(), 'hex');
   await ensureStateDir(stateDir, deps);
   const key = randomBytes(32);
   await deps.files.writeAtomic(path, `${key.toString('hex')}\n`, { mode: 0o600 });

@@ -80,8 +80,3 @@ export async function contentFingerprint(
 ): Promise<string> {
   return fingerprint(content, await fingerprintKey(stateDir, deps));
 }
-
-/** Current content of a file, or undefined when it does not exist. */
-export async function readIfExists(path: string, deps: Pick<Deps, 'files'>): Promise<string | undefined> {
-  return (await deps.files.stat(path)) ? deps.files.readText(path) : undefined;
-}

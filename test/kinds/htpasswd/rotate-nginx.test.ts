@@ -1,72 +1,29 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { SecretsError } from '../../../src/core/errors.js';
-import { makeDeployment, type TempDeployment } from '../../helpers/deployment.js';
 import { scriptedPrompts, testDeps } from '../../helpers/deps.js';
 import { fakeAlnum } from '../../helpers/fake-secrets.js';
-import { basicAuthStatus, grantWorkerRead, groupId, startNginx, type NginxInstance } from '../../helpers/nginx.js';
+import { basicAuthStatus, groupId, startDashboard, type Dashboard } from '../../helpers/nginx.js';
 import { rotateOne } from '../../helpers/rotate-one.js';
 import { describeWithTools } from '../../helpers/system-tools.js';
 
-/** A line as Apache's own tool writes it (test-only: the password is in htpasswd's argv here). */
-function htpasswdLine(flags: string[], user: string, password: string): string {
-  return execFileSync('htpasswd', ['-nb', ...flags, user, password], { encoding: 'utf8' }).trim();
-}
-
-interface Site {
-  deployment: TempDeployment;
-  nginx: NginxInstance;
-  file: string;
-  original: string;
-  passwords: { admin: string; alice: string; carol: string };
-}
+type Site = Dashboard<'alice' | 'admin' | 'carol'>;
 
 /**
- * A dashboard behind a real nginx: admin (bcrypt), alice (bcrypt cost 10) and carol (apr1), a
- * comment, the file root:<worker group> 640 as a production host would have it.
+ * The dashboard behind a real nginx (test/helpers/nginx.ts): admin (bcrypt), alice (bcrypt cost
+ * 10) and carol (apr1), the file root:<worker group> 640 as a production host would have it.
  */
-async function site(
+function site(
   probe: { expect_new?: number; expect_old?: number } = {},
   options: { group?: 'worker' | 'root'; mode?: string } = {},
 ): Promise<Site> {
-  const passwords = { admin: fakeAlnum(24), alice: fakeAlnum(24), carol: fakeAlnum(24) };
-  const original = [
-    '# dashboard users',
-    htpasswdLine(['-B', '-C', '10'], 'alice', passwords.alice),
-    htpasswdLine(['-B', '-C', '5'], 'admin', passwords.admin),
-    htpasswdLine(['-m'], 'carol', passwords.carol),
-    '',
-  ].join('\n');
-  const deployment = makeDeployment({
-    files: { 'nginx/.htpasswd': { content: original, mode: 0o640 } },
-    policy: 'version: 1\ndeployment: placeholder\nsecrets: {}\n',
+  return startDashboard({
+    users: { alice: ['-B', '-C', '10'], admin: ['-B', '-C', '5'], carol: ['-m'] },
+    probe,
+    spec: options.mode ? { mode: options.mode } : {},
+    fileGroup: options.group ?? 'worker',
   });
-  const file = deployment.path('nginx/.htpasswd');
-  const nginx = await startNginx({ userFile: file });
-  // nginx's worker (nobody) walks into the deployment and reads the file through its group.
-  grantWorkerRead(nginx, deployment.root, file, options.group === 'root' ? 'root' : 'worker');
-
-  const { stringify } = await import('yaml');
-  const policy = {
-    version: 1,
-    deployment: 'mt5-crs',
-    secrets: {
-      dashboard: {
-        kind: 'htpasswd',
-        rotate_every: '90d',
-        file: 'nginx/.htpasswd',
-        user: 'admin',
-        bcrypt_cost: 5,
-        ...(options.mode ? { mode: options.mode } : {}),
-        after_change: [nginx.testCommand, nginx.reloadCommand],
-        probe: { url: nginx.url, timeout: '5s', ...probe },
-      },
-    },
-  };
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(deployment.policyPath, stringify(policy));
-  return { deployment, nginx, file, original, passwords };
 }
 
 function rotate(

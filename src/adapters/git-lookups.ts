@@ -1,0 +1,65 @@
+import { isAbsolute, join } from 'node:path';
+import type { SimpleGit, SimpleGitFactory } from 'simple-git';
+import { SecretsError } from '../core/errors.js';
+import type { ScanSources } from '../core/scan/ports.js';
+
+/**
+ * The git questions of `scan` and `revoke` that are not on a hot path — is this a repository,
+ * which commits does a revision range name, where are the ref tips, where do hooks live — asked
+ * through simple-git, loaded on first use. The daily `check` and the pre-commit hook
+ * (`scan --staged`) keep the plain `git` processes of scan-sources.ts: loading simple-git costs
+ * about as much as starting node, paid on every run. Two listings stay there for everyone: the
+ * history, a streamed `git log` (simple-git buffers whole outputs), and `ls-files`, whose output
+ * is kept as bytes (a file name need not be UTF-8) and recurses into submodules.
+ */
+export function withGitLookups(sources: ScanSources): ScanSources {
+  let factory: Promise<SimpleGitFactory> | undefined;
+  const gitAt = async (dir: string): Promise<SimpleGit> => {
+    factory ??= import('simple-git').then((module) => module.simpleGit);
+    return (await factory)({ baseDir: dir, maxConcurrentProcesses: 4 });
+  };
+  const firstLine = (error: unknown) =>
+    String(error instanceof Error ? error.message : error)
+      .trim()
+      .split('\n')[0];
+
+  return {
+    ...sources,
+
+    async gitRoot(dir) {
+      try {
+        return (await (await gitAt(dir)).revparse(['--show-toplevel'])).trim() || undefined;
+      } catch {
+        return undefined; // not a repository, or not a folder at all
+      }
+    },
+
+    async listCommits(root, selection) {
+      const args = ['rev-list'];
+      if (selection.range) args.push(selection.range);
+      else if (selection.since) args.push('--all', '--not', selection.since);
+      else args.push('--all');
+      if (selection.exclude && selection.exclude.length > 0) args.push('--not', ...selection.exclude);
+      let output: string;
+      try {
+        output = await (await gitAt(root)).raw(args);
+      } catch (error) {
+        throw new SecretsError('bad-revision', `git could not list the commits: ${firstLine(error)}`, {
+          where: root,
+          hint: 'check the --since revision or the range',
+        });
+      }
+      return output.split('\n').filter((line) => line.length > 0);
+    },
+
+    async refTips(root) {
+      const output = await (await gitAt(root)).raw(['for-each-ref', '--format=%(objectname)']);
+      return [...new Set(output.split('\n').filter((line) => line.length > 0))].sort();
+    },
+
+    async hooksDir(root) {
+      const path = (await (await gitAt(root)).raw(['rev-parse', '--git-path', 'hooks'])).trim();
+      return isAbsolute(path) ? path : join(root, path);
+    },
+  };
+}
