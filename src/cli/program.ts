@@ -11,6 +11,7 @@ import { registerRotate } from './commands/rotate.js';
 import { registerNotify } from './commands/notify.js';
 import { registerRestore } from './commands/restore.js';
 import { registerRevoke } from './commands/revoke.js';
+import { registerSweep } from './commands/sweep.js';
 import { registerScan } from './commands/scan.js';
 
 export const VERSION = '0.1.0';
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRotate(program, ctx);
   registerRevoke(program, ctx);
   registerApprove(program, ctx);
+  registerSweep(program, ctx);
   registerNotify(program, ctx);
   registerBackup(program, ctx);
   registerRestore(program, ctx);

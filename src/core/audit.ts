@@ -51,58 +51,101 @@ export interface AuditVerification {
   /** 1-based line number of the first bad line, and why. */
   badLine?: number;
   reason?: string;
+  /**
+   * The last line was written but the head not yet moved to it: a crash between the two writes
+   * of one append, not tampering. The next append under the lock completes it.
+   */
+  pendingHead?: boolean;
+  /** Line number of the latest `secrets log --repair`, when the trail was repaired. */
+  repairedAt?: number;
+}
+
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+/** The event `secrets log --repair` writes: it starts a new segment of the chain. */
+export const REPAIR_ACTION = 'audit-repaired';
+
+export function sha256Text(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** The exact bytes of the lines before a repair, which the repair entry seals with their SHA-256. */
+export function textBefore(lines: string[], index: number): string {
+  return lines
+    .slice(0, index)
+    .map((line) => `${line}\n`)
+    .join('');
 }
 
 /**
  * Verifies the chain. Edits break the next line's `prev`; removals and reorders break `prev`
  * and `seq`; a removed or edited last line no longer matches the head hash kept beside the trail.
+ * A repair (`secrets log --repair`) seals everything before it with a SHA-256 and starts a new
+ * segment: what it found stays on record, and any later edit before it breaks the seal.
  */
-export function verifyAuditChain(text: string, head?: { seq: number; hash: string }): AuditVerification {
+export function verifyAuditChain(text: string, head?: AuditHead): AuditVerification {
   const lines = splitAuditLines(text);
-  let prev = GENESIS_HASH;
-  for (let index = 0; index < lines.length; index++) {
+  const bad = (badLine: number, reason: string): AuditVerification => ({
+    ok: false,
+    entries: lines.length,
+    badLine,
+    reason,
+  });
+  let start = 0;
+  let repairedAt: number | undefined;
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const entry = parseAuditLine(lines[index]!);
+    if (entry?.action === REPAIR_ACTION && typeof entry.details?.priorSha256 === 'string') {
+      if (sha256Text(textBefore(lines, index)) !== entry.details.priorSha256)
+        return bad(index + 1, 'the lines before this repair were changed after it');
+      start = index;
+      repairedAt = index + 1;
+      break;
+    }
+  }
+  let prev = start === 0 ? GENESIS_HASH : hashLine(lines[start - 1]!);
+  for (let index = start; index < lines.length; index++) {
     const line = lines[index]!;
     const lineNo = index + 1;
     const entry = parseAuditLine(line);
-    if (!entry)
-      return { ok: false, entries: lines.length, badLine: lineNo, reason: 'not a valid audit entry (edited?)' };
-    if (entry.seq !== index + 1) {
-      return {
-        ok: false,
-        entries: lines.length,
-        badLine: lineNo,
-        reason: `sequence number ${entry.seq} where ${index + 1} was expected (a line was removed or reordered)`,
-      };
-    }
-    if (entry.prev !== prev) {
-      return {
-        ok: false,
-        entries: lines.length,
-        badLine: lineNo,
-        reason: 'does not chain to the line before it (that line was edited, removed or reordered)',
-      };
-    }
+    if (!entry) return bad(lineNo, 'not a valid audit entry (edited?)');
+    if (entry.seq !== index + 1)
+      return bad(
+        lineNo,
+        `sequence number ${entry.seq} where ${index + 1} was expected (a line was removed or reordered)`,
+      );
+    if (entry.prev !== prev)
+      return bad(lineNo, 'does not chain to the line before it (that line was edited, removed or reordered)');
     prev = hashLine(line);
   }
-  if (head) {
-    if (head.seq !== lines.length) {
-      return {
-        ok: false,
-        entries: lines.length,
-        badLine: Math.min(head.seq, lines.length + 1),
-        reason: `the trail has ${lines.length} entries but ${head.seq} were written (lines were removed from the end)`,
-      };
-    }
-    if (head.hash !== prev) {
-      return {
-        ok: false,
-        entries: lines.length,
-        badLine: lines.length,
-        reason: 'the last line was edited after it was written',
-      };
-    }
+  const done = (extra: Partial<AuditVerification> = {}): AuditVerification => ({
+    ok: true,
+    entries: lines.length,
+    ...(repairedAt !== undefined ? { repairedAt } : {}),
+    ...extra,
+  });
+  const beforeLast = lines.length >= 2 ? hashLine(lines[lines.length - 2]!) : GENESIS_HASH;
+  if (!head) {
+    if (lines.length === 0) return done();
+    // The very first append: the line is there, the head not yet.
+    if (lines.length === 1) return done({ pendingHead: true });
+    return bad(lines.length, 'the head file beside the trail is missing (removed with lines from the end?)');
   }
-  return { ok: true, entries: lines.length };
+  if (head.seq === lines.length && head.hash === prev) return done();
+  if (head.seq === lines.length - 1 && head.hash === beforeLast) return done({ pendingHead: true });
+  if (head.seq > lines.length)
+    return bad(
+      Math.min(head.seq, lines.length + 1),
+      `the trail has ${lines.length} entries but ${head.seq} were written (lines were removed from the end)`,
+    );
+  if (head.seq === lines.length) return bad(lines.length, 'the last line was edited after it was written');
+  return bad(
+    head.seq + 1,
+    `the head says ${head.seq} entries but the trail has ${lines.length} (lines were added behind its back, or the end was replaced)`,
+  );
 }
 
 export function splitAuditLines(text: string): string[] {
@@ -130,9 +173,15 @@ export function parseAuditLine(line: string): AuditEntry | undefined {
   }
 }
 
-/** The last rotation date per secret: the latest `rotated` (or `recorded`) event. */
+/**
+ * The last rotation date per secret: the latest `rotated` (or `recorded`) event. A `restored`
+ * event (restore --in-place) puts the named secrets back to the values of its backup: from then
+ * on their date is the last rotation before that backup was made (never rotated, if none was),
+ * so a restored old value is not mistaken for one rotated today.
+ */
 export function lastRotations(entries: AuditEntry[]): Map<string, Date> {
   const result = new Map<string, Date>();
+  const history = new Map<string, Date[]>();
   for (const entry of entries) {
     if ((entry.action === 'rotated' || entry.action === 'recorded') && entry.secret) {
       const at =
@@ -141,6 +190,18 @@ export function lastRotations(entries: AuditEntry[]): Map<string, Date> {
           : new Date(entry.time);
       const known = result.get(entry.secret);
       if (!known || at > known) result.set(entry.secret, at);
+      history.set(entry.secret, [...(history.get(entry.secret) ?? []), at]);
+    } else if (entry.action === 'restored' && Array.isArray(entry.details?.secrets)) {
+      const created =
+        typeof entry.details.backupCreated === 'string' ? new Date(entry.details.backupCreated) : new Date(0);
+      for (const secret of entry.details.secrets) {
+        if (typeof secret !== 'string') continue;
+        const before = (history.get(secret) ?? []).filter((at) => at <= created);
+        const latest = before.length > 0 ? new Date(Math.max(...before.map((at) => at.getTime()))) : undefined;
+        if (latest) result.set(secret, latest);
+        else result.delete(secret);
+        history.set(secret, before);
+      }
     }
   }
   return result;

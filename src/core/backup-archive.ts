@@ -134,6 +134,19 @@ function parseManifest(data: Uint8Array): BackupManifest | undefined {
 }
 
 /**
+ * The manifest from the first bytes of one of our archives (it is the first entry), without
+ * reading further: what `backup --list` needs. undefined when the prefix does not start with it.
+ */
+export function readManifestPrefix(prefix: Uint8Array): BackupManifest | undefined {
+  if (prefix.length < 512 || !looksLikeTar(prefix.subarray(0, 512))) return undefined;
+  const name = new TextDecoder().decode(prefix.subarray(0, 100)).replace(/\0.*$/s, '');
+  if (name !== MANIFEST_NAME) return undefined;
+  const size = parseInt(new TextDecoder().decode(prefix.subarray(124, 136)).replace(/\0.*$/s, '').trim(), 8);
+  if (!Number.isFinite(size) || 512 + size > prefix.length) return undefined;
+  return parseManifest(prefix.subarray(512, 512 + size));
+}
+
+/**
  * The files inside decrypted backup content. Our archives and any ustar come out as their
  * entries; anything else (`gpg --symmetric .env`) is one file named after the OpenPGP literal
  * data's file name, so a backup made by plain gpg restores too. Unsafe names are dropped.

@@ -48,7 +48,28 @@ export const errorCatalogue = {
   locked: {
     exit: 3,
     meaning: 'Another secrets run holds the lock on the state folder.',
-    remedy: 'Wait for it (rotate --wait), or remove a stale lock the message names.',
+    remedy: 'Wait for it (rotate --wait). A lock whose holder died is taken over by the next run on its own.',
+  },
+  'lock-symlink': {
+    exit: 3,
+    meaning: 'The lock file in the state folder is a symbolic link; it is never followed.',
+    remedy: 'Remove the link.',
+  },
+  'state-symlink': {
+    exit: 3,
+    meaning: 'The state folder is a symbolic link; nothing is written or chmodded through it.',
+    remedy: 'Replace the link with a real folder, or set state_dir to the real path.',
+  },
+  'state-not-a-folder': { exit: 3, meaning: 'The state folder path exists but is not a folder.' },
+  'state-foreign-owner': {
+    exit: 3,
+    meaning: 'The state folder belongs to another user than the one running secrets.',
+    remedy: 'Run as the owner of the deployment, or chown the folder.',
+  },
+  'audit-broken': {
+    exit: 3,
+    meaning: 'The audit trail does not match its head (lines removed or edited); every change is refused.',
+    remedy: 'See secrets log --verify; once you know what happened, secrets log --repair records it.',
   },
 
   // --- the policy file
@@ -132,11 +153,6 @@ export const errorCatalogue = {
     exit: 4,
     meaning: 'The files were rolled back but an after_change hook failed on the way back.',
   },
-  'audit-corrupt': {
-    exit: 3,
-    meaning: 'The last line of the audit trail is not valid.',
-    remedy: 'Run secrets log --verify.',
-  },
 
   // --- htpasswd
   'htpasswd-file': { exit: 3, meaning: 'An htpasswd option was given without the file it needs.' },
@@ -164,6 +180,18 @@ export const errorCatalogue = {
 
   // --- revoke
   'already-revoked': { exit: 3, meaning: 'The secret is already locked out.' },
+  'revoke-past-only': {
+    exit: 3,
+    meaning:
+      'The leak found is a past value of the secret; its current value was never seen leaked, so it was not revoked.',
+    remedy:
+      'Purge the old value: secrets revoke --past ID. If the current value leaked too: secrets revoke ID --current.',
+  },
+  'revoke-nothing': {
+    exit: 3,
+    meaning: 'revoke --leaked-in found no managed value in that commit or range, or no secret was named.',
+    remedy: 'Check the revision (git show REV), or name the secrets: secrets revoke ID...',
+  },
 
   // --- DingTalk and notify
   'dingtalk-refused': { exit: 3, meaning: 'DingTalk answered with an error (signature, keyword, rate limit).' },
@@ -208,10 +236,40 @@ export const errorCatalogue = {
   'restore-nothing': { exit: 3, meaning: 'No file in the backup is managed by the policy.' },
   'restore-target-exists': { exit: 3, meaning: 'The restore folder exists and is not empty.' },
   'restore-write-failed': { exit: 3, meaning: 'The restored files could not be written; nothing was changed.' },
-  'restore-partial': {
-    exit: 4,
-    meaning: 'An in-place restore wrote some files and then failed.',
-    remedy: 'Restore the previous state from the backup the message names.',
+  'backup-too-large': {
+    exit: 3,
+    meaning:
+      'The backup unpacks to more than backup.max_size_mib (64 MiB by default): a compression bomb, or a genuinely large backup.',
+    remedy: 'If it is genuine, raise backup.max_size_mib in the policy.',
+  },
+  'backup-dir-symlink': {
+    exit: 3,
+    meaning: 'The backups folder is a symbolic link; backups are never written through it.',
+    remedy: 'Replace the link with a real folder, or point backup.dir at the real path.',
+  },
+  'adopt-own-file': {
+    exit: 3,
+    meaning:
+      "backup --adopt was given one of secrets' own files (state folder, backups, policy), not a plaintext copy.",
+  },
+  'passphrase-too-long': {
+    exit: 3,
+    meaning: 'The backup passphrase is longer than gpg can use (4 KiB); a backup made with it would not open with gpg.',
+  },
+  'passphrase-line-break': {
+    exit: 3,
+    meaning: 'The backup passphrase holds a line break; gpg --passphrase-file would read a different passphrase.',
+  },
+  'link-dangling': {
+    exit: 3,
+    meaning: 'A secret file is a symbolic link to a file that does not exist; nothing was written.',
+    remedy: 'Point the link at the file the service reads.',
+  },
+  'foreign-owner': {
+    exit: 3,
+    meaning:
+      'A secret file belongs to another user than this one, the policy owner or root; no new value is written into it.',
+    remedy: 'Find out who replaced it (ls -ln), restore it from a backup, fix the folder permissions.',
   },
 
   // --- OpenPGP

@@ -33,7 +33,7 @@ export function generatePassword(length: number, randomInt: RandomInt = cryptoRa
     const alphabet = index === 0 || index === length - 1 ? alphanumeric : PASSWORD_ALPHABET;
     text += alphabet[randomInt(alphabet.length)]!;
   }
-  return new Secret(text);
+  return Secret.known(text);
 }
 
 export interface PasswordContext {

@@ -23,7 +23,8 @@ export const envKey = z
   .string()
   .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name like DINGTALK_SECRET' }));
 export const nonEmpty = z.string().check(z.minLength(1));
-export const intBetween = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
+// Range first: for 1e20 the useful message is "at most 15", not the safe-integer limit z.int() reports.
+export const intBetween = (min: number, max: number) => z.number().check(z.minimum(min), z.maximum(max), z.int());
 
 /** Fields every secret kind shares; a kind's schema (src/kinds/<kind>/schema.ts) spreads them after `kind`. */
 export const commonFields = {
@@ -58,12 +59,25 @@ const backupSchema = z.strictObject({
   /** Environment variable holding the passphrase of the private key used by `restore --key`. */
   key_passphrase_env: z.optional(envKey),
   keep: withDefault(durationText, '30d'),
+  /** Largest plaintext a backup may unpack to, in MiB: restore and --list stop there (compression bombs). */
+  max_size_mib: withDefault(intBetween(1, 4096), 64),
 });
 
 const complianceSchema = z.strictObject({
   modes: withDefault(z.record(nonEmpty, modeText), {}),
   gitignore: withDefault(z.array(nonEmpty), []),
   placeholders: withDefault(z.array(nonEmpty), []),
+});
+
+/** The dashboard's access log: who used a leaked password, and the daily watch on 401s. */
+const accessLogSchema = z.strictObject({
+  path: nonEmpty,
+  format: withDefault(z.enum(['combined']), 'combined'),
+  /** More 401s than this from one client in 24 h: a warning. */
+  failures_warning: withDefault(z.number().check(z.int(), z.positive()), 20),
+  /** A brute force: this many 401s from one client in 24 h, or this many user names tried: critical. */
+  brute_force_failures: withDefault(z.number().check(z.int(), z.positive()), 200),
+  brute_force_users: withDefault(z.number().check(z.int(), z.positive()), 5),
 });
 
 const notifySchema = z.strictObject({
@@ -122,9 +136,10 @@ export function buildPolicySchema<S extends z.ZodMiniType<SecretSpec>>(secretSch
         z.string().check(z.regex(secretId, { error: 'expected a secret id of letters, digits, ".", "_" or "-"' })),
         secretSchema,
       ),
-      backup: withDefault(backupSchema, { dir: 'backups', recipients: [], keep: '30d' }),
+      backup: withDefault(backupSchema, { dir: 'backups', recipients: [], keep: '30d', max_size_mib: 64 }),
       compliance: withDefault(complianceSchema, { modes: {}, gitignore: [], placeholders: [] }),
       notify: withDefault(notifySchema, {}),
+      access_log: z.optional(accessLogSchema),
       scan: withDefault(scanSchema, { ignore_paths: [], max_file_size: 10 * 1024 * 1024 }),
       approval: z.optional(approvalSchema),
     })

@@ -52,7 +52,19 @@ export function parsePolicyWith(schema: PolicySchema, text: string, path: string
       where: `${displayPath}:${position.line}:${position.col}`,
     });
   }
-  const data: unknown = document.toJS();
+  let data: unknown;
+  try {
+    // yaml refuses a document whose aliases expand beyond its limit (a "billion laughs" bomb).
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const alias = /(^|[\s\[{,:-])\*[^\s,\]}]+/m.exec(text);
+    const line = alias ? text.slice(0, alias.index + alias[1]!.length).split('\n').length : 1;
+    throw new SecretsError(
+      'policy-yaml',
+      `not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : 'cannot be read'} (too many aliases)`,
+      { where: `${displayPath}:${line}:1` },
+    );
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new SecretsError('policy-invalid', 'expected a mapping with version, deployment and secrets', {
       where: `${displayPath}:1:1`,

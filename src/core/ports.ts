@@ -16,6 +16,8 @@ export interface FileStat {
   nlink: number;
   isFile: boolean;
   isDirectory: boolean;
+  /** Only from lstat: the path itself is a symbolic link. */
+  isSymbolicLink?: boolean;
 }
 
 export interface AtomicWriteOptions {
@@ -34,8 +36,14 @@ export interface FileStore {
   readBytes(path: string): Promise<Uint8Array>;
   /** undefined when the path does not exist. */
   stat(path: string): Promise<FileStat | undefined>;
+  /** The path with every symbolic link resolved; the path itself when it does not exist. */
+  realpath(path: string): Promise<string>;
+  /** Like stat, but of a link itself (isSymbolicLink set). */
+  lstat(path: string): Promise<FileStat | undefined>;
   /** Temp file in the same folder, fsync, rename, fsync the folder; keeps owner and mode. */
   writeAtomic(path: string, data: string | Uint8Array, options?: AtomicWriteOptions): Promise<void>;
+  /** Creates a file only if no file has the name, complete in one step (link of a synced temp); false when it exists. */
+  createExclusive(path: string, data: string | Uint8Array, mode: number): Promise<boolean>;
   /** Appends one line and fsyncs. Creates the file with mode 600. */
   appendLine(path: string, line: string): Promise<void>;
   ensureDir(path: string, mode?: number): Promise<void>;
@@ -60,11 +68,24 @@ export interface LockInfo {
   user: string;
   command: string;
   since: string;
+  /** Unique per acquisition: what a takeover and a release compare. */
+  nonce: string;
+}
+
+/** What `check` sees of the lock without taking it. */
+export interface LockState {
+  path: string;
+  holder?: LockInfo;
+  ageMs: number;
+  /** Its holder died on this host, or the file stayed empty or unreadable. */
+  stale: boolean;
 }
 
 export interface Locker {
   /** Takes the state folder's lock; fails at once with who holds it, or waits up to `waitMs`. */
   acquire(stateDir: string, options: { command: string; waitMs?: number }): Promise<LockHandle>;
+  /** The lock as it is now, or undefined when nobody holds it. */
+  inspect(stateDir: string): Promise<LockState | undefined>;
 }
 
 export interface Output {
@@ -155,6 +176,13 @@ export interface PgpEncryptOptions {
 
 export interface PgpDecryptOptions {
   passphrase?: Secret;
+  /**
+   * Stop decrypting and decompressing past this many bytes of plaintext: a small file that
+   * inflates to gigabytes (a compression bomb) is refused long before memory grows.
+   */
+  maxBytes?: number;
+  /** With maxBytes: return the first maxBytes instead of refusing (reading a header only). */
+  prefixOnly?: boolean;
   /** Armored private key and the passphrase that unlocks it (if it is protected). */
   privateKey?: { armored: Secret; passphrase?: Secret };
 }

@@ -23,7 +23,7 @@ export function currentEnvValues(
   }
   for (const key of keys) {
     const value = doc ? envValue(doc, key) : undefined;
-    result[key] = value === undefined ? undefined : new Secret(value);
+    result[key] = value === undefined ? undefined : Secret.known(value);
   }
   return result;
 }
@@ -69,7 +69,7 @@ export async function askNewValues(ctx: RotationContext, asked: AskedValue[]): P
         if (again !== first)
           throw new SecretsError('values-differ', `the two entries of ${item.key} differ; nothing was changed`);
       }
-      values[item.key] = new Secret(first.trim());
+      values[item.key] = Secret.known(first.trim());
     }
   } else {
     const text = await deps.readStdin();
@@ -83,7 +83,7 @@ export async function askNewValues(ctx: RotationContext, asked: AskedValue[]): P
       const value = envValue(doc, item.key);
       if (value === undefined)
         throw new SecretsError('no-input', `${ctx.id}: standard input lacks ${item.key}=...`, { where: '<stdin>' });
-      values[item.key] = new Secret(value.trim());
+      values[item.key] = Secret.known(value.trim());
     }
   }
   for (const item of asked) {

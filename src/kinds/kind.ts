@@ -124,7 +124,8 @@ export interface PendingRotation {
 /** One file's new content. The engine writes it atomically, keeping owner and mode. */
 export interface FileChange {
   path: string;
-  content: string;
+  /** Text for the kinds; bytes when a restore puts back a file that is not text. */
+  content: string | Uint8Array;
   /** Mode for a file that does not exist yet, or one the kind requires (htpasswd 640). */
   mode?: number;
 }
@@ -218,6 +219,11 @@ export interface KindRevocation<S extends SecretSpec = SecretSpec> {
   askLeakedValue?(spec: S): string | undefined;
   /** Why no replacement is attempted now (by hand, nothing on stdin); undefined: rotate it at once. */
   noReplacement?(id: string, spec: S, deps: Pick<KindDeps, 'interactive' | 'readStdin'>): Promise<string | undefined>;
+  /**
+   * The user name a web server logs for this secret (a Basic Auth password): revoke then lists,
+   * from the policy's access_log, who logged in as that user in the leak window.
+   */
+  accessLogUser?(spec: S): string;
   /** Plans the cut-off from the current files (read under the lock). Pure but for what `verify` probes. */
   planCutOff(
     id: string,

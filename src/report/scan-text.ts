@@ -24,7 +24,8 @@ export function renderScanText(
   const lines: string[] = [];
   for (const finding of findings) {
     lines.push(
-      `${finding.file}:${finding.line}:${finding.column}  ${finding.ruleId}  ${finding.severity}  ${shownMatch(finding, options.reveal ?? false)}`,
+      // A past value says whose and since when: "managed:dingtalk (value before 2026-03-01)".
+      `${finding.file}:${finding.line}:${finding.column}  ${finding.family === 'managed-past' ? finding.description : finding.ruleId}  ${finding.severity}  ${shownMatch(finding, options.reveal ?? false)}`,
     );
     if (finding.commit) {
       const again = finding.laterCommits ? `  (added again in ${plural(finding.laterCommits, 'later commit')})` : '';

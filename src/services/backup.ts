@@ -7,6 +7,7 @@ import {
   isOpenPgpFileName,
   isOwnBackupName,
   readArchive,
+  readManifestPrefix,
   selectPrunable,
   sha256Hex,
 } from '../core/backup-archive.js';
@@ -16,7 +17,8 @@ import { SecretsError, errnoCode, isSecretsError, type ErrorCode } from '../core
 import type { Pgp } from '../core/ports.js';
 import type { Policy } from '../core/policy.js';
 import { backupFiles } from '../kinds/index.js';
-import { appendAudit } from './state/audit-trail.js';
+import { fingerprintBytes, type Secret } from '../core/secret.js';
+import { appendAudit, fingerprintKey } from './state/audit-trail.js';
 import {
   encryptionMaterial,
   passphraseFromEnv,
@@ -24,6 +26,7 @@ import {
   type EncryptionMaterial,
 } from './backup/backup-material.js';
 import type { Deps } from './deps.js';
+import { DEFAULT_APPEND_WAIT_MS, sweepBackupTemps, withStateLock } from './state/state-lock.js';
 
 export interface BackupInput {
   policy: Policy;
@@ -74,6 +77,11 @@ async function readOriginals(
 }
 
 async function ensureBackupDir(dir: string, deps: Deps): Promise<void> {
+  if ((await deps.files.lstat(dir))?.isSymbolicLink)
+    throw failed('backup-dir-symlink', 'the backup folder is a symbolic link; refusing to write through it', {
+      where: dir,
+      hint: 'replace the link with a real folder, or point backup.dir at the real path',
+    });
   try {
     const existing = await deps.files.stat(dir);
     if (existing && !existing.isDirectory) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
@@ -136,12 +144,53 @@ async function verifyBackup(
   return undefined;
 }
 
+/** Passphrases this short fall to an offline guess once a backup leaks. */
+const SHORT_PASSPHRASE = 12;
+
+/**
+ * Two warnings before a passphrase is used (nothing is refused: a backup is better than none):
+ * shorter than 12 characters, or not the passphrase of the newest existing backup (from now on
+ * restoring needs several passphrases; `check` counts them).
+ */
+async function warnAboutPassphrase(policy: Policy, passphrase: Secret, pgp: Pgp, deps: Deps): Promise<void> {
+  const length = [...passphrase.reveal()].length;
+  if (length < SHORT_PASSPHRASE)
+    deps.output.err(
+      `warning: the backup passphrase is ${length} characters; use at least ${SHORT_PASSPHRASE} (a leaked backup is guessed offline)\n`,
+    );
+  const names = await deps.files.list(policy.backupDir).catch(() => [] as string[]);
+  const newest = names
+    .filter((name) => isOwnBackupName(policy.deployment, name))
+    .map((name) => ({ name, date: backupNameDate(name)! }))
+    .sort(compareBackupsNewestFirst)[0];
+  if (!newest) return;
+  try {
+    const bytes = await deps.files.readBytes(join(policy.backupDir, newest.name));
+    if (!(await pgp.inspect(bytes)).passphrase) return;
+    await pgp.decrypt(bytes, { passphrase, maxBytes: 512, prefixOnly: true });
+  } catch (error) {
+    if (isSecretsError(error) && error.code === 'pgp-cannot-decrypt')
+      deps.output.err(
+        `warning: this passphrase does not open the newest backup (${newest.name}); restoring will need more than one passphrase\n`,
+      );
+  }
+}
+
 /**
  * Encrypts the secret files into one new backup, verifies it, and records it in the audit trail.
  * The rotation engine calls this before every write; a SecretsError (exit 3) means no backup
  * exists and nothing may be changed.
  */
 export async function createBackup(input: BackupInput, deps: Deps): Promise<BackupResult> {
+  return withStateLock(
+    input.policy.stateDir,
+    { command: `secrets backup (${input.reason})`, waitMs: DEFAULT_APPEND_WAIT_MS },
+    deps,
+    () => createBackupLocked(input, deps),
+  );
+}
+
+async function createBackupLocked(input: BackupInput, deps: Deps): Promise<BackupResult> {
   const { policy } = input;
   const paths = [
     ...new Set(
@@ -167,6 +216,8 @@ export async function createBackup(input: BackupInput, deps: Deps): Promise<Back
   });
 
   await ensureBackupDir(policy.backupDir, deps);
+  await sweepBackupTemps(policy.backupDir, deps);
+  if (material.passphrase) await warnAboutPassphrase(policy, material.passphrase, pgp, deps);
   const path = await freeName(policy.backupDir, policy.deployment, now, deps);
   const encrypted = await pgp.encrypt(tar, {
     recipients: material.recipients,
@@ -208,6 +259,15 @@ export async function createBackup(input: BackupInput, deps: Deps): Promise<Back
         reason: input.reason,
         files: originals.map((original) => original.path),
         passphrase: material.passphrase !== undefined,
+        // Keyed, like every fingerprint here: `check` counts how many passphrases the backups need.
+        ...(material.passphrase
+          ? {
+              passphraseId: fingerprintBytes(
+                material.passphrase.revealBytes(),
+                await fingerprintKey(policy.stateDir, deps),
+              ),
+            }
+          : {}),
         recipients: material.recipientKeyIds.map((ids) => ids[0]?.toUpperCase()),
       },
     },
@@ -215,6 +275,9 @@ export async function createBackup(input: BackupInput, deps: Deps): Promise<Back
   );
   return { path, files };
 }
+
+/** How much of a backup --list decrypts: enough for the manifest, never the whole archive. */
+const LIST_PREFIX = 256 * 1024;
 
 export type BackupAccess =
   /** Decrypted with the configured passphrase. */
@@ -272,10 +335,13 @@ export async function listBackups(input: { policy: Policy }, deps: Deps): Promis
       const info = await pgp.inspect(bytes);
       if (info.passphrase && passphrase) {
         try {
-          const { data, filename } = await pgp.decrypt(bytes, { passphrase });
-          listing.files = readArchive(data, filename || name.replace(/\.(gpg|pgp|asc)$/, '')).files.map(
-            (file) => file.name,
-          );
+          // Only the head of the archive: our manifest comes first and names every file.
+          const { data, filename } = await pgp.decrypt(bytes, { passphrase, maxBytes: LIST_PREFIX, prefixOnly: true });
+          listing.files =
+            readManifestPrefix(data)?.files.map((file) => file.name) ??
+            (data.length < LIST_PREFIX
+              ? readArchive(data, filename || name.replace(/\.(gpg|pgp|asc)$/, '')).files.map((file) => file.name)
+              : []);
           listing.access = 'opens';
         } catch (error) {
           listing.access = isSecretsError(error, 'pgp-damaged') ? 'damaged' : 'wrong-passphrase';
@@ -298,6 +364,18 @@ export async function listBackups(input: { policy: Policy }, deps: Deps): Promis
  * keeping the newest. Files it did not name itself are never touched.
  */
 export async function pruneBackups(
+  input: { policy: Policy; dryRun?: boolean },
+  deps: Deps,
+): Promise<{ removed: string[]; kept: string[] }> {
+  return withStateLock(
+    input.policy.stateDir,
+    { command: 'secrets backup --prune', waitMs: DEFAULT_APPEND_WAIT_MS },
+    deps,
+    () => pruneBackupsLocked(input, deps),
+  );
+}
+
+async function pruneBackupsLocked(
   input: { policy: Policy; dryRun?: boolean },
   deps: Deps,
 ): Promise<{ removed: string[]; kept: string[] }> {
@@ -333,9 +411,37 @@ export interface AdoptResult {
  * blocks, so pretending would be worse than saying so (the CLI says so).
  */
 export async function adoptPlaintext(input: { policy: Policy; file: string }, deps: Deps): Promise<AdoptResult> {
+  return withStateLock(
+    input.policy.stateDir,
+    { command: 'secrets backup --adopt', waitMs: DEFAULT_APPEND_WAIT_MS },
+    deps,
+    () => adoptLocked(input, deps),
+  );
+}
+
+async function adoptLocked(input: { policy: Policy; file: string }, deps: Deps): Promise<AdoptResult> {
   const { policy } = input;
   const path = isAbsolute(input.file) ? input.file : resolve(deps.cwd, input.file);
-  if (backupFiles(policy).includes(path)) {
+  // Compared by real path: the live .env named through a symlinked folder is still the live .env.
+  const real = await deps.files.realpath(path);
+  const live = await Promise.all(backupFiles(policy).map((file) => deps.files.realpath(file)));
+  const inside = async (dir: string) => {
+    const root = await deps.files.realpath(dir);
+    return real === root || real.startsWith(`${root}/`);
+  };
+  if (
+    (await inside(policy.stateDir)) ||
+    (await inside(policy.backupDir)) ||
+    real === (await deps.files.realpath(policy.path))
+  )
+    throw failed(
+      'adopt-own-file',
+      "this is one of secrets' own files (state, backups or the policy), not a plaintext copy; refusing to remove it",
+      {
+        where: path,
+      },
+    );
+  if (backupFiles(policy).includes(path) || live.includes(real)) {
     throw failed('adopt-live-file', 'this is a live secret file of the policy, not a copy; refusing to remove it', {
       where: path,
       hint: 'use secrets backup to back it up',

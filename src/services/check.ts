@@ -19,9 +19,15 @@ import { errnoCode, isSecretsError } from '../core/errors.js';
 import type { FileStat } from '../core/ports.js';
 import { resolveIn, type Policy } from '../core/policy.js';
 import { checkFormats, checkPlaceholders } from '../kinds/checks.js';
+import { checkBackupConfig } from './checks/backup-config-check.js';
+import { checkAuthFailures } from './access-log.js';
+import { checkStrayCopies } from './checks/stray-copy-check.js';
 import { backupFiles, kindOf } from '../kinds/index.js';
 import { AUDIT_FILE, readAuditEntries, verifyAuditTrail } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
+import { checkStateLock } from './checks/lock-check.js';
+import { checkLinks } from './checks/links-check.js';
+import { checkBackupPassphrases } from './checks/passphrase-check.js';
 import { checkRotationJournal } from './checks/journal-check.js';
 import { checkLeakedValues } from './checks/leaked-value.js';
 import { checkRevokedSecrets } from './checks/revoked-check.js';
@@ -111,7 +117,13 @@ const extraChecks: ExtraCheck[] = [
   checkPendingCredentials,
   checkRevokedSecrets,
   checkLeakedValues,
+  checkBackupConfig,
+  checkStrayCopies,
+  checkAuthFailures,
   checkApprovalState,
+  checkStateLock,
+  checkLinks,
+  checkBackupPassphrases,
 ];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */

@@ -1,3 +1,4 @@
+import type { HostTree } from '../core/sweep.js';
 import type {
   BasicAuthProber,
   Clock,
@@ -12,7 +13,7 @@ import type {
   Prompter,
   RedisClient,
 } from '../core/ports.js';
-import type { RotationStep } from '../core/rotation/journal.js';
+import type { CrashPoint } from '../core/rotation/journal.js';
 import type { ScanSources } from '../core/scan/ports.js';
 
 export type { BasicAuthProber, GitInfo, Pgp, Prompter } from '../core/ports.js';
@@ -32,6 +33,8 @@ export interface Deps {
   prompts: Prompter;
   /** The process environment (read-only view). */
   env: Readonly<Record<string, string | undefined>>;
+  /** The exact bytes of an environment variable, when the platform keeps them (passphrases; see adapters/raw-env.ts). */
+  rawEnv?: (name: string) => Uint8Array | undefined;
   /** The OS user running the command, for the audit trail. */
   actor: string;
   cwd: string;
@@ -45,7 +48,7 @@ export interface Deps {
    * Called as a rotation passes each step. The CLI honours SECRETS_TEST_CRASH_AT=<step> here by
    * SIGKILLing itself, which is how the crash tests stop a rotation at every step.
    */
-  onRotationStep?: (step: RotationStep) => void;
+  onRotationStep?: (step: CrashPoint) => void;
   /** HTTP Basic Auth probes after an htpasswd rotation (the HTTP client is loaded on first use). */
   prober: BasicAuthProber;
   /** OpenPGP, imported on first call: only backup, restore and rotation pay for loading it. */
@@ -56,4 +59,6 @@ export interface Deps {
   redis: RedisClient;
   /** Git and file sources of the leak scanner, loaded on demand (the leaked-value check, scan). */
   scanSources?: () => Promise<ScanSources>;
+  /** The host's files as `secrets sweep` walks them (lstat, no links followed), loaded on demand. */
+  hostTree?: () => Promise<HostTree>;
 }

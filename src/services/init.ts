@@ -10,6 +10,7 @@ import { kindNamed, parsePolicy } from '../kinds/index.js';
 import { renderPolicyYaml, type PolicyDraft } from '../kinds/policy-draft.js';
 import { runCheck } from './check.js';
 import type { Deps } from './deps.js';
+import { DEFAULT_APPEND_WAIT_MS, withStateLock } from './state/state-lock.js';
 import { answersFromFlags, askInitAnswers, type InitAnswers, type InitFlags } from './init/init-answers.js';
 import { runRecord } from './record.js';
 
@@ -219,14 +220,17 @@ export async function runInit(input: InitInput, deps: Deps): Promise<InitOutcome
     if (!confirmed) throw new SecretsError('cancelled', 'nothing written');
   }
 
-  await deps.files.ensureDir(dirname(policyPath));
-  // 644: the policy holds key names and rules, never values, and cron or another user may read it.
-  await deps.files.writeAtomic(policyPath, text, { mode: 0o644 });
-
-  if (answers.adoptedOn) {
-    for (const { id } of policy.secrets)
-      await runRecord({ policy, id, on: answers.adoptedOn, note: ADOPTION_NOTE }, deps);
-  }
+  // One transaction, like every change: the policy and the adoption records under the state lock,
+  // so an init racing a cron job never interleaves with it.
+  await withStateLock(policy.stateDir, { command: 'secrets init', waitMs: DEFAULT_APPEND_WAIT_MS }, deps, async () => {
+    await deps.files.ensureDir(dirname(policyPath));
+    // 644: the policy holds key names and rules, never values, and cron or another user may read it.
+    await deps.files.writeAtomic(policyPath, text, { mode: 0o644 });
+    if (answers.adoptedOn) {
+      for (const { id } of policy.secrets)
+        await runRecord({ policy, id, on: answers.adoptedOn, note: ADOPTION_NOTE }, deps);
+    }
+  });
   const check = await runCheck({ policy, now: input.now }, deps);
   return {
     policy,

@@ -45,8 +45,8 @@ async function notifyTarget(policy: Policy, deps: Deps): Promise<NotifyTarget> {
   return {
     id,
     spec,
-    url: new Secret(url),
-    secret: secret === undefined ? undefined : new Secret(secret),
+    url: Secret.known(url),
+    secret: secret === undefined ? undefined : Secret.known(secret),
     dashboardUrl,
   };
 }

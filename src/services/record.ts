@@ -2,6 +2,7 @@ import { findSecret, type Policy } from '../core/policy.js';
 import { SecretsError } from '../core/errors.js';
 import { appendAudit } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
+import { DEFAULT_APPEND_WAIT_MS, withStateLock } from './state/state-lock.js';
 
 /**
  * `secrets record ID --on DATE`: a rotation done out of band (first adoption, a manual secret).
@@ -18,14 +19,21 @@ export async function runRecord(
       `--on ${input.on.toISOString().slice(0, 10)} is in the future; a rotation is recorded after it happened`,
     );
   }
-  await appendAudit(
+  // The append is the whole change: under the lock, after the trail's head is checked.
+  await withStateLock(
     input.policy.stateDir,
-    {
-      action: 'recorded',
-      secret: input.id,
-      details: { on: input.on.toISOString(), ...(input.note ? { note: input.note } : {}) },
-    },
+    { command: `secrets record ${input.id}`, waitMs: DEFAULT_APPEND_WAIT_MS },
     deps,
+    () =>
+      appendAudit(
+        input.policy.stateDir,
+        {
+          action: 'recorded',
+          secret: input.id,
+          details: { on: input.on.toISOString(), ...(input.note ? { note: input.note } : {}) },
+        },
+        deps,
+      ),
   );
   return { id: input.id, on: input.on };
 }

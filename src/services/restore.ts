@@ -1,17 +1,27 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import {
+  archiveName,
+  backupNameDate,
   diffEnvKeys,
   looksLikeDotenvName,
   readArchive,
   type ArchivedFile,
   type EnvKeyDiff,
 } from '../core/backup-archive.js';
+import { randomUUID } from 'node:crypto';
 import { SecretsError, errnoCode, isSecretsError, type ErrorCode } from '../core/errors.js';
+import { modeRequirements } from '../core/checks/compliance.js';
+import type { Journal } from '../core/rotation/journal.js';
+import { envKeysOfSecret, filesOfSecret } from '../kinds/index.js';
+import { clearJournal, readJournal } from './state/journal-store.js';
+import { DEFAULT_APPEND_WAIT_MS, withStateLock } from './state/state-lock.js';
+import { markRecording, recoverInterrupted, rollBack, swapFiles } from './rotation/transaction.js';
+import type { FileChange as SwapChange } from '../kinds/kind.js';
 import type { Pgp, PgpDecryptOptions } from '../core/ports.js';
 import type { Policy } from '../core/policy.js';
 import { backupFiles } from '../kinds/index.js';
 import { Secret } from '../core/secret.js';
-import { appendAudit } from './state/audit-trail.js';
+import { appendAudit, readAuditEntries } from './state/audit-trail.js';
 import { createBackup } from './backup.js';
 import { keyPassphraseFromEnv, passphraseFromEnv, readPrivateKeyFile } from './backup/backup-material.js';
 import type { Deps } from './deps.js';
@@ -26,6 +36,8 @@ export interface RestoreInput {
   keyFile?: string;
   /** Replace the live files (after backing up their current state). */
   inPlace?: boolean;
+  /** Wait this long for the state lock (default: a minute). */
+  waitMs?: number;
 }
 
 export type FileChange =
@@ -67,10 +79,10 @@ async function decryptBackup(
 ): Promise<{ data: Uint8Array; filename: string }> {
   const { policy } = input;
   const info = await pgp.inspect(bytes);
-  const options: PgpDecryptOptions = {};
+  const options: PgpDecryptOptions = { maxBytes: policy.doc.backup.max_size_mib * 1024 * 1024 };
   let passphrase = passphraseFromEnv(policy, deps);
   if (!passphrase && info.passphrase && !input.keyFile && deps.interactive)
-    passphrase = new Secret(await deps.prompts.password('Backup passphrase:'));
+    passphrase = Secret.known(await deps.prompts.password('Backup passphrase:'));
   if (passphrase) options.passphrase = passphrase;
   if (input.keyFile) {
     const keyPassphrase = keyPassphraseFromEnv(policy, deps);
@@ -84,7 +96,7 @@ async function decryptBackup(
   } catch (error) {
     // The key is locked and nothing in the environment unlocks it: ask, once, on a terminal.
     if (isSecretsError(error, 'pgp-key-locked') && deps.interactive && options.privateKey) {
-      options.privateKey.passphrase = new Secret(await deps.prompts.password('Private key passphrase:'));
+      options.privateKey.passphrase = Secret.known(await deps.prompts.password('Private key passphrase:'));
       return pgp.decrypt(bytes, options);
     }
     throw error;
@@ -141,15 +153,19 @@ async function restoreIntoFolder(folder: string, files: ArchivedFile[], deps: De
 }
 
 /**
- * Replaces live files atomically (each keeps its mode and owner) after backing up their current
- * state. A failure after the first replaced file is exit 4: the message names the backup that
- * puts the previous state back.
+ * Replaces the live files as one transaction (the caller holds the lock): the current state is
+ * backed up, the swap journaled like a rotation's (previous contents copied aside), every file
+ * replaced atomically, and the `restored` entries appended before the journal is cleared. A
+ * failure or a crash before those entries puts every file back (`secrets restore --recover`, or
+ * the next rotate/restore); after them, the restored state is final. All files or none.
  */
 async function restoreInPlace(
   files: Array<{ file: ArchivedFile; live: string }>,
   input: RestoreInput,
   deps: Deps,
+  record: (rotation: string) => Promise<void>,
 ): Promise<string | undefined> {
+  const { policy } = input;
   const existing: string[] = [];
   for (const { live } of files) if (await deps.files.stat(live)) existing.push(live);
   const previous =
@@ -159,32 +175,93 @@ async function restoreInPlace(
           deps,
         )
       : undefined;
-  const done: string[] = [];
+  const required = modeRequirements(policy);
+  const changes: SwapChange[] = [];
   for (const { file, live } of files) {
-    try {
-      await deps.files.writeAtomic(
-        live,
-        file.data,
-        (await deps.files.stat(live)) ? {} : { mode: file.mode & 0o777 || 0o600 },
-      );
-      done.push(live);
-    } catch (error) {
-      const reason = `cannot replace ${live} (${errnoCode(error) ?? String(error)})`;
-      if (done.length === 0) throw failed('restore-write-failed', `${reason}; nothing was changed`, { where: live });
-      throw new SecretsError('restore-partial', `${reason} after restoring ${done.join(', ')}`, {
-        exitCode: 4,
-        where: live,
-        hint: previous
-          ? `put the previous state back with: secrets restore ${previous.path} --in-place`
-          : 'restore those files by hand',
-      });
-    }
+    const current = (await deps.files.stat(live)) ? await deps.files.readBytes(live) : undefined;
+    // A file that already holds the backup's bytes is left alone (and out of the journal).
+    if (current && Buffer.from(current).equals(Buffer.from(file.data))) continue;
+    const content = file.data;
+    const stat = await deps.files.stat(live);
+    // Never the backup's own mode: a file that is missing gets the policy's mode, or 600.
+    changes.push({ path: live, content, ...(stat ? {} : { mode: required.get(live) ?? 0o600 }) });
   }
+  const rotation = randomUUID();
+  let journal: Journal | undefined;
+  try {
+    journal = await swapFiles(
+      { policy, rotation, secret: RESTORE_JOURNAL, kind: 'restore', changes, hooks: [], hookTimeout: '30s' },
+      deps,
+    );
+    await markRecording(policy, journal, deps);
+    await record(rotation);
+  } catch (error) {
+    journal ??= await readJournal(policy.stateDir, deps);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (journal) {
+      const { entries } = await readAuditEntries(policy.stateDir, deps);
+      if (!entries.some((entry) => entry.action === 'restored' && entry.details?.rotation === rotation))
+        await rollBack(policy, journal, deps);
+      else await clearJournal(policy.stateDir, deps);
+    }
+    throw failed('restore-write-failed', `cannot restore in place (${reason}); every file is as it was`, {
+      where: input.file,
+    });
+  }
+  await clearJournal(policy.stateDir, deps);
   return previous?.path;
+}
+
+/** The journal's `secret` for an in-place restore (it spans files, not one secret). */
+export const RESTORE_JOURNAL = '(restore)';
+
+/**
+ * The secrets whose values a restore changes: env secrets whose keys differ, htpasswd secrets
+ * whose file differs. Their `restored` entries tell `check` the values are as old as the backup.
+ */
+function secretsChanged(policy: Policy, restored: RestoredFile[]): string[] {
+  const ids: string[] = [];
+  for (const { id, spec } of policy.secrets) {
+    const touched = restored.some((file) => {
+      if (!filesOfSecret(policy, spec).includes(file.live)) return false;
+      if (file.change.kind === 'identical') return false;
+      if (file.change.kind !== 'env' || file.live !== policy.envFile) return true;
+      const { added, removed, changed } = file.change.diff;
+      return envKeysOfSecret(spec).some((key) => [...added, ...removed, ...changed].includes(key));
+    });
+    if (touched) ids.push(id);
+  }
+  return ids;
+}
+
+/** Finishes or undoes an in-place restore (or rotation) a crash interrupted. */
+export async function recoverRestore(input: { policy: Policy; waitMs?: number }, deps: Deps) {
+  return withStateLock(
+    input.policy.stateDir,
+    { command: 'secrets restore --recover', waitMs: input.waitMs ?? 0 },
+    deps,
+    () => recoverInterrupted(input.policy, deps),
+  );
 }
 
 /** `secrets restore FILE`: decrypts, checks, and writes into a new folder or (--in-place) the live files. */
 export async function restoreBackup(input: RestoreInput, deps: Deps): Promise<RestoreOutcome> {
+  return withStateLock(
+    input.policy.stateDir,
+    { command: `secrets restore${input.inPlace ? ' --in-place' : ''}`, waitMs: input.waitMs ?? DEFAULT_APPEND_WAIT_MS },
+    deps,
+    async () => {
+      // An interrupted rotation or restore is finished first: its journal and copies must not be overwritten.
+      if (input.inPlace) {
+        const recovered = await recoverInterrupted(input.policy, deps);
+        if (recovered) deps.output.err(`recovered: ${recovered.summary}; ${recovered.detail}\n`);
+      }
+      return restoreLocked(input, deps);
+    },
+  );
+}
+
+async function restoreLocked(input: RestoreInput, deps: Deps): Promise<RestoreOutcome> {
   const { policy } = input;
   const file = isAbsolute(input.file) ? input.file : resolve(deps.cwd, input.file);
   let bytes: Uint8Array;
@@ -231,6 +308,12 @@ export async function restoreBackup(input: RestoreInput, deps: Deps): Promise<Re
   const targets: Array<{ file: ArchivedFile; live: string }> = [];
   for (const entry of archive.files) {
     const live = entry.path ?? resolve(policy.root, entry.name);
+    // The manifest may only name a file by the name it has inside: an entry called harmless.txt
+    // that the manifest maps onto the live .env is a trap, not a backup of .env.
+    if (entry.path !== undefined && archiveName(policy.root, entry.path) !== entry.name) {
+      skipped.push(entry.name);
+      continue;
+    }
     const change = describeChange(entry, await readLive(live, deps));
     if (input.inPlace && !managed.has(live)) {
       // Only files the policy manages may be replaced: a backup encrypted to our public key
@@ -248,21 +331,41 @@ export async function restoreBackup(input: RestoreInput, deps: Deps): Promise<Re
       throw failed('restore-nothing', 'no file in this backup is managed by the policy; nothing was written', {
         where: file,
       });
-    const previousState = await restoreInPlace(targets, { ...input, file }, deps);
+    const changedSecrets = secretsChanged(policy, files);
+    const created = archive.manifest?.created ?? backupNameDate(basename(file))?.toISOString();
+    const previousState = await restoreInPlace(targets, { ...input, file }, deps, async (rotation) => {
+      // One entry, so it is recorded whole or not at all: recovery reads its rotation id, `check`
+      // dates the secrets it names by the backup (their values are as old as the backup).
+      await appendAudit(
+        policy.stateDir,
+        {
+          action: 'restored',
+          details: {
+            rotation,
+            backup: basename(file),
+            mode: 'in-place',
+            files: targets.map((target) => target.live),
+            secrets: changedSecrets,
+            ...(created ? { backupCreated: created } : {}),
+          },
+        },
+        deps,
+      );
+    });
     for (const restored of files) restored.written = restored.live;
     outcome = { backup: file, mode: 'in-place', files, skipped, ...(previousState ? { previousState } : {}) };
-  } else {
-    const folder = input.to
-      ? resolve(deps.cwd, input.to)
-      : join(policy.backupDir, `${basename(file).replace(/\.(tar\.)?(gpg|pgp|asc)$/, '')}.restored`);
-    const written = await restoreIntoFolder(
-      folder,
-      targets.map((target) => target.file),
-      deps,
-    );
-    files.forEach((restored, index) => (restored.written = written[index]));
-    outcome = { backup: file, mode: 'folder', folder, files, skipped };
+    return outcome;
   }
+  const folder = input.to
+    ? resolve(deps.cwd, input.to)
+    : join(policy.backupDir, `${basename(file).replace(/\.(tar\.)?(gpg|pgp|asc)$/, '')}.restored`);
+  const written = await restoreIntoFolder(
+    folder,
+    targets.map((target) => target.file),
+    deps,
+  );
+  files.forEach((restored, index) => (restored.written = written[index]));
+  outcome = { backup: file, mode: 'folder', folder, files, skipped };
   await appendAudit(
     policy.stateDir,
     {
@@ -270,9 +373,8 @@ export async function restoreBackup(input: RestoreInput, deps: Deps): Promise<Re
       details: {
         backup: basename(file),
         mode: outcome.mode,
-        ...(outcome.folder ? { folder: outcome.folder } : {}),
+        folder: outcome.folder,
         files: files.map((restored) => restored.written),
-        ...(outcome.previousState ? { previousState: basename(outcome.previousState) } : {}),
       },
     },
     deps,

@@ -8,8 +8,9 @@ import type { SecretSpec } from '../core/policy-schema.js';
 import { Secret } from '../core/secret.js';
 import { filesOfSecret, kindOf, lockOnlyKinds, managedEnvValues } from '../kinds/index.js';
 import type { CutOffPlan } from '../kinds/kind.js';
-import { appendAudit, ensureStateDir, fingerprintKey } from './state/audit-trail.js';
+import { appendAudit, ensureStateDir, fingerprintKey, readAuditEntries } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
+import { acquireStateLock } from './state/state-lock.js';
 import { notifyTeam } from './notify.js';
 import {
   findRevokedValue,
@@ -21,6 +22,13 @@ import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
 import { clearJournal } from './state/journal-store.js';
 import { fingerprintsOf, readFiles, rotateSecret } from './rotation/rotate-secret.js';
 import { recoverInterrupted } from './rotation/transaction.js';
+import { describePastLeak, findPastLeaks } from './revocation/past-leaks.js';
+import { pastValuesMatcher } from './state/past-values.js';
+import { readManagedValues } from './policy/managed-values.js';
+import { lastRotations } from '../core/audit.js';
+import type { LoginSummary } from '../core/access-log.js';
+import { loginsInWindow } from './access-log.js';
+import { backupOrKeepPreImage, type KeptPreImage } from './revocation/pre-image.js';
 
 export interface RevokeInput {
   policy: Policy;
@@ -38,6 +46,15 @@ export interface RevokeInput {
   backup?: BackupBeforeSwap;
   waitMs?: number;
   now: Date;
+  /**
+   * Part of `revoke ID… / --all / --leaked-in`: no alert and no search of its own (the batch sends
+   * one alert and writes one purge file for all); the values cut off are handed back here.
+   */
+  batch?: { onRevokedValues(values: Secret[]): void };
+  /** --since: the start of the leak window for the access-log logins (default: the last rotation). */
+  since?: Date;
+  /** --current: the current value leaked (the responder knows); skip the past-value question. */
+  currentLeaked?: boolean;
 }
 
 export interface RevokeOutcome {
@@ -55,6 +72,13 @@ export interface RevokeOutcome {
   /** The git filter-repo --replace-text file (mode 600, in the state folder) when the value was found. */
   replacementsFile?: string;
   alert: string;
+  /**
+   * Set when no encrypted backup could be made: the previous content was kept in these folders of
+   * the state folder instead (mode 600), and the revoke exits 2 until a backup can be made.
+   */
+  preImages?: KeptPreImage[];
+  /** A Basic Auth password with an access_log: who logged in as its user in the leak window. */
+  logins?: { user: string; since: string; clients: LoginSummary[] };
   /** 0 revoked and replaced · 1 replaced but the value is in the tree or history · 2 revoked, not replaced. */
   exitCode: ExitCodeValue;
 }
@@ -84,7 +108,8 @@ function describeRevocation(id: string, spec: SecretSpec, policy: Policy, input:
  * show where it leaked. The cut-off is written through the rotation engine's write path (backup,
  * journal, atomic writes, hooks, roll-back); the replacement is a normal rotation.
  */
-export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeOutcome> {
+export async function runRevoke(request: RevokeInput, deps: Deps): Promise<RevokeOutcome> {
+  let input = request;
   const { policy, id } = input;
   const spec = findSecret(policy, id);
   const out = (text: string) => deps.output.out(`${text}\n`);
@@ -96,6 +121,8 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     );
   }
 
+  if (!input.batch && !input.currentLeaked && input.scan !== false) await refuseIfOnlyPastLeaked(policy, id, deps);
+
   // Asked once, up front: the confirmation and, for htpasswd with a probe, the old password.
   let oldPassword: Secret | undefined;
   if (deps.interactive && !input.yes) {
@@ -105,7 +132,7 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     const leakedPrompt = revocation.askLeakedValue?.(spec);
     if (leakedPrompt !== undefined) {
       const answer = await deps.prompts.password(leakedPrompt);
-      if (answer !== '') oldPassword = new Secret(answer);
+      if (answer !== '') oldPassword = Secret.known(answer);
     }
   }
 
@@ -121,12 +148,25 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     exitCode: ExitCode.ok,
   };
   let revokedValues: Secret[] = [];
+  const keptPreImages: KeptPreImage[] = [];
+  const backup = backupOrKeepPreImage(input.backup, id, (kept) => {
+    keptPreImages.push(kept);
+    out(`      no encrypted backup: ${kept.reason}`);
+    out(
+      `      previous content kept in ${kept.dir} (mode 600, in the 700 state folder): the cut-off goes ahead; delete it once a backup is made`,
+    );
+  });
+  input = { ...input, backup };
 
   await ensureStateDir(policy.stateDir, deps);
-  const lock = await deps.locker.acquire(policy.stateDir, {
-    command: `secrets revoke ${id}`,
-    waitMs: input.waitMs ?? 0,
-  });
+  const lock = await acquireStateLock(
+    policy.stateDir,
+    {
+      command: `secrets revoke ${id}`,
+      waitMs: input.waitMs ?? 0,
+    },
+    deps,
+  );
   try {
     const recovered = await recoverInterrupted(policy, deps);
     if (recovered) out(`recovered: ${recovered.summary}; ${recovered.detail}`);
@@ -237,8 +277,19 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
   // 4 tell and search: after the lock, so a long history scan holds up no rotation.
   out('  4/4 tell the team, find the leak');
   const say = (line: string) => out(`      ${line}`);
+  if (input.batch) {
+    input.batch.onRevokedValues(revokedValues);
+    say('one alert and one search for all the secrets revoked together, after the last one');
+    outcome.exitCode = !outcome.replaced || keptPreImages.length > 0 ? ExitCode.critical : ExitCode.ok;
+    if (keptPreImages.length > 0) outcome.preImages = keptPreImages;
+    return outcome;
+  }
   outcome.alert = await alertTeam(input, spec, outcome, deps);
   say(outcome.alert);
+  await reportLogins(input, spec, outcome, deps, say).catch((error: unknown) => {
+    const message = isSecretsError(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
+    say(`access log: could not be read: ${message}`);
+  });
   if (input.scan !== false) {
     // The secret is revoked whatever the search finds: a failed search is a warning, never exit 3.
     await searchAndReport(input, revokedValues, outcome, deps, say).catch((error: unknown) => {
@@ -250,12 +301,71 @@ export async function runRevoke(input: RevokeInput, deps: Deps): Promise<RevokeO
     });
   } else say('search skipped (--no-scan): run secrets scan --history to find where it leaked');
 
-  outcome.exitCode = !outcome.replaced
-    ? ExitCode.critical
-    : outcome.leaks && outcome.leaks.tree.length + outcome.leaks.history.length > 0
-      ? ExitCode.warning
-      : ExitCode.ok;
+  if (keptPreImages.length > 0) {
+    outcome.preImages = keptPreImages;
+    say(
+      `${id} was written without an encrypted backup: fix the policy's backup section (secrets check says what is wrong), then run secrets backup`,
+    );
+  }
+  outcome.exitCode =
+    !outcome.replaced || keptPreImages.length > 0
+      ? ExitCode.critical
+      : outcome.leaks && outcome.leaks.tree.length + outcome.leaks.history.length > 0
+        ? ExitCode.warning
+        : ExitCode.ok;
   return outcome;
+}
+
+/** "Who used it": successful logins of the secret's user in the leak window, from the access log. */
+async function reportLogins(
+  input: RevokeInput,
+  spec: SecretSpec,
+  outcome: RevokeOutcome,
+  deps: Deps,
+  say: (line: string) => void,
+): Promise<void> {
+  const { policy, id } = input;
+  const user = kindOf(spec).revocation.accessLogUser?.(spec);
+  if (user === undefined || !policy.doc.access_log) return;
+  const since =
+    input.since ?? lastRotations((await readAuditEntries(policy.stateDir, deps)).entries).get(id) ?? new Date(0);
+  const clients = await loginsInWindow(policy, user, since, deps);
+  outcome.logins = { user, since: since.toISOString(), clients };
+  const window = since.getTime() === 0 ? 'in the whole log' : `since ${since.toISOString()}`;
+  if (clients.length === 0) {
+    say(`access log: no successful login as ${user} ${window}`);
+    return;
+  }
+  say(`access log: successful logins as ${user} ${window} (who used it):`);
+  for (const client of clients)
+    say(`  ${client.client}  first ${client.first}  last ${client.last}  ${client.requests} request(s)`);
+}
+
+/**
+ * A secret rotated before may be named because its old value turned up (in a commit, a chat):
+ * that value is dead already, and blanking the healthy current one (a robot, a live password)
+ * would only hurt. When a past value is found and the current value nowhere, nothing is changed.
+ * Only searched when the trail remembers past values of this secret.
+ */
+async function refuseIfOnlyPastLeaked(policy: Policy, id: string, deps: Deps): Promise<void> {
+  if (!deps.scanSources || !(await pastValuesMatcher(policy.stateDir, deps, id))) return;
+  const past = await findPastLeaks(policy, id, deps);
+  if (past.leaks.length === 0) return;
+  const current = (await readManagedValues(policy, deps))
+    .filter((value) => value.id === id)
+    .map((value) => new Secret(value.value));
+  if (current.length > 0) {
+    const found = await findRevokedValue(policy, id, current, await deps.scanSources());
+    if (found.tree.length + found.history.length > 0) return;
+  }
+  const first = past.leaks[0]!;
+  throw new SecretsError(
+    'revoke-past-only',
+    `${id}: the leak found is a past value (${describePastLeak(first)}${past.leaks.length > 1 ? `, and ${past.leaks.length - 1} more` : ''}); the current value was never seen leaked, so it was not revoked; nothing was changed`,
+    {
+      hint: `purge the old value with secrets revoke --past ${id}; if the current value leaked too: secrets revoke ${id} --current`,
+    },
+  );
 }
 
 /**
@@ -324,7 +434,7 @@ async function alertTeam(input: RevokeInput, spec: SecretSpec, outcome: RevokeOu
   }
 }
 
-function describeLocation(location: RevokedValueLocation): string {
+export function describeLocation(location: RevokedValueLocation): string {
   if (!location.commit) return `working tree  ${location.file}:${location.line}`;
   const by = location.author ? ` by ${location.author}` : '';
   const on = location.date ? ` on ${location.date.slice(0, 10)}` : '';
@@ -339,24 +449,39 @@ async function searchAndReport(
   deps: Deps,
   say: (line: string) => void,
 ): Promise<void> {
-  const { policy, id } = input;
+  const found = await searchRevokedValues(input.policy, input.id, values, deps, say);
+  if (found.leaks) outcome.leaks = found.leaks;
+  if (found.replacementsFile) outcome.replacementsFile = found.replacementsFile;
+}
+
+/**
+ * Where did these revoked values go? The working tree and every commit, literally; when found, one
+ * replacements file for git filter-repo (named after `name`: a secret or an incident) and the advice.
+ */
+export async function searchRevokedValues(
+  policy: Policy,
+  name: string,
+  values: Secret[],
+  deps: Deps,
+  say: (line: string) => void,
+): Promise<{ leaks?: NonNullable<RevokeOutcome['leaks']>; replacementsFile?: string }> {
   if (values.length === 0) {
     say('search skipped: no value of this secret was known before the cut-off');
-    return;
+    return {};
   }
   if (!deps.scanSources) {
     say('search skipped: the scanner is not available here (run secrets scan --history)');
-    return;
+    return {};
   }
-  const found: RevokedValueSearch = await findRevokedValue(policy, id, values, await deps.scanSources());
-  outcome.leaks = { tree: found.tree, history: found.history, commitsScanned: found.commitsScanned };
+  const found: RevokedValueSearch = await findRevokedValue(policy, name, values, await deps.scanSources());
+  const leaks = { tree: found.tree, history: found.history, commitsScanned: found.commitsScanned };
   const all = [...found.tree, ...found.history];
   const scope = found.git
     ? `the working tree and the history (${found.commitsScanned} commit(s) searched on every branch and tag)`
     : 'the files (not a git repository)';
   if (all.length === 0) {
     say(`the revoked value was not found in ${scope}`);
-    return;
+    return { leaks };
   }
   say(`the revoked value was found ${all.length} time(s) in ${scope}:`);
   for (const location of all) say(`  ${describeLocation(location)}`);
@@ -365,9 +490,8 @@ async function searchAndReport(
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  const path = join(policy.stateDir, `revoke-${id}-${stamp}.replacements`);
+  const path = join(policy.stateDir, `revoke-${name}-${stamp}.replacements`);
   await deps.files.writeAtomic(path, replacementsText(values.map((value) => value.reveal())), { mode: 0o600 });
-  outcome.replacementsFile = path;
   say(`replacements for git filter-repo: ${path}`);
   say('  it holds the revoked value itself (mode 600, in the 700 state folder): delete it once the purge is done');
   if (found.history.length > 0) {
@@ -377,4 +501,5 @@ async function searchAndReport(
     say('  a purge does not un-leak: whoever copied the value still has it. The rotation is the fix.');
   }
   if (found.tree.length > 0) say('remove the value from the working-tree files listed above (they still hold it)');
+  return { leaks, replacementsFile: path };
 }

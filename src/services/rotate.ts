@@ -4,6 +4,7 @@ import type { Policy } from '../core/policy.js';
 import { reviewSchedule, selectSecrets, type SelectedSecret } from '../core/rotation/plan.js';
 import { ensureStateDir, readAuditEntries } from './state/audit-trail.js';
 import type { Deps } from './deps.js';
+import { acquireStateLock } from './state/state-lock.js';
 import type { BackupBeforeSwap } from './rotation/backup-before-swap.js';
 import { readJournal } from './state/journal-store.js';
 import type { RotationOutline } from '../kinds/kind.js';
@@ -207,10 +208,14 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
   }
 
   await ensureStateDir(policy.stateDir, deps);
-  const lock = await deps.locker.acquire(policy.stateDir, {
-    command: `secrets rotate${input.approved ? ` --approved ${input.approved.requestPath}` : input.ids.length > 0 ? ` ${input.ids.join(' ')}` : ''}`,
-    waitMs: input.waitMs ?? 0,
-  });
+  const lock = await acquireStateLock(
+    policy.stateDir,
+    {
+      command: `secrets rotate${input.approved ? ` --approved ${input.approved.requestPath}` : input.ids.length > 0 ? ` ${input.ids.join(' ')}` : ''}`,
+      waitMs: input.waitMs ?? 0,
+    },
+    deps,
+  );
   let approvalDetails: Record<string, unknown> | undefined;
   try {
     if (input.approved && approval) {

@@ -13,6 +13,7 @@ import { rules as defaultRules } from '../core/scan/rules.js';
 import type { Finding, Fragment, ManagedValue, Rule, ScanSkipped } from '../core/scan/types.js';
 export type { ScanSkipped } from '../core/scan/types.js';
 import { managedValueHomes, readManagedValues } from './policy/managed-values.js';
+import { pastValuesMatcher } from './state/past-values.js';
 
 export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
 /** An archive in the tree may inflate to this many times the file size limit, nested archives included. */
@@ -41,6 +42,11 @@ export interface ScanInput {
   skipValueHomes?: boolean;
   /** History: skip commits reachable from these (what an incremental scan already covered). */
   exclude?: string[];
+  /**
+   * Also report past values of the policy's managed secrets (by keyed fingerprint, from the audit
+   * trail), as `managed-past:<id>`, severity high. `only`: the past values of that secret alone.
+   */
+  pastValues?: boolean | { only: string };
 }
 
 export interface ScanProgress {
@@ -150,7 +156,20 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
   const accepted = input.baseline
     ? parseBaseline(await deps.files.readText(resolve(cwd, input.baseline)), input.baseline)
     : new Set<string>();
-  const detector = new Detector({ rules: deps.rules ?? defaultRules, managed, ignorePaths });
+  const extra =
+    policy && input.pastValues
+      ? await pastValuesMatcher(
+          policy.stateDir,
+          deps,
+          typeof input.pastValues === 'object' ? input.pastValues.only : undefined,
+        )
+      : undefined;
+  const detector = new Detector({
+    rules: deps.rules ?? defaultRules,
+    managed,
+    ignorePaths,
+    ...(extra ? { extra } : {}),
+  });
   const scanned = { files: 0, commits: 0, skippedBinary: 0, skippedLarge: 0 };
   const skipped: ScanSkipped = { binary: [], large: [], unreadable: [], archives: [], notes: [] };
   const archiveLimits: ArchiveLimits = { ...ARCHIVE_LIMITS, maxInflated: ARCHIVE_INFLATE_FACTOR * maxFileSize };

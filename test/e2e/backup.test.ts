@@ -130,7 +130,11 @@ describe('a backup folder on a read-only filesystem (real EROFS)', () => {
         BIN,
         'backup',
       ],
-      { cwd: deploy.root, env: { ...process.env, BK_PASS: 'p', NO_COLOR: '1' }, encoding: 'utf8' },
+      {
+        cwd: deploy.root,
+        env: { ...process.env, BK_PASS: 'a long enough passphrase', NO_COLOR: '1' },
+        encoding: 'utf8',
+      },
     );
     expect(result.status, result.stderr).toBe(3);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);

@@ -91,7 +91,8 @@ describe('--json: one JSON document on stdout on failure, with code, message, wh
       policy: { secrets: randomSecrets(['app']) },
     });
     const result = await runSecrets(['check', '--json', '--notify'], { cwd: deployment.root });
-    expect(result.code).toBe(3);
+    // The check's own code (critical): the failed notification is said, not turned into exit 3.
+    expect(result.code).toBe(2);
     const document = oneDocument(result);
     expect(document.status).toBe('critical');
     expect(document.notify).toMatchObject({ sent: false, error: { code: 'notify-unset', exitCode: 3 } });

@@ -129,11 +129,19 @@ describe('secrets notify and check --notify', () => {
     expect(message!.text).not.toContain(oldRobot.accessToken);
   });
 
-  it('check --notify exits 3 when the notification cannot be sent', async () => {
-    const { server, deployment } = await dingtalkDeployment();
-    server.answerNext({ status: 500, body: 'down' });
-    const result = await runSecrets(['check', '--notify'], { cwd: deployment.root });
-    expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/notify: .*HTTP 500/);
-  });
+  it.each([
+    ['the robot is down', { status: 500, body: 'down' }, /HTTP 500/],
+    ['the keyword is missing', { errcode: 310000, errmsg: 'keywords not in content' }, /310000|keyword/i],
+  ] as const)(
+    'check --notify says plainly when the send fails (%s) and exits with the check code',
+    async (_name, answer, why) => {
+      const { server, deployment } = await dingtalkDeployment();
+      server.answerNext(answer, answer, answer, answer);
+      const result = await runSecrets(['check', '--notify'], { cwd: deployment.root });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/notify: NOT SENT: the group was not told/);
+      expect(result.stderr).toMatch(why);
+      expect(result.stdout).toMatch(/notification: NOT SENT/);
+    },
+  );
 });

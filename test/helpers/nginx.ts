@@ -66,6 +66,7 @@ function nginxConf(
   port: number,
   userFile: string,
   worker: { user: string; group: string } | undefined,
+  accessLog?: string,
 ): string {
   return `${worker ? `user ${worker.user} ${worker.group};\n` : ''}worker_processes 1;
 daemon off;
@@ -74,7 +75,7 @@ pid ${prefix}/nginx.pid;
 error_log ${prefix}/logs/error.log warn;
 events { worker_connections 128; }
 http {
-  access_log off;
+  ${accessLog ? `access_log ${accessLog} combined;` : 'access_log off;'}
   client_body_temp_path ${prefix}/tmp/body;
   proxy_temp_path ${prefix}/tmp/proxy;
   fastcgi_temp_path ${prefix}/tmp/fastcgi;
@@ -117,7 +118,7 @@ async function waitForPort(port: number, child: ChildProcess, errorLog: () => st
  * run as root, the workers run as nobody: the file must be readable by that group, as in production.
  * Stopped after each test (and at exit) by this module.
  */
-export async function startNginx(options: { userFile: string }): Promise<NginxInstance> {
+export async function startNginx(options: { userFile: string; accessLog?: string }): Promise<NginxInstance> {
   const prefix = tempDir('secrets-nginx-');
   // The workers (nobody) must traverse the prefix and read html/.
   chmodSync(prefix, 0o755);
@@ -128,7 +129,7 @@ export async function startNginx(options: { userFile: string }): Promise<NginxIn
   const port = await freePort();
   const worker = unprivilegedWorker();
   const confPath = join(prefix, 'nginx.conf');
-  writeFileSync(confPath, nginxConf(prefix, port, options.userFile, worker), { mode: 0o644 });
+  writeFileSync(confPath, nginxConf(prefix, port, options.userFile, worker, options.accessLog), { mode: 0o644 });
   const errorLogPath = join(prefix, 'logs', 'error.log');
   const args = ['-p', prefix, '-c', confPath, '-e', errorLogPath];
   const errorLog = () => spawnSync('cat', [errorLogPath], { encoding: 'utf8' }).stdout;

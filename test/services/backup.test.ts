@@ -408,7 +408,7 @@ describe('restore refuses what could hurt', () => {
     expect(readdirSync(busy)).toEqual(['keep.txt']);
   });
 
-  it('--in-place failing after the first file: exit 4 naming the backup that puts the previous state back', async () => {
+  it('--in-place failing after the first file: exit 3, every file put back (all or nothing)', async () => {
     const deploy = deployment();
     const base = depsFor(deploy);
     const policy = await loadPolicy(deploy.policyPath, base);
@@ -419,13 +419,19 @@ describe('restore refuses what could hurt', () => {
       files: {
         ...base.files,
         writeAtomic: async (target, data, options) => {
-          if (target === deploy.path('nginx/.htpasswd')) throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+          // The second live file fails, once: the first is already replaced and must come back.
+          if (!target.includes('/.secrets/') && !target.includes('/backups/') && ++liveWrites === 2)
+            throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
           return base.files.writeAtomic(target, data, options);
         },
       },
     });
-    const error = await expectFailure(restoreBackup({ policy, file: path, inPlace: true }, deps), 'restore-partial', 4);
-    expect(error.hint).toMatch(/secrets restore .*\.tar\.gpg --in-place/);
+    let liveWrites = 0;
+    await expectFailure(restoreBackup({ policy, file: path, inPlace: true }, deps), 'restore-write-failed', 3);
+    expect(liveWrites).toBeGreaterThanOrEqual(3);
+    expect(readFileSync(deploy.path('.env'), 'utf8')).toBe('CHANGED=1\n');
+    expect(readFileSync(deploy.path('data/utf8.txt'), 'utf8')).toBe('changed\n');
+    expect(existsSync(deploy.path('.secrets/rotation/journal.json'))).toBe(false);
   });
 
   it('a public-key backup with one flipped byte is reported damaged, not "wrong key"', async () => {

@@ -214,18 +214,27 @@ describe('runInit on a terminal (scripted prompts)', () => {
 
   it('asks again after a bad interval', async () => {
     const { root } = mt5Deployment();
-    const prompts = scriptedPrompts([['dingtalk'], 'soon', '90d', false, '', '', '', true]);
+    const prompts = scriptedPrompts([['dingtalk'], 'soon', '90d', false, '', 'BACKUP_PASS', '', true]);
     const deps = testDeps({ cwd: root, now: NOW, interactive: true, prompts });
     const outcome = await runInit(input(root), deps);
     expect(outcome.managed).toEqual(['dingtalk']);
     expect(outcome.adoptedOn).toBeUndefined();
-    expect(outcome.policy.doc.backup.passphrase_env).toBeUndefined();
+    expect(outcome.policy.doc.backup.passphrase_env).toBe('BACKUP_PASS');
     expect(deps.captured.stderr.join('')).toContain('expected a duration');
+  });
+
+  it('asks again when neither a recipient nor a passphrase variable is given: no backup could be made', async () => {
+    const { root } = mt5Deployment();
+    const prompts = scriptedPrompts([['dingtalk'], '90d', false, '', '', 'BACKUP_PASS', '', true]);
+    const deps = testDeps({ cwd: root, now: NOW, interactive: true, prompts });
+    const outcome = await runInit(input(root), deps);
+    expect(outcome.policy.doc.backup.passphrase_env).toBe('BACKUP_PASS');
+    expect(deps.captured.stderr.join('')).toContain('no backup could ever be made');
   });
 
   it('writes nothing when the operator declines at the end (exit 3)', async () => {
     const { root } = mt5Deployment();
-    const prompts = scriptedPrompts([[], '90d', false, '', '', '', false]);
+    const prompts = scriptedPrompts([[], '90d', false, '', 'BACKUP_PASS', '', false]);
     const error = await runInit(input(root), testDeps({ cwd: root, now: NOW, interactive: true, prompts })).catch(
       (caught: unknown) => caught,
     );

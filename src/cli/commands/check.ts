@@ -64,14 +64,18 @@ Examples:
         ctx.report(EXIT_OF[outcome.status]);
         let notify: { sent: boolean; error?: ErrorJson } | undefined;
         if (options.notify) {
-          // A notification that did not go out is its own failure (exit 3): cron must not think the group knows.
+          // A notification that did not go out is said plainly (cron mails stderr: nobody must think
+          // the group knows), but the exit code stays the check's: a critical deployment whose
+          // robot is down is still critical, and exit 3 ("nothing changed, bad input") would hide it.
           try {
             const { notifyCheckOutcome } = await import('../../services/notify.js');
             notify = await notifyCheckOutcome({ policy, outcome }, deps);
           } catch (error) {
             if (!isSecretsError(error)) throw error;
-            deps.output.err(`secrets: notify: ${error.toLine()}\n`);
-            ctx.report(ExitCode.failed);
+            deps.output.err(
+              `secrets: notify: NOT SENT: the group was not told of this check's ${outcome.findings.length} problem(s): ${error.toLine()}\n`,
+            );
+            if (format === 'text') deps.output.out('notification: NOT SENT (see the error above)\n');
             notify = { sent: false, error: error.toJson() };
           }
         }

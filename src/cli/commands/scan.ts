@@ -88,6 +88,7 @@ Examples:
       const policyPath = policyPathFrom(globals.policy, deps);
       if (globals.policy !== undefined || deps.env.SECRETS_POLICY !== undefined || (await deps.files.stat(policyPath)))
         input.policy = policyPath;
+      if (input.policy !== undefined) input.pastValues = true;
       const format = options.format ?? (globals.json ? 'json' : 'text');
       const progress = createProgressBar(deps.output);
       const outcome = await runScan(input, { sources, files: deps.files, progress });

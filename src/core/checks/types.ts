@@ -12,11 +12,17 @@ export type CheckId =
   | 'plaintext-backup'
   | 'audit-chain'
   | 'backup-age'
+  | 'backup-config'
+  | 'stray-copy'
+  | 'auth-failures'
   | 'journal'
   | 'revoked'
   | 'leaked-value'
   | 'live'
   | 'approval'
+  | 'lock'
+  | 'links'
+  | 'backup-passphrase'
   | 'policy';
 
 export const CHECK_IDS: CheckId[] = [
@@ -28,11 +34,17 @@ export const CHECK_IDS: CheckId[] = [
   'plaintext-backup',
   'audit-chain',
   'backup-age',
+  'backup-config',
+  'stray-copy',
+  'auth-failures',
   'journal',
   'revoked',
   'leaked-value',
   'live',
   'approval',
+  'lock',
+  'links',
+  'backup-passphrase',
 ];
 
 /** One problem found. A message names what is wrong and what to do, never a value. */

@@ -30,6 +30,12 @@ export const ROTATION_STEPS = [
 export const CREDENTIAL_STEPS = ['persisted', 'server-changed', 'old-removed'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number] | (typeof CREDENTIAL_STEPS)[number];
 
+/**
+ * Every point where the crash tests may SIGKILL a command: the rotation's steps, the moment
+ * between an audit line and its head, and the steps of an in-place restore.
+ */
+export type CrashPoint = RotationStep | 'audit-line-written' | 'restore-journaled' | 'restore-swapping';
+
 /** Where the journal says the swap was when it was last written. */
 export type JournalPhase = 'swapping' | 'hooks' | 'recording' | 'rolling-back';
 

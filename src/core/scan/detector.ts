@@ -4,6 +4,7 @@ import { findingFingerprint } from './fingerprint.js';
 import { pathMatcher } from './glob.js';
 import { KeywordMatcher } from './keyword-matcher.js';
 import { PLACEHOLDER_PATTERNS } from './rules.js';
+import type { ExtraMatcher } from './past-values.js';
 import type { Finding, Fragment, ManagedValue, Rule, Severity } from './types.js';
 
 /** The inline marker that suppresses findings on its line. */
@@ -23,6 +24,8 @@ export interface DetectorOptions {
   managed?: readonly ManagedValue[];
   /** Globs of paths never reported (the policy's scan.ignore_paths). */
   ignorePaths?: readonly string[];
+  /** One more matcher run on every fragment (past values of managed secrets, by fingerprint). */
+  extra?: ExtraMatcher;
 }
 
 interface CompiledRule {
@@ -60,6 +63,7 @@ export class Detector {
   readonly #rulesByKeyword: number[][];
   readonly #managed: ManagedValue[];
   readonly #ignored: (path: string) => boolean;
+  readonly #extra: ExtraMatcher | undefined;
 
   constructor(options: DetectorOptions) {
     this.#pathRules = options.rules.filter((rule) => rule.pathOnly);
@@ -82,6 +86,7 @@ export class Detector {
     this.#matcher = new KeywordMatcher(allKeywords);
     this.#managed = (options.managed ?? []).filter((value) => value.value.length >= MIN_MANAGED_LENGTH);
     this.#ignored = pathMatcher(options.ignorePaths ?? []);
+    this.#extra = options.extra;
   }
 
   isIgnored(path: string): boolean {
@@ -135,6 +140,9 @@ export class Detector {
         });
       }
     }
+
+    if (this.#extra)
+      for (const hit of this.#extra(fragment)) this.#push(candidates, fragment, lines, hit.at, hit.secret, hit.rule);
 
     if (this.#rules.length > 0) {
       const lower = text.toLowerCase();

@@ -41,7 +41,7 @@ export function planHtpasswdCutOff(
       where: `${file}:${entry.line}`,
       hint: `replace it with secrets rotate ${id}`,
     });
-  const revoked: Record<string, Secret> = { hash: new Secret(entry.hash) };
+  const revoked: Record<string, Secret> = { hash: Secret.known(entry.hash) };
   if (options.oldPassword) revoked.password = options.oldPassword;
   const lockedLine = lockedOutHash(spec.bcrypt_cost, randomBytes(LOCKED_OUT_RANDOM_BYTES));
   const plan: CutOffPlan = {

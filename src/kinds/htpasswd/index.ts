@@ -33,6 +33,7 @@ export const htpasswdKind: Kind<HtpasswdSpec> = {
     formats: htpasswdFormats,
   },
   revocation: {
+    accessLogUser: (spec) => spec.user,
     cutOff: 'lock the user out (a line no password matches), reload through the hooks, probe',
     replace: (lockOnly) => (lockOnly ? 'not now (--lock-only)' : 'a normal rotation to a new password'),
     askLeakedValue: (spec) =>

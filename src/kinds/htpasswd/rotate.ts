@@ -91,7 +91,7 @@ function passwordFromStdin(text: string): Secret {
   if (/[\r\n]/.test(value))
     throw new SecretsError('password-stdin', 'standard input holds more than one line; expected the password alone');
   if (value === '') throw new SecretsError('password-stdin', 'standard input is empty; expected the password');
-  return new Secret(value);
+  return Secret.known(value);
 }
 
 async function passwordFromPrompt(user: string, deps: KindDeps): Promise<Secret> {
@@ -99,8 +99,8 @@ async function passwordFromPrompt(user: string, deps: KindDeps): Promise<Secret>
     throw new SecretsError('not-interactive', 'a hidden prompt needs a terminal', {
       hint: 'use --password-stdin, or let the password be generated',
     });
-  const first = new Secret(await deps.prompts.password(`New password for ${user}`));
-  const second = new Secret(await deps.prompts.password(`The same password again`));
+  const first = Secret.known(await deps.prompts.password(`New password for ${user}`));
+  const second = Secret.known(await deps.prompts.password(`The same password again`));
   if (!first.equals(second))
     throw new SecretsError('password-mismatch', 'the two passwords differ; nothing was changed');
   return first;
@@ -157,7 +157,7 @@ async function askCurrentPassword(
     `Current password of ${user}, for the probe that proves it stops working (Enter to skip)`,
   );
   if (answer === '') return undefined;
-  const current = new Secret(answer);
+  const current = Secret.known(answer);
   if (entry.scheme === 'bcrypt' && !(await bcryptMatches(current, entry.hash))) {
     throw new SecretsError(
       'current-password-mismatch',

@@ -41,7 +41,7 @@ export const randomHandler: KindHandler<RandomSpec> = {
     test: 'length and alphabet; differs from the current value',
   }),
   async create(spec, ctx, current) {
-    const value = new Secret(generateRandomValue(spec.bytes, spec.encoding));
+    const value = Secret.known(generateRandomValue(spec.bytes, spec.encoding));
     ctx.say(`generated ${value.length} characters (${spec.bytes} random bytes, ${spec.encoding})`);
     return { next: { [spec.env_key]: value }, previous: currentEnvValues(ctx.policy, current, [spec.env_key]) };
   },

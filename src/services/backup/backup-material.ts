@@ -19,10 +19,41 @@ export interface EncryptionMaterial {
 }
 
 /** The passphrase from `backup.passphrase_env`, if that variable is set and not empty. */
-export function passphraseFromEnv(policy: Policy, deps: Pick<Deps, 'env'>): Secret | undefined {
+/**
+ * gpg 2.2 runs out of secure memory on passphrases near 32 KiB (measured: 20000 bytes open,
+ * 32768 do not); 4 KiB leaves room, and is far beyond any passphrase a person types.
+ */
+export const MAX_PASSPHRASE_BYTES = 4096;
+
+/**
+ * A passphrase from the environment, as the exact bytes the process received (gpg hashes bytes,
+ * not characters). Refused (exit 3) when gpg could not use the same: too long, or with a line
+ * break (gpg --passphrase-file reads one line).
+ */
+export function passphraseFromVariable(name: string, deps: Pick<Deps, 'env' | 'rawEnv'>): Secret | undefined {
+  const value = deps.env[name];
+  if (!value) return undefined;
+  const raw = deps.rawEnv?.(name);
+  const bytes = raw && !Buffer.from(raw).equals(Buffer.from(value, 'utf8')) ? raw : undefined;
+  const length = bytes?.length ?? Buffer.byteLength(value);
+  if (length > MAX_PASSPHRASE_BYTES)
+    throw new SecretsError(
+      'passphrase-too-long',
+      `the passphrase in $${name} is ${length} bytes; gpg cannot use more than about ${MAX_PASSPHRASE_BYTES} (a backup it could never open); nothing was written`,
+      { where: `$${name}`, hint: 'use a passphrase of 12 to 200 characters' },
+    );
+  if (/[\r\n]/.test(value))
+    throw new SecretsError(
+      'passphrase-line-break',
+      `the passphrase in $${name} holds a line break; gpg reads only up to it, so gpg and secrets would disagree; nothing was written`,
+      { where: `$${name}` },
+    );
+  return Secret.known(value, bytes);
+}
+
+export function passphraseFromEnv(policy: Policy, deps: Pick<Deps, 'env' | 'rawEnv'>): Secret | undefined {
   const name = policy.doc.backup.passphrase_env;
-  const value = name ? deps.env[name] : undefined;
-  return value ? new Secret(value) : undefined;
+  return name ? passphraseFromVariable(name, deps) : undefined;
 }
 
 /** Reads the recipients' armored public keys: a file path (relative to the root) or the key inline. */
@@ -57,7 +88,7 @@ async function promptNewPassphrase(deps: Pick<Deps, 'prompts'>): Promise<Secret>
   const second = await deps.prompts.password('Repeat the backup passphrase:');
   if (first !== second)
     throw new SecretsError('passphrase-mismatch', 'the two passphrases differ; nothing was written');
-  return new Secret(first);
+  return Secret.known(first);
 }
 
 /**
@@ -98,7 +129,7 @@ export async function encryptionMaterial(
 /** The armored private key of `restore --key FILE`, held as a Secret. */
 export async function readPrivateKeyFile(path: string, deps: Pick<Deps, 'files'>): Promise<Secret> {
   try {
-    return new Secret(await deps.files.readText(path));
+    return Secret.known(await deps.files.readText(path));
   } catch (error) {
     throw new SecretsError('key-unreadable', `cannot read the private key (${errnoCode(error) ?? 'unreadable'})`, {
       where: path,
@@ -107,8 +138,7 @@ export async function readPrivateKeyFile(path: string, deps: Pick<Deps, 'files'>
 }
 
 /** The private key's passphrase from `backup.key_passphrase_env`, if set. */
-export function keyPassphraseFromEnv(policy: Policy, deps: Pick<Deps, 'env'>): Secret | undefined {
+export function keyPassphraseFromEnv(policy: Policy, deps: Pick<Deps, 'env' | 'rawEnv'>): Secret | undefined {
   const name = policy.doc.backup.key_passphrase_env;
-  const value = name ? deps.env[name] : undefined;
-  return value ? new Secret(value) : undefined;
+  return name ? passphraseFromVariable(name, deps) : undefined;
 }

@@ -2,7 +2,7 @@ import type { Finding } from '../../core/checks/types.js';
 import { fileState, type FileState } from '../../core/rotation/journal.js';
 import type { CheckInput } from '../check.js';
 import type { Deps } from '../deps.js';
-import { contentFingerprint, journalPath, readJournal } from '../state/journal-store.js';
+import { contentFingerprint, journalPath, readBytesIfExists, readJournal } from '../state/journal-store.js';
 
 /**
  * `secrets check`'s `journal` check: a rotation that was interrupted (crash, power cut, kill)
@@ -27,7 +27,7 @@ export async function checkRotationJournal(input: CheckInput, deps: Deps): Promi
   if (!journal) return [];
   const states: FileState[] = [];
   for (const file of journal.files) {
-    const content = await deps.files.readTextIfExists(file.path);
+    const content = await readBytesIfExists(file.path, deps);
     states.push(
       fileState(file, content === undefined ? undefined : await contentFingerprint(policy.stateDir, content, deps)),
     );
@@ -38,6 +38,15 @@ export async function checkRotationJournal(input: CheckInput, deps: Deps): Promi
     other: 'holds neither the old nor the new content',
     missing: 'is missing',
   };
+  if (journal.kind === 'restore')
+    return [
+      {
+        check: 'journal',
+        severity: 'critical',
+        path: journalPath(policy.stateDir),
+        message: `an in-place restore was interrupted during ${journal.phase} (started ${journal.startedAt} by pid ${journal.pid} on ${journal.host}); run secrets restore --recover (unless pid ${journal.pid} is still running)`,
+      },
+    ];
   const described = journal.files.map((file, index) => `${file.path} ${words[states[index]!]}`).join(', ');
   return [
     {

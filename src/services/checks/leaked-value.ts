@@ -8,6 +8,7 @@ import type { ScanSources } from '../../core/scan/ports.js';
 import type { Finding } from '../../core/scan/types.js';
 import type { CheckInput } from '../check.js';
 import type { Deps } from '../deps.js';
+import { withStateLock } from '../state/state-lock.js';
 import { readManagedValues } from '../policy/managed-values.js';
 import { runScan } from '../scan.js';
 
@@ -34,6 +35,10 @@ export interface LeakedValue {
 export interface LeakedValueDeps {
   files: FileStore;
   scanSources: ScanSources;
+  /** The state lock for writing the leak state (the CLI's deps); without it the write is direct. */
+  transaction?: Deps;
+  /** Where a one-time remark goes (the history was rewritten); check sends it to stderr. */
+  note?: (line: string) => void;
 }
 
 function valuesDigest(values: Array<{ id: string; value: string }>): string {
@@ -57,6 +62,29 @@ async function readState(path: string, files: FileStore): Promise<LeakState | un
 }
 
 const secretOf = (finding: Finding) => finding.ruleId.replace(/^managed:/, '');
+
+/**
+ * Does any commit the state names as holding a leak no longer hold it (or no longer exist)? One
+ * small git call per such commit, and only when a ref moved: the leaks are few.
+ */
+async function leakCommitsRewritten(
+  policy: Policy,
+  state: LeakState,
+  scanDeps: Parameters<typeof runScan>[1],
+): Promise<boolean> {
+  const commits = [...new Set(state.leaks.flatMap((leak) => (leak.commit ? [leak.commit] : [])))];
+  for (const commit of commits) {
+    const expected = new Set(state.leaks.filter((leak) => leak.commit === commit).map((leak) => leak.fingerprint));
+    try {
+      const again = await runScan({ cwd: policy.root, policy, mode: 'history', range: `${commit}^!` }, scanDeps);
+      const seen = new Set(again.findings.map((finding) => finding.fingerprint));
+      if ([...expected].some((fingerprint) => !seen.has(fingerprint))) return true;
+    } catch {
+      return true;
+    }
+  }
+  return false;
+}
 
 /**
  * Where do the current values of the managed secrets appear? Searches the working tree (files
@@ -91,11 +119,32 @@ export async function findLeakedValues(policy: Policy, deps: LeakedValueDeps): P
   if (gitRoot && tips) {
     const unchanged =
       tips.length === state.scannedTips.length && tips.every((tip, index) => tip === state.scannedTips[index]);
-    const history = unchanged
-      ? { findings: [] }
-      : await runScan({ cwd: policy.root, policy, mode: 'history', exclude: state.scannedTips }, scanDeps);
-    const known = new Set(state.leaks.map((leak) => leak.fingerprint));
     let changed = state !== previous || !unchanged;
+    let history: { findings: Finding[] } = { findings: [] };
+    if (!unchanged) {
+      // A rewritten history (git filter-repo, then gc) shows up two ways: a tip searched last time
+      // that git no longer has ("bad object"), or, with filter-repo's replace refs, a commit that
+      // held a leak and now reads without it. What was searched and found before means nothing
+      // then: the state forgets it and the whole history is searched again. Said once, because the
+      // state written below no longer names the vanished tips or leaks.
+      let rewritten = await leakCommitsRewritten(policy, state, scanDeps);
+      if (!rewritten) {
+        try {
+          history = await runScan({ cwd: policy.root, policy, mode: 'history', exclude: state.scannedTips }, scanDeps);
+        } catch (error) {
+          if (state.scannedTips.length === 0) throw error;
+          rewritten = true;
+        }
+      }
+      if (rewritten) {
+        history = await runScan({ cwd: policy.root, policy, mode: 'history', exclude: [] }, scanDeps);
+        state.scannedTips = [];
+        state.leaks = [];
+        changed = true;
+        deps.note?.('history rewritten since the last search: searching it again');
+      }
+    }
+    const known = new Set(state.leaks.map((leak) => leak.fingerprint));
     for (const finding of history.findings) {
       if (known.has(finding.fingerprint)) continue;
       const leak: LeakState['leaks'][number] = {
@@ -109,9 +158,21 @@ export async function findLeakedValues(policy: Policy, deps: LeakedValueDeps): P
     }
     state.scannedTips = tips;
     // A daily run on an unchanged repository writes nothing (an atomic write costs two fsyncs).
+    // Under the state lock like every write there, but never waiting for it: check runs from cron
+    // and must not block on a rotation; the next run writes what this one could not.
     if (changed) {
-      await deps.files.ensureDir(policy.stateDir, 0o700);
-      await deps.files.writeAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+      const text = `${JSON.stringify(state, null, 2)}\n`;
+      const write = async () => {
+        await deps.files.ensureDir(policy.stateDir, 0o700);
+        await deps.files.writeAtomic(statePath, text, { mode: 0o600 });
+      };
+      await (
+        deps.transaction
+          ? withStateLock(policy.stateDir, { command: 'secrets check (leaked-value state)' }, deps.transaction, write)
+          : write()
+      ).catch((error: unknown) => {
+        if (!isSecretsError(error) || (error.code !== 'locked' && error.code !== 'audit-broken')) throw error;
+      });
     }
     for (const leak of state.leaks) {
       const entry: LeakedValue = { secret: leak.secret, file: leak.file, line: 0 };
@@ -127,7 +188,12 @@ export async function checkLeakedValues(input: CheckInput, deps: Deps): Promise<
   if (!deps.scanSources) return [];
   let leaks: LeakedValue[];
   try {
-    leaks = await findLeakedValues(input.policy, { files: deps.files, scanSources: await deps.scanSources() });
+    leaks = await findLeakedValues(input.policy, {
+      files: deps.files,
+      scanSources: await deps.scanSources(),
+      transaction: deps,
+      note: (line) => deps.output.err(`note: ${line}\n`),
+    });
   } catch (error) {
     // An unreadable .env is already a `format` finding; say why this check could not run.
     if (!isSecretsError(error)) throw error;

@@ -148,9 +148,16 @@ export async function askInitAnswers(
     .filter((path) => path !== '');
   const passphraseEnv = await askUntilValid(
     deps,
-    'Environment variable holding a backup passphrase (empty for none):',
+    recipients.length === 0
+      ? 'Environment variable holding the backup passphrase (needed: there is no recipient):'
+      : 'Environment variable holding a backup passphrase (empty for none):',
     flags.passphraseEnv ?? (recipients.length === 0 ? DEFAULT_BACKUP_PASSPHRASE_ENV : ''),
-    (text) => (text === '' ? undefined : requireEnvName(text, 'passphrase variable')),
+    (text) => {
+      // Without recipients or a passphrase no backup can be made, and every rotation backs up first.
+      if (text === '' && recipients.length === 0)
+        throw new SecretsError('bad-option', 'no recipient and no passphrase variable: no backup could ever be made');
+      return text === '' ? undefined : requireEnvName(text, 'passphrase variable');
+    },
   );
 
   const today = formatDay(deps.clock.now());

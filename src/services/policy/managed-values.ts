@@ -1,5 +1,6 @@
 import type { FileStore } from '../../core/ports.js';
 import type { Policy } from '../../core/policy.js';
+import { rememberValues } from '../../core/secret.js';
 import { kindOf } from '../../kinds/index.js';
 import { envManagedValues } from '../../kinds/env-values.js';
 import type { ManagedValue } from '../../core/scan/types.js';
@@ -29,6 +30,7 @@ export async function readManagedValues(policy: Policy, deps: ManagedValuesDeps)
       ...(kind.managedValues ? await kind.managedValues(id, spec, ctx) : envManagedValues(id, kind.envKeys(spec), env)),
     );
   }
+  rememberValues(values.map((entry) => entry.value));
   return values;
 }
 

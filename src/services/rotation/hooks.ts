@@ -1,7 +1,7 @@
 import type { Policy } from '../../core/policy.js';
 import { envKeysOfSecret, kindOf } from '../../kinds/index.js';
 import { SecretsError } from '../../core/errors.js';
-import { maskValue } from '../../core/secret.js';
+import { maskKnown, rememberValues } from '../../core/secret.js';
 import { timeoutMs } from '../../core/rotation/plan.js';
 import type { Deps } from '../deps.js';
 
@@ -52,6 +52,7 @@ export async function runHooks(
   deps: Pick<Deps, 'runner' | 'env' | 'output'>,
 ): Promise<HookRun[]> {
   const runs: HookRun[] = [];
+  rememberValues(options.managedValues ?? []);
   const env = hookEnvironment(options.policy, deps.env, options.managedValues);
   const limit = timeoutMs(options.hookTimeout);
   for (const command of commands) {
@@ -74,8 +75,7 @@ export async function runHooks(
       };
     }
     // A hook's own output could echo a value (a `cat .env` while debugging): mask before it is shown or audited.
-    for (const value of options.managedValues ?? [])
-      if (value.length >= 8) run.detail = run.detail.split(value).join(maskValue(value));
+    run.detail = maskKnown(run.detail, options.managedValues ?? []);
     runs.push(run);
     if (!run.ok) break;
   }

@@ -55,7 +55,10 @@ export async function recoverPendingCredentials(policy: Policy, deps: Deps): Pro
         {
           policy,
           hookTimeout,
-          managedValues: managedEnvValues(policy, new Map([[policy.envFile, plan.change.content]])),
+          managedValues: managedEnvValues(
+            policy,
+            new Map([[policy.envFile, Buffer.from(plan.change.content).toString('utf8')]]),
+          ),
         },
         deps,
       );

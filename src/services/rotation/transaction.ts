@@ -8,10 +8,11 @@ import {
   type FileState,
   type Journal,
   type JournalFile,
-  type RotationStep,
+  type CrashPoint,
 } from '../../core/rotation/journal.js';
 import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import type { Deps } from '../deps.js';
+import { sweepBackupTemps } from '../state/state-lock.js';
 import { managedEnvValues } from '../../kinds/index.js';
 import { runHooks } from './hooks.js';
 import {
@@ -20,13 +21,14 @@ import {
   copyName,
   copyPath,
   journalDir,
+  readBytesIfExists,
   readJournal,
   savePreviousCopy,
   writeJournal,
 } from '../state/journal-store.js';
 import type { FileChange } from '../../kinds/kind.js';
 
-export function passStep(step: RotationStep, deps: Pick<Deps, 'onRotationStep'>): void {
+export function passStep(step: CrashPoint, deps: Pick<Deps, 'onRotationStep'>): void {
   deps.onRotationStep?.(step);
 }
 
@@ -47,17 +49,37 @@ export interface SwapRequest {
 export async function swapFiles(request: SwapRequest, deps: Deps): Promise<Journal> {
   const { policy } = request;
   const files: JournalFile[] = [];
+  const uid = process.getuid?.();
+  const policyOwner = (await deps.files.stat(policy.path))?.uid;
+  for (const change of request.changes) {
+    const stat = await deps.files.stat(change.path);
+    // Keeping the owner is right for a file the deployment's owner or a service account gave; a
+    // file someone else swapped in (a folder others can write) would hand them the new value.
+    if (stat && stat.uid !== uid && stat.uid !== policyOwner && stat.uid !== 0)
+      throw new SecretsError(
+        'foreign-owner',
+        `belongs to uid ${stat.uid}, neither this user nor the owner of the policy; refusing to write a new value into it`,
+        {
+          where: change.path,
+          hint: 'check who replaced it (ls -ln), restore the file from a backup, then fix the folder permissions',
+        },
+      );
+    if (stat && stat.nlink > 1)
+      deps.output.err(
+        `warning: ${change.path} has ${stat.nlink} hard links; the others keep the old content after this atomic swap (use a symbolic link, which is followed)\n`,
+      );
+  }
   for (const [index, change] of request.changes.entries()) {
     const stat = await deps.files.stat(change.path);
-    const before = stat ? await deps.files.readText(change.path) : undefined;
+    const before = stat ? await deps.files.readBytes(change.path) : undefined;
     const name = copyName(index);
-    await savePreviousCopy(policy.stateDir, name, before ?? '', deps);
+    await savePreviousCopy(policy.stateDir, name, before ?? new Uint8Array(), deps);
     files.push({
       path: change.path,
       existed: before !== undefined,
       // The mode to restore on roll-back: the file's own, not the one the kind may impose.
       mode: stat?.mode ?? change.mode ?? 0o600,
-      before: await contentFingerprint(policy.stateDir, before ?? '', deps),
+      before: await contentFingerprint(policy.stateDir, before ?? new Uint8Array(), deps),
       after: await contentFingerprint(policy.stateDir, change.content, deps),
       previousCopy: name,
     });
@@ -96,7 +118,7 @@ export async function markRecording(policy: Policy, journal: Journal, deps: Deps
 async function currentStates(policy: Policy, journal: Journal, deps: Deps): Promise<FileState[]> {
   const states: FileState[] = [];
   for (const file of journal.files) {
-    const content = await deps.files.readTextIfExists(file.path);
+    const content = await readBytesIfExists(file.path, deps);
     states.push(
       fileState(file, content === undefined ? undefined : await contentFingerprint(policy.stateDir, content, deps)),
     );
@@ -153,7 +175,7 @@ export async function rollBack(
       if (file.existed)
         await deps.files.writeAtomic(
           file.path,
-          await deps.files.readText(copyPath(policy.stateDir, file.previousCopy)),
+          await deps.files.readBytes(copyPath(policy.stateDir, file.previousCopy)),
           { mode: file.mode },
         );
       else await deps.files.remove(file.path);
@@ -222,6 +244,7 @@ export interface RecoveryReport {
  * human: exit 4 naming each file and the copy of its previous content.
  */
 export async function recoverInterrupted(policy: Policy, deps: Deps): Promise<RecoveryReport | undefined> {
+  await sweepBackupTemps(policy.backupDir, deps);
   const journal = await readJournal(policy.stateDir, deps);
   if (!journal) {
     await clearJournal(policy.stateDir, deps);
@@ -232,7 +255,8 @@ export async function recoverInterrupted(policy: Policy, deps: Deps): Promise<Re
   // A revocation's cut-off (secrets revoke) is recorded as `revoked`: once it is, the lock-out stays.
   const recorded = entries.some(
     (entry) =>
-      (entry.action === 'rotated' || entry.action === 'revoked') && entry.details?.rotation === journal.rotation,
+      (entry.action === 'rotated' || entry.action === 'revoked' || entry.action === 'restored') &&
+      entry.details?.rotation === journal.rotation,
   );
   const decision = decideRecovery(journal, states, recorded);
   if (decision.action === 'must-act') {

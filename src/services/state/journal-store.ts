@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { SecretsError } from '../../core/errors.js';
 import type { Journal } from '../../core/rotation/journal.js';
-import { fingerprint } from '../../core/secret.js';
+import { fingerprint, fingerprintBytes } from '../../core/secret.js';
 import { ensureStateDir, fingerprintKey } from './audit-trail.js';
 import type { Deps } from '../deps.js';
 
@@ -44,6 +44,8 @@ export async function readJournal(stateDir: string, deps: Pick<Deps, 'files'>): 
 }
 
 export async function writeJournal(stateDir: string, journal: Journal, deps: Pick<Deps, 'files'>): Promise<void> {
+  // The folder may not exist yet: a swap with no file to change (a restore of identical files) copies nothing first.
+  await deps.files.ensureDir(journalDir(stateDir), 0o700);
   await deps.files.writeAtomic(journalPath(stateDir), `${JSON.stringify(journal, null, 2)}\n`, { mode: 0o600 });
 }
 
@@ -51,7 +53,7 @@ export async function writeJournal(stateDir: string, journal: Journal, deps: Pic
 export async function savePreviousCopy(
   stateDir: string,
   name: string,
-  content: string,
+  content: string | Uint8Array,
   deps: Pick<Deps, 'files'>,
 ): Promise<void> {
   await ensureStateDir(stateDir, deps);
@@ -75,8 +77,14 @@ export async function clearJournal(stateDir: string, deps: Pick<Deps, 'files'>):
 /** Keyed fingerprint of a whole file's content (the journal never holds content). */
 export async function contentFingerprint(
   stateDir: string,
-  content: string,
+  content: string | Uint8Array,
   deps: Pick<Deps, 'files'>,
 ): Promise<string> {
-  return fingerprint(content, await fingerprintKey(stateDir, deps));
+  const key = await fingerprintKey(stateDir, deps);
+  return typeof content === 'string' ? fingerprint(content, key) : fingerprintBytes(content, key);
+}
+
+/** Current bytes of a file, or undefined when it does not exist (binary-safe, for the journal's states). */
+export async function readBytesIfExists(path: string, deps: Pick<Deps, 'files'>): Promise<Uint8Array | undefined> {
+  return (await deps.files.stat(path)) ? deps.files.readBytes(path) : undefined;
 }
