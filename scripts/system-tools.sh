@@ -19,6 +19,7 @@ have htpasswd || need+=(apache2-utils)
 have_postgres || need+=(postgresql)
 have redis-server || need+=(redis-server)
 have git-filter-repo || need+=(git-filter-repo)
+have zip || need+=(zip)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

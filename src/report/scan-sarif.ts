@@ -37,6 +37,12 @@ function notifications(skipped: ScanSkipped): Notification[] {
       message: { text: `not scanned: could not read ${path}` },
       locations: [{ physicalLocation: { artifactLocation: { uri: encodeURI(path) } } }],
     });
+  for (const entry of skipped.archives ?? [])
+    notes.push({
+      level: 'warning',
+      message: { text: `archive not opened: ${entry.file}: ${entry.reason}` },
+      locations: [{ physicalLocation: { artifactLocation: { uri: encodeURI(entry.file.split('!')[0]!) } } }],
+    });
   if (skipped.large.length > 0)
     notes.push({
       level: 'note',

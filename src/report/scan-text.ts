@@ -46,6 +46,14 @@ export function renderScanText(
     skipped.push(
       `${unreadable.length} unreadable: ${unreadable.slice(0, NAMED).join(', ')}${unreadable.length > NAMED ? ', …' : ''}`,
     );
+  const archives = summary.skipped?.archives ?? [];
+  if (archives.length > 0)
+    skipped.push(
+      `${archives.length} archive${archives.length === 1 ? '' : 's'} not opened: ${archives
+        .slice(0, NAMED)
+        .map((entry) => `${entry.file} (${entry.reason})`)
+        .join(', ')}${archives.length > NAMED ? ', …' : ''}`,
+    );
   const accepted = summary.accepted > 0 ? `, ${summary.accepted} accepted by the baseline` : '';
   const head = findings.length === 0 ? 'no leaks found' : `${plural(findings.length, 'leak')} found`;
   lines.push(`${head} in ${what}${skipped.length ? ` (skipped ${skipped.join(', ')})` : ''}${accepted}`);

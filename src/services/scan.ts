@@ -4,6 +4,7 @@ import { ExitCode, SecretsError, errnoCode, type ExitCodeValue } from '../core/e
 import type { Policy } from '../core/policy.js';
 import { parsePolicy } from '../kinds/index.js';
 import { formatBaseline, parseBaseline, withoutBaseline } from '../core/scan/baseline.js';
+import { archiveKind, openArchive, type ArchiveLimits } from '../core/scan/archive.js';
 import { decodeText } from '../core/scan/binary.js';
 import { Detector } from '../core/scan/detector.js';
 import { HistoryFindings } from '../core/scan/history.js';
@@ -15,6 +16,9 @@ import { managedValueHomes, readManagedValues } from './policy/managed-values.js
 import { pastValuesMatcher } from './state/past-values.js';
 
 export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
+/** An archive in the tree may inflate to this many times the file size limit, nested archives included. */
+const ARCHIVE_INFLATE_FACTOR = 4;
+const ARCHIVE_LIMITS = { maxMembers: 10_000, maxDepth: 3 };
 
 export type ScanMode = 'tree' | 'staged' | 'history';
 
@@ -167,7 +171,8 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
     ...(extra ? { extra } : {}),
   });
   const scanned = { files: 0, commits: 0, skippedBinary: 0, skippedLarge: 0 };
-  const skipped: ScanSkipped = { binary: [], large: [], unreadable: [], notes: [] };
+  const skipped: ScanSkipped = { binary: [], large: [], unreadable: [], archives: [], notes: [] };
+  const archiveLimits: ArchiveLimits = { ...ARCHIVE_LIMITS, maxInflated: ARCHIVE_INFLATE_FACTOR * maxFileSize };
   let findings: Finding[] = [];
 
   if (mode === 'tree') {
@@ -200,6 +205,17 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
           return;
         }
         if (!bytes) return;
+        if (archiveKind(file)) {
+          scanned.files++;
+          const opened = openArchive(file, bytes, archiveLimits);
+          skipped.archives.push(...opened.skipped);
+          for (const member of opened.members) {
+            const memberText = decodeText(member.data);
+            if (memberText === undefined) findings.push(...detector.detectPath(member.name));
+            else findings.push(...detector.detect({ text: memberText.replace(/\r\n/g, '\n'), file: member.name }));
+          }
+          return;
+        }
         const text = decodeText(bytes);
         if (text === undefined) {
           scanned.skippedBinary++;
@@ -251,6 +267,7 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
   }
   const reported = withoutBaseline(findings, accepted);
   for (const list of [skipped.binary, skipped.large, skipped.unreadable]) list.sort();
+  skipped.archives.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return {
     skipped,
     mode,

@@ -59,6 +59,8 @@ export class Detector {
   readonly #rules: CompiledRule[];
   readonly #pathRules: Rule[];
   readonly #matcher: KeywordMatcher;
+  /** For each keyword id, the indices (in #rules) of the rules it wakes. */
+  readonly #rulesByKeyword: number[][];
   readonly #managed: ManagedValue[];
   readonly #ignored: (path: string) => boolean;
   readonly #extra: ExtraMatcher | undefined;
@@ -77,6 +79,10 @@ export class Detector {
     const allKeywords = [...new Set(this.#rules.flatMap((compiled) => compiled.keywords))];
     const idOf = new Map(allKeywords.map((keyword, index) => [keyword, index]));
     for (const compiled of this.#rules) compiled.keywordIds = compiled.keywords.map((keyword) => idOf.get(keyword)!);
+    this.#rulesByKeyword = allKeywords.map(() => []);
+    this.#rules.forEach((compiled, index) => {
+      for (const id of new Set(compiled.keywordIds)) this.#rulesByKeyword[id]!.push(index);
+    });
     this.#matcher = new KeywordMatcher(allKeywords);
     this.#managed = (options.managed ?? []).filter((value) => value.value.length >= MIN_MANAGED_LENGTH);
     this.#ignored = pathMatcher(options.ignorePaths ?? []);
@@ -141,10 +147,21 @@ export class Detector {
     if (this.#rules.length > 0) {
       const lower = text.toLowerCase();
       const present = this.#matcher.present(lower);
-      for (const compiled of this.#rules) {
+      // The rules woken by the keywords present, found from the keywords: a history scan detects
+      // in tens of thousands of small fragments, where asking each of ~180 rules costs more than
+      // the few regexes that then run.
+      const woken = new Uint8Array(this.#rules.length);
+      let any = false;
+      for (let id = 0; id < present.length; id++) {
+        if (present[id] !== 1) continue;
+        for (const index of this.#rulesByKeyword[id]!) woken[index] = 1;
+        any = true;
+      }
+      for (let index = 0; any && index < this.#rules.length; index++) {
+        if (woken[index] !== 1) continue;
+        const compiled = this.#rules[index]!;
         const { rule, regex } = compiled;
         if (rule.path && !rule.path.test(fragment.file)) continue;
-        if (!compiled.keywordIds.some((id) => present[id] === 1)) continue;
         let matches = 0;
         const accept = (match: RegExpExecArray, offset: number) => {
           const group = SECRET_GROUPS.find((name) => match.groups?.[name] !== undefined) ?? 'secret';

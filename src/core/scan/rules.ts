@@ -967,7 +967,8 @@ export const rules: Rule[] = [
         () => `[auth]\ntoken = ${fake.base64url(30)}9`,
         () => `if username == "admin" and password == "${fake.password(10)}":`,
         () => `password = "${fake.alnum(6)}{{}}$(${fake.alnum(6)})"`,
-        () => `auth_pass: "${fake.letters(9)}"`,
+        // 12 letters: 9 random ones repeat often enough to fall under the password entropy floor (2.5 bits).
+        () => `auth_pass: "${fake.letters(12)}"`,
         () => `this.Context.Add("ApiKey", "${fake.alnum(30)}");`,
         () => `{ "ApiKey", "${fake.alnum(30)}" },`,
         () => `private static String CLIENT_SECRET = "${fake.hex(40)}";`,

@@ -104,6 +104,8 @@ export interface ScanSkipped {
   large: string[];
   /** Files and folders (ending in /) the scan could not read: permissions, I/O errors. */
   unreadable: string[];
+  /** Archives (or nested archives) not opened, or not wholly: corrupt, encrypted, over a limit (a zip bomb). */
+  archives: Array<{ file: string; reason: string }>;
   /** Parts of the repository this mode does not cover (submodule histories, ...). */
   notes: string[];
 }
