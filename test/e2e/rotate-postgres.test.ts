@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { envValue, parseDotenv } from '../../src/core/dotenv.js';
 import { CREDENTIAL_STEPS, ROTATION_STEPS } from '../../src/core/rotation/journal.js';
@@ -231,6 +231,34 @@ describeWithServers(['postgres'], 'postgres kind on a real server', () => {
     expect(result.stderr).toMatch(message);
     expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env);
   });
+
+  it('split keys, a port that is not a number: one line naming .env:line, exit 3, nothing changed', async () => {
+    const { role, password, env, deployment } = await splitDeployment();
+    const broken = env.replace(`PGPORT=${server.port}`, 'PGPORT=54x2');
+    writeFileSync(deployment.path('.env'), broken, { mode: 0o600 });
+    const result = await runSecrets(['rotate', 'database', '--yes'], { cwd: deployment.root, env: BACKUP_ENV });
+    expect(result.code, result.stdout).toBe(3);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/\.env:3: PGPORT: the port is not a number/);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(broken);
+    expect(await server.canLogin(role, password, role)).toBe(true);
+  });
+
+  it.each(['server-changed', 'swapped'] as const)(
+    'split keys without dbname_key (the user name is the database), SIGKILL at %s, then --recover',
+    async (step) => {
+      const { role, deployment, value } = await splitDeployment({ extra: { dbname_key: undefined } });
+      const killed = await runSecrets(['rotate', 'database', '--yes'], {
+        cwd: deployment.root,
+        env: { ...BACKUP_ENV, SECRETS_TEST_CRASH_AT: step },
+      });
+      expect(killed.code, killed.stderr).toBeNull();
+      const recover = await runSecrets(['rotate', '--recover'], { cwd: deployment.root, env: BACKUP_ENV });
+      expect(recover.code, recover.stderr).toBe(0);
+      expect(await server.canLogin(role, value('POSTGRES_PASSWORD'), role)).toBe(true);
+      expect(existsSync(deployment.path('.secrets/pending/database.json'))).toBe(false);
+    },
+  );
 
   const badInputs: Array<
     [
