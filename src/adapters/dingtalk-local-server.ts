@@ -103,7 +103,15 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startLocalDingtalkServer(options: { now?: () => number } = {}): Promise<LocalDingtalkServer> {
+export async function startLocalDingtalkServer(
+  options: {
+    now?: () => number;
+    /** 0 (the default): a free port. */
+    port?: number;
+    /** Called once per request, after it was answered (`secrets dingtalk-server` prints each). */
+    onMessage?: (message: ReceivedMessage) => void;
+  } = {},
+): Promise<LocalDingtalkServer> {
   const now = options.now ?? Date.now;
   const robots = new Map<string, FakeRobot>();
   const script: ScriptedAnswer[] = [];
@@ -176,9 +184,18 @@ export async function startLocalDingtalkServer(options: { now?: () => number } =
   };
 
   const server: Server = createServer((request, response) => {
-    handle(request, response).catch(() => response.writeHead(500).end());
+    handle(request, response)
+      .catch(() => response.writeHead(500).end())
+      .finally(() => {
+        const last = received[received.length - 1];
+        if (last && options.onMessage) options.onMessage(last);
+      });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // 127.0.0.1 only: a stand-in for DingTalk has no business on any other interface.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const api: LocalDingtalkServer = {

@@ -29,7 +29,7 @@ export function runSecretsProcess(
 ): Promise<SecretsProcessResult> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new SecretsError('interrupted', 'interrupted'));
-    const child = spawn(process.execPath, [secretsExecutable(), ...args], {
+    const child = spawn(process.execPath, ['--', secretsExecutable(), ...args], {
       cwd: options.cwd,
       env: options.env,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../adapters/clock.js';
 import { nodeFileStore } from '../adapters/files.js';
@@ -9,7 +10,7 @@ import { rawEnvBytes } from '../adapters/raw-env.js';
 import { shellRunner } from '../adapters/process.js';
 import { terminalPrompter } from '../adapters/prompts.js';
 import type { Deps } from '../services/deps.js';
-import { loadPolicy, policyPathFrom } from '../services/policy/load-policy.js';
+import { findPolicyPath, loadPolicy } from '../services/policy/load-policy.js';
 import { parseDate } from '../core/duration.js';
 import { SecretsError, type ExitCodeValue } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
@@ -99,7 +100,20 @@ export class CliContext {
   }
 
   async policy(command: Command, deps: Deps): Promise<Policy> {
-    const policy = await loadPolicy(policyPathFrom(this.globals(command).policy, deps), deps);
+    const found = await findPolicyPath(this.globals(command).policy, deps);
+    if (!found.found) {
+      const upTo =
+        found.searchedUpTo && found.searchedUpTo !== deps.cwd
+          ? `; the parent folders up to ${found.searchedUpTo} have none either`
+          : '';
+      throw new SecretsError('policy-missing', 'no policy file here', {
+        where: found.path,
+        hint: `pass --policy FILE, set SECRETS_POLICY, or create one with \`secrets init\`${upTo}`,
+      });
+    }
+    if (dirname(found.path) !== deps.cwd && this.globals(command).policy === undefined && !deps.env.SECRETS_POLICY)
+      deps.output.err(`secrets: using the policy ${found.path}\n`);
+    const policy = await loadPolicy(found.path, deps);
     scrubProcessEnv(policy);
     return policy;
   }

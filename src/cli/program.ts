@@ -4,6 +4,7 @@ import { registerApprove } from './commands/approve.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDingtalkServer } from './commands/dingtalk-server.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerRecord } from './commands/record.js';
@@ -44,6 +45,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRestore(program, ctx);
   registerScan(program, ctx);
   registerDemo(program, ctx);
+  registerDingtalkServer(program, ctx);
 
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -146,16 +146,23 @@ export function envValue(doc: EnvDocument, key: string): string | undefined {
 }
 
 /**
- * Characters that mean the same, unquoted, to bash `source`, dotenv and python-dotenv. `~` is
- * literal too except where bash expands it in an assignment (at the start, or after `:` or `=`).
+ * Characters that mean the same, unquoted, to bash `source`, dotenv, python-dotenv, systemd's
+ * EnvironmentFile and `docker run --env-file` (which keeps quotes as part of the value, so a
+ * value that needs none must get none). Bash does no globbing in an assignment, so `?` is
+ * literal; `~` is too, except first or after `:`/`=`, where bash expands it to a home folder.
  */
-const UNQUOTED_SAFE = /^[A-Za-z0-9_./:@%+,=~-]+$/;
+const UNQUOTED_SAFE = /^[A-Za-z0-9_./:@%+,=?~-]+$/;
 const TILDE_EXPANDED = /(^|[:=])~/;
+
+/** Whether `value` can be written without quotes and read back the same by every reader above. */
+export function safeUnquoted(value: string): boolean {
+  return UNQUOTED_SAFE.test(value) && !TILDE_EXPANDED.test(value);
+}
 
 /**
  * How `value` is written so that bash, dotenv and python-dotenv all read it literally, keeping
  * the style the line already had when that is safe. Unquoted loses to `#` (dotenv: comment),
- * `$` (bash and python-dotenv expand it), `&`/`?`/spaces (bash); double quotes lose to `$`, `\`,
+ * `$` (bash and python-dotenv expand it), `&`/`;`/spaces (bash); double quotes lose to `$`, `\`,
  * backticks and `"`; single quotes are literal for all three except `'`, `\` (python-dotenv
  * unescapes `\'` and `\\`) and line breaks — a value holding one of those has no safe spelling.
  */
@@ -169,7 +176,7 @@ export function quoteDotenvValue(value: string, preferred: QuoteStyle = 'none'):
       },
     );
   }
-  if (preferred === 'none' && UNQUOTED_SAFE.test(value) && !TILDE_EXPANDED.test(value)) return value;
+  if (preferred === 'none' && safeUnquoted(value)) return value;
   if (preferred === 'double' && !/[$`"!]/.test(value)) return `"${value}"`;
   return `'${value}'`;
 }

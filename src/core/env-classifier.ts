@@ -121,6 +121,20 @@ export function bytesFor(length: number, encoding: RandomEncoding): number {
   return bytes;
 }
 
+/**
+ * The bytes the app gets from `value`: the decoded length for hex and base64 (a padded 44-character
+ * base64 key is 32 bytes, not the 33 its length suggests), the estimate for alphanumeric, which
+ * decodes to nothing. Within the policy's bounds, so check accepts today's value.
+ */
+export function bytesOfValue(value: string, encoding: RandomEncoding): number {
+  if (encoding === 'alphanumeric') return bytesFor(value.length, encoding);
+  const decoded =
+    encoding === 'hex'
+      ? value.length / 2
+      : Buffer.from(value.replace(/=+$/, ''), encoding === 'base64url' ? 'base64url' : 'base64').length;
+  return Math.min(512, Math.max(16, Math.floor(decoded)));
+}
+
 /** A policy id from an env key: JWT_SECRET_KEY → jwt-secret-key. */
 export function idFromKey(key: string): string {
   const id = key
@@ -135,9 +149,30 @@ function dingtalkPrefix(key: string): string {
   return key.replace(/(WEBHOOK_URL|WEBHOOK|URL|SECRET)$/i, '');
 }
 
+/**
+ * Values that configure rather than authenticate, whatever the key is called
+ * (ACCESS_TOKEN_EXPIRE_MINUTES=60): a number, a boolean, a duration, a host or a host:port. A host's
+ * last label must look like a top-level name, so a JWT (dots between long base64url parts) is not one.
+ */
+const CONFIG_VALUES = [
+  /^-?\d{1,12}(\.\d+)?$/,
+  /^(true|false|yes|no|on|off|enabled|disabled|none|null)$/i,
+  /^\d+(\.\d+)?\s*(ms|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?|mo|months?|y|years?)$/i,
+  /^(localhost|(\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]+\]|([a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{1,23})(:\d{1,5})?$/i,
+];
+
+export function isConfigValue(value: string): boolean {
+  const trimmed = value.trim();
+  return CONFIG_VALUES.some((pattern) => pattern.test(trimmed));
+}
+
 /** Classifies one entry that is not part of a DingTalk pair; undefined: not a secret we know. */
 export function classifyEntry(key: string, value: string): EntryClassification | undefined {
   const upper = key.toUpperCase();
+  // A password may be all digits or look like a host name; PASSWORD_MIN_LENGTH=12 is still config.
+  const passwordNamed =
+    /PASSWORD|PASSWD|_PASS$|_PIN$/.test(upper) && !/HOST|PORT|TIMEOUT|TTL|LENGTH|EXPIRE|MINUTES|SECONDS/.test(upper);
+  if (!passwordNamed && isConfigValue(value)) return undefined;
   if (CREDENTIAL_URL.test(value) && /^postgres(ql)?:\/\//i.test(value)) {
     return {
       kind: 'postgres',
@@ -206,7 +241,7 @@ export function classifyEntry(key: string, value: string): EntryClassification |
   if (/SECRET/.test(upper) || /_KEY$/.test(upper)) {
     const encoding = randomEncodingOf(value);
     if (encoding) {
-      const bytes = bytesFor(value.length, encoding);
+      const bytes = bytesOfValue(value, encoding);
       return {
         kind: 'random',
         envKey: key,

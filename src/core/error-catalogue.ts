@@ -15,6 +15,21 @@ interface CatalogueEntry {
 
 export const errorCatalogue = {
   // --- command line and process
+  'renamed-option': {
+    exit: 3,
+    meaning: 'An option was renamed (init --env-file is now --dotenv: node itself reads --env-file).',
+    remedy: 'Use the new spelling the message gives.',
+  },
+  'output-unwritable': {
+    exit: 3,
+    meaning: 'check --output could not write its file (a folder that does not exist, no permission); nothing written.',
+    remedy: 'Create the folder or fix the path; the check itself ran and --notify still sent.',
+  },
+  'listen-failed': {
+    exit: 3,
+    meaning: 'secrets dingtalk-server could not listen on 127.0.0.1 at the port asked for.',
+    remedy: 'Choose another --port, or leave it out for a free one.',
+  },
   usage: {
     exit: 3,
     meaning: 'The command line could not be parsed (unknown option, missing argument).',
@@ -73,6 +88,11 @@ export const errorCatalogue = {
   },
 
   // --- the policy file
+  'init-empty': {
+    exit: 3,
+    meaning: 'init found nothing to manage (no .env secret, no htpasswd file) and wrote no policy.',
+    remedy: 'Pass --dotenv FILE or --htpasswd FILE, or write the policy by hand (policies/*.yaml).',
+  },
   'policy-missing': {
     exit: 3,
     meaning: 'No policy file was found.',
@@ -95,6 +115,16 @@ export const errorCatalogue = {
   'kind-unsupported': { exit: 3, meaning: 'This version cannot rotate secrets of that kind.' },
 
   // --- the .env file
+  'env-key-missing': {
+    exit: 3,
+    meaning: 'A policy env_key is not in the .env: rotating would add a key the app may not read.',
+    remedy: 'Fix env_key in the policy, or pass rotate --add if the key is meant to be new.',
+  },
+  'reused-value': {
+    exit: 3,
+    meaning: 'The new value of a manual secret is one the audit trail has seen for it before.',
+    remedy: 'Get a fresh value from the service that issues it.',
+  },
   'env-missing': {
     exit: 3,
     meaning: 'The env file does not exist.',
@@ -369,7 +399,6 @@ export const errorCatalogue = {
     meaning: 'A connection URL in .env (or an admin URL) does not parse as scheme://user:password@host:port/….',
     remedy: 'Fix the URL the message names (file:line); nothing was changed.',
   },
-  'env-key-missing': { exit: 3, meaning: 'The env key that should hold the connection URL is not in the env file.' },
   'admin-url-missing': {
     exit: 3,
     meaning: 'admin_url_env names an environment variable that is not set.',

@@ -44,19 +44,74 @@ export interface PasswordContext {
   fingerprintOf(value: Secret): string;
 }
 
+/** Letters split where a capital follows a lower-case letter: MT5Hub → MT, Hub; SummerSecure → Summer, Secure. */
+function letterParts(password: string): string[] {
+  return (password.match(/[A-Za-z]+/g) ?? []).flatMap((run) => run.split(/(?<=[a-z])(?=[A-Z])/));
+}
+
 /**
- * A year with words and symbols around it — `Word@2025!Secure`, `Summer2026!` — the scheme people
- * use to satisfy composition rules and then increment each quarter; guessers try it first.
- * Recognised as: a 19xx/20xx year, one or more runs of letters that are each a word of three or more, and no more
- * than seven runs of letters, digits and symbols in all (a random password has many more).
+ * A year with words and symbols around it, in any order — `Word@2025!Secure`, `MT5Hub@2026!Secure`,
+ * `2026!Summer` — the scheme people use to satisfy composition rules and then bump each year;
+ * guessers try it first. Recognised as: a 19xx/20xx year, letters that all read as words
+ * (Capitalised, lower-case or a short ACRONYM, one of three letters or more), at most two other
+ * short numbers, and few runs in all (a random password has many more).
  */
 export function looksLikeYearPattern(password: string): boolean {
   const runs = password.match(/[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+/g) ?? [];
-  if (runs.length > 7) return false;
+  if (runs.length > 9) return false;
   const digitRuns = runs.filter((run) => /^[0-9]+$/.test(run));
-  if (digitRuns.length !== 1 || !/^(19|20)\d{2}$/.test(digitRuns[0]!)) return false;
-  const words = runs.filter((run) => /^[A-Za-z]+$/.test(run));
-  return words.length > 0 && words.every((run) => run.length >= 3);
+  const years = digitRuns.filter((run) => /^(19|20)\d{2}$/.test(run));
+  if (years.length === 0 || digitRuns.length - years.length > 2) return false;
+  if (digitRuns.some((run) => run.length > 4)) return false;
+  const parts = letterParts(password);
+  const wordLike = (part: string) => /^[A-Z]?[a-z]{2,}$/.test(part) || /^[A-Z]{2,6}$/.test(part);
+  return parts.length > 0 && parts.every(wordLike) && parts.some((part) => part.length >= 3);
+}
+
+/**
+ * The length of the longest part that appears twice without overlapping (`Summer2026!Summer2026`:
+ * 10). Such a password is half as long as it looks to a guesser who tries doubled words.
+ */
+export function longestRepeatedPart(password: string): number {
+  const chars = [...password];
+  let best = 0;
+  for (let length = Math.floor(chars.length / 2); length > best; length--) {
+    const seen = new Map<string, number>();
+    for (let start = 0; start + length <= chars.length; start++) {
+      const part = chars.slice(start, start + length).join('');
+      const first = seen.get(part);
+      if (first === undefined) seen.set(part, start);
+      else if (start - first >= length) return length;
+    }
+  }
+  return best;
+}
+
+/**
+ * The passwords that differ from `password` only in its numbers, nearest first: each number
+ * (and all of them together) one to five lower, then one or two higher — what an operator who
+ * "rotates" by bumping a year or a counter had before. At most `limit`, never `password` itself.
+ */
+export function digitVariants(password: string, limit: number): string[] {
+  const pieces = password.split(/(\d+)/);
+  const numbered = pieces.flatMap((piece, index) => (/^\d+$/.test(piece) ? [index] : []));
+  if (numbered.length === 0) return [];
+  const shifted = (indexes: number[], delta: number): string | undefined => {
+    const copy = [...pieces];
+    for (const index of indexes) {
+      const next = Number(copy[index]) + delta;
+      if (next < 0 || !Number.isSafeInteger(next)) return undefined;
+      copy[index] = String(next).padStart(copy[index]!.length, '0');
+    }
+    return copy.join('');
+  };
+  const variants = new Set<string>();
+  for (const delta of [-1, 1, -2, 2, -3, -4, -5]) {
+    for (const index of numbered) variants.add(shifted([index], delta) ?? password);
+    if (numbered.length > 1) variants.add(shifted(numbered, delta) ?? password);
+  }
+  variants.delete(password);
+  return [...variants].slice(0, limit);
 }
 
 /**
@@ -80,6 +135,8 @@ export function passwordProblems(password: Secret, context: PasswordContext): st
   if (looksLikeYearPattern(text))
     problems.push('it follows a word-and-year pattern (like Word@2025!Secure) that guessers try first');
   if (text.length > 0 && new Set(text).size <= 3) problems.push('it repeats too few different characters');
+  if (text.length > 0 && longestRepeatedPart(text) >= Math.max(4, Math.ceil(text.length / 3)))
+    problems.push('it repeats the same part twice (like Summer2026!Summer2026)');
   if (context.seenFingerprints.has(context.fingerprintOf(password)))
     problems.push('it was used before for this secret (the audit trail has its fingerprint)');
   return problems;

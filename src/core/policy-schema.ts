@@ -19,9 +19,14 @@ export const modeText = z
   .check(z.regex(/^0?[0-7]{3}$/, { error: 'expected an octal file mode in quotes, like "600"' }));
 
 const secretId = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const envKey = z
+/** A process environment variable's name (the backup passphrases come from the environment). */
+const envName = z
   .string()
   .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name like DINGTALK_SECRET' }));
+/** A key in the .env file: dotenv, python-dotenv and docker also read dots and dashes (FOO.BAR_SECRET). */
+export const envKey = z
+  .string()
+  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, { error: 'expected a .env key like DINGTALK_SECRET' }));
 export const nonEmpty = z.string().check(z.minLength(1));
 // Range first: for 1e20 the useful message is "at most 15", not the safe-integer limit z.int() reports.
 export const intBetween = (min: number, max: number) => z.number().check(z.minimum(min), z.maximum(max), z.int());
@@ -55,9 +60,9 @@ const backupSchema = z.strictObject({
   dir: withDefault(nonEmpty, 'backups'),
   files: z.optional(z.array(nonEmpty)),
   recipients: withDefault(z.array(nonEmpty), []),
-  passphrase_env: z.optional(envKey),
+  passphrase_env: z.optional(envName),
   /** Environment variable holding the passphrase of the private key used by `restore --key`. */
-  key_passphrase_env: z.optional(envKey),
+  key_passphrase_env: z.optional(envName),
   keep: withDefault(durationText, '30d'),
   /** Largest plaintext a backup may unpack to, in MiB: restore and --list stop there (compression bombs). */
   max_size_mib: withDefault(intBetween(1, 4096), 64),

@@ -18,14 +18,14 @@ export function checkPlaceholders(policy: Policy, env: EnvDocument | undefined):
     for (const key of kind.envKeys(spec)) {
       const value = envValue(env, key);
       if (value === undefined) {
-        if (!kind.compliance.envKeyMayBeUnset)
-          findings.push({
-            check: 'placeholder',
-            severity: 'critical',
-            secret: id,
-            path: policy.envFile,
-            message: `${id}: ${key} is not set in ${basename(policy.envFile)}`,
-          });
+        // Every kind, manual included: a policy key the file lacks means the app reads another one.
+        findings.push({
+          check: 'placeholder',
+          severity: 'critical',
+          secret: id,
+          path: policy.envFile,
+          message: `${id}: ${key} is not in ${basename(policy.envFile)}; fix env_key in the policy if the app reads another key`,
+        });
         continue;
       }
       if (value.trim() === '') {

@@ -251,8 +251,6 @@ export interface KindCompliance<S extends SecretSpec = SecretSpec> {
     parse(text: string, path: string): unknown;
     missing(path: string): string;
   };
-  /** A managed env key that is not in the env file is fine (a manual secret set elsewhere). */
-  envKeyMayBeUnset?: boolean;
   /** Values in the wrong shape: critical findings. */
   formats?(id: string, spec: S, ctx: FormatCheckContext): Finding[];
 }

@@ -10,7 +10,8 @@ export interface PolicyDraft {
   root: string;
   envFile: string;
   secrets: SecretProposal[];
-  htpasswd?: { id: string; file: string; user: string };
+  /** hooks: nginx's test and reload for this host; probe: a URL nginx guards with the file. */
+  htpasswd?: { id: string; file: string; user: string; hooks?: string[]; probe?: string };
   rotateEvery: string;
   backup: { recipients: string[]; passphraseEnv?: string };
   /** The id of the DingTalk secret whose robot receives alerts. */
@@ -82,8 +83,10 @@ export function renderPolicyYaml(draft: PolicyDraft): string {
         '    mode: "640"',
         `    rotate_every: ${scalar(draft.rotateEvery)}`,
         '    warn_before: 14d',
-        '    after_change: ["nginx -t", "systemctl reload nginx"]',
-        '    # probe: { url: "http://127.0.0.1/", expect_new: 200, expect_old: 401 }   # prove the swap worked',
+        `    after_change: ${flowList(draft.htpasswd.hooks ?? ['nginx -t', 'systemctl reload nginx'])}`,
+        draft.htpasswd.probe
+          ? `    probe: { url: ${JSON.stringify(draft.htpasswd.probe)}, expect_new: 200, expect_old: 401 }   # proves nginx took the new password`
+          : '    # probe: { url: "http://127.0.0.1/", expect_new: 200, expect_old: 401 }   # set it: without one nothing proves nginx took the change',
       );
     }
     for (const secret of secrets) lines.push(...secretLines(secret, draft.rotateEvery));

@@ -15,6 +15,7 @@ export function renderCheckJson(outcome: CheckOutcome, notify?: { sent: boolean;
         check: finding.check,
         severity: finding.severity,
         ...(finding.secret !== undefined ? { secret: finding.secret } : {}),
+        ...(finding.secrets !== undefined ? { secrets: finding.secrets } : {}),
         ...(finding.path !== undefined ? { path: finding.path } : {}),
         message: finding.message,
       })),

@@ -10,6 +10,7 @@ import {
   looksLikeOpenPgp,
   modeRequirements,
   PLAINTEXT_BACKUP_NAME,
+  mergeLeaksIntoFileFindings,
 } from '../core/checks/compliance.js';
 import { sortFindings, worstSeverity, type CheckOutcome, type Finding } from '../core/checks/types.js';
 
@@ -192,7 +193,7 @@ export async function runCheck(input: CheckInput, deps: Deps): Promise<CheckOutc
 
   for (const found of await extras) findings.push(...found);
 
-  const sorted = sortFindings(findings);
+  const sorted = sortFindings(mergeLeaksIntoFileFindings(findings, policy.root));
   return {
     deployment: policy.deployment,
     status: worstSeverity(sorted),

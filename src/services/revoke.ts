@@ -407,8 +407,9 @@ async function alertTeam(input: RevokeInput, spec: SecretSpec, outcome: RevokeOu
   const { policy, id } = input;
   const robot = policy.doc.notify.dingtalk;
   if (!robot) return 'team alert: not sent (the policy names no notify robot)';
-  if (robot === id)
-    return 'team alert: not sent: the notify robot is the secret that leaked (tell the team another way)';
+  // The leaked robot itself is blank until the new pair is in place; once it is, the alert goes through it.
+  if (robot === id && !outcome.replaced)
+    return 'team alert: not sent: the notify robot is the secret that leaked and has no new pair yet (tell the team another way)';
   try {
     await notifyTeam(
       {
@@ -425,7 +426,7 @@ async function alertTeam(input: RevokeInput, spec: SecretSpec, outcome: RevokeOu
       },
       deps,
     );
-    return 'team alert sent through the notify robot';
+    return robot === id ? 'team alert sent through the new robot' : 'team alert sent through the notify robot';
   } catch (error) {
     // The revocation stands; a failed alert is a warning with what to do.
     const message = isSecretsError(error) ? error.toLine() : String(error);

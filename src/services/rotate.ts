@@ -11,12 +11,21 @@ import type { RotationOutline } from '../kinds/kind.js';
 import { kindOf } from '../kinds/index.js';
 import { handlerFor } from '../kinds/rotations.js';
 import { recoverPendingCredentials } from './rotation/recover-credentials.js';
-import { rotateSecret, type RotatedSecret } from './rotation/rotate-secret.js';
+import { rotateSecret, rotateTogether, type RotatedSecret } from './rotation/rotate-secret.js';
+
 import { recoverInterrupted, type RecoveryReport } from './rotation/transaction.js';
 import { needsApproval } from '../core/approval/rule.js';
 import { verifyApproval } from './approval/verify-approval.js';
 
 export type { RotatedSecret } from './rotation/rotate-secret.js';
+
+/** The selected secrets whose after_change shares a command with another selected secret's. */
+export function sharingHooks(selected: SelectedSecret[]): SelectedSecret[] {
+  const uses = new Map<string, number>();
+  for (const item of selected)
+    for (const hook of new Set(item.spec.after_change)) uses.set(hook, (uses.get(hook) ?? 0) + 1);
+  return selected.filter((item) => item.spec.after_change.some((hook) => (uses.get(hook) ?? 0) > 1));
+}
 
 export interface RotateInput {
   policy: Policy;
@@ -27,6 +36,8 @@ export interface RotateInput {
   yes?: boolean;
   /** --password-stdin / --password-prompt: the operator supplies the new password (htpasswd). */
   passwordFrom?: 'prompt' | 'stdin';
+  /** --add: a policy env_key missing from the env file may be added. */
+  addKeys?: boolean;
   /** --wait: wait this long for another rotation's lock instead of failing at once. */
   waitMs?: number;
   /** --recover: only finish or roll back an interrupted rotation. */
@@ -193,6 +204,11 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
         .filter((item) => item.state === 'not due')
         .map(({ id, spec, why }) => ({ id, kind: spec.kind, why }));
     deps.output.out(describeDryRun(outcome, policy));
+    const shared = sharingHooks(selected).map((item) => item.id);
+    if (shared.length > 0)
+      deps.output.out(
+        `together: ${shared.join(', ')} share hooks: swapped together, each hook run once after all their swaps\n`,
+      );
     const unapproved = approval ? [] : selected.filter((item) => needsApproval(policy, item.id)).map((item) => item.id);
     if (unapproved.length > 0)
       deps.output.out(
@@ -263,7 +279,10 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     let stdin: Promise<string> | undefined;
     const failures: SecretsError[] = [];
     const runDeps: Deps = { ...deps, readStdin: () => (stdin ??= deps.readStdin()) };
-    for (const item of selected) {
+    // Secrets that share an after_change hook rotate as one transaction: the hook runs once, after
+    // every swap (two keys read by one app restart it once), and a failure rolls all of them back.
+    const together = sharingHooks(selected);
+    for (const item of selected.filter((candidate) => !together.includes(candidate))) {
       try {
         const rotated = await rotateSecret(
           item,
@@ -292,6 +311,41 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
         if (selected.length > 1) deps.output.err(`secrets: ${item.id} not rotated: ${error.toLine()}\n`);
       }
     }
+    if (together.length > 0) {
+      const failed = (id: string, error: SecretsError) => {
+        failures.push(error);
+        outcome.failed.push({
+          id,
+          code: error.code,
+          message: error.describe(),
+          ...(error.where ? { where: error.where } : {}),
+        });
+      };
+      try {
+        const group = await rotateTogether(
+          together,
+          { ...input, ...(approvalDetails ? { auditDetails: approvalDetails } : {}) },
+          runDeps,
+        );
+        outcome.rotated.push(...group.rotated);
+        outcome.skipped.push(...group.skipped);
+        for (const { id, error } of group.refused) if (isSecretsError(error)) failed(id, error);
+      } catch (error) {
+        if (!isSecretsError(error)) throw error;
+        if (error.exitCode === ExitCode.mustAct)
+          throw new RotateFailedError(outcome, error.code, error.message, {
+            ...(error.where ? { where: error.where } : {}),
+            ...(error.hint ? { hint: error.hint } : {}),
+            cause: error,
+          });
+        // Rolled back together: none of them changed.
+        for (const item of together) if (!outcome.failed.some((entry) => entry.id === item.id)) failed(item.id, error);
+        deps.output.err(`secrets: ${together.map((item) => item.id).join(', ')} not rotated: ${error.toLine()}\n`);
+      }
+    }
+    // Report in the policy's order, whichever way each was rotated.
+    const order = (id: string) => selected.findIndex((item) => item.id === id);
+    outcome.rotated.sort((a, b) => order(a.id) - order(b.id));
     if (outcome.failed.length > 0) {
       const total = selected.length + guarded.length;
       const rotatedNote =

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  digitVariants,
   generatePassword,
+  longestRepeatedPart,
   generatedPasswordBits,
   looksLikeYearPattern,
   PASSWORD_ALPHABET,
@@ -83,5 +85,41 @@ describe('passwordProblems', () => {
     expect(passwordProblems(new Secret(value), context([fakeAlnum(24), value]))).toEqual([
       'it was used before for this secret (the audit trail has its fingerprint)',
     ]);
+  });
+});
+
+describe('schemes people bump (issue 12, row 1)', () => {
+  const word = () => fakeAlnum(1, 'BCDFGHKLMNPRSTVZ') + fakeAlnum(5, 'aeioubcdfghklmnprstvz');
+
+  it.each([
+    () => `MT5${word()}@2026!Secure`,
+    () => `2027!${word()}#Secure`,
+    () => `${word()}-${word()}-1999`,
+    () => `${word()}2026!`,
+  ])('a word-and-year scheme in any arrangement: %#', (make) => {
+    expect(looksLikeYearPattern(make())).toBe(true);
+  });
+
+  it('a generated password is never refused by the scheme rules (2000 draws)', () => {
+    for (let round = 0; round < 2000; round++) {
+      const text = generatePassword(24).reveal();
+      expect(looksLikeYearPattern(text), text.length.toString()).toBe(false);
+      expect(longestRepeatedPart(text)).toBeLessThan(8);
+    }
+  });
+
+  it('finds a part repeated twice without overlap', () => {
+    const half = `${word()}2026!`;
+    expect(longestRepeatedPart(`${half}${half}`)).toBe(half.length);
+    expect(longestRepeatedPart('abcdefgh')).toBe(0);
+  });
+
+  it('lists the variants with only the numbers changed, nearest first, never the password itself', () => {
+    const variants = digitVariants('Name@2027!x7', 64);
+    expect(variants.slice(0, 3)).toEqual(['Name@2026!x7', 'Name@2027!x6', 'Name@2026!x6']);
+    expect(variants).toContain('Name@2028!x7');
+    expect(variants).not.toContain('Name@2027!x7');
+    expect(digitVariants('no-digits-here', 64)).toEqual([]);
+    expect(digitVariants('Name@2027!x7', 5)).toHaveLength(5);
   });
 });

@@ -145,7 +145,7 @@ describe('secrets record and log', () => {
     expect(record).toMatchObject({ code: 0, stdout: 'recorded: dingtalk rotated on 2026-11-20\n' });
     const log = await runSecrets(['log', '--secret', 'dingtalk', '--policy', deployment.policyPath]);
     expect(log.stdout.trim().split('\n')).toHaveLength(2);
-    expect(log.stdout).toContain('recorded  dingtalk {"on":"2026-11-20T00:00:00.000Z"}');
+    expect(log.stdout).toContain('recorded  dingtalk  on: 2026-11-20');
     const verify = await runSecrets(['log', '--verify', '--policy', deployment.policyPath]);
     expect(verify).toMatchObject({ code: 0, stdout: expect.stringContaining('audit trail intact: 4 entries') });
   });

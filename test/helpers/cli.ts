@@ -10,7 +10,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real bin/secrets (built dist/) as a child process, the way cron and operators do. */
+/**
+ * Runs the real bin/secrets (built dist/) as a child process, the way cron and operators do; `--`
+ * as in its #! line, so node never takes one of our options (Node 20 reads --env-file anywhere).
+ */
 export function runSecrets(
   args: string[],
   options: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
@@ -18,7 +21,7 @@ export function runSecrets(
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...options.env };
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, ['--', BIN, ...args], {
       cwd: options.cwd ?? process.cwd(),
       env: env as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -22,7 +22,7 @@ export function describeWithTools(tools: string[], name: string, body: () => voi
     });
   } else {
     console.warn(
-      `skipping "${name}": ${missing.join(', ')} not installed (apt-get install -y git gnupg nginx apache2-utils)`,
+      `skipping "${name}": ${missing.join(', ')} not installed (npm test installs them: scripts/system-tools.sh)`,
     );
     describe.skip(name, body);
   }

@@ -21,7 +21,7 @@ describe('renderPolicyYaml', () => {
   it('quotes what YAML needs quoted: commas in paths, "*.gpg", modes', () => {
     const text = renderPolicyYaml({
       ...base,
-      htpasswd: { id: 'basic-auth-admin', file: '/etc/nginx/.htpasswd', user: 'admin' },
+      htpasswd: { id: 'dashboard-password', file: '/etc/nginx/.htpasswd', user: 'admin' },
       backup: { recipients: ['keys/ops, old.asc', 'keys/new.asc'], passphraseEnv: 'PASS' },
     });
     const policy = parsePolicy(text, '/tmp/secrets.yaml');

@@ -10,6 +10,8 @@ import { testDeps, scriptedPrompts } from '../helpers/deps.js';
 import { fakeAlnum, fakeDingtalkSecret, fakeDingtalkUrl, fakeHex } from '../helpers/fake-secrets.js';
 import { tempDir, writeTree } from '../helpers/temp-dir.js';
 
+/** The id init gives the htpasswd secret; apart from its kind, which the repository's scan would read as a password. */
+const HTPASSWD_ID = 'dashboard-password';
 const NOW = new Date('2026-11-24T12:00:00Z');
 
 /** An MT5-CRS-like deployment with values made at run time; returns the values to prove none leaks. */
@@ -66,7 +68,7 @@ describe('runInit with flags (no terminal)', () => {
     expect(text).toContain('# a DingTalk robot');
     const policy = parsePolicy(text, path);
     expect(Object.fromEntries(policy.secrets.map(({ id, spec }) => [id, spec.kind]))).toEqual({
-      'basic-auth-admin': 'htpasswd',
+      [HTPASSWD_ID]: 'htpasswd',
       dingtalk: 'dingtalk',
       'jwt-secret-key': 'random',
       'postgres-password': 'manual',
@@ -142,7 +144,7 @@ describe('runInit with flags (no terminal)', () => {
       input(root, { htpasswd: { file: join(root, '.htpasswd') } }),
       testDeps({ cwd: root, now: NOW }),
     );
-    expect(outcome.policy.doc.secrets['basic-auth-admin']).toMatchObject({
+    expect(outcome.policy.doc.secrets['dashboard-password']).toMatchObject({
       kind: 'htpasswd',
       file: '.htpasswd',
       user: 'admin',
@@ -163,7 +165,7 @@ describe('runInit with flags (no terminal)', () => {
   it.each([
     ['a bad interval', { interval: 'ninety' }, 'bad-duration'],
     ['a future adoption date', { adoptedOn: new Date('2027-01-01') }, 'bad-date'],
-    ['a missing --env-file', { envFile: 'nope.env' }, 'env-missing'],
+    ['a missing --dotenv', { envFile: 'nope.env' }, 'env-missing'],
     ['--htpasswd with several users and no --htpasswd-user', { htpasswd: { file: 'two.htpasswd' } }, 'htpasswd-user'],
   ])('fails with exit 3 and writes nothing on %s', async (_name, extra, code) => {
     const { root } = mt5Deployment();
@@ -175,12 +177,12 @@ describe('runInit with flags (no terminal)', () => {
     expect(existsSync(join(root, 'secrets.yaml'))).toBe(false);
   });
 
-  it('writes a policy with no env secrets when there is no .env, and says so', async () => {
+  it('refuses to write a policy with nothing in it when there is no .env, and says why', async () => {
     const root = tempDir('secrets-init-');
     const deps = testDeps({ cwd: root, now: NOW });
-    const outcome = await runInit(input(root), deps);
-    expect(outcome.managed).toEqual([]);
+    await expect(runInit(input(root), deps)).rejects.toMatchObject({ code: 'init-empty' });
     expect(deps.captured.stderr.join('')).toContain('no .env in');
+    expect(existsSync(join(root, 'secrets.yaml'))).toBe(false);
   });
 
   it('never prompts when not interactive', async () => {
@@ -206,7 +208,7 @@ describe('runInit on a terminal (scripted prompts)', () => {
     ]);
     const deps = testDeps({ cwd: root, now: NOW, interactive: true, prompts });
     const outcome = await runInit(input(root), deps);
-    expect(outcome.managed).toEqual(['basic-auth-admin', 'dingtalk', 'jwt-secret-key', 'postgres-password']);
+    expect(outcome.managed).toEqual(['dashboard-password', 'dingtalk', 'jwt-secret-key', 'postgres-password']);
     expect(outcome.policy.secrets.every(({ spec }) => spec.rotate_every === '60d')).toBe(true);
     expect(outcome.adoptedOn?.toISOString()).toBe('2026-11-20T00:00:00.000Z');
     expect(deps.captured.stdout.join('')).toContain('database-url');

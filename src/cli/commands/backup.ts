@@ -63,7 +63,7 @@ Exit codes: 0 done, 3 could not run or failed with nothing changed (no passphras
 verification failed), 4 --adopt encrypted the copy but could not remove it (the message says what to do).
 
 Examples:
-  BACKUP_PASSPHRASE=... secrets backup           # writes backups/<deployment>-<UTC time>.tar.gpg, verified
+  SECRETS_BACKUP_PASSPHRASE=... secrets backup   # writes backups/<deployment>-<UTC time>.tar.gpg, verified
   secrets backup --list
   secrets backup --prune --dry-run
   secrets backup --adopt .env.backup.1700000000  # the old cp .env .env.backup habit, encrypted and removed

@@ -1,7 +1,15 @@
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../../adapters/files.js';
 import { runCheck } from '../../services/check.js';
-import { ExitCode, SecretsError, isSecretsError, type ErrorJson, type ExitCodeValue } from '../../core/errors.js';
+import { dirname } from 'node:path';
+import {
+  ExitCode,
+  SecretsError,
+  errnoCode,
+  isSecretsError,
+  type ErrorJson,
+  type ExitCodeValue,
+} from '../../core/errors.js';
 import type { Severity } from '../../core/checks/types.js';
 import { renderCheckJson } from '../../report/check-json.js';
 import { renderCheckPrometheus } from '../../report/check-prometheus.js';
@@ -28,7 +36,10 @@ export function registerCheck(program: Command, ctx: CliContext): void {
       '--live',
       'also prove each database and cache password in .env logs in now, and report drift (network; never with --notify)',
     )
-    .option('--output <file>', 'with --format prometheus: write atomically to FILE (node_exporter textfile collector)')
+    .option(
+      '--output <file>',
+      'write the report atomically to FILE instead of stdout (any format; node_exporter textfile)',
+    )
     .addHelpText(
       'after',
       `
@@ -51,16 +62,33 @@ Examples:
         const policy = await ctx.policy(command, deps);
         const outcome = await runCheck({ policy, now: ctx.asOf(command, deps), live: Boolean(options.live) }, deps);
         const format = ctx.globals(command).json ? 'json' : options.format;
-        if (format === 'prometheus') {
-          const text = renderCheckPrometheus(outcome);
-          if (options.output) await writeFileAtomic(options.output, text, { mode: 0o644 });
-          else deps.output.out(text);
-        } else if (format === 'json') {
-          // Printed after the notification, so that the one document also says whether it went out.
-        } else {
-          const colors = palette(deps.output.color);
-          deps.output.out(renderCheckText(outcome, { critical: colors.red, warning: colors.yellow }));
-        }
+        const render = (notify?: { sent: boolean; error?: ErrorJson }): string => {
+          if (format === 'prometheus') return renderCheckPrometheus(outcome);
+          if (format === 'json') return renderCheckJson(outcome, notify);
+          // A file gets no colour codes, whatever the terminal can show.
+          const colors = palette(options.output ? false : deps.output.color);
+          return renderCheckText(outcome, { critical: colors.red, warning: colors.yellow });
+        };
+        // --output takes any format. A write that fails is one line and exit 3, not a throw: the
+        // check ran, and --notify must still tell the group.
+        const emit = async (text: string): Promise<void> => {
+          if (!options.output) return deps.output.out(text);
+          try {
+            await writeFileAtomic(options.output, text, { mode: 0o644 });
+          } catch (error) {
+            const reason =
+              errnoCode(error) === 'ENOENT'
+                ? `the folder ${dirname(options.output)} does not exist`
+                : (errnoCode(error) ?? String(error));
+            const failure = new SecretsError('output-unwritable', `cannot write it (${reason}); nothing written`, {
+              where: options.output,
+            });
+            deps.output.err(`secrets: ${failure.toLine()}\n`);
+            ctx.report(ExitCode.failed);
+          }
+        };
+        // JSON is written after the notification, so that the one document also says whether it went out.
+        if (format !== 'json') await emit(render());
         ctx.report(EXIT_OF[outcome.status]);
         let notify: { sent: boolean; error?: ErrorJson } | undefined;
         if (options.notify) {
@@ -79,7 +107,7 @@ Examples:
             notify = { sent: false, error: error.toJson() };
           }
         }
-        if (format === 'json') deps.output.out(renderCheckJson(outcome, notify));
+        if (format === 'json') await emit(render(notify));
       },
     );
 }

@@ -64,7 +64,7 @@ hooks reload nginx, the probe proves the old password gets 401; dingtalk: the pa
 in .env, alerts pause; random: a new value at once; manual: recorded), 2 record ("revoked" in
 the audit trail, fingerprint only), 3 replace (a normal rotation; dingtalk: the new pair from
 standard input or the prompt, after a signed test send), 4 tell the team through the notify
-robot (unless it is the robot that leaked) and search the working tree and every commit for the
+robot (the leaked robot only once its new pair is in place) and search the working tree and every commit for the
 revoked value. When it is found, a replacements file for git filter-repo is written into the
 state folder (mode 600: it holds the value) and the purge command is printed.
 
@@ -82,8 +82,8 @@ alert for all of them and one purge file for every value.
 
 Examples:
   secrets revoke --leaked-in 3f2a9c1 --reason ".env committed" --yes
-  secrets revoke dashboard --reason "password in a chat" --incident INC-42 --yes
-  secrets revoke dashboard --lock-only --yes                  # lock out now, rotate later
+  secrets revoke dashboard-password --reason "password in a chat" --incident INC-42 --yes
+  secrets revoke dashboard-password --lock-only --yes                  # lock out now, rotate later
   printf 'DINGTALK_WEBHOOK_URL=%s\\nDINGTALK_SECRET=%s\\n' "$URL" "$SEC" | secrets revoke dingtalk --yes
   secrets revoke jwt-secret --reason ".env committed" --no-scan --yes`,
     )

@@ -42,6 +42,10 @@ export function registerRotate(program: Command, ctx: CliContext): void {
     )
     .option('--password-prompt', 'htpasswd: type the new password at a hidden prompt (twice) instead of generating one')
     .option(
+      '--add',
+      'add a policy env_key the env file does not have yet (refused otherwise: the app may read another key)',
+    )
+    .option(
       '--request <file>',
       'two-person approval: write a change request for the named secrets to FILE; rotate nothing',
     )
@@ -93,6 +97,7 @@ Examples:
           recover?: boolean;
           passwordStdin?: boolean;
           passwordPrompt?: boolean;
+          add?: boolean;
           request?: string;
           ticket?: string;
           key?: string;
@@ -166,6 +171,7 @@ Examples:
             yes: Boolean(options.yes),
             ...(passwordFrom ? { passwordFrom } : {}),
             recoverOnly: Boolean(options.recover),
+            addKeys: Boolean(options.add),
             ...(options.approved !== undefined
               ? { approved: { requestPath: options.approved, signatures: options.signature ?? [] } }
               : {}),

@@ -169,3 +169,41 @@ export function checkBackupAge(policy: Policy, newestBackup: Date | undefined, n
   }
   return [];
 }
+
+/** "a", "a and b", "a, b and c". */
+function listOf(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * One finding per root cause. A leaked value inside a plaintext copy (`.env.backup`) or a file git
+ * tracks is the same problem as that file: the file's finding names every secret it holds, with
+ * its own remedy (encrypt and remove a copy that never left the server; rotate what git has kept),
+ * instead of one revoke per value. `root` resolves the leak finding's relative paths.
+ */
+export function mergeLeaksIntoFileFindings(findings: Finding[], root: string): Finding[] {
+  const leaksByPath = new Map<string, Finding>();
+  for (const finding of findings)
+    if (finding.check === 'leaked-value' && finding.path && finding.secrets)
+      leaksByPath.set(resolveIn(root, finding.path), finding);
+  const absorbed = new Set<Finding>();
+  const merged = findings.map((finding) => {
+    if (!finding.path || (finding.check !== 'plaintext-backup' && finding.check !== 'gitignore')) return finding;
+    const leak = leaksByPath.get(resolveIn(root, finding.path));
+    if (!leak || leak.severity !== 'critical') return finding;
+    absorbed.add(leak);
+    const secrets = leak.secrets!;
+    const holds = `it holds the current value${secrets.length === 1 ? '' : 's'} of ${listOf(secrets)}`;
+    const [head, ...rest] = finding.message.split('; ');
+    return { ...finding, secrets, message: [`${head}; ${holds}`, ...rest].join('; ') };
+  });
+  return merged.filter((finding) => !absorbed.has(finding));
+}
+
+/** The message of a leak of several secrets in one file: what, where, and the one remedy. */
+export function leakMessage(secrets: string[], where: string): string {
+  const revoke = secrets.map((id) => `secrets revoke ${id}`).join(', ');
+  return secrets.length === 1
+    ? `the current value of ${secrets[0]} appears in ${where}: rotate it (${revoke}) and remove it`
+    : `the current values of ${listOf(secrets)} appear in ${where}: rotate them (${revoke}) and remove them`;
+}

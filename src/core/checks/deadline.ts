@@ -43,10 +43,20 @@ export function checkDeadlines(
         check: 'deadline',
         severity: 'warning',
         secret: id,
-        message: `${id}: rotation due ${formatDay(due)} (in ${daysLeft} day${daysLeft === 1 ? '' : 's'}); run secrets rotate ${id}`,
+        message: `${id}: rotation due ${whenDue(now, due)}; run secrets rotate ${id}`,
       });
     }
     statuses.push({ id, kind: spec.kind, lastRotated: last.toISOString(), due: due.toISOString(), daysLeft, status });
   }
   return { statuses, findings };
+}
+
+/** "today", "tomorrow" or "2026-12-14 (in 15 days)", counted in calendar days (UTC), never "in 0 days". */
+function whenDue(now: Date, due: Date): string {
+  const calendarDays = Math.round(
+    (Date.parse(`${formatDay(due)}T00:00:00Z`) - Date.parse(`${formatDay(now)}T00:00:00Z`)) / 86_400_000,
+  );
+  if (calendarDays <= 0) return `today (${formatDay(due)})`;
+  if (calendarDays === 1) return `tomorrow (${formatDay(due)})`;
+  return `${formatDay(due)} (in ${calendarDays} days)`;
 }

@@ -52,6 +52,8 @@ export interface Finding {
   check: CheckId;
   severity: Exclude<Severity, 'ok'>;
   secret?: string;
+  /** Every secret a finding about one file affects (a leak, a plaintext copy), when more than one may. */
+  secrets?: string[];
   path?: string;
   message: string;
 }

@@ -22,7 +22,14 @@ import {
   type HtpasswdDocument,
   type HtpasswdEntry,
 } from '../../core/htpasswd.js';
-import { generatedPasswordBits, generatePassword, PASSWORD_ALPHABET, passwordProblems } from '../../core/password.js';
+import { htpasswdAccepts, variantBudget } from '../../core/htpasswd-verify.js';
+import {
+  digitVariants,
+  generatedPasswordBits,
+  generatePassword,
+  PASSWORD_ALPHABET,
+  passwordProblems,
+} from '../../core/password.js';
 import { resolveIn, type Policy } from '../../core/policy.js';
 import type { HtpasswdSpec } from './schema.js';
 import { fingerprint, Secret } from '../../core/secret.js';
@@ -52,6 +59,17 @@ export interface HtpasswdPending extends PendingRotation {
 }
 
 const GENERATE_ATTEMPTS = 10;
+
+/**
+ * Whether the current line accepts the new password with only its numbers changed: tried before
+ * the swap, against the old hash itself, so `Name@2027!x` after `Name@2026!x` is caught whatever
+ * the scheme of the legacy line (bcrypt, $apr1$, {SHA}).
+ */
+async function acceptsDigitVariant(password: Secret, hash: string): Promise<boolean> {
+  for (const variant of digitVariants(password.reveal(), variantBudget(hash)))
+    if (await htpasswdAccepts(new Secret(variant), hash)) return true;
+  return false;
+}
 
 function htpasswdFile(policy: Policy, spec: HtpasswdSpec): string {
   return resolveIn(policy.root, spec.file);
@@ -143,7 +161,7 @@ async function checkDeliveryPossible(
 
 /**
  * On a terminal, with a probe: the current password, so the probe proves that exactly it stops
- * working (Enter skips, and the probe then tries a random wrong one). A bcrypt line lets us check
+ * working (Enter skips, and the probe then tries a random wrong one). A bcrypt, apr1 or SHA line lets us check
  * the answer at once; a typo would otherwise make the probe prove nothing.
  */
 async function askCurrentPassword(
@@ -158,7 +176,7 @@ async function askCurrentPassword(
   );
   if (answer === '') return undefined;
   const current = Secret.known(answer);
-  if (entry.scheme === 'bcrypt' && !(await bcryptMatches(current, entry.hash))) {
+  if ((await htpasswdAccepts(current, entry.hash)) === false) {
     throw new SecretsError(
       'current-password-mismatch',
       `that is not the current password of ${user}; nothing was changed`,
@@ -244,7 +262,11 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
         source === 'stdin' ? passwordFromStdin(await deps.readStdin()) : await passwordFromPrompt(spec.user, deps);
     }
     const problems = passwordProblems(password, context);
-    if (currentEntry && (await bcryptMatches(password, currentEntry.hash))) problems.push('it is the current password');
+    if (currentEntry && !isLockedOutHash(currentEntry.hash)) {
+      if (await htpasswdAccepts(password, currentEntry.hash)) problems.push('it is the current password');
+      else if (source !== 'generate' && (await acceptsDigitVariant(password, currentEntry.hash)))
+        problems.push('it differs from the current password only in its numbers (a bumped year or counter)');
+    }
     if (previous?.equals(password)) problems.push('it is the current password');
     if (problems.length > 0) {
       throw new SecretsError(
@@ -350,6 +372,12 @@ export const htpasswdHandler: KindHandler<HtpasswdSpec, HtpasswdPending> = {
         `\n  new password for ${spec.user}: ${pending.next.password.reveal()}\n\n  shown once and stored nowhere in plain text: put it in your password manager now.\n`,
       );
       done.push('shown once on the terminal');
+    }
+    if (!spec.probe) {
+      // Said last, where the operator looks: the file changed, but nothing asked nginx about it.
+      deps.output.err(
+        `secrets: warning: ${ctx.id}: not verified through nginx: the policy has no probe, so nothing proved nginx accepts the new password (add probe: { url: ... } to the policy)\n`,
+      );
     }
     return done.length > 0 ? done.join('; ') : undefined;
   },

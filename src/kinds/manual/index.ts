@@ -2,6 +2,7 @@
  * `kind: manual`: a secret only a person can change (a provider's console). Tracked for its
  * deadline; rotate and revoke print its steps and record what the operator confirms. Rotation: ./rotate.ts.
  */
+import { durationMs, parseDuration } from '../../core/duration.js';
 import type { ManualCategory } from '../../core/env-classifier.js';
 import { recordOnlyCutOff } from '../cut-off.js';
 import { scalar } from '../draft-yaml.js';
@@ -29,6 +30,15 @@ const MANUAL_STEPS: Record<ManualCategory, (key: string) => string[]> = {
   'unknown-shape': (key) => [`replace ${key} the way the service that uses it requires`],
 };
 
+/** A wallet key rotates at least a year apart: each rotation moves what the wallet holds. */
+export const WALLET_INTERVAL = '1y';
+
+function walletInterval(rotateEvery: string): string {
+  const asked = parseDuration(rotateEvery);
+  const wallet = parseDuration(WALLET_INTERVAL)!;
+  return asked && durationMs(asked) > durationMs(wallet) ? rotateEvery : WALLET_INTERVAL;
+}
+
 const keysOf = (spec: ManualSpec): string[] => (spec.env_key ? [spec.env_key] : []);
 
 export const manualKind: Kind<ManualSpec> = {
@@ -39,8 +49,6 @@ export const manualKind: Kind<ManualSpec> = {
   byHand: true,
   managedValues: async (id, spec, { env }) => envManagedValues(id, keysOf(spec), env),
   compliance: {
-    // Set by hand, maybe not yet: an unset key is no finding (an empty one still is).
-    envKeyMayBeUnset: true,
     formats: (id, spec, ctx) => (spec.env_key ? minLengthFindings(id, spec.env_key, spec.min_length, ctx) : []),
   },
   revocation: {
@@ -62,7 +70,11 @@ export const manualKind: Kind<ManualSpec> = {
   draft(proposal, rotateEvery) {
     const lines = [`    env_key: ${scalar(proposal.envKey)}`];
     if (proposal.minLength !== undefined) lines.push(`    min_length: ${proposal.minLength}`);
-    lines.push(`    rotate_every: ${scalar(rotateEvery)}`);
+    lines.push(
+      proposal.category === 'wallet-key'
+        ? `    rotate_every: ${scalar(walletInterval(rotateEvery))}              # moving funds is costly: yearly unless it leaks`
+        : `    rotate_every: ${scalar(rotateEvery)}`,
+    );
     lines.push('    steps:');
     for (const step of MANUAL_STEPS[proposal.category](proposal.envKey)) lines.push(`      - ${scalar(step)}`);
     return lines;

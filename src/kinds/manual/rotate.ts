@@ -1,5 +1,7 @@
 import { SecretsError } from '../../core/errors.js';
+import { providerKeyProblem } from '../../core/provider-key.js';
 import type { ManualSpec } from './schema.js';
+import { seenBefore } from '../seen-values.js';
 import { askNewValues, currentEnvValues, planEnvChange } from '../env-values.js';
 import type { KindHandler } from '../kind.js';
 
@@ -16,7 +18,9 @@ export const manualHandler: KindHandler<ManualSpec> = {
     source: spec.env_key
       ? `asked: the new ${spec.env_key} (after ${spec.steps.length} manual step(s))`
       : `${spec.steps.length} manual step(s), then a confirmation`,
-    test: spec.env_key ? 'length, not a placeholder, differs from the current value' : 'the operator confirms',
+    test: spec.env_key
+      ? 'length, provider key shape, not a placeholder, never used before for this secret'
+      : 'the operator confirms',
   }),
   async create(spec, ctx, current) {
     const { deps } = ctx;
@@ -48,7 +52,7 @@ export const manualHandler: KindHandler<ManualSpec> = {
             ? 'it is empty'
             : spec.min_length !== undefined && value.length < spec.min_length
               ? `shorter than ${spec.min_length} characters`
-              : undefined,
+              : providerKeyProblem(key, value),
       },
     ]);
     return { next: values, previous: currentEnvValues(ctx.policy, current, [key]) };
@@ -65,6 +69,12 @@ export const manualHandler: KindHandler<ManualSpec> = {
       );
     if (pending.previous[spec.env_key]?.equals(value))
       throw new SecretsError('same-value', `the new ${spec.env_key} equals the current one; nothing was changed`);
+    // An old value brought back (a DATABASE_URL from last year's runbook) is as leaked as it was then.
+    if (await seenBefore(ctx, value))
+      throw new SecretsError(
+        'reused-value',
+        `the new ${spec.env_key} was used before for ${ctx.id} (the audit trail has its fingerprint); nothing was changed`,
+      );
     return `${value.length} characters, new, not a placeholder`;
   },
   planChanges: (spec, pending, current, ctx) => (spec.env_key ? planEnvChange(ctx.policy, current, pending.next) : []),

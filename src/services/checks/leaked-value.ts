@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
+import { leakMessage } from '../../core/checks/compliance.js';
 import type { Finding as CheckFinding } from '../../core/checks/types.js';
 import { SecretsError, isSecretsError } from '../../core/errors.js';
 import type { FileStore } from '../../core/ports.js';
@@ -206,15 +207,35 @@ export async function checkLeakedValues(input: CheckInput, deps: Deps): Promise<
       },
     ];
   }
-  return leaks.map((leak) => {
-    const where = leak.commit ? `${leak.file} in commit ${leak.commit.slice(0, 12)}` : `${leak.file}:${leak.line}`;
+  // One finding per file: its working-tree lines and the commits that kept it, every secret named once.
+  const byFile = new Map<string, { secrets: Set<string>; lines: Set<number>; commits: Set<string> }>();
+  for (const leak of leaks) {
     const path = relative(input.policy.root, join(input.policy.root, leak.file));
+    const group = byFile.get(path) ?? { secrets: new Set(), lines: new Set(), commits: new Set() };
+    group.secrets.add(leak.secret);
+    if (leak.commit) group.commits.add(leak.commit.slice(0, 12));
+    else group.lines.add(leak.line);
+    byFile.set(path, group);
+  }
+  return [...byFile].map(([path, group]) => {
+    const secrets = [...group.secrets].sort();
+    const lines = [...group.lines].sort((a, b) => a - b);
+    const commits = [...group.commits];
+    const places = [
+      ...(lines.length > 0 ? [`${path}:${lines.join(',')}`] : []),
+      ...(commits.length > 0
+        ? [
+            `${lines.length > 0 ? 'its git history' : path} (commit ${commits[0]}${commits.length > 1 ? ` and ${commits.length - 1} more` : ''})`,
+          ]
+        : []),
+    ];
     return {
-      check: 'leaked-value',
-      severity: 'critical',
-      secret: leak.secret,
+      check: 'leaked-value' as const,
+      severity: 'critical' as const,
+      ...(secrets.length === 1 ? { secret: secrets[0]! } : {}),
+      secrets,
       path,
-      message: `the current value of ${leak.secret} appears in ${where}: rotate it (secrets revoke ${leak.secret}) and remove it`,
+      message: leakMessage(secrets, places.join(' and ')),
     };
   });
 }

@@ -21,6 +21,9 @@ export interface ApplyChangesRequest {
   spec: SecretSpec;
   /** The journal's id for this write (a rotation, or a revocation's cut-off). */
   rotation: string;
+  /** Several secrets swapped together: their distinct hooks, run once, and the longest timeout. */
+  hooks?: string[];
+  hookTimeout?: string;
   changes: FileChange[];
   /** What changes inside the files, for the progress line ("line of user admin"). */
   targets: string[];
@@ -46,6 +49,8 @@ export interface ApplyChangesRequest {
 export async function applyChanges(request: ApplyChangesRequest, deps: Deps): Promise<Journal | undefined> {
   const { policy, id, spec, changes, attempt, say } = request;
   if (changes.length === 0) return undefined;
+  const hooks = request.hooks ?? spec.after_change;
+  const hookTimeout = request.hookTimeout ?? spec.hook_timeout;
   const files = changes.map((change) => change.path);
   const backup = await attempt(
     'backup',
@@ -66,19 +71,15 @@ export async function applyChanges(request: ApplyChangesRequest, deps: Deps): Pr
             secret: id,
             kind: spec.kind,
             changes,
-            hooks: spec.after_change,
-            hookTimeout: spec.hook_timeout,
+            hooks,
+            hookTimeout,
           },
           deps,
         ),
       () => `wrote ${files.length} file(s)`,
     );
     say(`wrote ${files.map((path) => relative(policy.root, path) || path).join(', ')}: ${request.targets.join(', ')}`);
-    const runs = await runHooks(
-      spec.after_change,
-      { policy, hookTimeout: spec.hook_timeout, managedValues: await request.managedValues() },
-      deps,
-    );
+    const runs = await runHooks(hooks, { policy, hookTimeout, managedValues: await request.managedValues() }, deps);
     for (const run of runs) say(`hook ${run.ok ? 'ok' : 'FAILED'}: ${run.command}${run.ok ? '' : ` (${run.detail})`}`);
     const failed = runs.find((run) => !run.ok);
     await request.auditStep(
