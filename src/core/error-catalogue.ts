@@ -418,6 +418,11 @@ export const errorCatalogue = {
     exit: 3,
     meaning: 'The connecting role may not change the password (it needs CREATEROLE or superuser).',
   },
+  'pg-port-invalid': {
+    exit: 3,
+    meaning: 'The env key the postgres policy names as port_key does not hold a port number (1 to 65535).',
+    remedy: 'Fix the value at the file:line the message names; nothing was changed.',
+  },
   'pg-missing': { exit: 3, meaning: 'Postgres answered that a database or role does not exist.' },
   'pg-other': { exit: 3, meaning: 'Postgres refused a statement; the message is the server’s.' },
   'pg-role-missing': { exit: 3, meaning: 'The role in the database URL does not exist on the server.' },

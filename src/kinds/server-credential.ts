@@ -42,6 +42,32 @@ export function readEnvUrl(policy: Policy, current: CurrentFiles, key: string, s
   return { url: parseConnectionUrl(entry.value, { schemes, key, where }), where };
 }
 
+/**
+ * Where a server credential lives in .env: one connection URL (url_key), or split keys (the
+ * postgres kind's password_key/user_key/…). Both give the same ConnectionUrl description, so the
+ * connection, recovery and live-check code is one path.
+ */
+export interface CredentialSource {
+  /** The key messages name: the URL's key, or the password's. */
+  label: string;
+  /** The env file's credential as a connection description; exit 3 with file:line when unreadable. */
+  read(policy: Policy, current: CurrentFiles): EnvUrl;
+  /** The env values that make .env hold `next` (only the credential's bytes change). */
+  values(url: ConnectionUrl, next: { user: string; password: Secret }): Record<string, Secret>;
+  /** The values `values` replaces, for the audit trail's fingerprints. */
+  previous(url: ConnectionUrl): Record<string, Secret | undefined>;
+}
+
+/** The credential inside one connection URL under `key`. */
+export function urlSource(key: string, schemes: string[]): CredentialSource {
+  return {
+    label: key,
+    read: (policy, current) => readEnvUrl(policy, current, key, schemes),
+    values: (url, next) => ({ [key]: new Secret(withCredentials(url, next)) }),
+    previous: (url) => ({ [key]: new Secret(url.text) }),
+  };
+}
+
 /** A URL in an environment variable (admin_url_env): never in .env, never in argv. */
 export function readAdminUrl(
   envName: string | undefined,
@@ -100,14 +126,13 @@ export interface CredentialPending extends PendingRotation {
 }
 
 export function credentialPending(
-  key: string,
+  source: CredentialSource,
   url: ConnectionUrl,
   next: { user: string; password: Secret },
 ): CredentialPending {
-  const newUrl = new Secret(withCredentials(url, next));
   return {
-    next: { [key]: newUrl },
-    previous: { [key]: new Secret(url.text) },
+    next: source.values(url, next),
+    previous: source.previous(url),
     rotation: randomUUID(),
     url,
     user: next.user,
@@ -166,15 +191,15 @@ export interface CredentialRecoveryPlan {
  * accepts, so .env and the server agree. None accepted: exit 4, and the record stays for a human.
  */
 export async function planCredentialRecovery(
-  key: string,
-  schemes: string[],
+  source: CredentialSource,
   record: PendingCredential,
   ctx: RotationContext,
   logsIn: LoginCheck,
 ): Promise<CredentialRecoveryPlan> {
   const { policy, deps } = ctx;
   const current = new Map([[policy.envFile, await deps.files.readText(policy.envFile).catch(() => undefined)]]);
-  const { url } = readEnvUrl(policy, current, key, schemes);
+  const key = source.label;
+  const { url } = source.read(policy, current);
   const candidates: Array<{ name: CredentialRecoveryPlan['winner']; user: string; password: Secret | undefined }> = [
     { name: 'pending', user: record.pending.user, password: record.pending.password },
     { name: 'current', user: url.user, password: url.password },
@@ -205,12 +230,13 @@ export async function planCredentialRecovery(
       winner: winner.name,
       detail: `the credential in ${key} logs in (${winner.name === 'pending' ? 'the new one, already swapped' : 'nothing had changed for the applications'})`,
     };
-  const next = new Secret(withCredentials(url, { user: winner.user, password: winner.password ?? new Secret('') }));
-  const [change] = planEnvChange(policy, current, { [key]: next });
+  const values = source.values(url, { user: winner.user, password: winner.password ?? new Secret('') });
+  const [change] = planEnvChange(policy, current, values);
+  const rotated = { next: values[key]!, previous: source.previous(url)[key] ?? new Secret('') };
   return {
     winner: winner.name,
     change: change!,
-    ...(winner.name === 'pending' ? { rotated: { next, previous: new Secret(url.text) } } : {}),
+    ...(winner.name === 'pending' ? { rotated } : {}),
     detail: `${key} now holds the ${winner.name} credential, the one the server accepts (rolled ${winner.name === 'pending' ? 'forward' : 'back'})`,
   };
 }
@@ -221,25 +247,24 @@ export async function planCredentialRecovery(
  */
 export async function liveLoginFindings(
   id: string,
-  spec: { url_key: string },
+  source: CredentialSource,
   ctx: LiveCheckContext,
-  schemes: string[],
   noun: string,
   login: (url: ConnectionUrl) => Promise<void>,
 ): Promise<Finding[]> {
   const { policy } = ctx;
   let where = policy.envFile;
   try {
-    const { url, where: at } = readEnvUrl(policy, new Map([[policy.envFile, ctx.envText]]), spec.url_key, schemes);
+    const { url, where: at } = source.read(policy, new Map([[policy.envFile, ctx.envText]]));
     where = at;
     await login(url);
     return [];
   } catch (error) {
     const code = isSecretsError(error) ? error.code : '';
     const message = code.endsWith('-login-refused')
-      ? `${id}: the password in .env (${spec.url_key}) no longer logs in: someone changed it outside secrets (or the ${noun} was removed); set a known one with secrets rotate ${id}, or fix .env`
+      ? `${id}: the password in .env (${source.label}) no longer logs in: someone changed it outside secrets (or the ${noun} was removed); set a known one with secrets rotate ${id}, or fix .env`
       : code.endsWith('-unreachable')
-        ? `${id}: could not prove the credential in ${spec.url_key}: the server cannot be reached (${isSecretsError(error) ? error.message : String(error)})`
+        ? `${id}: could not prove the credential in ${source.label}: the server cannot be reached (${isSecretsError(error) ? error.message : String(error)})`
         : `${id}: ${isSecretsError(error) ? error.toLine() : String(error)}`;
     return [{ check: 'live', severity: 'critical', secret: id, path: where, message }];
   }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { envValue, parseDotenv } from '../../src/core/dotenv.js';
 import { CREDENTIAL_STEPS, ROTATION_STEPS } from '../../src/core/rotation/journal.js';
@@ -156,6 +156,109 @@ describeWithServers(['postgres'], 'postgres kind on a real server', () => {
     const notify = await runSecrets(['check', '--live', '--notify'], { cwd: deployment.root });
     expect(notify.code).toBe(3);
   });
+
+  /** A role whose .env splits the connection into PGHOST, PGPORT, PGUSER, POSTGRES_PASSWORD and PGDATABASE. */
+  async function splitDeployment(
+    options: { strategy?: 'single' | 'alternating'; extra?: Record<string, unknown> } = {},
+  ) {
+    const role = `bot${++roles}`;
+    const password = fakeAlnum(24);
+    await createAppRole(server, role, password);
+    const env =
+      `# trading bot\r\nPGHOST=${server.host}\r\nexport PGPORT=${server.port} # the cluster\r\nPGUSER=${role}\r\n` +
+      `POSTGRES_PASSWORD="${password}" # rotated by secrets\r\nPGDATABASE=${role}\r\nAPP_NAME='bot'\r\n`;
+    const deployment = makeDeployment({
+      files: { '.env': env },
+      policy: {
+        backup: BACKUP_POLICY,
+        secrets: {
+          database: {
+            kind: 'postgres',
+            host_key: 'PGHOST',
+            port_key: 'PGPORT',
+            user_key: 'PGUSER',
+            password_key: 'POSTGRES_PASSWORD',
+            dbname_key: 'PGDATABASE',
+            rotate_every: '90d',
+            ...(options.strategy ? { strategy: options.strategy, admin_url_env: 'SECRETS_PG_ADMIN' } : {}),
+            ...(options.extra ?? {}),
+          },
+        },
+      },
+    });
+    const value = (key: string) => envValue(parseDotenv(readFileSync(deployment.path('.env'), 'utf8'), '.env'), key)!;
+    return { role, password, env, deployment, value };
+  }
+
+  it('split keys: only the value of the password key changes; the new password logs in, the old is refused', async () => {
+    const { role, password, env, deployment, value } = await splitDeployment();
+    const result = await runSecrets(['rotate', 'database', '--yes'], { cwd: deployment.root, env: BACKUP_ENV });
+    expect(result.code, result.stderr).toBe(0);
+    const next = value('POSTGRES_PASSWORD');
+    expect(next).toMatch(/^[A-Za-z0-9][A-Za-z0-9._~-]{30,}[A-Za-z0-9]$/);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env.replace(`"${password}"`, `"${next}"`));
+    expect(await server.canLogin(role, next, role)).toBe(true);
+    expect(await server.canLogin(role, password, role)).toBe(false);
+    expect(server.log().split(next).length - 1).toBe(0);
+    for (const stream of [result.stdout, result.stderr]) expect(stream).not.toContain(next);
+    expect(JSON.stringify(auditEntries(deployment))).not.toContain(next);
+    const live = await runSecrets(['check', '--live'], { cwd: deployment.root });
+    expect(live.stdout).not.toMatch(/no longer logs in|could not prove/);
+  });
+
+  it('split keys, alternating: the user key and the password key change, nothing else', async () => {
+    const { role, password, env, deployment, value } = await splitDeployment({ strategy: 'alternating' });
+    const result = await runSecrets(['rotate', 'database', '--yes'], { cwd: deployment.root, env: ADMIN_ENV() });
+    expect(result.code, result.stderr).toBe(0);
+    const next = value('POSTGRES_PASSWORD');
+    expect(value('PGUSER')).toBe(`${role}_clone`);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(
+      env.replace(`PGUSER=${role}\r\n`, `PGUSER=${role}_clone\r\n`).replace(`"${password}"`, `"${next}"`),
+    );
+    expect(await server.canLogin(`${role}_clone`, next, role)).toBe(true);
+    expect(await server.canLogin(role, password, role)).toBe(true);
+  });
+
+  it.each([
+    ['url_key and password_key both', { url_key: 'DATABASE_URL' }, /not both/],
+    ['password_key without user_key', { user_key: undefined }, /password_key needs user_key/],
+  ])('split keys, %s: one line with file:line, exit 3, .env unchanged', async (_name, extra, message) => {
+    const { env, deployment } = await splitDeployment({ extra });
+    const result = await runSecrets(['rotate', 'database', '--yes'], { cwd: deployment.root, env: BACKUP_ENV });
+    expect(result.code, result.stdout).toBe(3);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/secrets\.yaml:\d+/);
+    expect(result.stderr).toMatch(message);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(env);
+  });
+
+  it('split keys, a port that is not a number: one line naming .env:line, exit 3, nothing changed', async () => {
+    const { role, password, env, deployment } = await splitDeployment();
+    const broken = env.replace(`PGPORT=${server.port}`, 'PGPORT=54x2');
+    writeFileSync(deployment.path('.env'), broken, { mode: 0o600 });
+    const result = await runSecrets(['rotate', 'database', '--yes'], { cwd: deployment.root, env: BACKUP_ENV });
+    expect(result.code, result.stdout).toBe(3);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/\.env:3: PGPORT: the port is not a number/);
+    expect(readFileSync(deployment.path('.env'), 'utf8')).toBe(broken);
+    expect(await server.canLogin(role, password, role)).toBe(true);
+  });
+
+  it.each(['server-changed', 'swapped'] as const)(
+    'split keys without dbname_key (the user name is the database), SIGKILL at %s, then --recover',
+    async (step) => {
+      const { role, deployment, value } = await splitDeployment({ extra: { dbname_key: undefined } });
+      const killed = await runSecrets(['rotate', 'database', '--yes'], {
+        cwd: deployment.root,
+        env: { ...BACKUP_ENV, SECRETS_TEST_CRASH_AT: step },
+      });
+      expect(killed.code, killed.stderr).toBeNull();
+      const recover = await runSecrets(['rotate', '--recover'], { cwd: deployment.root, env: BACKUP_ENV });
+      expect(recover.code, recover.stderr).toBe(0);
+      expect(await server.canLogin(role, value('POSTGRES_PASSWORD'), role)).toBe(true);
+      expect(existsSync(deployment.path('.secrets/pending/database.json'))).toBe(false);
+    },
+  );
 
   const badInputs: Array<
     [

@@ -6,7 +6,10 @@
 import { recordOnlyCutOff } from '../cut-off.js';
 import { scalar } from '../draft-yaml.js';
 import { envManagedValues } from '../env-values.js';
-import type { Kind } from '../kind.js';
+import type { Finding } from '../../core/checks/types.js';
+import { MIN_DB_PASSWORD_LENGTH } from '../../core/credentials/db-password.js';
+import { envValue } from '../../core/dotenv.js';
+import type { FormatCheckContext, Kind } from '../kind.js';
 import { connectionUrlFindings } from '../server-credential-kind.js';
 import { postgresSchema, type PostgresSpec } from './schema.js';
 
@@ -14,14 +17,39 @@ export type { PostgresSpec };
 
 export const POSTGRES_SCHEMES = ['postgresql', 'postgres'];
 
+/** The key holding the password: the URL's (DATABASE_URL when the policy names none), or password_key. */
+const passwordKeyOf = (spec: PostgresSpec): string => spec.password_key ?? spec.url_key ?? 'DATABASE_URL';
+/** The keys a rotation writes: the password's, and the user's under alternating (split keys). */
+const writtenKeys = (spec: PostgresSpec): string[] =>
+  spec.password_key && spec.strategy === 'alternating' ? [spec.password_key, spec.user_key!] : [passwordKeyOf(spec)];
+
+/** Split keys: the password key must hold 32+ characters, as the URL's password must. */
+function passwordKeyFindings(id: string, spec: PostgresSpec, ctx: FormatCheckContext): Finding[] {
+  const key = spec.password_key!;
+  const value = ctx.env ? envValue(ctx.env, key) : undefined;
+  if (value === undefined || value.length >= MIN_DB_PASSWORD_LENGTH) return [];
+  const problem =
+    value === ''
+      ? `${key} holds no password`
+      : `${key} has ${value.length} characters; rotate it (secrets rotate ${id}) for ${spec.length}`;
+  return [
+    { check: 'format', severity: 'critical', secret: id, path: ctx.policy.envFile, message: `${id}: ${problem}` },
+  ];
+}
+
 export const postgresKind: Kind<PostgresSpec> = {
   name: 'postgres',
   schema: postgresSchema,
-  envKeys: (spec) => [spec.url_key],
+  envKeys: writtenKeys,
   files: (_spec, policy) => [policy.envFile],
   secretEnv: (spec) => (spec.admin_url_env ? [spec.admin_url_env] : []),
-  managedValues: async (id, spec, { env }) => envManagedValues(id, [spec.url_key], env),
-  compliance: { formats: (id, spec, ctx) => connectionUrlFindings(id, spec, POSTGRES_SCHEMES, ctx) },
+  managedValues: async (id, spec, { env }) => envManagedValues(id, [passwordKeyOf(spec)], env),
+  compliance: {
+    formats: (id, spec, ctx) =>
+      spec.password_key
+        ? passwordKeyFindings(id, spec, ctx)
+        : connectionUrlFindings(id, { url_key: passwordKeyOf(spec), length: spec.length }, POSTGRES_SCHEMES, ctx),
+  },
   revocation: {
     cutOff: 'a new password on the server at once, then every session of the role opened before it ended',
     replace: () => 'a new password at once (ALTER ROLE), then the hooks',
@@ -31,7 +59,7 @@ export const postgresKind: Kind<PostgresSpec> = {
       recordOnlyCutOff(
         'a new password on the server at once (the replacement is the cut-off), then the sessions the old one opened are ended',
         [policy.envFile],
-        [spec.url_key],
+        writtenKeys(spec),
         policy,
         current,
       ),

@@ -14,7 +14,6 @@
  * strategy alternating (AWS's zero-downtime one): ROLE and ROLE_clone take turns, so the
  * credential the running application holds keeps working until the next rotation.
  */
-import { withCredentials } from '../../core/credentials/connection-url.js';
 import { dbPasswordBits, generateDbPassword, URL_SAFE_ALPHABET } from '../../core/credentials/db-password.js';
 import { scramSha256Verifier } from '../../core/credentials/scram.js';
 import { quoteIdent, quoteLiteral } from '../../core/credentials/sql.js';
@@ -24,6 +23,7 @@ import { POSTGRES_SCHEMES } from './index.js';
 import type { ConnectionTarget, SqlSession } from '../../core/ports.js';
 import { Secret } from '../../core/secret.js';
 import { planEnvChange } from '../env-values.js';
+import { postgresSource } from './source.js';
 import type { Finding } from '../../core/checks/types.js';
 import type { KindHandler, LiveCheckContext, RotationContext } from '../kind.js';
 import {
@@ -32,7 +32,6 @@ import {
   liveLoginFindings,
   persistPending,
   readAdminUrl,
-  readEnvUrl,
   planCredentialRecovery,
   step,
   targetOf,
@@ -197,14 +196,19 @@ export const postgresHandler: KindHandler<PostgresSpec, PostgresPending> = {
 
   outline: (spec, policy) => ({
     files: [policy.envFile],
-    targets: [`${spec.url_key} (the password${spec.strategy === 'alternating' ? ' and user' : ''} only)`],
+    targets: [
+      spec.password_key
+        ? `${spec.password_key}${spec.strategy === 'alternating' ? ` and ${spec.user_key}` : ''} (their values only)`
+        : `${postgresSource(spec).label} (the password${spec.strategy === 'alternating' ? ' and user' : ''} only)`,
+    ],
     source: `generated: ${spec.length} characters from a ${URL_SAFE_ALPHABET.length}-symbol alphabet (~${dbPasswordBits(spec.length)} bits); ALTER ROLE with a SCRAM-SHA-256 verifier${spec.strategy === 'alternating' ? '; alternating ROLE / ROLE_clone' : ''}`,
     test: 'a fresh connection with the new credential: SELECT 1 and current_user',
   }),
 
   async create(spec, ctx, current) {
-    const { url } = readEnvUrl(ctx.policy, current, spec.url_key, POSTGRES_SCHEMES);
-    if (!url.user) throw new SecretsError('url-no-user', `${spec.url_key}: the URL names no user; nothing was changed`);
+    const source = postgresSource(spec);
+    const { url } = source.read(ctx.policy, current);
+    if (!url.user) throw new SecretsError('url-no-user', `${source.label}: the URL names no user; nothing was changed`);
     if (spec.strategy === 'alternating' && !spec.admin_url_env)
       throw new SecretsError(
         'pg-needs-admin',
@@ -214,7 +218,7 @@ export const postgresHandler: KindHandler<PostgresSpec, PostgresPending> = {
         },
       );
     const role = nextRole(spec, url.user);
-    const { target, session } = await openChanger(spec, ctx, url, spec.url_key);
+    const { target, session } = await openChanger(spec, ctx, url, source.label);
     let createClone = false;
     let memberships: string[] | undefined;
     try {
@@ -224,7 +228,7 @@ export const postgresHandler: KindHandler<PostgresSpec, PostgresPending> = {
           'pg-role-missing',
           `${ctx.id}: role ${baseRole(url.user)} does not exist at ${describe(target)}; nothing was changed`,
           {
-            hint: `check the user in ${spec.url_key}`,
+            hint: `check the user in ${spec.user_key ?? source.label}`,
           },
         );
       if (role !== url.user) {
@@ -240,7 +244,7 @@ export const postgresHandler: KindHandler<PostgresSpec, PostgresPending> = {
     // Never set an unchanged password: it re-salts the verifier and breaks poolers' caches.
     while (url.password?.equals(password)) password = generateDbPassword(spec.length);
     const pending: PostgresPending = {
-      ...credentialPending(spec.url_key, url, { user: role, password }),
+      ...credentialPending(source, url, { user: role, password }),
       createClone,
       ...(memberships ? { memberships } : {}),
     };
@@ -282,7 +286,7 @@ export const postgresHandler: KindHandler<PostgresSpec, PostgresPending> = {
           const fresh = generateDbPassword(spec.length);
           Object.assign(
             pending,
-            credentialPending(spec.url_key, pending.url, { user: pending.user, password: fresh }),
+            credentialPending(postgresSource(spec), pending.url, { user: pending.user, password: fresh }),
             {
               rotation: pending.rotation,
             },
@@ -313,9 +317,9 @@ export const postgresHandler: KindHandler<PostgresSpec, PostgresPending> = {
 
   planChanges: (spec, pending, current, ctx) => {
     // From the URL in the file now (read again under the lock): only its credentials change.
-    const { url } = readEnvUrl(ctx.policy, current, spec.url_key, POSTGRES_SCHEMES);
-    const next = withCredentials(url, { user: pending.user, password: pending.password });
-    return planEnvChange(ctx.policy, current, { [spec.url_key]: new Secret(next) });
+    const source = postgresSource(spec);
+    const { url } = source.read(ctx.policy, current);
+    return planEnvChange(ctx.policy, current, source.values(url, { user: pending.user, password: pending.password }));
   },
 
   async abandon(spec, pending, ctx) {
@@ -346,8 +350,9 @@ export const postgresHandler: KindHandler<PostgresSpec, PostgresPending> = {
     const current = new Map([
       [ctx.policy.envFile, await ctx.deps.files.readText(ctx.policy.envFile).catch(() => undefined)],
     ]);
-    const { url } = readEnvUrl(ctx.policy, current, spec.url_key, POSTGRES_SCHEMES);
-    return planCredentialRecovery(spec.url_key, POSTGRES_SCHEMES, record, ctx, async (user, password) => {
+    const source = postgresSource(spec);
+    const { url } = source.read(ctx.policy, current);
+    return planCredentialRecovery(source, record, ctx, async (user, password) => {
       if (!password) return false;
       try {
         await proveLogin(ctx, targetOf(url, { user, password }, DEFAULTS, timeoutOf(spec)));
@@ -398,7 +403,7 @@ export async function endSessions(spec: PostgresSpec, pending: PostgresPending, 
 }
 /** `secrets check --live`: the URL in .env logs in now (SELECT 1). */
 export function livePostgres(id: string, spec: PostgresSpec, ctx: LiveCheckContext): Promise<Finding[]> {
-  return liveLoginFindings(id, spec, ctx, POSTGRES_SCHEMES, 'role', async (url) => {
+  return liveLoginFindings(id, postgresSource(spec), ctx, 'role', async (url) => {
     const session = await ctx.deps.postgres.connect(targetOf(url, url, DEFAULTS, timeoutOf(spec)));
     try {
       await session.query('SELECT 1');

@@ -27,6 +27,7 @@ import {
   readAdminUrl,
   readEnvUrl,
   planCredentialRecovery,
+  urlSource,
   step,
   targetOf,
   timeoutOf,
@@ -218,7 +219,7 @@ export const redisHandler: KindHandler<RedisSpec, RedisPending> = {
     let password = generateDbPassword(spec.length);
     while (url.password?.equals(password)) password = generateDbPassword(spec.length);
     ctx.say(`new password for ${legacy(spec) ? 'requirepass' : `ACL user ${user}`}: ${password.length} characters`);
-    return credentialPending(spec.url_key, url, { user: url.user, password });
+    return credentialPending(urlSource(spec.url_key, REDIS_SCHEMES), url, { user: url.user, password });
   },
 
   async test(spec, pending, ctx) {
@@ -327,24 +328,29 @@ export const redisHandler: KindHandler<RedisSpec, RedisPending> = {
     ]);
     const { url } = readEnvUrl(ctx.policy, current, spec.url_key, REDIS_SCHEMES);
     const user = aclUser(spec, url.user);
-    const plan = await planCredentialRecovery(spec.url_key, REDIS_SCHEMES, record, ctx, async (urlUser, password) => {
-      if (!password) return false;
-      try {
-        await proveLogin(
-          ctx,
-          targetOf(url, { user: legacy(spec) ? '' : urlUser, password }, DEFAULTS, timeoutOf(spec)),
-        );
-        return true;
-      } catch (error) {
-        if (isSecretsError(error) && error.code === 'redis-unreachable')
-          throw new SecretsError(
-            'recover-unreachable',
-            `${ctx.id}: cannot recover while the Redis server is unreachable (${error.message}); run secrets rotate --recover again once it is up`,
-            { exitCode: 4 },
+    const plan = await planCredentialRecovery(
+      urlSource(spec.url_key, REDIS_SCHEMES),
+      record,
+      ctx,
+      async (urlUser, password) => {
+        if (!password) return false;
+        try {
+          await proveLogin(
+            ctx,
+            targetOf(url, { user: legacy(spec) ? '' : urlUser, password }, DEFAULTS, timeoutOf(spec)),
           );
-        return false;
-      }
-    });
+          return true;
+        } catch (error) {
+          if (isSecretsError(error) && error.code === 'redis-unreachable')
+            throw new SecretsError(
+              'recover-unreachable',
+              `${ctx.id}: cannot recover while the Redis server is unreachable (${error.message}); run secrets rotate --recover again once it is up`,
+              { exitCode: 4 },
+            );
+          return false;
+        }
+      },
+    );
     const previous = record.previous.password;
     // Rolled forward to the new password: the old one, still valid beside it, goes now.
     if (legacy(spec) || plan.winner !== 'pending' || !previous || previous.equals(record.pending.password)) return plan;
@@ -383,7 +389,7 @@ export async function endConnections(spec: RedisSpec, pending: RedisPending, ctx
 }
 /** `secrets check --live`: the URL in .env logs in now (AUTH, PING). */
 export function liveRedis(id: string, spec: RedisSpec, ctx: LiveCheckContext): Promise<Finding[]> {
-  return liveLoginFindings(id, spec, ctx, REDIS_SCHEMES, 'user', async (url) => {
+  return liveLoginFindings(id, urlSource(spec.url_key, REDIS_SCHEMES), ctx, 'user', async (url) => {
     const user = legacy(spec) ? '' : url.user;
     const session = await ctx.deps.redis.connect(
       targetOf(url, { user, password: url.password }, DEFAULTS, timeoutOf(spec)),
