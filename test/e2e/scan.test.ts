@@ -82,14 +82,17 @@ describe('the repository scans clean', () => {
   });
 });
 
-/** Runs bin/secrets as nobody when the tests run as root (root reads even a mode-000 file). */
+/**
+ * Runs bin/secrets so that a mode-000 file is unreadable when the tests run as root (root reads it
+ * otherwise): still root, so the checkout needs no permissions for anyone else (CI clones into a
+ * 700 folder), but without the two capabilities that let root ignore file modes.
+ */
 function runUnprivileged(args: string[], cwd: string): Promise<CliResult> {
   if (process.getuid?.() !== 0) return runSecrets(args, { cwd });
-  const group = spawnSync('id', ['-gn', 'nobody'], { encoding: 'utf8' }).stdout.trim() || 'nogroup';
   return new Promise((resolve, reject) => {
     const child = spawn(
       'setpriv',
-      ['--reuid=nobody', `--regid=${group}`, '--clear-groups', process.execPath, BIN, ...args],
+      ['--inh-caps=-all', '--bounding-set=-dac_override,-dac_read_search', process.execPath, BIN, ...args],
       { cwd, env: { ...process.env, NO_COLOR: '1', HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
