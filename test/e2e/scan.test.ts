@@ -1,5 +1,5 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { fake, join as parts } from '../../src/core/scan/fake-values.js';
 import { BIN, runSecrets, type CliResult } from '../helpers/cli.js';
