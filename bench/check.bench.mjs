@@ -21,7 +21,7 @@ try {
   writeFileSync(join(root, '.gitignore'), '.env\n.env.*\n*.gpg\n.secrets/\n');
   writeFileSync(
     join(root, 'secrets.yaml'),
-    `version: 1\ndeployment: bench\nsecrets:\n  dingtalk: { kind: dingtalk, rotate_every: 90d }\n  jwt: { kind: random, env_key: JWT_SECRET_KEY, rotate_every: 90d }\ncompliance:\n  modes: { .env: "600" }\n  gitignore: [.env, .env.*, "*.gpg"]\n  placeholders: [change-in-production]\n`,
+    `version: 1\ndeployment: bench\nsecrets:\n  dingtalk: { kind: dingtalk, rotate_every: 90d }\n  jwt: { kind: random, env_key: JWT_SECRET_KEY, rotate_every: 90d }\ncompliance:\n  modes: { .env: "600" }\n  gitignore: [.env, .env.*, "*.gpg"]\n  placeholders: [change-in-production]\nbackup: { dir: backups, passphrase_env: SECRETS_BACKUP_PASSPHRASE }\n`,
   );
   execFileSync('git', ['init', '-q'], { cwd: root });
   for (const id of ['dingtalk', 'jwt']) execFileSync(process.execPath, [bin, 'record', id], { cwd: root });
@@ -34,7 +34,10 @@ try {
       const start = process.hrtime.bigint();
       const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'ignore' });
       samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-      if (result.status !== 0 && result.status !== 1) throw new Error(`${args.join(' ')} exited ${result.status}`);
+      if (result.status !== 0 && result.status !== 1) {
+        const again = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+        throw new Error(`${args.join(' ')} exited ${result.status}: ${again.stdout}${again.stderr}`);
+      }
     }
     samples.sort((a, b) => a - b);
     return samples[Math.floor(samples.length / 2)];
