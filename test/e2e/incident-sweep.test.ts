@@ -8,8 +8,6 @@ import { fakeHex } from '../helpers/fake-secrets.js';
 import { BACKUP_ENV, BACKUP_POLICY } from '../helpers/rotation.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const isRoot = process.getuid?.() === 0;
-
 describe('secrets sweep: stray copies on the host', () => {
   it('finds every planted copy (current and past values), counts the unreadable file, skips the FIFO, prints no value', async () => {
     const old = fakeHex(64);
@@ -37,7 +35,11 @@ describe('secrets sweep: stray copies on the host', () => {
     chmodSync(join(host, 'srv/app/locked'), 0o000);
     execFileSync('mkfifo', [join(host, 'srv/app/pipe')]);
 
-    const result = await runSecrets(['sweep', host, '--json'], { cwd: deployment.root, timeoutMs: 30_000 });
+    const result = await runSecrets(['sweep', host, '--json'], {
+      cwd: deployment.root,
+      timeoutMs: 30_000,
+      honourFileModes: true,
+    });
     expect(result.code, result.stderr).toBe(2);
     for (const text of [result.stdout, result.stderr]) {
       expect(text).not.toContain(current);
@@ -55,7 +57,7 @@ describe('secrets sweep: stray copies on the host', () => {
     expect(byPath.get(join(host, 'srv/app/.env.swp'))).toMatchObject({ secrets: [{ id: 'app', value: 'past' }] });
     expect(byPath.has(join(host, 'srv/app/clean.txt'))).toBe(false);
     expect(outcome.skipped.special).toBe(1);
-    if (!isRoot) expect(outcome.skipped.unreadable).toBe(1);
+    expect(outcome.skipped.unreadable).toBe(1);
 
     const text = await runSecrets(['sweep', host], { cwd: deployment.root, timeoutMs: 30_000 });
     expect(text.stdout).toMatch(/\.env\.backup\.123 {2}\S+ {2}644 {2}0d {2}app \(current value\)/);

@@ -1,8 +1,8 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { fake, join as parts } from '../../src/core/scan/fake-values.js';
-import { BIN, runSecrets, type CliResult } from '../helpers/cli.js';
+import { runSecrets, type CliResult } from '../helpers/cli.js';
 import { tempRepo, tempTree } from '../helpers/scan-repo.js';
 
 const repo = tempRepo;
@@ -82,26 +82,9 @@ describe('the repository scans clean', () => {
   });
 });
 
-/**
- * Runs bin/secrets so that a mode-000 file is unreadable when the tests run as root (root reads it
- * otherwise): still root, so the checkout needs no permissions for anyone else (CI clones into a
- * 700 folder), but without the two capabilities that let root ignore file modes.
- */
+/** Runs bin/secrets so that a mode-000 file is unreadable also when the tests run as root. */
 function runUnprivileged(args: string[], cwd: string): Promise<CliResult> {
-  if (process.getuid?.() !== 0) return runSecrets(args, { cwd });
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'setpriv',
-      ['--inh-caps=-all', '--bounding-set=-dac_override,-dac_read_search', process.execPath, BIN, ...args],
-      { cwd, env: { ...process.env, NO_COLOR: '1', HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runSecrets(args, { cwd, env: { HOME: cwd }, honourFileModes: true });
 }
 
 describe('secrets scan on every repository shape, tried as users would', () => {

@@ -16,12 +16,26 @@ export interface CliResult {
  */
 export function runSecrets(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
+  options: {
+    cwd?: string;
+    env?: Record<string, string | undefined>;
+    input?: string;
+    timeoutMs?: number;
+    /**
+     * Honour file modes even when the tests run as root (root reads a mode-000 file otherwise): run
+     * as root without the two capabilities that override them, so the checkout needs no permission
+     * for anyone else (CI clones into a 700 folder).
+     */
+    honourFileModes?: boolean;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...options.env };
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-    const child = spawn(process.execPath, ['--', BIN, ...args], {
+    const command = [process.execPath, '--', BIN, ...args];
+    if (options.honourFileModes && process.getuid?.() === 0)
+      command.unshift('setpriv', '--inh-caps=-all', '--bounding-set=-dac_override,-dac_read_search');
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: options.cwd ?? process.cwd(),
       env: env as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
