@@ -173,14 +173,26 @@ export async function startNginx(options: { userFile: string; accessLog?: string
   return instance;
 }
 
-/** GET with optional Basic credentials, on a fresh connection; returns the status. */
+/**
+ * GET with optional Basic credentials, on a fresh connection; returns the status. Right after
+ * `nginx -s reload` a connection the old worker accepted may be closed as it exits gracefully
+ * ("other side closed"): that is not an answer, so the request is sent again (a few times, briefly).
+ * Any HTTP status is returned as it is.
+ */
 export async function basicAuthStatus(url: string, credentials?: { user: string; password: string }): Promise<number> {
   const headers: Record<string, string> = { connection: 'close' };
   if (credentials)
     headers.authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
-  const answer = await fetch(url, { headers });
-  await answer.arrayBuffer();
-  return answer.status;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const answer = await fetch(url, { headers });
+      await answer.arrayBuffer();
+      return answer.status;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
 
 /** The numeric id of a group, by name. */
