@@ -2,6 +2,7 @@ import { isAbsolute, join } from 'node:path';
 import type { SimpleGit, SimpleGitFactory } from 'simple-git';
 import { SecretsError } from '../core/errors.js';
 import type { ScanSources } from '../core/scan/ports.js';
+import { revListArgs } from './scan-sources.js';
 
 /**
  * The git questions of `scan` and `revoke` that are not on a hot path — is this a repository,
@@ -35,14 +36,9 @@ export function withGitLookups(sources: ScanSources): ScanSources {
     },
 
     async listCommits(root, selection) {
-      const args = ['rev-list'];
-      if (selection.range) args.push(selection.range);
-      else if (selection.since) args.push('--all', '--not', selection.since);
-      else args.push('--all');
-      if (selection.exclude && selection.exclude.length > 0) args.push('--not', ...selection.exclude);
       let output: string;
       try {
-        output = await (await gitAt(root)).raw(args);
+        output = await (await gitAt(root)).raw(revListArgs(selection));
       } catch (error) {
         throw new SecretsError('bad-revision', `git could not list the commits: ${firstLine(error)}`, {
           where: root,

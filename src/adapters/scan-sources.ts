@@ -146,6 +146,16 @@ export interface ScanSourcesOptions {
   gitProcesses?: number;
 }
 
+/** The `git rev-list` arguments naming a history selection: a range, what is new since a revision, or all. */
+export function revListArgs(selection: HistorySelection): string[] {
+  const args = ['rev-list'];
+  if (selection.range) args.push(selection.range);
+  else if (selection.since) args.push('--all', '--not', selection.since);
+  else args.push('--all');
+  if (selection.exclude && selection.exclude.length > 0) args.push('--not', ...selection.exclude);
+  return args;
+}
+
 export function createScanSources(options: ScanSourcesOptions = {}): ScanSources {
   const processes = options.gitProcesses ?? Math.min(4, Math.max(1, availableParallelism()));
   /**
@@ -239,14 +249,9 @@ export function createScanSources(options: ScanSourcesOptions = {}): ScanSources
     },
 
     async listCommits(root, selection: HistorySelection) {
-      const args = ['rev-list'];
-      if (selection.range) args.push(selection.range);
-      else if (selection.since) args.push('--all', '--not', selection.since);
-      else args.push('--all');
-      if (selection.exclude && selection.exclude.length > 0) args.push('--not', ...selection.exclude);
       let output: string;
       try {
-        output = await gitOutput(root, args);
+        output = await gitOutput(root, revListArgs(selection));
       } catch (error) {
         throw new SecretsError(
           'bad-revision',

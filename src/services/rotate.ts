@@ -282,6 +282,22 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     // Secrets that share an after_change hook rotate as one transaction: the hook runs once, after
     // every swap (two keys read by one app restart it once), and a failure rolls all of them back.
     const together = sharingHooks(selected);
+    const failed = (id: string, error: SecretsError) => {
+      failures.push(error);
+      outcome.failed.push({
+        id,
+        code: error.code,
+        message: error.describe(),
+        ...(error.where ? { where: error.where } : {}),
+      });
+    };
+    /** Exit 4 stops everything, carrying what was rotated before it. */
+    const mustAct = (error: SecretsError) =>
+      new RotateFailedError(outcome, error.code, error.message, {
+        ...(error.where ? { where: error.where } : {}),
+        ...(error.hint ? { hint: error.hint } : {}),
+        cause: error,
+      });
     for (const item of selected.filter((candidate) => !together.includes(candidate))) {
       try {
         const rotated = await rotateSecret(
@@ -295,32 +311,12 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
         // A refusal (exit 3) changed nothing: report it and go on with the others, so one robot
         // awaiting its new URL does not hold back every random key. Exit 4 stops everything.
         if (!isSecretsError(error)) throw error;
-        if (error.exitCode === ExitCode.mustAct)
-          throw new RotateFailedError(outcome, error.code, error.message, {
-            ...(error.where ? { where: error.where } : {}),
-            ...(error.hint ? { hint: error.hint } : {}),
-            cause: error,
-          });
-        failures.push(error);
-        outcome.failed.push({
-          id: item.id,
-          code: error.code,
-          message: error.describe(),
-          ...(error.where ? { where: error.where } : {}),
-        });
+        if (error.exitCode === ExitCode.mustAct) throw mustAct(error);
+        failed(item.id, error);
         if (selected.length > 1) deps.output.err(`secrets: ${item.id} not rotated: ${error.toLine()}\n`);
       }
     }
     if (together.length > 0) {
-      const failed = (id: string, error: SecretsError) => {
-        failures.push(error);
-        outcome.failed.push({
-          id,
-          code: error.code,
-          message: error.describe(),
-          ...(error.where ? { where: error.where } : {}),
-        });
-      };
       try {
         const group = await rotateTogether(
           together,
@@ -332,12 +328,7 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
         for (const { id, error } of group.refused) if (isSecretsError(error)) failed(id, error);
       } catch (error) {
         if (!isSecretsError(error)) throw error;
-        if (error.exitCode === ExitCode.mustAct)
-          throw new RotateFailedError(outcome, error.code, error.message, {
-            ...(error.where ? { where: error.where } : {}),
-            ...(error.hint ? { hint: error.hint } : {}),
-            cause: error,
-          });
+        if (error.exitCode === ExitCode.mustAct) throw mustAct(error);
         // Rolled back together: none of them changed.
         for (const item of together) if (!outcome.failed.some((entry) => entry.id === item.id)) failed(item.id, error);
         deps.output.err(`secrets: ${together.map((item) => item.id).join(', ')} not rotated: ${error.toLine()}\n`);

@@ -1,11 +1,11 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 import { stringify } from 'yaml';
 import { makeDeployment, type TempDeployment } from './deployment.js';
 import { fakeAlnum } from './fake-secrets.js';
+import { freePort } from './servers.js';
 import { tempDir } from './temp-dir.js';
 
 // Debian puts nginx in /usr/sbin, which a non-login PATH may lack; hasTool() must find it too.
@@ -41,18 +41,6 @@ afterAll(stopAll);
 process.once('exit', () => {
   for (const instance of running) void instance.stop();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** nobody's primary group by name (nogroup on Debian, nobody elsewhere). */
 function unprivilegedWorker(): { user: string; group: string } | undefined {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { describe, it } from 'vitest';
+import { describeNeeding } from './system-tools.js';
 
 /** A port nothing listens on right now, on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -36,19 +36,9 @@ function hasRedis(): boolean {
  * failure (.ci/run installs both); elsewhere the suite is skipped with a message saying why.
  */
 export function describeWithServers(servers: Array<'postgres' | 'redis'>, name: string, body: () => void): void {
-  const missing = servers.filter((server) => (server === 'postgres' ? !postgresBinDir() : !hasRedis()));
-  if (missing.length === 0) {
-    describe(name, body);
-  } else if (process.env.CI === 'true') {
-    describe(name, () => {
-      it(`needs ${missing.join(', ')}`, () => {
-        throw new Error(`${missing.join(', ')} not installed; .ci/run installs them`);
-      });
-    });
-  } else {
-    console.warn(
-      `skipping "${name}": ${missing.join(', ')} not installed (apt-get install -y postgresql redis-server)`,
-    );
-    describe.skip(name, body);
-  }
+  describeNeeding(
+    servers.filter((server) => (server === 'postgres' ? !postgresBinDir() : !hasRedis())),
+    name,
+    body,
+  );
 }

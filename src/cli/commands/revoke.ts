@@ -112,6 +112,20 @@ Examples:
       if (!many && ids.length === 0) throw new SecretsError('usage', 'name a secret, or use --all or --leaked-in REV');
       if (many && options.lockOnly)
         throw new SecretsError('bad-option', '--lock-only takes one secret; revoke the others without it');
+      // What one revocation and several take alike.
+      const shared = {
+        ...(options.reason ? { reason: options.reason } : {}),
+        ...(options.incident ? { incident: options.incident } : {}),
+        scan: options.scan !== false,
+        yes: Boolean(options.yes),
+        ...(options.passwordStdin
+          ? { passwordFrom: 'stdin' as const }
+          : options.passwordPrompt
+            ? { passwordFrom: 'prompt' as const }
+            : {}),
+        ...(waitMs === undefined ? {} : { waitMs }),
+        now: ctx.asOf(command, deps),
+      };
       if (many) {
         const { runRevokeMany } = await import('../../services/revoke-many.js');
         const outcome = await runRevokeMany(
@@ -120,17 +134,7 @@ Examples:
             ids,
             all: Boolean(options.all),
             ...(options.leakedIn !== undefined ? { leakedIn: options.leakedIn } : {}),
-            ...(options.reason ? { reason: options.reason } : {}),
-            ...(options.incident ? { incident: options.incident } : {}),
-            scan: options.scan !== false,
-            yes: Boolean(options.yes),
-            ...(options.passwordStdin
-              ? { passwordFrom: 'stdin' as const }
-              : options.passwordPrompt
-                ? { passwordFrom: 'prompt' as const }
-                : {}),
-            ...(waitMs === undefined ? {} : { waitMs }),
-            now: ctx.asOf(command, deps),
+            ...shared,
           },
           runDeps,
         );
@@ -146,18 +150,8 @@ Examples:
           id,
           ...(options.current ? { currentLeaked: true } : {}),
           ...(since ? { since } : {}),
-          ...(options.reason ? { reason: options.reason } : {}),
-          ...(options.incident ? { incident: options.incident } : {}),
           lockOnly: Boolean(options.lockOnly),
-          scan: options.scan !== false,
-          yes: Boolean(options.yes),
-          ...(options.passwordStdin
-            ? { passwordFrom: 'stdin' as const }
-            : options.passwordPrompt
-              ? { passwordFrom: 'prompt' as const }
-              : {}),
-          ...(waitMs === undefined ? {} : { waitMs }),
-          now: ctx.asOf(command, deps),
+          ...shared,
         },
         runDeps,
       );
