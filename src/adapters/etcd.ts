@@ -9,7 +9,6 @@ import type { Etcd3, IOptions, Lease, Watcher } from 'etcd3';
 import { SecretsError, isSecretsError } from '../core/errors.js';
 import type { FleetConnection, FleetKv, KvCompare, KvEntry, KvLock, KvOperation } from '../core/ports.js';
 
-
 const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 function unreachable(endpoints: string[], error: unknown): SecretsError {

@@ -101,7 +101,10 @@ export async function makeCurrent(
   const done = await fleet.kv.txn(
     [{ key: fleet.keys.secret(id), modRevision }],
     [
-      put(fleet.keys.secret(id), { current } satisfies SecretState),
+      put(fleet.keys.secret(id), {
+        current,
+        issued: Math.max(pending.version, state.issued ?? 0),
+      } satisfies SecretState),
       ...(state.current.version !== pending.version
         ? [
             { delete: fleet.keys.value(id, state.current.version) },
@@ -163,7 +166,10 @@ export async function dropPending(
   const done = await fleet.kv.txn(
     [{ key: fleet.keys.secret(id), modRevision }],
     [
-      put(fleet.keys.secret(id), { current: state.current } satisfies SecretState),
+      put(fleet.keys.secret(id), {
+        current: state.current,
+        issued: Math.max(pending.version, state.issued ?? 0),
+      } satisfies SecretState),
       { delete: fleet.keys.value(id, pending.version) },
       { deletePrefix: fleet.keys.acks(id, pending.version) },
     ],
