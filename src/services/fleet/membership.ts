@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { lastRotations } from '../../core/audit.js';
 import { SecretsError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
+import type { SecretSpec } from '../../core/policy-schema.js';
 import type { KvOperation } from '../../core/ports.js';
 import { Secret } from '../../core/secret.js';
 import { currentEnvValues } from '../../kinds/env-values.js';
@@ -17,6 +18,7 @@ import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import { commitWithAudit } from './fleet-audit.js';
 import { FINGERPRINT_KEY_ID } from './fleet-constants.js';
 import { withFleetLock } from './fleet-lock.js';
+import { currentTally, makeCurrent } from './protocol.js';
 import {
   assertMember,
   formatFingerprint,
@@ -62,6 +64,35 @@ function memberOf(host: string, key: HostKey, admittedBy: string, now: Date): Me
   };
 }
 
+/**
+ * Version 1 of a shared secret: this host's current value, sealed to `members`. Used by fleet
+ * init, and by the first rotation of a secret shared after it (so a roll-back has a version to
+ * go back to). Returns why not when this host has no value of it.
+ */
+export async function firstVersion(
+  policy: Policy,
+  fleet: Fleet,
+  id: string,
+  spec: SecretSpec,
+  members: MemberRecord[],
+  key: HostKey,
+  envText: string | undefined,
+  origin: { createdAt: Date; rotation: string },
+  deps: Deps,
+): Promise<{ operations: KvOperation[]; state: SecretState } | { reason: string }> {
+  const labels = envKeysOfSecret(spec);
+  const values = currentEnvValues(policy, new Map([[policy.envFile, envText]]), labels);
+  const missing = labels.filter((label) => !values[label]);
+  if (labels.length === 0) return { reason: 'it has no env key' };
+  if (missing.length > 0) return { reason: `${missing.join(', ')} not in ${policy.envFile}` };
+  const sealed = await sealValues(id, 1, values as Record<string, Secret>, members, key, fleet.host, deps);
+  const state: SecretState = {
+    current: { version: 1, createdAt: origin.createdAt.toISOString(), rotation: origin.rotation, by: fleet.host },
+    issued: 1,
+  };
+  return { operations: [put(fleet.keys.secret(id), state), put(fleet.keys.value(id, 1), sealed)], state };
+}
+
 export interface FleetInitOutcome {
   prefix: string;
   host: string;
@@ -85,29 +116,25 @@ export async function runFleetInit(policy: Policy, deps: Deps): Promise<FleetIni
     const notUploaded: FleetInitOutcome['notUploaded'] = [];
     const status: Record<string, number> = {};
     for (const { id, spec } of sharedSecrets(policy)) {
-      const labels = envKeysOfSecret(spec);
-      const values = currentEnvValues(policy, new Map([[policy.envFile, envText]]), labels);
-      const missing = labels.filter((label) => !values[label]);
-      if (labels.length === 0 || missing.length > 0) {
-        notUploaded.push({
-          id,
-          reason:
-            labels.length === 0
-              ? 'it has no env key'
-              : `${missing.join(', ')} not in ${policy.envFile}; its first rotation uploads it`,
-        });
+      const first = await firstVersion(
+        policy,
+        fleet,
+        id,
+        spec,
+        [member],
+        key,
+        envText,
+        {
+          createdAt: rotatedAt.get(id) ?? now,
+          rotation,
+        },
+        deps,
+      );
+      if ('reason' in first) {
+        notUploaded.push({ id, reason: first.reason });
         continue;
       }
-      const sealed = await sealValues(id, 1, values as Record<string, Secret>, [member], key, fleet.host, deps);
-      const state: SecretState = {
-        current: {
-          version: 1,
-          createdAt: (rotatedAt.get(id) ?? now).toISOString(),
-          rotation,
-          by: fleet.host,
-        },
-      };
-      operations.push(put(fleet.keys.secret(id), state), put(fleet.keys.value(id, 1), sealed));
+      operations.push(...first.operations);
       status[id] = 1;
       uploaded.push(id);
     }
@@ -328,6 +355,13 @@ export async function runFleetRemove(
       );
       if (!done)
         throw new SecretsError('fleet-busy', `the membership of ${host} changed meanwhile; nothing was changed`);
+      // A version pending only on the removed host is now applied by every member: make it current.
+      for (const [id, { state, modRevision }] of await readStates(fleet)) {
+        if (!state.pending) continue;
+        const tally = await currentTally(fleet, id, state.pending.version);
+        if (tally.missing.length === 0 && tally.failed.length === 0)
+          await makeCurrent(fleet, id, state, modRevision, key, deps, `completed when ${host} was removed`);
+      }
       return { removed: host, couldRead: secrets };
     });
   });

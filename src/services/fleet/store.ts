@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini';
 import { SecretsError } from '../../core/errors.js';
+import { rememberValues } from '../../core/secret.js';
 import type { Policy } from '../../core/policy.js';
 import type { FleetSpec } from '../../core/policy-schema.js';
 import type { FleetKv, KvEntry, KvOperation } from '../../core/ports.js';
@@ -148,6 +149,8 @@ export async function openFleet(
         `fleet.etcd.password_env names ${etcd.password_env}, which is not set in this environment`,
         { where: policy.path, hint: `export ${etcd.password_env} in the environment secrets runs in` },
       );
+    // Masked wherever it could surface (an error gRPC echoes, a hook's output).
+    rememberValues([password]);
   }
   const resolve = (path: string | undefined) =>
     path === undefined ? undefined : path.startsWith('/') ? path : `${policy.root}/${path}`;
