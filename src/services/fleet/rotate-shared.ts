@@ -29,6 +29,7 @@ import { currentTally, dropPending, makeCurrent, type AckTally } from './protoco
 import { put, readMembers, readRecord, readStates, stateSchema, type Fleet, type SecretState } from './store.js';
 import { memberHostKey, syncHost } from './sync.js';
 import { sealValues, type HostKey } from './values.js';
+import { checkFloor, savePins } from './trust.js';
 import { randomUUID } from 'node:crypto';
 import { lastRotations } from '../../core/audit.js';
 import { readAuditEntries } from '../state/audit-trail.js';
@@ -140,7 +141,7 @@ async function conclude(
   }
   await dropPending(fleet, id, fresh.record, fresh.modRevision, waited.tally, deps, waited.reason);
   // This host goes back at once; the others on their next sync.
-  await syncHost(policy, fleet, deps, { only: [id] }).catch(() => undefined);
+  await syncHost(policy, fleet, deps, { only: [id], nested: true }).catch(() => undefined);
   return { outcome: 'rolled-back', tally: waited.tally, reason: waited.reason };
 }
 
@@ -206,12 +207,14 @@ export async function rotateShared(
 ): Promise<SharedRotated | undefined> {
   const { policy } = input;
   return withFleet(policy, deps, async (fleet) => {
+    fleet.pins = undefined;
     const key = await memberHostKey(policy, fleet, deps);
     await assertFleetAuditIntact(fleet);
     const lock = await takeFleetLock(fleet, `secrets rotate ${item.id}`, deps);
     try {
       let found = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id));
       if (!found) found = await uploadFirstVersion(policy, fleet, item, key, deps);
+      await checkFloor(fleet, item.id, found.record.current.version, deps);
       if (found.record.pending)
         throw new SecretsError(
           'fleet-pending',
@@ -255,7 +258,7 @@ export async function rotateShared(
       prepared.ctx.say(`version ${version} stored for ${members.length} member(s), encrypted to each`);
       let ended: Awaited<ReturnType<typeof conclude>>;
       try {
-        const here = await syncHost(policy, fleet, deps, { only: [item.id] });
+        const here = await syncHost(policy, fleet, deps, { only: [item.id], nested: true });
         for (const failure of here.failed)
           prepared.ctx.say(`this host could not apply it: ${failure.code}: ${failure.message}`);
         prepared.ctx.say(`waiting for ${members.length - 1} other host(s) (until ${pendingState.pending!.deadline})`);
@@ -302,6 +305,7 @@ export async function rotateShared(
       return { id: item.id, kind: item.spec.kind, fingerprint: whole, warnings };
     } finally {
       await lock.release();
+      await savePins(fleet, deps).catch(() => undefined);
     }
   });
 }
@@ -345,7 +349,7 @@ export async function recoverFleet(policy: Policy, deps: Deps): Promise<FleetRec
           `${id}: version ${version} by ${state.pending!.by} is pending; waiting for the hosts to apply it\n`,
         );
         if (policy.secrets.some((secret) => secret.id === id && secret.spec.shared))
-          await syncHost(policy, fleet, deps, { only: [id] }).catch(() => undefined);
+          await syncHost(policy, fleet, deps, { only: [id], nested: true }).catch(() => undefined);
         const ended = await conclude(policy, fleet, id, key, lock, deps, `recovered by ${fleet.host}`);
         report.push({
           secret: id,
@@ -361,6 +365,7 @@ export async function recoverFleet(policy: Policy, deps: Deps): Promise<FleetRec
       }
     } finally {
       await lock.release();
+      await savePins(fleet, deps).catch(() => undefined);
     }
     return report;
   });
