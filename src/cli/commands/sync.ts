@@ -64,7 +64,7 @@ Examples:
         if (outcome.failed.length > 0)
           throw new SecretsError(
             'fleet-apply-failed',
-            `${outcome.failed.map((item) => `${item.secret} version ${item.version}`).join(', ')} not applied on ${outcome.host}; its files were rolled back and the failure reported to the fleet`,
+            `${outcome.failed.map((item) => `${item.secret} version ${item.version}`).join(', ')} not applied on ${outcome.host} (nothing of it stays here); the failure was reported to the fleet`,
           );
       } finally {
         await fleet.close();
