@@ -1,0 +1,307 @@
+/**
+ * One rotation, every host: the rotation of a `shared: true` secret (docs/fleet.md).
+ *
+ *   lock      the fleet lock in etcd, bound to this process's lease
+ *   create    the kind's create() and test() here, as for a local rotation
+ *   pending   the new version encrypted to every member, stored as pending with a
+ *             compare-and-swap on the secret's state (two rotators: one wins)
+ *   apply     this host applies it now; every other member through its own `secrets sync`
+ *   current   every member acknowledged: the version becomes current, `rotated` in the fleet chain
+ *   or back   a member failed or stayed silent past apply_timeout: the pending version is dropped
+ *             and every host goes back to the current one (--partial-ok: it stays pending)
+ *
+ * The state in etcd is the journal: a rotator that dies leaves a pending version, and
+ * `rotate --recover` on any member waits for the acknowledgements as the rotator would.
+ */
+import { SecretsError } from '../../core/errors.js';
+import type { Policy } from '../../core/policy.js';
+import type { SelectedSecret } from '../../core/rotation/plan.js';
+import type { KvLock } from '../../core/ports.js';
+import { fingerprint } from '../../core/secret.js';
+import type { Deps } from '../deps.js';
+import { prepareRotation, type RotateSecretOptions, type RotatedSecret } from '../rotation/rotate-secret.js';
+import { passStep } from '../rotation/transaction.js';
+import { fingerprintKey } from '../state/audit-trail.js';
+import { assertFleetAuditIntact, appendFleetAudit } from './fleet-audit.js';
+import { takeFleetLock } from './fleet-lock.js';
+import { withFleet } from './membership.js';
+import { currentTally, dropPending, makeCurrent, type AckTally } from './protocol.js';
+import { put, readMembers, readRecord, readStates, stateSchema, type Fleet, type SecretState } from './store.js';
+import { memberHostKey, syncHost } from './sync.js';
+import { sealValues, type HostKey } from './values.js';
+
+export interface SharedRotationOptions extends RotateSecretOptions {
+  /** --partial-ok: members that did not acknowledge in time leave the version pending, not rolled back. */
+  partialOk?: boolean;
+}
+
+/** The outcome of waiting for the members: every one applied, or who did not. */
+type Waited = { done: true } | { done: false; tally: AckTally; reason: string };
+
+/**
+ * Waits until every member acknowledged the version, one failed, or the deadline passed: an etcd
+ * watch on the acknowledgements wakes it, a poll each second covers a watch that reconnects.
+ */
+async function waitForAcks(
+  fleet: Fleet,
+  id: string,
+  version: number,
+  deadline: Date,
+  lock: KvLock,
+  deps: Deps,
+): Promise<Waited> {
+  let wake: () => void = () => undefined;
+  const watcher = await fleet.kv
+    .watch(
+      fleet.keys.acks(id, version),
+      () => wake(),
+      () => undefined,
+    )
+    .catch(() => undefined);
+  try {
+    for (;;) {
+      if (lock.lost)
+        throw new SecretsError(
+          'fleet-lock-lost',
+          `lost the fleet lock while waiting for the hosts to apply version ${version} of ${id}`,
+          { hint: 'secrets rotate --recover on any member finishes or undoes it' },
+        );
+      const tally = await currentTally(fleet, id, version);
+      if (tally.failed.length > 0)
+        return {
+          done: false,
+          tally,
+          reason: `${tally.failed.map((entry) => `${entry.host} failed (${entry.message})`).join('; ')}`,
+        };
+      if (tally.missing.length === 0) return { done: true };
+      const left = deadline.getTime() - deps.clock.now().getTime();
+      if (left <= 0)
+        return {
+          done: false,
+          tally,
+          reason: `${tally.missing.join(', ')} did not apply it within ${fleet.spec.apply_timeout}`,
+        };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(1000, left));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    await watcher?.close();
+  }
+}
+
+/**
+ * Ends a pending version after waiting: current when every member applied it; otherwise dropped
+ * (this host re-applies the current version at once), or, with partialOk, left pending.
+ */
+async function conclude(
+  policy: Policy,
+  fleet: Fleet,
+  id: string,
+  key: HostKey,
+  lock: KvLock,
+  deps: Deps,
+  how: string,
+): Promise<{ outcome: 'current' | 'pending' | 'rolled-back'; tally?: AckTally; reason?: string }> {
+  const found = await readRecord(fleet, stateSchema, fleet.keys.secret(id));
+  const pending = found?.record.pending;
+  if (!found || !pending) return { outcome: 'current' };
+  const waited = await waitForAcks(fleet, id, pending.version, new Date(pending.deadline), lock, deps);
+  const fresh = await readRecord(fleet, stateSchema, fleet.keys.secret(id));
+  if (!fresh?.record.pending || fresh.record.pending.version !== pending.version) return { outcome: 'current' };
+  if (waited.done) {
+    passStep('fleet-acknowledged', deps);
+    await makeCurrent(fleet, id, fresh.record, fresh.modRevision, key, deps, how);
+    return { outcome: 'current' };
+  }
+  if (pending.partialOk && waited.tally.failed.length === 0) {
+    await appendFleetAudit(
+      fleet,
+      {
+        action: 'rotate-partial',
+        secret: id,
+        details: {
+          rotation: pending.rotation,
+          version: pending.version,
+          missing: waited.tally.missing,
+          by: fleet.host,
+        },
+      },
+      deps,
+    );
+    return { outcome: 'pending', tally: waited.tally, reason: waited.reason };
+  }
+  await dropPending(fleet, id, fresh.record, fresh.modRevision, waited.tally, deps, waited.reason);
+  // This host goes back at once; the others on their next sync.
+  await syncHost(policy, fleet, deps, { only: [id] }).catch(() => undefined);
+  return { outcome: 'rolled-back', tally: waited.tally, reason: waited.reason };
+}
+
+function rolledBack(id: string, version: number, reason: string): SecretsError {
+  return new SecretsError(
+    'fleet-rolled-back',
+    `${id}: version ${version} was not applied everywhere (${reason}); the fleet is back on the previous version`,
+    { hint: 'bring the named hosts back (secrets sync there) and rotate again, or rotate with --partial-ok' },
+  );
+}
+
+export interface SharedRotated extends RotatedSecret {
+  /** --partial-ok: hosts that have not applied it yet. */
+  pendingOn?: string[];
+}
+
+/** `secrets rotate ID` for a shared secret (the caller holds this host's state lock). */
+export async function rotateShared(
+  item: SelectedSecret,
+  input: SharedRotationOptions,
+  deps: Deps,
+): Promise<SharedRotated | undefined> {
+  const { policy } = input;
+  return withFleet(policy, deps, async (fleet) => {
+    const key = await memberHostKey(policy, fleet, deps);
+    await assertFleetAuditIntact(fleet);
+    const lock = await takeFleetLock(fleet, `secrets rotate ${item.id}`, deps);
+    try {
+      const found = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id));
+      if (found?.record.pending)
+        throw new SecretsError(
+          'fleet-pending',
+          `${item.id}: version ${found.record.pending.version} (rotated by ${found.record.pending.by}) is still pending; nothing was changed`,
+          { hint: 'secrets rotate --recover finishes or undoes it; a laggard host completes it with secrets sync' },
+        );
+      const prepared = await prepareRotation(item, input, deps);
+      if (!prepared) return undefined;
+      const members = await readMembers(fleet);
+      const current = found?.record.current;
+      const version = (current?.version ?? 0) + 1;
+      const now = deps.clock.now();
+      const rotation = prepared.rotation;
+      const sealed = await sealValues(item.id, version, prepared.pending.next, members, key, fleet.host, deps);
+      const pendingState: SecretState = {
+        // Version 0: the fleet had no value of it yet (shared after fleet init); hosts keep theirs until it is current.
+        current: current ?? { version: 0, createdAt: now.toISOString(), rotation: 'none', by: fleet.host },
+        pending: {
+          version,
+          createdAt: now.toISOString(),
+          rotation,
+          by: fleet.host,
+          startedAt: now.toISOString(),
+          deadline: new Date(now.getTime() + fleet.applyTimeoutMs).toISOString(),
+          partialOk: Boolean(input.partialOk),
+        },
+      };
+      prepared.out('  3/4 swap, on every host of the fleet');
+      const stored = await fleet.kv.txn(
+        [{ key: fleet.keys.secret(item.id), modRevision: found?.modRevision ?? '0' }],
+        [put(fleet.keys.value(item.id, version), sealed), put(fleet.keys.secret(item.id), pendingState)],
+      );
+      if (!stored) {
+        const now2 = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id)).catch(() => undefined);
+        throw new SecretsError(
+          'fleet-busy',
+          `${item.id} was changed by ${now2?.record.pending?.by ?? now2?.record.current.by ?? 'another host'} meanwhile; nothing was changed`,
+        );
+      }
+      passStep('fleet-pending-written', deps);
+      prepared.ctx.say(`version ${version} stored for ${members.length} member(s), encrypted to each`);
+      const here = await syncHost(policy, fleet, deps, { only: [item.id] });
+      for (const failure of here.failed)
+        prepared.ctx.say(`this host could not apply it: ${failure.code}: ${failure.message}`);
+      prepared.ctx.say(`waiting for ${members.length - 1} other host(s) (until ${pendingState.pending!.deadline})`);
+      const ended = await conclude(policy, fleet, item.id, key, lock, deps, 'completed by the rotator');
+      prepared.out('  4/4 record');
+      if (ended.outcome === 'rolled-back') throw rolledBack(item.id, version, ended.reason ?? 'unknown');
+      const localKey = await fingerprintKey(policy.stateDir, deps);
+      const labels = Object.keys(prepared.pending.next);
+      const whole =
+        labels.length === 1 ? fingerprint(prepared.pending.next[labels[0]!]!, localKey) : `version ${version}`;
+      if (ended.outcome === 'pending') {
+        prepared.ctx.say(`pending on ${ended.tally?.missing.join(', ')}: their next secrets sync applies it`);
+        return {
+          id: item.id,
+          kind: item.spec.kind,
+          fingerprint: whole,
+          warnings: [`version ${version} is pending on ${ended.tally?.missing.join(', ')}`],
+          pendingOn: ended.tally?.missing ?? [],
+        };
+      }
+      prepared.ctx.say(`every host applied version ${version}; recorded in the fleet audit trail`);
+      const warnings: string[] = [];
+      if (prepared.handler.deliver) {
+        try {
+          const delivered = await prepared.handler.deliver(prepared.spec, prepared.pending, prepared.ctx);
+          if (delivered) prepared.ctx.say(delivered);
+        } catch (error) {
+          warnings.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+      return { id: item.id, kind: item.spec.kind, fingerprint: whole, warnings };
+    } finally {
+      await lock.release();
+    }
+  });
+}
+
+export interface FleetRecovery {
+  secret: string;
+  version: number;
+  outcome: 'current' | 'pending' | 'rolled-back' | 'busy';
+  detail: string;
+}
+
+/**
+ * `secrets rotate --recover` with a fleet: a pending version whose rotator is gone (its lease
+ * expired, so the lock is free) is finished here: acknowledgements awaited until its deadline,
+ * then current, or dropped (left pending under --partial-ok).
+ */
+export async function recoverFleet(policy: Policy, deps: Deps): Promise<FleetRecovery[]> {
+  return withFleet(policy, deps, async (fleet) => {
+    const states = await readStates(fleet);
+    const pending = [...states].filter(([, { state }]) => state.pending);
+    if (pending.length === 0) return [];
+    const key = await memberHostKey(policy, fleet, deps);
+    const report: FleetRecovery[] = [];
+    let lock: KvLock;
+    try {
+      lock = await takeFleetLock(fleet, 'secrets rotate --recover', deps);
+    } catch (error) {
+      if (error instanceof SecretsError && error.code === 'fleet-busy')
+        return pending.map(([id, { state }]) => ({
+          secret: id,
+          version: state.pending!.version,
+          outcome: 'busy' as const,
+          detail: error.message,
+        }));
+      throw error;
+    }
+    try {
+      for (const [id, { state }] of pending) {
+        const version = state.pending!.version;
+        deps.output.out(
+          `${id}: version ${version} by ${state.pending!.by} is pending; waiting for the hosts to apply it\n`,
+        );
+        if (policy.secrets.some((secret) => secret.id === id && secret.spec.shared))
+          await syncHost(policy, fleet, deps, { only: [id] }).catch(() => undefined);
+        const ended = await conclude(policy, fleet, id, key, lock, deps, `recovered by ${fleet.host}`);
+        report.push({
+          secret: id,
+          version,
+          outcome: ended.outcome,
+          detail:
+            ended.outcome === 'current'
+              ? `version ${version} is current on every host`
+              : ended.outcome === 'pending'
+                ? `still pending on ${ended.tally?.missing.join(', ')} (--partial-ok)`
+                : `rolled back: ${ended.reason}`,
+        });
+      }
+    } finally {
+      await lock.release();
+    }
+    return report;
+  });
+}

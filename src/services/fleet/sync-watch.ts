@@ -1,0 +1,75 @@
+/**
+ * `secrets sync --watch`: a service that keeps this host at the fleet's versions. It syncs once,
+ * then again on every change of a secret's state or of the membership (etcd watches, which the
+ * client reconnects by itself), and every five minutes in case a watch missed something. Syncs
+ * never overlap; an error is printed and retried, never fatal. SIGTERM or SIGINT end it (exit 0).
+ */
+import { isSecretsError } from '../../core/errors.js';
+import type { Policy } from '../../core/policy.js';
+import type { Deps } from '../deps.js';
+import { openFleet } from './store.js';
+import { syncHost, type SyncOutcome } from './sync.js';
+
+const RESYNC_MS = 5 * 60_000;
+const RETRY_MS = 2_000;
+
+export async function runSyncWatch(
+  policy: Policy,
+  deps: Deps,
+  report: (outcome: SyncOutcome) => void,
+  stop: Promise<void>,
+): Promise<void> {
+  const fleet = await openFleet(policy, deps);
+  let running = false;
+  let again = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void run(), ms);
+  };
+  const run = async (): Promise<void> => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    let retry = false;
+    try {
+      // A rotation on this host holds its state lock: wait briefly, then retry instead of queueing.
+      report(await syncHost(policy, fleet, deps, { waitMs: 1_000 }));
+    } catch (error) {
+      retry = true;
+      deps.output.err(`secrets sync: ${isSecretsError(error) ? error.toLine() : String(error)} (retrying)\n`);
+    } finally {
+      running = false;
+    }
+    if (again) {
+      again = false;
+      return run();
+    }
+    schedule(retry ? RETRY_MS : RESYNC_MS);
+  };
+  const watches = [];
+  for (const prefix of fleet.keys.watched) {
+    watches.push(
+      await fleet.kv.watch(
+        prefix,
+        () => schedule(50),
+        (state, detail) => {
+          if (state === 'disconnected')
+            deps.output.err(`secrets sync: lost the etcd watch (${detail ?? 'no detail'}); reconnecting\n`);
+        },
+      ),
+    );
+  }
+  await run();
+  await stop;
+  stopped = true;
+  if (timer) clearTimeout(timer);
+  for (const watch of watches) await watch.close();
+  while (running) await new Promise((resolve) => setTimeout(resolve, 50));
+  await fleet.close();
+}
