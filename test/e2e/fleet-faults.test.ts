@@ -33,7 +33,7 @@ describeWithEtcd('fleet mode when things break', () => {
     // A slow hook keeps the rotation running long enough to kill a member in the middle of it.
     const fleet = makeFleet(cluster, { hook: 'echo x >> hook.log; sleep 1' });
     await fleet.setUp();
-    fleet.startSyncs();
+    await fleet.startSyncs();
     const rotating = fleet.hosts[0]!.run(['rotate', SHARED_ID, '--yes']);
     let finished = false;
     void rotating.then(() => (finished = true));
@@ -50,13 +50,13 @@ describeWithEtcd('fleet mode when things break', () => {
       expect(host.hookRuns(), host.name).toBe(1);
     }
     const status = await fleet.status();
-    expect(status.secrets[SHARED_ID]).toEqual({ current: 2, pending: null });
+    expect(status.secrets[SHARED_ID]).toMatchObject({ current: 2, pending: null });
   });
 
   it('two etcd members killed: rotate exits 3 etcd-unreachable naming the endpoints; no host changed', async () => {
     const fleet = makeFleet(cluster);
     await fleet.setUp();
-    fleet.startSyncs();
+    await fleet.startSyncs();
     const before = fleet.hosts.map((host) => host.env());
     await cluster.kill(0);
     await cluster.kill(1);
@@ -74,7 +74,7 @@ describeWithEtcd('fleet mode when things break', () => {
     await cluster.start(1);
     await cluster.start(0);
     const status = await fleet.status();
-    expect(status.secrets[SHARED_ID]).toEqual({ current: 1, pending: null });
+    expect(status.secrets[SHARED_ID]).toMatchObject({ current: 1, pending: null });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     fleet.hosts.forEach((host, i) => expect(host.env(), host.name).toBe(before[i]));
   });
@@ -89,7 +89,7 @@ describeWithEtcd('fleet mode when things break', () => {
     expect(killed.code, killed.stdout + killed.stderr).toBeNull();
     expect(await pendingWritten(fleet)).toBe(true);
     // Every host runs its sync service; the dead rotator's lease runs out (lock_ttl 3s).
-    fleet.startSyncs();
+    await fleet.startSyncs();
     await waitFor('the dead rotator lock to expire', async () => (await fleet.get('lock')) === undefined, 15_000);
 
     const recover = await h2.run(['rotate', '--recover']);
@@ -101,7 +101,7 @@ describeWithEtcd('fleet mode when things break', () => {
       expect(host.hookRuns(), host.name).toBe(1);
     }
     const status = await fleet.status();
-    expect(status.secrets[SHARED_ID]).toEqual({ current: 2, pending: null });
+    expect(status.secrets[SHARED_ID]).toMatchObject({ current: 2, pending: null });
     expect((await fleet.auditLines()).filter((line) => line.includes('"action":"rotated"'))).toHaveLength(1);
     for (const host of fleet.hosts) {
       const verify = await host.run(['log', '--verify']);

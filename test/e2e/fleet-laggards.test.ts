@@ -37,7 +37,7 @@ describeWithEtcd('fleet mode with a host that does not answer, and two rotators'
     await fleet.setUp();
     const [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
     const before = fleet.hosts.map((host) => host.env());
-    fleet.startSyncs([h1, h2]); // api-3's sync is not running
+    await fleet.startSyncs([h1, h2]); // api-3's sync is not running
 
     const rotate = await h1.run(['rotate', SHARED_ID, '--yes']);
     expect(rotate.code, rotate.stdout + rotate.stderr).toBe(3);
@@ -65,7 +65,7 @@ describeWithEtcd('fleet mode with a host that does not answer, and two rotators'
     await fleet.setUp();
     const [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
     const h3Before = h3.env();
-    fleet.startSyncs([h1, h2]);
+    await fleet.startSyncs([h1, h2]);
 
     const rotate = await h1.run(['rotate', SHARED_ID, '--yes', '--partial-ok']);
     expect(rotate.code, rotate.stdout + rotate.stderr).toBe(1);
@@ -75,7 +75,7 @@ describeWithEtcd('fleet mode with a host that does not answer, and two rotators'
     expect(h2.value()).toBe(value);
     expect(h3.env()).toBe(h3Before);
     const pending = await fleet.status();
-    expect(pending.secrets[SHARED_ID]).toEqual({ current: 1, pending: 2 });
+    expect(pending.secrets[SHARED_ID]).toMatchObject({ current: 1, pending: 2 });
     expect(pending.hosts.find((host) => host.host === 'api-3')!.secrets[SHARED_ID]).toMatchObject({
       applied: 1,
       lag: 1,
@@ -105,7 +105,7 @@ describeWithEtcd('fleet mode with a host that does not answer, and two rotators'
     const fleet = makeFleet(cluster);
     await fleet.setUp();
     const [h1, h2] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
-    fleet.startSyncs();
+    await fleet.startSyncs();
 
     const results = await Promise.all([h1.run(['rotate', SHARED_ID, '--yes']), h2.run(['rotate', SHARED_ID, '--yes'])]);
     const codes = results.map((result) => result.code);

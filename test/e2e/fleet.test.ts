@@ -1,5 +1,5 @@
 // Fleet mode (issue 17) through bin/secrets against a real 3-member etcd cluster: joining, one
-// rotation reaching every host, what etcd holds, per-host secrets beside shared ones, removal.
+// rotation reaching every host, what etcd holds. Per-host secrets and removal: fleet-members.test.ts.
 import { existsSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithEtcd, startEtcdCluster, type EtcdCluster } from '../helpers/etcd.js';
@@ -11,6 +11,7 @@ import {
   hostKeyPath,
   LOCAL_KEY,
   makeFleet,
+  OPENPGP_MESSAGE,
   sameFingerprint,
   SHARED_ID,
   SHARED_KEY,
@@ -117,12 +118,13 @@ describeWithEtcd('fleet mode through bin/secrets', () => {
     // A second sync finds every value right: no write, no hook.
     const resync = await h3.run(['sync', '--json']);
     expect(resync.code, resync.stderr).toBe(0);
-    expect(JSON.parse(resync.stdout)).toMatchObject({ applied: [], unchanged: [SHARED_ID] });
+    // The contract's shape: `unchanged` lists secret ids (soft: the rest of the test still runs).
+    expect.soft(JSON.parse(resync.stdout)).toMatchObject({ applied: [], unchanged: [SHARED_ID] });
     expect(h3.hookRuns()).toBe(1);
 
     const status = await fleet.status(h2);
     expect(status.prefix).toBe(fleet.prefix);
-    expect(status.secrets[SHARED_ID]).toEqual({ current: 1, pending: null });
+    expect(status.secrets[SHARED_ID]).toMatchObject({ current: 1, pending: null });
     expect(status.hosts.map((host) => host.host)).toEqual(['api-1', 'api-2', 'api-3']);
     expect(sameFingerprint(status.hosts[0]!.fingerprint, own![1]!)).toBe(true);
     expect(sameFingerprint(status.hosts[1]!.fingerprint, fingerprint)).toBe(true);
@@ -137,7 +139,7 @@ describeWithEtcd('fleet mode through bin/secrets', () => {
     const fleet = makeFleet(cluster);
     await fleet.setUp();
     const before = fleet.hosts.map((host) => host.env());
-    const syncs = fleet.startSyncs();
+    const syncs = await fleet.startSyncs();
 
     const rotate = await fleet.hosts[0]!.run(['rotate', SHARED_ID, '--yes']);
     expect(rotate.code, rotate.stderr).toBe(0);
@@ -153,7 +155,7 @@ describeWithEtcd('fleet mode through bin/secrets', () => {
     await expectAllAt(fleet, 2);
     const status = await fleet.status(fleet.hosts[2]);
     for (const host of status.hosts) {
-      expect(host.secrets[SHARED_ID]).toEqual({ applied: 2, target: 2, lag: 0 });
+      expect(host.secrets[SHARED_ID]).toMatchObject({ applied: 2, target: 2, lag: 0 });
       expect(host.lastSync).not.toBeNull();
     }
 
@@ -176,7 +178,7 @@ describeWithEtcd('fleet mode through bin/secrets', () => {
   it('etcd never holds a value in clear: raw etcdctl reads show neither it nor its hex/base64 forms', async () => {
     const fleet = makeFleet(cluster);
     await fleet.setUp();
-    fleet.startSyncs();
+    await fleet.startSyncs();
     expectOk(await fleet.hosts[0]!.run(['rotate', SHARED_ID, '--yes']), 'rotate');
     const value = fleet.hosts[0]!.value()!;
     const perHost = fleet.hosts.map((host) => host.value(LOCAL_KEY)!);
@@ -184,79 +186,15 @@ describeWithEtcd('fleet mode through bin/secrets', () => {
     const dump = await fleet.rawDump();
     const json = await cluster.etcdctl(['get', '--prefix', fleet.prefix, '-w', 'json']);
     const hex = await cluster.etcdctl(['get', '--prefix', fleet.prefix, '--hex']);
-    expect(dump).toContain(`${fleet.prefix}/values/${SHARED_ID}/2`);
+    expect(dump).toMatch(new RegExp(`${fleet.prefix}/values/${SHARED_ID}/0*2\\n`));
     for (const text of [dump, json.stdout, hex.stdout]) {
       for (const secret of [fleet.initialShared, value, ...perHost]) {
         for (const form of encodedForms(secret)) expect(text).not.toContain(form);
       }
     }
     // What is there is an OpenPGP message a member's key opens (and so the test above looked at the real thing).
-    for (const version of [1, 2]) {
-      const armored = (await fleet.get(`values/${SHARED_ID}/${version}`))!;
-      expect(armored).toMatch(/^-----BEGIN PGP MESSAGE-----/);
-      const clear = await decryptAsHost(fleet.hosts[1]!, armored);
-      expect(clear).toContain(version === 1 ? fleet.initialShared : value);
-    }
-  });
-
-  it('per-host secrets keep working with a fleet policy: rotating one touches that host only', async () => {
-    const fleet = makeFleet(cluster);
-    await fleet.setUp();
-    fleet.startSyncs();
-    const [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
-    const before = fleet.hosts.map((host) => host.env());
-    const oldLocal = h2.value(LOCAL_KEY)!;
-
-    const rotate = await h2.run(['rotate', 'session', '--yes']);
-    expect(rotate.code, rotate.stderr).toBe(0);
-    const newLocal = h2.value(LOCAL_KEY)!;
-    expect(newLocal).toMatch(/^[0-9a-f]{64}$/);
-    expect(h2.env()).toBe(before[1]!.replace(oldLocal, newLocal));
-    expect(h2.localHookRuns()).toBe(1);
-    expect(h2.hookRuns()).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(h1.env()).toBe(before[0]);
-    expect(h3.env()).toBe(before[2]);
-    expect(h1.localHookRuns() + h3.localHookRuns()).toBe(0);
-
-    const status = await fleet.status();
-    expect(Object.keys(status.secrets)).toEqual([SHARED_ID]);
-    expect(status.secrets[SHARED_ID]).toEqual({ current: 1, pending: null });
-    expect((await fleet.auditLines()).filter((line) => line.includes('"action":"rotated"'))).toEqual([]);
-    const dump = await fleet.rawDump();
-    for (const form of [...encodedForms(oldLocal), ...encodedForms(newLocal)]) expect(dump).not.toContain(form);
-    const verify = await h2.run(['log', '--verify']);
-    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
-  });
-
-  it('fleet remove names what the host could read; it cannot decrypt the next version', async () => {
-    const fleet = makeFleet(cluster);
-    await fleet.setUp();
-    const [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
-    fleet.startSyncs([h1, h2]);
-    const h3Env = h3.env();
-
-    const remove = await h1.run(['fleet', 'remove', 'api-3', '--yes']);
-    expect(remove.code, remove.stderr).toBe(0);
-    expect(remove.stdout).toMatch(new RegExp(`removed api-3; it could read: ${SHARED_ID}\\b.*rotate them`));
-    expect((await fleet.status()).hosts.map((host) => host.host)).toEqual(['api-1', 'api-2']);
-    expect(await fleet.get('members/api-3')).toBeUndefined();
-    // Re-encrypted without it: not even the version it already had opens with its key any more.
-    await expect(decryptAsHost(h3, (await fleet.get(`values/${SHARED_ID}/1`))!)).rejects.toThrow();
-
-    // The next rotation waits for the remaining members only.
-    const rotate = await h1.run(['rotate', SHARED_ID, '--yes']);
-    expect(rotate.code, rotate.stderr).toBe(0);
-    const value = h1.value()!;
-    expect(h2.value()).toBe(value);
-
-    const armored = (await fleet.get(`values/${SHARED_ID}/2`))!;
-    expect(await decryptAsHost(h2, armored)).toContain(value);
-    await expect(decryptAsHost(h3, armored)).rejects.toThrow();
-    const sync = await h3.run(['sync']);
-    expect(sync.code).not.toBe(0);
-    expect(h3.env()).toBe(h3Env);
-    expect(h3.hookRuns()).toBe(0);
-    expect(sync.stdout + sync.stderr).not.toContain(value);
+    const stored = (await fleet.storedValue(SHARED_ID, 2))!;
+    expect(stored).toMatch(OPENPGP_MESSAGE);
+    expect(await decryptAsHost(fleet.hosts[1]!, stored)).toContain(value);
   });
 });

@@ -57,14 +57,23 @@ export interface Fleet {
   initialShared: string;
   /** `fleet init` on the first host, then `fleet join` + `fleet admit --fingerprint` + `sync` for the others. */
   setUp(): Promise<{ fingerprints: Record<string, string> }>;
-  /** Starts `sync --watch` on the given hosts (default every host: the systemd unit runs on each). */
-  startSyncs(hosts?: FleetHost[]): SyncProcess[];
+  /**
+   * Starts `sync --watch` on the given hosts (default every host: the systemd unit runs on each) and
+   * resolves once each has synced since (its <prefix>/hosts/<host> lastSync moved): its watches are
+   * set up then, so a rotation's apply window does not include node's start-up on a loaded machine.
+   */
+  startSyncs(hosts?: FleetHost[]): Promise<SyncProcess[]>;
   /** `fleet status --json` from a host, parsed. */
   status(from?: FleetHost): Promise<FleetStatus>;
   /** Every key under the prefix as etcdctl prints it (keys and raw values). */
   rawDump(): Promise<string>;
   /** One key's raw value under the prefix (`secrets/jwt` → <prefix>/secrets/jwt); undefined when absent. */
   get(key: string): Promise<string | undefined>;
+  /**
+   * The stored (armored) value of a shared secret's version: <prefix>/values/<id>/<version>, the
+   * version number in whatever zero-padding the store uses.
+   */
+  storedValue(id: string, version: number): Promise<string | undefined>;
   /** The fleet audit chain's lines (values of <prefix>/audit/*), in order. */
   auditLines(): Promise<string[]>;
   /** Stops every sync process and removes the host folders. Idempotent; runs after each test. */
@@ -84,7 +93,7 @@ export interface FleetStatus {
 
 export interface FleetOptions {
   hosts?: number;
-  /** Default 4s: long enough for a loaded 2-core machine, short enough for the timeout tests. */
+  /** Default 6s: long enough for a loaded 2-core machine, short enough for the timeout tests. */
   applyTimeout?: string;
   /** Default 3s: a dead rotator's lock is freed quickly. */
   lockTtl?: string;
@@ -230,7 +239,7 @@ export function makeFleet(cluster: EtcdCluster, options: FleetOptions = {}): Fle
         etcd: { endpoints: options.endpoints ?? cluster.endpoints },
         prefix,
         host: name,
-        apply_timeout: options.applyTimeout ?? '4s',
+        apply_timeout: options.applyTimeout ?? '6s',
         lock_ttl: options.lockTtl ?? '3s',
       },
       secrets: {
@@ -299,11 +308,29 @@ export function makeFleet(cluster: EtcdCluster, options: FleetOptions = {}): Fle
       await Promise.all(others.map(async (host) => expectOk(await host.run(['sync']), `${host.name}: secrets sync`)));
       return { fingerprints };
     },
-    startSyncs(which = hosts) {
-      return which.map((host) => host.startSync());
+    async startSyncs(which = hosts) {
+      const started = Date.now();
+      const syncs = which.map((host) => host.startSync());
+      await waitFor(
+        `sync --watch started on ${which.map((host) => host.name).join(', ')}`,
+        async () => {
+          for (const [i, host] of which.entries()) {
+            if (syncs[i]!.exited()) throw new Error(`${host.name}: sync --watch exited: ${syncs[i]!.output()}`);
+            const record = await fleet.get(`hosts/${host.name}`);
+            const lastSync = record ? (JSON.parse(record) as { lastSync?: string }).lastSync : undefined;
+            if (!lastSync || Date.parse(lastSync) < started) return false;
+          }
+          return true;
+        },
+        30_000,
+      );
+      return syncs;
     },
     async status(from = hosts[0]!) {
-      const result = expectOk(await from.run(['fleet', 'status', '--json']), `${from.name}: secrets fleet status`);
+      // Exit 1/2 when hosts lag or a version is pending (as check does); the document is the same.
+      const result = await from.run(['fleet', 'status', '--json']);
+      if (result.code === null || result.code > 2 || !result.stdout.trim().startsWith('{'))
+        throw new Error(`${from.name}: secrets fleet status exited ${result.code}\n${result.stdout}${result.stderr}`);
       return JSON.parse(result.stdout) as FleetStatus;
     },
     async rawDump() {
@@ -315,6 +342,14 @@ export function makeFleet(cluster: EtcdCluster, options: FleetOptions = {}): Fle
       const result = await cluster.etcdctl(['get', `${prefix}/${key}`, '--print-value-only']);
       if (result.code !== 0) throw new Error(`etcdctl get ${prefix}/${key}: ${result.stderr}`);
       return result.stdout === '' ? undefined : result.stdout.replace(/\n$/, '');
+    },
+    async storedValue(id, version) {
+      const keys = await cluster.etcdctl(['get', '--prefix', `${prefix}/values/${id}/`, '--keys-only']);
+      if (keys.code !== 0) throw new Error(`etcdctl get --prefix ${prefix}/values/${id}/: ${keys.stderr}`);
+      const key = keys.stdout
+        .split('\n')
+        .find((line) => line.trim() !== '' && Number(line.slice(line.lastIndexOf('/') + 1)) === version);
+      return key ? fleet.get(key.slice(prefix.length + 1)) : undefined;
     },
     async auditLines() {
       const result = await cluster.etcdctl(['get', '--prefix', `${prefix}/audit/`, '--print-value-only']);
@@ -339,16 +374,24 @@ export function hostKeyPath(host: FleetHost): string {
 }
 
 /**
- * Decrypts an armored message (a value as stored in etcd) with a host's private key, through
- * openpgp as any OpenPGP tool would: what "readable with a member's key" means.
+ * Decrypts a value as stored in etcd with a host's private key, through openpgp as any OpenPGP tool
+ * would: what "readable with a member's key" means. Takes an armored message, or a JSON envelope
+ * whose `message` is one (armored, or binary in base64).
  */
-export async function decryptAsHost(host: FleetHost, armored: string): Promise<string> {
+export async function decryptAsHost(host: FleetHost, stored: string): Promise<string> {
   const openpgp = await import('openpgp');
   const privateKey = await openpgp.readPrivateKey({ armoredKey: readFileSync(hostKeyPath(host), 'utf8') });
-  const message = await openpgp.readMessage({ armoredMessage: armored });
+  const text = stored.trim().startsWith('{') ? String((JSON.parse(stored) as { message?: unknown }).message) : stored;
+  const message = text.startsWith('-----BEGIN PGP MESSAGE-----')
+    ? await openpgp.readMessage({ armoredMessage: text })
+    : await openpgp.readMessage({ binaryMessage: Buffer.from(text, 'base64') });
   const { data } = await openpgp.decrypt({ message, decryptionKeys: privateKey });
   return typeof data === 'string' ? data : Buffer.from(data as Uint8Array).toString('utf8');
 }
+
+/** A stored value is an OpenPGP message: armored, or a JSON envelope carrying one. */
+export const OPENPGP_MESSAGE =
+  /^(?:-----BEGIN PGP MESSAGE-----|\{.*"message":"(?:-----BEGIN PGP MESSAGE-----|[A-Za-z0-9+/=]{40,}))/s;
 
 /** A value and the encoded forms a leak could take (hex and base64 of its text and of its bytes). */
 export function encodedForms(value: string): string[] {
