@@ -169,6 +169,8 @@ describeWithEtcd('fleet mode through bin/secrets', () => {
     // A few seconds later the watchers have not applied anything twice.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     for (const host of fleet.hosts) expect(host.hookRuns(), host.name).toBe(1);
+    // The service ends cleanly on SIGTERM (systemd's stop).
+    for (const sync of syncs) expect(await sync.stop(), sync.output()).toBe(0);
     for (const text of [rotate.stdout, rotate.stderr, ...syncs.map((sync) => sync.output())]) {
       for (const form of [...encodedForms(value), ...encodedForms(fleet.initialShared)])
         expect(text).not.toContain(form);
