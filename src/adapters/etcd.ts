@@ -9,12 +9,17 @@ import type { Etcd3, IOptions, Lease, Watcher } from 'etcd3';
 import { SecretsError, isSecretsError } from '../core/errors.js';
 import type { FleetConnection, FleetKv, KvCompare, KvEntry, KvLock, KvOperation } from '../core/ports.js';
 
-
 const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 function unreachable(endpoints: string[], error: unknown): SecretsError {
   if (isSecretsError(error)) return error;
-  const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
+  // gRPC's text: "14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: "
+  const reason = (error instanceof Error ? error.message : String(error))
+    .split('\n')[0]!
+    .replace(/\s*Resolution note:.*$/, '')
+    .replace(/No connection established\. Last error: (Error: )?/, '')
+    .replace(/\.$/, '')
+    .slice(0, 200);
   return new SecretsError('etcd-unreachable', `etcd did not answer at ${endpoints.join(', ')} (${reason})`, {
     hint: 'check the cluster (etcdctl endpoint health) and fleet.etcd.endpoints; per-host secrets keep working',
     cause: error,

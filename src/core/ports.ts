@@ -311,9 +311,7 @@ export interface KvCompare {
 }
 
 export type KvOperation =
-  | { put: string; value: string; leased?: boolean }
-  | { delete: string }
-  | { deletePrefix: string };
+  { put: string; value: string; leased?: boolean } | { delete: string } | { deletePrefix: string };
 
 /** A lease-backed lock: held while this process keeps the lease alive; `lost` turns true when etcd drops it. */
 export interface KvLock {

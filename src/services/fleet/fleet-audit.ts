@@ -17,6 +17,7 @@ import {
 import { SecretsError } from '../../core/errors.js';
 import { maskRemembered } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
+import type { KvCompare, KvOperation } from '../../core/ports.js';
 import type { Fleet } from './store.js';
 
 interface Head {
@@ -35,42 +36,77 @@ function parseHead(value: string | undefined): Head | undefined {
   return { seq: -1, hash: '' };
 }
 
-/** Appends one event to the fleet chain; retried when another host appended first. */
-export async function appendFleetAudit(
+/**
+ * The compare and the writes that append one event to the fleet chain as part of a larger
+ * transaction (a state change and its audit line commit together or not at all). The caller
+ * retries when the head moved.
+ */
+export async function auditAppendOps(
   fleet: Fleet,
   event: AuditEvent,
   deps: Pick<Deps, 'clock' | 'actor'>,
-): Promise<AuditEntry> {
+): Promise<{ compare: KvCompare; operations: KvOperation[]; line: string }> {
   const safe: AuditEvent = event.details
     ? { ...event, details: JSON.parse(maskRemembered(JSON.stringify(event.details))) as Record<string, unknown> }
     : event;
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const entry = await fleet.kv.get(fleet.keys.auditHead);
-    const head = parseHead(entry?.value) ?? { seq: 0, hash: GENESIS_HASH };
-    if (head.seq < 0)
-      throw new SecretsError('fleet-audit-broken', `the fleet audit head ${fleet.keys.auditHead} is not readable`, {
-        hint: 'see secrets log --verify',
-      });
-    const line = makeAuditLine(safe, {
-      seq: head.seq + 1,
-      time: deps.clock.now(),
-      actor: `${deps.actor}@${fleet.host}`,
-      prev: head.seq === 0 ? GENESIS_HASH : head.hash,
+  const entry = await fleet.kv.get(fleet.keys.auditHead);
+  const head = parseHead(entry?.value) ?? { seq: 0, hash: GENESIS_HASH };
+  if (head.seq < 0)
+    throw new SecretsError('fleet-audit-broken', `the fleet audit head ${fleet.keys.auditHead} is not readable`, {
+      hint: 'see secrets log --verify',
     });
-    const appended = await fleet.kv.txn(
-      [{ key: fleet.keys.auditHead, modRevision: entry?.modRevision ?? '0' }],
-      [
-        { put: fleet.keys.auditLine(head.seq + 1), value: line },
-        { put: fleet.keys.auditHead, value: JSON.stringify({ seq: head.seq + 1, hash: hashLine(line) }) },
-      ],
-    );
-    if (appended) return parseAuditLine(line)!;
+  const line = makeAuditLine(safe, {
+    seq: head.seq + 1,
+    time: deps.clock.now(),
+    actor: `${deps.actor}@${fleet.host}`,
+    prev: head.seq === 0 ? GENESIS_HASH : head.hash,
+  });
+  return {
+    compare: { key: fleet.keys.auditHead, modRevision: entry?.modRevision ?? '0' },
+    operations: [
+      { put: fleet.keys.auditLine(head.seq + 1), value: line },
+      { put: fleet.keys.auditHead, value: JSON.stringify({ seq: head.seq + 1, hash: hashLine(line) }) },
+    ],
+    line,
+  };
+}
+
+/**
+ * Commits `operations` under `compares` together with one audit event. Returns the entry, or
+ * undefined when a compare of the caller's failed (someone else changed what it guards); a
+ * moved audit head alone is retried.
+ */
+export async function commitWithAudit(
+  fleet: Fleet,
+  compares: KvCompare[],
+  operations: KvOperation[],
+  event: AuditEvent,
+  deps: Pick<Deps, 'clock' | 'actor'>,
+): Promise<AuditEntry | undefined> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const audit = await auditAppendOps(fleet, event, deps);
+    if (await fleet.kv.txn([...compares, audit.compare], [...operations, ...audit.operations]))
+      return parseAuditLine(audit.line)!;
+    // Which compare failed? Only a moved head is worth another attempt.
+    for (const compare of compares) {
+      const now = await fleet.kv.get(compare.key);
+      if ((now?.modRevision ?? '0') !== compare.modRevision) return undefined;
+    }
     await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
   }
   throw new SecretsError(
     'fleet-busy',
     'the fleet audit trail kept moving under 20 attempts to append; nothing recorded',
   );
+}
+
+/** Appends one event to the fleet chain; retried when another host appended first. */
+export async function appendFleetAudit(
+  fleet: Fleet,
+  event: AuditEvent,
+  deps: Pick<Deps, 'clock' | 'actor'>,
+): Promise<AuditEntry> {
+  return (await commitWithAudit(fleet, [], [], event, deps))!;
 }
 
 /** The fleet chain's entries and its verification against the head. */

@@ -14,7 +14,7 @@ import { currentEnvValues } from '../../kinds/env-values.js';
 import { envKeysOfSecret } from '../../kinds/index.js';
 import type { Deps } from '../deps.js';
 import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
-import { appendFleetAudit } from './fleet-audit.js';
+import { commitWithAudit } from './fleet-audit.js';
 import { FINGERPRINT_KEY_ID } from './fleet-constants.js';
 import { withFleetLock } from './fleet-lock.js';
 import {
@@ -113,7 +113,8 @@ export async function runFleetInit(policy: Policy, deps: Deps): Promise<FleetIni
     }
     const fingerprintKey = Secret.known(randomBytes(32).toString('hex'));
     const sealedKey = await sealValues(FINGERPRINT_KEY_ID, 0, { key: fingerprintKey }, [member], key, fleet.host, deps);
-    const created = await fleet.kv.txn(
+    const created = await commitWithAudit(
+      fleet,
       [{ key: fleet.keys.fleet, modRevision: '0' }],
       [
         put(fleet.keys.fleet, { version: 1, createdAt: now.toISOString(), createdBy: fleet.host }),
@@ -122,16 +123,13 @@ export async function runFleetInit(policy: Policy, deps: Deps): Promise<FleetIni
         put(fleet.keys.host(fleet.host), { lastSync: now.toISOString(), applied: status }),
         ...operations,
       ],
+      { action: 'fleet-init', details: { host: fleet.host, fingerprint: key.fingerprint, uploaded } },
+      deps,
     );
     if (!created)
       throw new SecretsError('fleet-exists', `there is already a fleet at ${fleet.spec.prefix}; nothing was changed`, {
         hint: `secrets fleet join, then secrets fleet admit ${fleet.host} on a member`,
       });
-    await appendFleetAudit(
-      fleet,
-      { action: 'fleet-init', details: { host: fleet.host, fingerprint: key.fingerprint, uploaded } },
-      deps,
-    );
     await appendAudit(
       policy.stateDir,
       { action: 'fleet-init', details: { prefix: fleet.spec.prefix, host: fleet.host, uploaded } },
@@ -161,7 +159,8 @@ export async function runFleetJoin(policy: Policy, deps: Deps): Promise<{ host: 
           : { hint: `if this host lost its key, a member runs secrets fleet remove ${fleet.host} first` },
       );
     const now = deps.clock.now();
-    await fleet.kv.txn(
+    await commitWithAudit(
+      fleet,
       [],
       [
         put(fleet.keys.request(fleet.host), {
@@ -172,9 +171,6 @@ export async function runFleetJoin(policy: Policy, deps: Deps): Promise<{ host: 
           requestedAt: now.toISOString(),
         }),
       ],
-    );
-    await appendFleetAudit(
-      fleet,
       { action: 'fleet-join-requested', details: { host: fleet.host, fingerprint: key.fingerprint } },
       deps,
     );
@@ -269,12 +265,18 @@ export async function runFleetAdmit(
         deps.clock.now(),
       );
       const { operations, secrets } = await resealAll(fleet, [...current, joining], current, key, deps);
-      const done = await fleet.kv.txn(
+      const done = await commitWithAudit(
+        fleet,
         [
           { key: fleet.keys.request(input.host), modRevision: request.modRevision },
           { key: fleet.keys.member(input.host), modRevision: '0' },
         ],
         [put(fleet.keys.member(input.host), joining), { delete: fleet.keys.request(input.host) }, ...operations],
+        {
+          action: 'fleet-admitted',
+          details: { host: input.host, fingerprint: request.record.fingerprint, by: fleet.host },
+        },
+        deps,
       );
       if (!done)
         throw new SecretsError(
@@ -282,14 +284,6 @@ export async function runFleetAdmit(
           `the join request of ${input.host} changed while it was being admitted; nothing was changed`,
           { hint: 'check the fingerprint again and repeat' },
         );
-      await appendFleetAudit(
-        fleet,
-        {
-          action: 'fleet-admitted',
-          details: { host: input.host, fingerprint: request.record.fingerprint, by: fleet.host },
-        },
-        deps,
-      );
       return { host: input.host, fingerprint: request.record.fingerprint, secrets };
     });
   });
@@ -308,8 +302,13 @@ export async function runFleetRemove(
       const leaving = await readRecord(fleet, memberSchema, fleet.keys.member(host));
       if (!leaving) {
         if (await fleet.kv.get(fleet.keys.request(host))) {
-          await fleet.kv.txn([], [{ delete: fleet.keys.request(host) }]);
-          await appendFleetAudit(fleet, { action: 'fleet-request-refused', details: { host } }, deps);
+          await commitWithAudit(
+            fleet,
+            [],
+            [{ delete: fleet.keys.request(host) }],
+            { action: 'fleet-request-refused', details: { host, by: fleet.host } },
+            deps,
+          );
           return { removed: host, couldRead: [] };
         }
         throw new SecretsError('fleet-not-member', `${host} is not a member of the fleet; nothing was changed`);
@@ -320,17 +319,15 @@ export async function runFleetRemove(
       if (!staying.some((member) => member.host === fleet.host))
         throw new SecretsError('fleet-not-member', `${fleet.host} is not a member of the fleet`);
       const { operations, secrets } = await resealAll(fleet, staying, current, key, deps);
-      const done = await fleet.kv.txn(
+      const done = await commitWithAudit(
+        fleet,
         [{ key: fleet.keys.member(host), modRevision: leaving.modRevision }],
         [{ delete: fleet.keys.member(host) }, { delete: fleet.keys.host(host) }, ...operations],
-      );
-      if (!done)
-        throw new SecretsError('fleet-busy', `the membership of ${host} changed meanwhile; nothing was changed`);
-      await appendFleetAudit(
-        fleet,
         { action: 'fleet-removed', details: { host, by: fleet.host, couldRead: secrets } },
         deps,
       );
+      if (!done)
+        throw new SecretsError('fleet-busy', `the membership of ${host} changed meanwhile; nothing was changed`);
       return { removed: host, couldRead: secrets };
     });
   });

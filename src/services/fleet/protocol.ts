@@ -7,7 +7,7 @@
 import { SecretsError } from '../../core/errors.js';
 import { fingerprint, type Secret } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
-import { appendFleetAudit } from './fleet-audit.js';
+import { commitWithAudit } from './fleet-audit.js';
 import { FINGERPRINT_KEY_ID } from './fleet-constants.js';
 import {
   put,
@@ -98,19 +98,6 @@ export async function makeCurrent(
   const next = await versionValues(fleet, id, pending.version, members, key, deps);
   const previous = await versionValues(fleet, id, state.current.version, members, key, deps).catch(() => undefined);
   const { startedAt: _startedAt, deadline: _deadline, partialOk: _partialOk, ...current } = pending;
-  const done = await fleet.kv.txn(
-    [{ key: fleet.keys.secret(id), modRevision }],
-    [
-      put(fleet.keys.secret(id), { current } satisfies SecretState),
-      ...(state.current.version !== pending.version
-        ? [
-            { delete: fleet.keys.value(id, state.current.version) },
-            { deletePrefix: fleet.keys.acks(id, state.current.version) },
-          ]
-        : []),
-    ],
-  );
-  if (!done) return false;
   const fingerprintKey = await fleetFingerprintKey(fleet, members, key, deps);
   const nextPrints = next ? fleetFingerprints(next, fingerprintKey) : {};
   const previousPrints = previous ? fleetFingerprints(previous, fingerprintKey) : {};
@@ -123,8 +110,22 @@ export async function makeCurrent(
     fingerprints[label] = { new: print, ...(previousPrints[label] ? { old: previousPrints[label] } : {}) };
   const nextWhole = whole(nextPrints);
   const previousWhole = whole(previousPrints);
-  await appendFleetAudit(
+  // The state change and its audit line commit together: the chain has exactly one entry per rotation.
+  const recorded = await commitWithAudit(
     fleet,
+    [{ key: fleet.keys.secret(id), modRevision }],
+    [
+      put(fleet.keys.secret(id), {
+        current,
+        issued: Math.max(pending.version, state.issued ?? 0),
+      } satisfies SecretState),
+      ...(state.current.version !== pending.version
+        ? [
+            { delete: fleet.keys.value(id, state.current.version) },
+            { deletePrefix: fleet.keys.acks(id, state.current.version) },
+          ]
+        : []),
+    ],
     {
       action: 'rotated',
       secret: id,
@@ -142,7 +143,7 @@ export async function makeCurrent(
     },
     deps,
   );
-  return true;
+  return recorded !== undefined;
 }
 
 /**
@@ -160,17 +161,17 @@ export async function dropPending(
 ): Promise<boolean> {
   const pending = state.pending;
   if (!pending) return false;
-  const done = await fleet.kv.txn(
+  const recorded = await commitWithAudit(
+    fleet,
     [{ key: fleet.keys.secret(id), modRevision }],
     [
-      put(fleet.keys.secret(id), { current: state.current } satisfies SecretState),
+      put(fleet.keys.secret(id), {
+        current: state.current,
+        issued: Math.max(pending.version, state.issued ?? 0),
+      } satisfies SecretState),
       { delete: fleet.keys.value(id, pending.version) },
       { deletePrefix: fleet.keys.acks(id, pending.version) },
     ],
-  );
-  if (!done) return false;
-  await appendFleetAudit(
-    fleet,
     {
       action: 'rotate-rolled-back',
       secret: id,
@@ -186,5 +187,5 @@ export async function dropPending(
     },
     deps,
   );
-  return true;
+  return recorded !== undefined;
 }

@@ -177,11 +177,12 @@ export async function rotateShared(
       if (!prepared) return undefined;
       const members = await readMembers(fleet);
       const current = found?.record.current;
-      const version = (current?.version ?? 0) + 1;
+      const version = Math.max(current?.version ?? 0, found?.record.issued ?? 0) + 1;
       const now = deps.clock.now();
       const rotation = prepared.rotation;
       const sealed = await sealValues(item.id, version, prepared.pending.next, members, key, fleet.host, deps);
       const pendingState: SecretState = {
+        issued: version,
         // Version 0: the fleet had no value of it yet (shared after fleet init); hosts keep theirs until it is current.
         current: current ?? { version: 0, createdAt: now.toISOString(), rotation: 'none', by: fleet.host },
         pending: {

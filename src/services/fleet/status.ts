@@ -119,14 +119,14 @@ export async function fleetFindings(policy: Policy, now: Date, deps: Deps): Prom
     status = await readFleetStatus(policy, deps, 3_000);
   } catch (error) {
     const message = isSecretsError(error) ? error.message : String(error);
-    return [{ check: 'fleet', severity: 'warning', message: `fleet: ${message}; the local checks ran without it` }];
+    return [{ check: 'fleet', severity: 'warning', message: `${message}; the local checks ran without it` }];
   }
   const findings: Finding[] = [];
   if (!status.hosts.some((member) => member.host === status.host))
     findings.push({
       check: 'fleet',
       severity: 'warning',
-      message: `fleet: ${status.host} is not a member of the fleet at ${status.prefix} (secrets fleet join, then admit it on a member)`,
+      message: `${status.host} is not a member of the fleet at ${status.prefix} (secrets fleet join, then admit it on a member)`,
     });
   for (const [id, secret] of Object.entries(status.secrets)) {
     if (secret.pending !== null && secret.deadline && new Date(secret.deadline) < now)
@@ -134,7 +134,7 @@ export async function fleetFindings(policy: Policy, now: Date, deps: Deps): Prom
         check: 'fleet',
         severity: 'critical',
         secret: id,
-        message: `fleet: the rotation of ${id} to version ${secret.pending} by ${secret.pendingBy} has been pending since ${secret.pendingSince}, past its deadline; not applied on ${secret.waitingFor?.join(', ') || 'no host'} (secrets sync there, or secrets rotate --recover)`,
+        message: `the rotation of ${id} to version ${secret.pending} by ${secret.pendingBy} has been pending since ${secret.pendingSince}, past its deadline; not applied on ${secret.waitingFor?.join(', ') || 'no host'} (secrets sync there, or secrets rotate --recover)`,
       });
   }
   for (const member of status.hosts) {
@@ -145,7 +145,7 @@ export async function fleetFindings(policy: Policy, now: Date, deps: Deps): Prom
       findings.push({
         check: 'fleet',
         severity: 'warning',
-        message: `fleet: ${member.host} is behind the fleet on ${behind.map(([id, row]) => `${id} (has ${row.applied ?? 'none'}, fleet ${status.secrets[id]?.current})`).join(', ')}; last sync ${member.lastSync ?? 'never'}`,
+        message: `${member.host} is behind the fleet on ${behind.map(([id, row]) => `${id} (has ${row.applied ?? 'none'}, fleet ${status.secrets[id]?.current})`).join(', ')}; last sync ${member.lastSync ?? 'never'}`,
       });
     if (member.expires) {
       const left = new Date(member.expires).getTime() - now.getTime();
@@ -153,7 +153,7 @@ export async function fleetFindings(policy: Policy, now: Date, deps: Deps): Prom
         findings.push({
           check: 'fleet',
           severity: left <= 0 ? 'critical' : 'warning',
-          message: `fleet: the key of member ${member.host} ${left <= 0 ? 'has expired' : `expires on ${member.expires.slice(0, 10)}`}: new versions cannot be encrypted to it (fleet remove ${member.host}, then join again with a new key)`,
+          message: `the key of member ${member.host} ${left <= 0 ? 'has expired' : `expires on ${member.expires.slice(0, 10)}`}: new versions cannot be encrypted to it (fleet remove ${member.host}, then join again with a new key)`,
         });
     }
   }

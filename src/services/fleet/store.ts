@@ -41,6 +41,8 @@ const versionSchema = z.object({
 
 export const stateSchema = z.object({
   current: versionSchema,
+  /** The highest version ever stored (a dropped version's number is never reused). */
+  issued: z.optional(z.number()),
   pending: z.optional(
     z.object({
       ...versionSchema.shape,

@@ -12,6 +12,7 @@ import { syncHost, type SyncOutcome } from './sync.js';
 
 const RESYNC_MS = 5 * 60_000;
 const RETRY_MS = 2_000;
+const MAX_RETRY_MS = 60_000;
 
 export async function runSyncWatch(
   policy: Policy,
@@ -24,6 +25,8 @@ export async function runSyncWatch(
   let again = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let lastError: string | undefined;
   const schedule = (ms: number) => {
     if (stopped) return;
     if (timer) clearTimeout(timer);
@@ -40,9 +43,17 @@ export async function runSyncWatch(
     try {
       // A rotation on this host holds its state lock: wait briefly, then retry instead of queueing.
       report(await syncHost(policy, fleet, deps, { waitMs: 1_000 }));
+      failures = 0;
+      lastError = undefined;
     } catch (error) {
       retry = true;
-      deps.output.err(`secrets sync: ${isSecretsError(error) ? error.toLine() : String(error)} (retrying)\n`);
+      failures++;
+      const line = isSecretsError(error) ? error.toLine() : String(error);
+      // The rotator on this host holds the lock while it waits for the others: not worth a line.
+      // Any other error is said once, not every retry (a service's log is read by people).
+      const locked = isSecretsError(error) && error.code === 'locked';
+      if (!locked && line !== lastError) deps.output.err(`secrets sync: ${line} (retrying)\n`);
+      lastError = locked ? lastError : line;
     } finally {
       running = false;
     }
@@ -50,7 +61,8 @@ export async function runSyncWatch(
       again = false;
       return run();
     }
-    schedule(retry ? RETRY_MS : RESYNC_MS);
+    // Retries back off from 2 s to a minute: a removed host or a long outage must not spin.
+    schedule(retry ? Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** Math.min(failures - 1, 5)) : RESYNC_MS);
   };
   const watches = [];
   for (const prefix of fleet.keys.watched) {
