@@ -295,13 +295,18 @@ export function makeFleet(cluster: EtcdCluster, options: FleetOptions = {}): Fle
       const init = expectOk(await first!.run(['fleet', 'init']), `${first!.name}: secrets fleet init`);
       const own = FINGERPRINT.exec(init.stdout);
       if (own) fingerprints[first!.name] = own[1]!;
+      // Join requests go out together; a member admits them one at a time (each admit re-encrypts).
+      await Promise.all(
+        others.map(async (host) => {
+          const join = expectOk(await host.run(['fleet', 'join']), `${host.name}: secrets fleet join`);
+          const match = FINGERPRINT.exec(join.stdout);
+          if (!match) throw new Error(`${host.name}: fleet join printed no fingerprint: ${join.stdout}`);
+          fingerprints[host.name] = match[1]!;
+        }),
+      );
       for (const host of others) {
-        const join = expectOk(await host.run(['fleet', 'join']), `${host.name}: secrets fleet join`);
-        const match = FINGERPRINT.exec(join.stdout);
-        if (!match) throw new Error(`${host.name}: fleet join printed no fingerprint: ${join.stdout}`);
-        fingerprints[host.name] = match[1]!;
         expectOk(
-          await first!.run(['fleet', 'admit', host.name, '--fingerprint', match[1]!]),
+          await first!.run(['fleet', 'admit', host.name, '--fingerprint', fingerprints[host.name]!]),
           `${first!.name}: secrets fleet admit ${host.name}`,
         );
       }
