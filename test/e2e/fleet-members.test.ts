@@ -1,5 +1,6 @@
 // Fleet mode (issue 17) through bin/secrets against a real 3-member etcd cluster: per-host secrets
-// beside shared ones, and removing a member.
+// beside shared ones, a member that fails to apply a version, and removing members.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithEtcd, startEtcdCluster, type EtcdCluster } from '../helpers/etcd.js';
 import {
@@ -9,6 +10,7 @@ import {
   makeFleet,
   OPENPGP_MESSAGE,
   SHARED_ID,
+  waitFor,
   type FleetHost,
 } from '../helpers/fleet.js';
 
@@ -84,5 +86,32 @@ describeWithEtcd('fleet members and per-host secrets through bin/secrets', () =>
     expect(h3.env()).toBe(h3Env);
     expect(h3.hookRuns()).toBe(0);
     expect(sync.stdout + sync.stderr).not.toContain(value);
+
+    // The JSON form, removing api-2 as well.
+    const json = await h1.run(['fleet', 'remove', 'api-2', '--yes', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ removed: 'api-2', couldRead: [SHARED_ID] });
+  });
+
+  it('a member whose apply fails (its hook exits 7): the fleet rolls back, exit 3 naming it', async () => {
+    const fleet = makeFleet(cluster);
+    const [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
+    // api-3's own hook fails: its write path puts the old value back and it acknowledges a failure.
+    const policy = readFileSync(h3.policyPath, 'utf8');
+    expect(policy).toContain('echo x >> hook.log');
+    writeFileSync(h3.policyPath, policy.replace('echo x >> hook.log', 'echo x >> hook.log; exit 7'));
+    await fleet.setUp();
+    const before = fleet.hosts.map((host) => host.env());
+    await fleet.startSyncs();
+
+    const rotate = await h1.run(['rotate', SHARED_ID, '--yes']);
+    expect(rotate.code, rotate.stdout + rotate.stderr).toBe(3);
+    expect(rotate.stderr).toContain('[fleet-rolled-back]');
+    expect(rotate.stderr).toContain('api-3');
+    expect(h1.env()).toBe(before[0]);
+    await waitFor('api-2 and api-3 back on the old value', () => h2.env() === before[1] && h3.env() === before[2]);
+    const status = await fleet.status();
+    expect(status.secrets[SHARED_ID]).toMatchObject({ current: 1, pending: null });
+    expect((await fleet.auditLines()).filter((line) => line.includes('"action":"rotated"'))).toEqual([]);
   });
 });
