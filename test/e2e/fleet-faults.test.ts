@@ -117,6 +117,31 @@ describeWithEtcd('fleet mode when things break', () => {
     }
   });
 
+  it('a fleet audit entry changed in etcd: log --verify exits 2', async () => {
+    const fleet = makeFleet(cluster, { hosts: 1 });
+    await fleet.setUp();
+    const host = fleet.hosts[0]!;
+    expect((await host.run(['rotate', SHARED_ID, '--yes'])).code).toBe(0);
+    const intact = await host.run(['log', '--verify']);
+    expect(intact.code, intact.stdout + intact.stderr).toBe(0);
+    const keys = await cluster.etcdctl(['get', '--prefix', `${fleet.prefix}/audit/`, '--keys-only']);
+    const rotatedKey = (
+      await Promise.all(
+        keys.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map(async (key) => ({ key, value: (await fleet.get(key.slice(fleet.prefix.length + 1)))! })),
+      )
+    ).find((entry) => entry.value.includes('"action":"rotated"'))!;
+    expect(rotatedKey, keys.stdout).toBeDefined();
+    const forged = rotatedKey.value.replace('"action":"rotated"', '"action":"recorded"');
+    expect((await cluster.etcdctl(['put', rotatedKey.key, forged])).code).toBe(0);
+
+    const broken = await host.run(['log', '--verify']);
+    expect(broken.code, broken.stdout + broken.stderr).toBe(2);
+    expect(broken.stdout + broken.stderr).toMatch(/fleet/i);
+  });
+
   it('etcd unreachable (wrong endpoints): exit 3 naming them, nothing changed; check still checks local files', async () => {
     const endpoints = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
     const fleet = makeFleet(cluster, { endpoints });

@@ -57,6 +57,8 @@ describeWithEtcd('fleet mode through bin/secrets', () => {
     const fleetValue = h1.value()!;
     const h3Env = h3.env();
 
+    const early = await h2.run(['fleet', 'join']);
+    expect(early.code, early.stdout + early.stderr).toBe(3); // no fleet at the prefix yet
     const init = await h1.run(['fleet', 'init']);
     expect(init.code, init.stderr).toBe(0);
     const own = FINGERPRINT.exec(init.stdout);
