@@ -542,6 +542,16 @@ export const errorCatalogue = {
     meaning: 'The rotator lost its etcd lease part-way through a shared rotation.',
     remedy: 'secrets rotate --recover on any member finishes or undoes it.',
   },
+  'fleet-no-value': {
+    exit: 3,
+    meaning: 'A shared secret the fleet has no version of yet, and this host has no value of it to upload first.',
+    remedy: 'Rotate it from a host whose env file holds it, or add it here first.',
+  },
+  'fleet-interrupted': {
+    exit: 4,
+    meaning: 'etcd stopped answering part-way through a shared rotation, after its new version was stored.',
+    remedy: 'When etcd answers again, secrets rotate --recover on any member finishes or undoes it.',
+  },
   'fleet-key-missing': {
     exit: 3,
     meaning: "This host's fleet key pair (state folder, fleet/host.key) is missing or unreadable.",

@@ -54,6 +54,9 @@ Examples:
       if (ctx.globals(command).json) return deps.output.out(json(joined));
       const shown = formatFingerprint(joined.fingerprint);
       deps.output.out(`join request published for ${joined.host}; fingerprint ${shown}\n`);
+      // What this host now trusts: the operator compares these with the members' own.
+      for (const member of joined.members)
+        deps.output.out(`  fleet member ${member.host}: key ${formatFingerprint(member.fingerprint)}\n`);
       deps.output.out(
         `on a member, after comparing the fingerprint: secrets fleet admit ${joined.host} --fingerprint "${shown}"\n`,
       );

@@ -19,6 +19,7 @@ import { maskRemembered } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
 import type { KvCompare, KvOperation } from '../../core/ports.js';
 import type { Fleet } from './store.js';
+import { checkAuditPin, loadPins } from './trust.js';
 
 interface Head {
   seq: number;
@@ -55,6 +56,14 @@ export async function auditAppendOps(
     throw new SecretsError('fleet-audit-broken', `the fleet audit head ${fleet.keys.auditHead} is not readable`, {
       hint: 'see secrets log --verify',
     });
+  // Never chain onto a trail shorter than, or different from, the one this host last saw.
+  const pinned = (await loadPins(fleet, fleet.deps)).audit;
+  if (pinned && (head.seq < pinned.seq || (head.seq === pinned.seq && head.hash !== pinned.hash)))
+    throw new SecretsError(
+      'fleet-audit-broken',
+      `the fleet audit trail is at entry ${head.seq}, but this host saw entry ${pinned.seq}${head.seq === pinned.seq ? ' with another content' : ''} (removed or rewritten); nothing was changed`,
+      { hint: 'see secrets log --fleet --verify on every member' },
+    );
   const line = makeAuditLine(safe, {
     seq: head.seq + 1,
     time: deps.clock.now(),
@@ -85,8 +94,11 @@ export async function commitWithAudit(
 ): Promise<AuditEntry | undefined> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const audit = await auditAppendOps(fleet, event, deps);
-    if (await fleet.kv.txn([...compares, audit.compare], [...operations, ...audit.operations]))
-      return parseAuditLine(audit.line)!;
+    if (await fleet.kv.txn([...compares, audit.compare], [...operations, ...audit.operations])) {
+      const appended = parseAuditLine(audit.line)!;
+      (await loadPins(fleet, fleet.deps)).audit = { seq: appended.seq, hash: hashLine(audit.line) };
+      return appended;
+    }
     // Which compare failed? Only a moved head is worth another attempt.
     for (const compare of compares) {
       const now = await fleet.kv.get(compare.key);
@@ -117,7 +129,11 @@ export async function readFleetAudit(
   const headEntry = await fleet.kv.get(fleet.keys.auditHead);
   const head = parseHead(headEntry?.value);
   const text = lines.map((line) => `${line}\n`).join('');
-  const verification = verifyAuditChain(text, head && head.seq >= 0 ? head : head ? { seq: -1, hash: '' } : undefined);
+  let verification = verifyAuditChain(text, head && head.seq >= 0 ? head : head ? { seq: -1, hash: '' } : undefined);
+  if (verification.ok) {
+    const pinned = await checkAuditPin(fleet, lines, fleet.deps);
+    if (!pinned.ok) verification = { ok: false, entries: lines.length, badLine: pinned.badLine, reason: pinned.reason };
+  }
   const entries = lines.map(parseAuditLine).filter((entry): entry is AuditEntry => entry !== undefined);
   return { entries, verification, where: `etcd ${fleet.keys.audit}` };
 }

@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { lastRotations } from '../../core/audit.js';
 import { SecretsError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
+import type { SecretSpec } from '../../core/policy-schema.js';
 import type { KvOperation } from '../../core/ports.js';
 import { Secret } from '../../core/secret.js';
 import { currentEnvValues } from '../../kinds/env-values.js';
@@ -17,6 +18,9 @@ import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import { commitWithAudit } from './fleet-audit.js';
 import { FINGERPRINT_KEY_ID } from './fleet-constants.js';
 import { withFleetLock } from './fleet-lock.js';
+import { nextMembership, pinMembership, savePins } from './trust.js';
+import { withStateLock } from '../state/state-lock.js';
+import { currentTally, makeCurrent } from './protocol.js';
 import {
   assertMember,
   formatFingerprint,
@@ -62,6 +66,56 @@ function memberOf(host: string, key: HostKey, admittedBy: string, now: Date): Me
   };
 }
 
+/**
+ * Version 1 of a shared secret: this host's current value, sealed to `members`. Used by fleet
+ * init, and by the first rotation of a secret shared after it (so a roll-back has a version to
+ * go back to). Returns why not when this host has no value of it.
+ */
+export async function firstVersion(
+  policy: Policy,
+  fleet: Fleet,
+  id: string,
+  spec: SecretSpec,
+  members: MemberRecord[],
+  key: HostKey,
+  envText: string | undefined,
+  origin: { createdAt: Date; rotation: string },
+  deps: Deps,
+): Promise<{ operations: KvOperation[]; state: SecretState } | { reason: string }> {
+  const labels = envKeysOfSecret(spec);
+  const values = currentEnvValues(policy, new Map([[policy.envFile, envText]]), labels);
+  const missing = labels.filter((label) => !values[label]);
+  if (labels.length === 0) return { reason: 'it has no env key' };
+  if (missing.length > 0) return { reason: `${missing.join(', ')} not in ${policy.envFile}` };
+  const sealed = await sealValues(id, 1, values as Record<string, Secret>, members, key, fleet.host, deps);
+  const state: SecretState = {
+    current: { version: 1, createdAt: origin.createdAt.toISOString(), rotation: origin.rotation, by: fleet.host },
+    issued: 1,
+  };
+  return { operations: [put(fleet.keys.secret(id), state), put(fleet.keys.value(id, 1), sealed)], state };
+}
+
+/**
+ * A membership change or a sync-like command on this host: the state lock held (its key, its
+ * pins and its local trail change), the fleet open, and this host's pins saved after the work.
+ */
+export async function withFleetHost<T>(
+  policy: Policy,
+  deps: Deps,
+  command: string,
+  work: (fleet: Fleet) => Promise<T>,
+): Promise<T> {
+  return withStateLock(policy.stateDir, { command, waitMs: 60_000 }, deps, () =>
+    withFleet(policy, deps, async (fleet) => {
+      try {
+        return await work(fleet);
+      } finally {
+        await savePins(fleet, deps);
+      }
+    }),
+  );
+}
+
 export interface FleetInitOutcome {
   prefix: string;
   host: string;
@@ -72,7 +126,13 @@ export interface FleetInitOutcome {
 
 /** `secrets fleet init`: this host founds the fleet and uploads its shared values as version 1. */
 export async function runFleetInit(policy: Policy, deps: Deps): Promise<FleetInitOutcome> {
-  return withFleet(policy, deps, async (fleet) => {
+  return withFleetHost(policy, deps, 'secrets fleet init', async (fleet) => {
+    if (await fleet.kv.get(fleet.keys.fleet))
+      throw new SecretsError('fleet-exists', `there is already a fleet at ${fleet.spec.prefix}; nothing was changed`, {
+        hint: `secrets fleet join, then secrets fleet admit ${fleet.host} on a member`,
+      });
+    // A new fleet: whatever this host pinned for an earlier fleet at this prefix no longer applies.
+    fleet.pins = { floors: {} };
     const key = await ensureHostKey(policy, fleet.host, deps);
     const now = deps.clock.now();
     const member = memberOf(fleet.host, key, fleet.host, now);
@@ -85,40 +145,37 @@ export async function runFleetInit(policy: Policy, deps: Deps): Promise<FleetIni
     const notUploaded: FleetInitOutcome['notUploaded'] = [];
     const status: Record<string, number> = {};
     for (const { id, spec } of sharedSecrets(policy)) {
-      const labels = envKeysOfSecret(spec);
-      const values = currentEnvValues(policy, new Map([[policy.envFile, envText]]), labels);
-      const missing = labels.filter((label) => !values[label]);
-      if (labels.length === 0 || missing.length > 0) {
-        notUploaded.push({
-          id,
-          reason:
-            labels.length === 0
-              ? 'it has no env key'
-              : `${missing.join(', ')} not in ${policy.envFile}; its first rotation uploads it`,
-        });
+      const first = await firstVersion(
+        policy,
+        fleet,
+        id,
+        spec,
+        [member],
+        key,
+        envText,
+        {
+          createdAt: rotatedAt.get(id) ?? now,
+          rotation,
+        },
+        deps,
+      );
+      if ('reason' in first) {
+        notUploaded.push({ id, reason: first.reason });
         continue;
       }
-      const sealed = await sealValues(id, 1, values as Record<string, Secret>, [member], key, fleet.host, deps);
-      const state: SecretState = {
-        current: {
-          version: 1,
-          createdAt: (rotatedAt.get(id) ?? now).toISOString(),
-          rotation,
-          by: fleet.host,
-        },
-      };
-      operations.push(put(fleet.keys.secret(id), state), put(fleet.keys.value(id, 1), sealed));
+      operations.push(...first.operations);
       status[id] = 1;
       uploaded.push(id);
     }
     const fingerprintKey = Secret.known(randomBytes(32).toString('hex'));
     const sealedKey = await sealValues(FINGERPRINT_KEY_ID, 0, { key: fingerprintKey }, [member], key, fleet.host, deps);
+    const membership = await nextMembership(fleet, [member], key, deps);
     const created = await commitWithAudit(
       fleet,
-      [{ key: fleet.keys.fleet, modRevision: '0' }],
+      [{ key: fleet.keys.fleet, modRevision: '0' }, membership.compare],
       [
         put(fleet.keys.fleet, { version: 1, createdAt: now.toISOString(), createdBy: fleet.host }),
-        put(fleet.keys.member(fleet.host), member),
+        membership.operation,
         put(fleet.keys.fingerprintKey, sealedKey),
         put(fleet.keys.host(fleet.host), { lastSync: now.toISOString(), applied: status }),
         ...operations,
@@ -130,6 +187,8 @@ export async function runFleetInit(policy: Policy, deps: Deps): Promise<FleetIni
       throw new SecretsError('fleet-exists', `there is already a fleet at ${fleet.spec.prefix}; nothing was changed`, {
         hint: `secrets fleet join, then secrets fleet admit ${fleet.host} on a member`,
       });
+    pinMembership(fleet, [member], membership.version, membership.hash);
+    for (const id of uploaded) fleet.pins!.floors[id] = 1;
     await appendAudit(
       policy.stateDir,
       { action: 'fleet-init', details: { prefix: fleet.spec.prefix, host: fleet.host, uploaded } },
@@ -140,21 +199,26 @@ export async function runFleetInit(policy: Policy, deps: Deps): Promise<FleetIni
 }
 
 /** `secrets fleet join`: publishes this host's public key as a request a member admits. */
-export async function runFleetJoin(policy: Policy, deps: Deps): Promise<{ host: string; fingerprint: string }> {
-  return withFleet(policy, deps, async (fleet) => {
+export async function runFleetJoin(
+  policy: Policy,
+  deps: Deps,
+): Promise<{ host: string; fingerprint: string; members: Array<{ host: string; fingerprint: string }> }> {
+  return withFleetHost(policy, deps, 'secrets fleet join', async (fleet) => {
     if (!(await fleet.kv.get(fleet.keys.fleet)))
       throw new SecretsError('fleet-missing', `there is no fleet at ${fleet.spec.prefix}; nothing was changed`, {
         hint: 'secrets fleet init on the first host',
       });
     const key = await ensureHostKey(policy, fleet.host, deps);
-    const existing = await readRecord(fleet, memberSchema, fleet.keys.member(fleet.host));
+    // The membership this host will trust from now on (pinned when the command ends).
+    const members = await readMembers(fleet);
+    const existing = members.find((member) => member.host === fleet.host);
     if (existing)
       throw new SecretsError(
         'fleet-already-member',
-        sameFingerprint(existing.record.fingerprint, key.fingerprint)
+        sameFingerprint(existing.fingerprint, key.fingerprint)
           ? `${fleet.host} is already a member of the fleet`
           : `the fleet already has a member named ${fleet.host}, with another key; nothing was changed`,
-        sameFingerprint(existing.record.fingerprint, key.fingerprint)
+        sameFingerprint(existing.fingerprint, key.fingerprint)
           ? {}
           : { hint: `if this host lost its key, a member runs secrets fleet remove ${fleet.host} first` },
       );
@@ -174,7 +238,11 @@ export async function runFleetJoin(policy: Policy, deps: Deps): Promise<{ host: 
       { action: 'fleet-join-requested', details: { host: fleet.host, fingerprint: key.fingerprint } },
       deps,
     );
-    return { host: fleet.host, fingerprint: key.fingerprint };
+    return {
+      host: fleet.host,
+      fingerprint: key.fingerprint,
+      members: members.map((member) => ({ host: member.host, fingerprint: member.fingerprint })),
+    };
   });
 }
 
@@ -222,11 +290,11 @@ export async function runFleetAdmit(
   input: AdmitInput,
   deps: Deps,
 ): Promise<{ host: string; fingerprint: string; secrets: string[] }> {
-  return withFleet(policy, deps, async (fleet) => {
+  return withFleetHost(policy, deps, `secrets fleet admit ${input.host}`, async (fleet) => {
     const key = await memberKey(policy, fleet, deps);
     const request = await readRecord(fleet, requestSchema, fleet.keys.request(input.host));
     if (!request) {
-      const already = await readRecord(fleet, memberSchema, fleet.keys.member(input.host));
+      const already = (await readMembers(fleet)).some((member) => member.host === input.host);
       if (already) throw new SecretsError('fleet-already-member', `${input.host} is already a member of the fleet`);
       throw new SecretsError('fleet-request-missing', `no join request from ${input.host}; nothing was changed`, {
         hint: `run secrets fleet join on ${input.host} first`,
@@ -264,14 +332,14 @@ export async function runFleetAdmit(
         fleet.host,
         deps.clock.now(),
       );
+      if (current.some((member) => member.host === input.host))
+        throw new SecretsError('fleet-already-member', `${input.host} is already a member of the fleet`);
       const { operations, secrets } = await resealAll(fleet, [...current, joining], current, key, deps);
+      const membership = await nextMembership(fleet, [...current, joining], key, deps);
       const done = await commitWithAudit(
         fleet,
-        [
-          { key: fleet.keys.request(input.host), modRevision: request.modRevision },
-          { key: fleet.keys.member(input.host), modRevision: '0' },
-        ],
-        [put(fleet.keys.member(input.host), joining), { delete: fleet.keys.request(input.host) }, ...operations],
+        [{ key: fleet.keys.request(input.host), modRevision: request.modRevision }, membership.compare],
+        [membership.operation, { delete: fleet.keys.request(input.host) }, ...operations],
         {
           action: 'fleet-admitted',
           details: { host: input.host, fingerprint: request.record.fingerprint, by: fleet.host },
@@ -284,6 +352,7 @@ export async function runFleetAdmit(
           `the join request of ${input.host} changed while it was being admitted; nothing was changed`,
           { hint: 'check the fingerprint again and repeat' },
         );
+      pinMembership(fleet, [...current, joining], membership.version, membership.hash);
       return { host: input.host, fingerprint: request.record.fingerprint, secrets };
     });
   });
@@ -295,11 +364,11 @@ export async function runFleetRemove(
   host: string,
   deps: Deps,
 ): Promise<{ removed: string; couldRead: string[] }> {
-  return withFleet(policy, deps, async (fleet) => {
+  return withFleetHost(policy, deps, `secrets fleet remove ${host}`, async (fleet) => {
     const key = await memberKey(policy, fleet, deps);
     return withFleetLock(fleet, `secrets fleet remove ${host}`, deps, async () => {
       const current = await readMembers(fleet);
-      const leaving = await readRecord(fleet, memberSchema, fleet.keys.member(host));
+      const leaving = current.find((member) => member.host === host);
       if (!leaving) {
         if (await fleet.kv.get(fleet.keys.request(host))) {
           await commitWithAudit(
@@ -319,15 +388,24 @@ export async function runFleetRemove(
       if (!staying.some((member) => member.host === fleet.host))
         throw new SecretsError('fleet-not-member', `${fleet.host} is not a member of the fleet`);
       const { operations, secrets } = await resealAll(fleet, staying, current, key, deps);
+      const membership = await nextMembership(fleet, staying, key, deps);
       const done = await commitWithAudit(
         fleet,
-        [{ key: fleet.keys.member(host), modRevision: leaving.modRevision }],
-        [{ delete: fleet.keys.member(host) }, { delete: fleet.keys.host(host) }, ...operations],
+        [membership.compare],
+        [membership.operation, { delete: fleet.keys.host(host) }, ...operations],
         { action: 'fleet-removed', details: { host, by: fleet.host, couldRead: secrets } },
         deps,
       );
       if (!done)
         throw new SecretsError('fleet-busy', `the membership of ${host} changed meanwhile; nothing was changed`);
+      pinMembership(fleet, staying, membership.version, membership.hash);
+      // A version pending only on the removed host is now applied by every member: make it current.
+      for (const [id, { state, modRevision }] of await readStates(fleet)) {
+        if (!state.pending) continue;
+        const tally = await currentTally(fleet, id, state.pending.version);
+        if (tally.missing.length === 0 && tally.failed.length === 0)
+          await makeCurrent(fleet, id, state, modRevision, key, deps, `completed when ${host} was removed`);
+      }
       return { removed: host, couldRead: secrets };
     });
   });

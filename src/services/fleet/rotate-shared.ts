@@ -13,7 +13,7 @@
  * The state in etcd is the journal: a rotator that dies leaves a pending version, and
  * `rotate --recover` on any member waits for the acknowledgements as the rotator would.
  */
-import { SecretsError } from '../../core/errors.js';
+import { ExitCode, SecretsError, isSecretsError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
 import type { SelectedSecret } from '../../core/rotation/plan.js';
 import type { KvLock } from '../../core/ports.js';
@@ -22,13 +22,17 @@ import type { Deps } from '../deps.js';
 import { prepareRotation, type RotateSecretOptions, type RotatedSecret } from '../rotation/rotate-secret.js';
 import { passStep } from '../rotation/transaction.js';
 import { fingerprintKey } from '../state/audit-trail.js';
-import { assertFleetAuditIntact, appendFleetAudit } from './fleet-audit.js';
+import { assertFleetAuditIntact, appendFleetAudit, commitWithAudit } from './fleet-audit.js';
 import { takeFleetLock } from './fleet-lock.js';
-import { withFleet } from './membership.js';
+import { firstVersion, withFleet } from './membership.js';
 import { currentTally, dropPending, makeCurrent, type AckTally } from './protocol.js';
 import { put, readMembers, readRecord, readStates, stateSchema, type Fleet, type SecretState } from './store.js';
 import { memberHostKey, syncHost } from './sync.js';
 import { sealValues, type HostKey } from './values.js';
+import { checkFloor, savePins } from './trust.js';
+import { randomUUID } from 'node:crypto';
+import { lastRotations } from '../../core/audit.js';
+import { readAuditEntries } from '../state/audit-trail.js';
 
 export interface SharedRotationOptions extends RotateSecretOptions {
   /** --partial-ok: members that did not acknowledge in time leave the version pending, not rolled back. */
@@ -137,7 +141,7 @@ async function conclude(
   }
   await dropPending(fleet, id, fresh.record, fresh.modRevision, waited.tally, deps, waited.reason);
   // This host goes back at once; the others on their next sync.
-  await syncHost(policy, fleet, deps, { only: [id] }).catch(() => undefined);
+  await syncHost(policy, fleet, deps, { only: [id], nested: true }).catch(() => undefined);
   return { outcome: 'rolled-back', tally: waited.tally, reason: waited.reason };
 }
 
@@ -147,6 +151,47 @@ function rolledBack(id: string, version: number, reason: string): SecretsError {
     `${id}: version ${version} was not applied everywhere (${reason}); the fleet is back on the previous version`,
     { hint: 'bring the named hosts back (secrets sync there) and rotate again, or rotate with --partial-ok' },
   );
+}
+
+/** A secret shared after fleet init: this host's value becomes version 1 first, so a roll-back has a version to go back to. */
+async function uploadFirstVersion(
+  policy: Policy,
+  fleet: Fleet,
+  item: SelectedSecret,
+  key: HostKey,
+  deps: Deps,
+): Promise<{ record: SecretState; modRevision: string }> {
+  const members = await readMembers(fleet);
+  const envText = await deps.files.readTextIfExists(policy.envFile);
+  const { entries } = await readAuditEntries(policy.stateDir, deps);
+  const first = await firstVersion(
+    policy,
+    fleet,
+    item.id,
+    item.spec,
+    members,
+    key,
+    envText,
+    { createdAt: lastRotations(entries).get(item.id) ?? deps.clock.now(), rotation: randomUUID() },
+    deps,
+  );
+  if ('reason' in first)
+    throw new SecretsError(
+      'fleet-no-value',
+      `${item.id} has no version in the fleet yet, and this host cannot upload one (${first.reason}); nothing was changed`,
+      { hint: 'rotate it from a host whose env file holds it, or add it here first' },
+    );
+  const uploaded = await commitWithAudit(
+    fleet,
+    [{ key: fleet.keys.secret(item.id), modRevision: '0' }],
+    first.operations,
+    { action: 'fleet-uploaded', secret: item.id, details: { version: 1, by: fleet.host } },
+    deps,
+  );
+  const now = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id));
+  if (!now) throw new SecretsError('fleet-busy', `${item.id} changed in the fleet meanwhile; nothing was changed`);
+  if (uploaded) deps.output.out(`${item.id}: this host's value uploaded as version 1 (the fleet had none)\n`);
+  return now;
 }
 
 export interface SharedRotated extends RotatedSecret {
@@ -162,12 +207,15 @@ export async function rotateShared(
 ): Promise<SharedRotated | undefined> {
   const { policy } = input;
   return withFleet(policy, deps, async (fleet) => {
+    fleet.pins = undefined;
     const key = await memberHostKey(policy, fleet, deps);
     await assertFleetAuditIntact(fleet);
     const lock = await takeFleetLock(fleet, `secrets rotate ${item.id}`, deps);
     try {
-      const found = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id));
-      if (found?.record.pending)
+      let found = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id));
+      if (!found) found = await uploadFirstVersion(policy, fleet, item, key, deps);
+      await checkFloor(fleet, item.id, found.record.current.version, deps);
+      if (found.record.pending)
         throw new SecretsError(
           'fleet-pending',
           `${item.id}: version ${found.record.pending.version} (rotated by ${found.record.pending.by}) is still pending; nothing was changed`,
@@ -176,15 +224,14 @@ export async function rotateShared(
       const prepared = await prepareRotation(item, input, deps);
       if (!prepared) return undefined;
       const members = await readMembers(fleet);
-      const current = found?.record.current;
-      const version = Math.max(current?.version ?? 0, found?.record.issued ?? 0) + 1;
+      const current = found.record.current;
+      const version = Math.max(current.version, found.record.issued ?? 0) + 1;
       const now = deps.clock.now();
       const rotation = prepared.rotation;
       const sealed = await sealValues(item.id, version, prepared.pending.next, members, key, fleet.host, deps);
       const pendingState: SecretState = {
         issued: version,
-        // Version 0: the fleet had no value of it yet (shared after fleet init); hosts keep theirs until it is current.
-        current: current ?? { version: 0, createdAt: now.toISOString(), rotation: 'none', by: fleet.host },
+        current,
         pending: {
           version,
           createdAt: now.toISOString(),
@@ -197,7 +244,7 @@ export async function rotateShared(
       };
       prepared.out('  3/4 swap, on every host of the fleet');
       const stored = await fleet.kv.txn(
-        [{ key: fleet.keys.secret(item.id), modRevision: found?.modRevision ?? '0' }],
+        [{ key: fleet.keys.secret(item.id), modRevision: found.modRevision }],
         [put(fleet.keys.value(item.id, version), sealed), put(fleet.keys.secret(item.id), pendingState)],
       );
       if (!stored) {
@@ -209,11 +256,26 @@ export async function rotateShared(
       }
       passStep('fleet-pending-written', deps);
       prepared.ctx.say(`version ${version} stored for ${members.length} member(s), encrypted to each`);
-      const here = await syncHost(policy, fleet, deps, { only: [item.id] });
-      for (const failure of here.failed)
-        prepared.ctx.say(`this host could not apply it: ${failure.code}: ${failure.message}`);
-      prepared.ctx.say(`waiting for ${members.length - 1} other host(s) (until ${pendingState.pending!.deadline})`);
-      const ended = await conclude(policy, fleet, item.id, key, lock, deps, 'completed by the rotator');
+      let ended: Awaited<ReturnType<typeof conclude>>;
+      try {
+        const here = await syncHost(policy, fleet, deps, { only: [item.id], nested: true });
+        for (const failure of here.failed)
+          prepared.ctx.say(`this host could not apply it: ${failure.code}: ${failure.message}`);
+        prepared.ctx.say(`waiting for ${members.length - 1} other host(s) (until ${pendingState.pending!.deadline})`);
+        ended = await conclude(policy, fleet, item.id, key, lock, deps, 'completed by the rotator');
+      } catch (error) {
+        // The version is stored and hosts may hold it: "nothing changed" (exit 3) would be false.
+        if (isSecretsError(error) && (error.exitCode === ExitCode.mustAct || error.code === 'fleet-rolled-back'))
+          throw error;
+        throw new SecretsError(
+          'fleet-interrupted',
+          `${item.id}: version ${version} is stored as pending and may be applied on some hosts, but the rotation could not go on (${isSecretsError(error) ? error.message : String(error)})`,
+          {
+            hint: 'when etcd answers again, secrets rotate --recover on any member finishes or undoes it',
+            cause: error,
+          },
+        );
+      }
       prepared.out('  4/4 record');
       if (ended.outcome === 'rolled-back') throw rolledBack(item.id, version, ended.reason ?? 'unknown');
       const localKey = await fingerprintKey(policy.stateDir, deps);
@@ -243,6 +305,7 @@ export async function rotateShared(
       return { id: item.id, kind: item.spec.kind, fingerprint: whole, warnings };
     } finally {
       await lock.release();
+      await savePins(fleet, deps).catch(() => undefined);
     }
   });
 }
@@ -286,7 +349,7 @@ export async function recoverFleet(policy: Policy, deps: Deps): Promise<FleetRec
           `${id}: version ${version} by ${state.pending!.by} is pending; waiting for the hosts to apply it\n`,
         );
         if (policy.secrets.some((secret) => secret.id === id && secret.spec.shared))
-          await syncHost(policy, fleet, deps, { only: [id] }).catch(() => undefined);
+          await syncHost(policy, fleet, deps, { only: [id], nested: true }).catch(() => undefined);
         const ended = await conclude(policy, fleet, id, key, lock, deps, `recovered by ${fleet.host}`);
         report.push({
           secret: id,
@@ -302,6 +365,7 @@ export async function recoverFleet(policy: Policy, deps: Deps): Promise<FleetRec
       }
     } finally {
       await lock.release();
+      await savePins(fleet, deps).catch(() => undefined);
     }
     return report;
   });

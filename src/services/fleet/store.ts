@@ -6,11 +6,13 @@
  */
 import * as z from 'zod/mini';
 import { SecretsError } from '../../core/errors.js';
+import { rememberValues } from '../../core/secret.js';
 import type { Policy } from '../../core/policy.js';
 import type { FleetSpec } from '../../core/policy-schema.js';
 import type { FleetKv, KvEntry, KvOperation } from '../../core/ports.js';
 import { durationMs, parseDuration } from '../../core/duration.js';
 import type { Deps } from '../deps.js';
+import type { Pins } from './trust.js';
 
 export const memberSchema = z.object({
   host: z.string(),
@@ -79,8 +81,8 @@ export function fleetKeys(prefix: string) {
   const pad = (seq: number) => String(seq).padStart(10, '0');
   return {
     fleet: `${p}/fleet`,
-    members: `${p}/members/`,
-    member: (host: string) => `${p}/members/${host}`,
+    membership: `${p}/membership/`,
+    membershipDoc: (version: number) => `${p}/membership/${pad(version)}`,
     requests: `${p}/requests/`,
     request: (host: string) => `${p}/requests/${host}`,
     secrets: `${p}/secrets/`,
@@ -98,7 +100,7 @@ export function fleetKeys(prefix: string) {
     auditHead: `${p}/audit-head`,
     fingerprintKey: `${p}/fingerprint-key`,
     /** Everything the watch of `sync --watch` needs: a secret's state and the membership. */
-    watched: [`${p}/secrets/`, `${p}/members/`],
+    watched: [`${p}/secrets/`, `${p}/membership/`],
     prefix: `${p}/`,
   };
 }
@@ -112,6 +114,13 @@ export interface Fleet {
   keys: FleetKeys;
   applyTimeoutMs: number;
   lockTtlSeconds: number;
+  /** This host's state folder: its key and its pins (./trust.ts). */
+  stateDir: string;
+  /** What the membership chain is read and verified with. */
+  deps: Pick<Deps, 'files' | 'loadPgp'>;
+  /** This host's pins, once loaded; the membership head last verified (./trust.ts). */
+  pins?: Pins;
+  membership?: { version: number; hash: string; members: MemberRecord[] };
   close(): Promise<void>;
 }
 
@@ -148,6 +157,8 @@ export async function openFleet(
         `fleet.etcd.password_env names ${etcd.password_env}, which is not set in this environment`,
         { where: policy.path, hint: `export ${etcd.password_env} in the environment secrets runs in` },
       );
+    // Masked wherever it could surface (an error gRPC echoes, a hook's output).
+    rememberValues([password]);
   }
   const resolve = (path: string | undefined) =>
     path === undefined ? undefined : path.startsWith('/') ? path : `${policy.root}/${path}`;
@@ -167,6 +178,8 @@ export async function openFleet(
     keys: fleetKeys(spec.prefix),
     applyTimeoutMs: durationMs(parseDuration(spec.apply_timeout)!),
     lockTtlSeconds: Math.max(2, Math.round(durationMs(parseDuration(spec.lock_ttl)!) / 1000)),
+    stateDir: policy.stateDir,
+    deps,
     close: () => kv.close(),
   };
 }
@@ -194,8 +207,11 @@ export async function readRecord<T>(
   return entry ? { record: parseRecord(schema, entry), modRevision: entry.modRevision } : undefined;
 }
 
+/** The members, as the signed membership chain says (verified from this host's pin: ./trust.ts). */
 export async function readMembers(fleet: Fleet): Promise<MemberRecord[]> {
-  return (await fleet.kv.list(fleet.keys.members)).map((entry) => parseRecord(memberSchema, entry));
+  const { verifiedMembers } = await import('./trust.js');
+  fleet.membership = undefined;
+  return verifiedMembers(fleet, fleet.deps);
 }
 
 /** The secret states, by id. */
@@ -226,7 +242,8 @@ export function targetVersion(state: SecretState): number {
 
 /** Refuses a host that is not (or no longer) a member, or whose key is not the one admitted. */
 export async function assertMember(fleet: Fleet, fingerprint: string): Promise<MemberRecord> {
-  const found = await readRecord(fleet, memberSchema, fleet.keys.member(fleet.host));
+  const members = await readMembers(fleet);
+  const found = members.find((member) => member.host === fleet.host);
   if (!found) {
     const exists = await fleet.kv.get(fleet.keys.fleet);
     if (!exists)
@@ -237,13 +254,13 @@ export async function assertMember(fleet: Fleet, fingerprint: string): Promise<M
       hint: `secrets fleet join here, then secrets fleet admit ${fleet.host} on a member`,
     });
   }
-  if (found.record.fingerprint !== fingerprint)
+  if (found.fingerprint !== fingerprint)
     throw new SecretsError(
       'fleet-not-member',
-      `${fleet.host} was admitted with another key (${formatFingerprint(found.record.fingerprint)}), not this host's (${formatFingerprint(fingerprint)})`,
+      `${fleet.host} was admitted with another key (${formatFingerprint(found.fingerprint)}), not this host's (${formatFingerprint(fingerprint)})`,
       { hint: `a member runs secrets fleet remove ${fleet.host}; then secrets fleet join here` },
     );
-  return found.record;
+  return found;
 }
 
 /** 40 hex digits in groups of four, as gpg prints them. */

@@ -26,6 +26,7 @@ export async function runSyncWatch(
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let failures = 0;
+  let disconnected = false;
   let lastError: string | undefined;
   const schedule = (ms: number) => {
     if (stopped) return;
@@ -71,8 +72,11 @@ export async function runSyncWatch(
         prefix,
         () => schedule(50),
         (state, detail) => {
-          if (state === 'disconnected')
+          // Once per outage: the client retries the watch many times while etcd is down.
+          if (state === 'disconnected' && !disconnected)
             deps.output.err(`secrets sync: lost the etcd watch (${detail ?? 'no detail'}); reconnecting\n`);
+          else if (state === 'connected' && disconnected) deps.output.err('secrets sync: etcd watch back\n');
+          disconnected = state === 'disconnected';
         },
       ),
     );

@@ -36,6 +36,7 @@ import {
   type SecretState,
 } from './store.js';
 import { openValues, readHostKey, type HostKey } from './values.js';
+import { checkFloor, savePins } from './trust.js';
 
 export interface SyncOutcome {
   host: string;
@@ -198,7 +199,7 @@ export async function syncHost(
   policy: Policy,
   fleet: Fleet,
   deps: Deps,
-  options: { only?: string[]; waitMs?: number } = {},
+  options: { only?: string[]; waitMs?: number; nested?: boolean } = {},
 ): Promise<SyncOutcome> {
   const outcome: SyncOutcome = {
     host: fleet.host,
@@ -213,6 +214,9 @@ export async function syncHost(
     { command: 'secrets sync', waitMs: options.waitMs ?? 60_000 },
     deps,
     async () => {
+      // Read under the lock: another command on this host may have moved them (a long sync --watch
+      // must never write back older pins over newer ones).
+      if (!options.nested) fleet.pins = undefined;
       const key = await memberHostKey(policy, fleet, deps);
       const members = await readMembers(fleet);
       const states = await readStates(fleet);
@@ -228,6 +232,7 @@ export async function syncHost(
         const { state } = found;
         const target = targetOf(state);
         try {
+          await checkFloor(fleet, id, state.current.version, deps);
           const values = await openTarget(fleet, id, state, members, key, deps);
           const changed = await applyVersion(policy, fleet, id, spec, target, values, deps);
           (changed ? outcome.applied : outcome.unchanged).push({ secret: id, version: target.version });
@@ -270,6 +275,7 @@ export async function syncHost(
           }
         }
       }
+      await savePins(fleet, deps);
       if (!options.only)
         await fleet.kv.txn(
           [],

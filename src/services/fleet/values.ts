@@ -93,11 +93,13 @@ export async function sealValues(
     values: Object.fromEntries(Object.entries(values).map(([label, value]) => [label, value.reveal()])),
   };
   const data = new TextEncoder().encode(JSON.stringify(payload));
-  const signed = await pgp.signDetached(data, { armored: key.privateKey });
   const message = await pgp.encrypt(data, {
     recipients: members.map((member) => member.publicKey),
     filename: `${secret}.json`,
   });
+  // The signature covers the ciphertext, not the value: a signature over the clear payload, stored
+  // in clear, would let anyone who reads etcd confirm a guessed value offline.
+  const signed = await pgp.signDetached(message, { armored: key.privateKey });
   return { by: host, message: Buffer.from(message).toString('base64'), signature: signed.signature };
 }
 
@@ -113,9 +115,20 @@ export async function openValues(
   deps: Deps,
 ): Promise<Record<string, Secret>> {
   const pgp = await deps.loadPgp();
+  const message = Buffer.from(record.message, 'base64');
+  // The signature is checked first, over the ciphertext (see sealValues): nothing unsigned is opened.
+  const signer = members.find((member) => member.host === record.by);
+  const reading = signer
+    ? await pgp.verifyDetached(message, new TextEncoder().encode(record.signature), [signer.publicKey])
+    : undefined;
+  if (!signer || !reading || reading.status !== 'read' || !reading.valid)
+    throw new SecretsError(
+      'fleet-store-invalid',
+      `version ${expected.version} of ${expected.secret} is not signed by a current member (${record.by} ${signer ? 'signature invalid' : 'is not a member'}); not applied`,
+    );
   let data: Uint8Array;
   try {
-    data = (await pgp.decrypt(Buffer.from(record.message, 'base64'), { privateKey: { armored: key.privateKey } })).data;
+    data = (await pgp.decrypt(message, { privateKey: { armored: key.privateKey } })).data;
   } catch (error) {
     throw new SecretsError(
       'fleet-decrypt-failed',
@@ -123,15 +136,6 @@ export async function openValues(
       { hint: 'ask a member to run secrets fleet admit again for this host, which re-encrypts every value' },
     );
   }
-  const signer = members.find((member) => member.host === record.by);
-  const reading = signer
-    ? await pgp.verifyDetached(data, new TextEncoder().encode(record.signature), [signer.publicKey])
-    : undefined;
-  if (!signer || !reading || reading.status !== 'read' || !reading.valid)
-    throw new SecretsError(
-      'fleet-store-invalid',
-      `version ${expected.version} of ${expected.secret} is not signed by a current member (${record.by} ${signer ? 'signature invalid' : 'is not a member'}); not applied`,
-    );
   let payload: Payload;
   try {
     payload = JSON.parse(new TextDecoder().decode(data)) as Payload;
