@@ -143,9 +143,18 @@ describeWithEtcd('fleet mode when things break', () => {
   });
 
   it('etcd unreachable (wrong endpoints): exit 3 naming them, nothing changed; check still checks local files', async () => {
-    const endpoints = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
-    const fleet = makeFleet(cluster, { endpoints });
+    // A member of a fleet whose policy then points at the wrong endpoints (nothing listens there).
+    const fleet = makeFleet(cluster, { hosts: 1 });
+    await fleet.setUp();
     const host = fleet.hosts[0]!;
+    const endpoints = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
+    const policy = readFileSync(host.policyPath, 'utf8');
+    const wrong = policy.replace(
+      /endpoints:\n(?: {6}- .*\n)+/,
+      `endpoints:\n${endpoints.map((endpoint) => `      - ${endpoint}\n`).join('')}`,
+    );
+    expect(wrong).not.toBe(policy);
+    writeFileSync(host.policyPath, wrong);
     // A local defect check must still find: a per-host key too short.
     const env = host.env().replace(new RegExp(`${LOCAL_KEY}=\\w+`), `${LOCAL_KEY}=short`);
     const envPath = host.path('.env');

@@ -99,8 +99,6 @@ export interface FleetOptions {
   lockTtl?: string;
   /** Every host starts with the same shared value (default), or each with its own. */
   sameSharedValue?: boolean;
-  /** Replaces the fleet section's etcd endpoints (e.g. wrong ones). */
-  endpoints?: string[];
   /** Extra policy entries merged into every host's policy. */
   policy?: Record<string, unknown>;
   /** The shared secret's after_change hook (default: append a line to hook.log). */
@@ -236,7 +234,7 @@ export function makeFleet(cluster: EtcdCluster, options: FleetOptions = {}): Fle
       env_file: '.env',
       backup: BACKUP_POLICY,
       fleet: {
-        etcd: { endpoints: options.endpoints ?? cluster.endpoints },
+        etcd: { endpoints: cluster.endpoints },
         prefix,
         host: name,
         apply_timeout: options.applyTimeout ?? '6s',
