@@ -198,7 +198,7 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     expect((stolen ?? '').includes(live), 'the forged member decrypted the live value').toBe(false);
   });
 
-  // DEFECT (open, critical): `fleet admit` compares --fingerprint with the request's own `fingerprint`
+  // FIXED (critical): `fleet admit` compares --fingerprint with the request's own `fingerprint`
   // field, never with the fingerprint of the public key the request carries, and admits that key.
   // An etcd writer replaces the request of a joining host with their public key and the host's real
   // fingerprint: the operator compares the fingerprint fleet join printed, it matches, and every
@@ -269,7 +269,7 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     expect(sync.code).toBe(3);
   });
 
-  // DEFECT (open, low): names read from etcd reach the operator's terminal raw. A join request's
+  // FIXED (low): names read from etcd reach the operator's terminal raw. A join request's
   // `host` is not checked against the host-name pattern the policy enforces
   // ([A-Za-z0-9][A-Za-z0-9._-]{0,63}), so an etcd writer's ESC/CR sequences in it redraw what
   // `fleet status` (and the admit hint it prints) shows. Validate host names in the record schemas
@@ -317,7 +317,7 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     expect(h2.value(), `sync exited ${sync.code}: ${sync.stdout}${sync.stderr}`).toBe(rotated);
   });
 
-  // DEFECT (open, high, rollback, in the fix d7509da): each host now pins a floor, the highest
+  // FIXED (high, rollback, in the fix d7509da): each host now pins a floor, the highest
   // version it has seen *current*, but checks only `current` against it; the version a host applies
   // is the *pending* one when there is one (targetOf), and that is never compared with the floor. An
   // etcd writer leaves `current` alone, adds `pending: {version: 1}` and puts back the old record of
@@ -442,7 +442,7 @@ describeWithEtcd('fleet review: protocol and operations, through bin/secrets', (
     expect(sync.code, sync.stdout + sync.stderr).toBe(0);
   });
 
-  // DEFECT (open, medium, ops): a shared value the founder never rotated (its age is unknown, and the
+  // FIXED (medium, ops): a shared value the founder never rotated (its age is unknown, and the
   // founder's own `rotate`/`check` treat it as "never rotated", due now) is uploaded by `fleet init`
   // with createdAt = now (`rotatedAt.get(id) ?? now`). Every host that joins records that date as
   // the value's rotation date (fleet-applied versionCreated), so on them the same, possibly years-old
@@ -459,7 +459,7 @@ describeWithEtcd('fleet review: protocol and operations, through bin/secrets', (
     expect(joiner.stdout, 'the same value, due on api-1, is not due on api-2').toMatch(/jwt \(random, never rotated\)/);
   });
 
-  // DEFECT (open, medium, ops): after a roll-back, a host that had applied the dropped version and has
+  // FIXED (medium, ops): after a roll-back, a host that had applied the dropped version and has
   // not synced since still runs it (cron hosts until their next run), but `fleet status` computes
   // lag as max(0, target - applied): 0, "in step", exit 0, and `check` says nothing. A host whose
   // applied version differs from the target in either direction is out of step.
@@ -488,7 +488,7 @@ describeWithEtcd('fleet review: protocol and operations, through bin/secrets', (
     expect(status.code).toBe(1);
   });
 
-  // DEFECT (open, medium, found in the fix d004e6d): the first rotation of a secret shared after init now
+  // FIXED (medium, found in the fix d004e6d): the first rotation of a secret shared after init now
   // uploads this host's value as version 1 (committed at once, current) BEFORE the rotation is
   // prepared. When the rotation then stops (a manual secret run without --yes: exit 3
   // needs-confirmation, "nothing changed"; a refused confirmation; a failing create or test), the
