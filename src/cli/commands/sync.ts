@@ -57,9 +57,7 @@ Examples:
         else {
           print(outcome);
           if (outcome.applied.length === 0 && outcome.failed.length === 0)
-            deps.output.out(
-              `in step with the fleet: ${outcome.unchanged.map((item) => `${item.secret} ${item.version}`).join(', ') || 'no shared secret yet'}\n`,
-            );
+            deps.output.out(`in step with the fleet: ${outcome.unchanged.join(', ') || 'no shared secret yet'}\n`);
         }
         if (outcome.failed.length > 0)
           throw new SecretsError(

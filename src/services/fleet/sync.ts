@@ -43,7 +43,8 @@ import { checkVersions, savePins } from './trust.js';
 export interface SyncOutcome {
   host: string;
   applied: Array<{ secret: string; version: number }>;
-  unchanged: Array<{ secret: string; version: number }>;
+  /** Shared secrets whose files already held the fleet's value (nothing written, no hook). */
+  unchanged: string[];
   failed: Array<{ secret: string; version: number; code: string; message: string }>;
   /** Shared in the policy, but the fleet has no version of it yet (its first rotation uploads one). */
   notInFleet: string[];
@@ -237,7 +238,8 @@ export async function syncHost(
           await checkVersions(fleet, id, state, deps);
           const values = await openTarget(fleet, id, state, members, key, deps);
           const changed = await applyVersion(policy, fleet, id, spec, target, values, deps);
-          (changed ? outcome.applied : outcome.unchanged).push({ secret: id, version: target.version });
+          if (changed) outcome.applied.push({ secret: id, version: target.version });
+          else outcome.unchanged.push(id);
           applied[id] = target.version;
           if (state.pending)
             await acknowledge(
