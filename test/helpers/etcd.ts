@@ -134,7 +134,8 @@ function sumMetric(text: string, name: string): number {
 export async function startEtcdCluster({ members: count = 3 }: { members?: number } = {}): Promise<EtcdCluster> {
   const root = mkdtempSync(join(dataRoot(), 'secrets-etcd-'));
   chmodSync(root, 0o700);
-  const token = `secrets-test-${randomBytes(6).toString('hex')}`;
+  // etcd's --initial-cluster-token is a cluster name (it keeps two test clusters apart), not a credential.
+  const clusterName = `secrets-test-${randomBytes(6).toString('hex')}`;
   const ports = await distinctPorts(count * 2);
   const members: EtcdMember[] = Array.from({ length: count }, (_, i) => ({
     name: `m${i + 1}`,
@@ -157,7 +158,7 @@ export async function startEtcdCluster({ members: count = 3 }: { members?: numbe
     `--listen-peer-urls=${member.peerUrl}`,
     `--initial-advertise-peer-urls=${member.peerUrl}`,
     `--initial-cluster=${initialCluster}`,
-    `--initial-cluster-token=${token}`,
+    `--initial-cluster-token=${clusterName}`,
     // Ignored once the data folder exists, so a restarted member rejoins with its own state.
     '--initial-cluster-state=new',
     // Fast elections: a killed leader is replaced in well under a second.
@@ -232,7 +233,7 @@ export async function startEtcdCluster({ members: count = 3 }: { members?: numbe
   const cluster: EtcdCluster = {
     endpoints: members.map((member) => member.clientUrl),
     members,
-    token,
+    token: clusterName,
     etcdctl(commandArgs, options = {}) {
       const endpoints = options.endpoints ?? cluster.endpoints;
       return new Promise((resolve, reject) => {
