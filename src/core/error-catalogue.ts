@@ -573,7 +573,7 @@ export const errorCatalogue = {
   'fleet-apply-failed': {
     exit: 3,
     meaning:
-      "sync could not apply a shared secret's version on this host; its files were rolled back and the failure acknowledged.",
+      "sync could not apply a shared secret's version on this host; nothing of it stays there, and the failure was reported to the fleet.",
   },
 
   // --- demo

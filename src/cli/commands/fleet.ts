@@ -111,7 +111,7 @@ Examples:
       const policy = await ctx.policy(command, deps);
       const { readFleetStatus } = await import('../../services/fleet/status.js');
       const status = await readFleetStatus(policy, deps);
-      const behind = status.hosts.some((host) => Object.values(host.secrets).some((row) => row.lag !== 0));
+      const behind = status.hosts.some((host) => Object.values(host.secrets).some((row) => !row.inStep));
       const pending = Object.values(status.secrets).some((secret) => secret.pending !== null);
       if (ctx.globals(command).json) deps.output.out(json(status));
       else {
@@ -122,7 +122,10 @@ Examples:
           );
         for (const host of status.hosts) {
           const rows = Object.entries(host.secrets)
-            .map(([id, row]) => `${id} ${row.applied ?? '-'}${row.lag ? ` (${row.lag} behind)` : ''}`)
+            .map(
+              ([id, row]) =>
+                `${id} ${row.applied ?? '-'}${row.inStep ? '' : row.lag !== null && row.lag < 0 ? ` (holds dropped version ${row.applied}; goes back to ${row.target} on its next sync)` : ` (${row.lag ?? 'not'} behind ${row.target})`}`,
+            )
             .join(', ');
           deps.output.out(`  ${host.host}: last sync ${host.lastSync ?? 'never'}; ${rows || 'no shared secret'}\n`);
         }

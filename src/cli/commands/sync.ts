@@ -57,14 +57,12 @@ Examples:
         else {
           print(outcome);
           if (outcome.applied.length === 0 && outcome.failed.length === 0)
-            deps.output.out(
-              `in step with the fleet: ${outcome.unchanged.map((item) => `${item.secret} ${item.version}`).join(', ') || 'no shared secret yet'}\n`,
-            );
+            deps.output.out(`in step with the fleet: ${outcome.unchanged.join(', ') || 'no shared secret yet'}\n`);
         }
         if (outcome.failed.length > 0)
           throw new SecretsError(
             'fleet-apply-failed',
-            `${outcome.failed.map((item) => `${item.secret} version ${item.version}`).join(', ')} not applied on ${outcome.host}; its files were rolled back and the failure reported to the fleet`,
+            `${outcome.failed.map((item) => `${item.secret} version ${item.version}`).join(', ')} not applied on ${outcome.host} (nothing of it stays here); the failure was reported to the fleet`,
           );
       } finally {
         await fleet.close();

@@ -79,20 +79,27 @@ export async function firstVersion(
   members: MemberRecord[],
   key: HostKey,
   envText: string | undefined,
-  origin: { createdAt: Date; rotation: string },
+  origin: { createdAt: Date | null; rotation: string },
   deps: Deps,
-): Promise<{ operations: KvOperation[]; state: SecretState } | { reason: string }> {
+): Promise<{ operations: KvOperation[]; valueOperation: KvOperation; state: SecretState } | { reason: string }> {
   const labels = envKeysOfSecret(spec);
   const values = currentEnvValues(policy, new Map([[policy.envFile, envText]]), labels);
   const missing = labels.filter((label) => !values[label]);
   if (labels.length === 0) return { reason: 'it has no env key' };
   if (missing.length > 0) return { reason: `${missing.join(', ')} not in ${policy.envFile}` };
   const sealed = await sealValues(id, 1, values as Record<string, Secret>, members, key, fleet.host, deps);
+  // Never rotated here: the version has no creation date, and every host sees it as never rotated.
   const state: SecretState = {
-    current: { version: 1, createdAt: origin.createdAt.toISOString(), rotation: origin.rotation, by: fleet.host },
+    current: {
+      version: 1,
+      createdAt: origin.createdAt ? origin.createdAt.toISOString() : null,
+      rotation: origin.rotation,
+      by: fleet.host,
+    },
     issued: 1,
   };
-  return { operations: [put(fleet.keys.secret(id), state), put(fleet.keys.value(id, 1), sealed)], state };
+  const valueOperation = put(fleet.keys.value(id, 1), sealed);
+  return { operations: [put(fleet.keys.secret(id), state), valueOperation], valueOperation, state };
 }
 
 /**
@@ -154,7 +161,7 @@ export async function runFleetInit(policy: Policy, deps: Deps): Promise<FleetIni
         key,
         envText,
         {
-          createdAt: rotatedAt.get(id) ?? now,
+          createdAt: rotatedAt.get(id) ?? null,
           rotation,
         },
         deps,
@@ -300,6 +307,23 @@ export async function runFleetAdmit(
         hint: `run secrets fleet join on ${input.host} first`,
       });
     }
+    // The fingerprint is computed from the key the request carries, never taken from the request's
+    // own fingerprint field: an etcd writer could pair a genuine fingerprint with their own key.
+    const pgp = await deps.loadPgp();
+    const requested = await pgp.readApproverKey(request.record.publicKey).catch(() => {
+      throw new SecretsError(
+        'fleet-store-invalid',
+        `the join request of ${input.host} does not carry a readable OpenPGP public key; nothing was changed`,
+      );
+    });
+    if (requested.revoked || (requested.expires && requested.expires <= deps.clock.now()))
+      throw new SecretsError(
+        'fleet-store-invalid',
+        `the key in the join request of ${input.host} is ${requested.revoked ? 'revoked' : 'expired'}; nothing was changed`,
+        { hint: `run secrets fleet join on ${input.host} again` },
+      );
+    request.record.fingerprint = requested.fingerprint;
+    request.record.expires = requested.expires ? requested.expires.toISOString() : null;
     const shown = formatFingerprint(request.record.fingerprint);
     if (input.fingerprint !== undefined) {
       if (!sameFingerprint(input.fingerprint, request.record.fingerprint))

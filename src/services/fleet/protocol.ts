@@ -29,11 +29,54 @@ export interface AckTally {
   missing: string[];
 }
 
-export function tallyAcks(members: MemberRecord[], acks: Map<string, AckRecord>): AckTally {
+/** What a host signs when it acknowledges a version: the fleet, the secret, the version, who and what. */
+export function ackStatement(
+  fleet: Fleet,
+  id: string,
+  version: number,
+  host: string,
+  outcome: string,
+  at: string,
+): Uint8Array {
+  return new TextEncoder().encode(
+    `secrets fleet acknowledgement\n${fleet.spec.prefix}\n${id}\n${version}\n${host}\n${outcome}\n${at}\n`,
+  );
+}
+
+/** Acknowledgements already verified in this process (the rotator tallies on every new one). */
+const verifiedAcks = new Map<string, boolean>();
+
+/**
+ * Who has acknowledged a version: only acknowledgements signed by the member they name count; an
+ * unsigned or forged one is as good as none.
+ */
+export async function tallyAcks(
+  fleet: Fleet,
+  id: string,
+  version: number,
+  members: MemberRecord[],
+  acks: Map<string, AckRecord>,
+): Promise<AckTally> {
   const tally: AckTally = { applied: [], failed: [], missing: [] };
+  const pgp = await fleet.deps.loadPgp();
   for (const member of members) {
     const ack = acks.get(member.host);
-    if (!ack) tally.missing.push(member.host);
+    let genuine = false;
+    if (ack) {
+      const cacheKey = `${member.fingerprint}|${id}|${version}|${ack.outcome}|${ack.at}|${ack.signature}`;
+      const known = verifiedAcks.get(cacheKey);
+      if (known !== undefined) genuine = known;
+      else {
+        const reading = await pgp.verifyDetached(
+          ackStatement(fleet, id, version, member.host, ack.outcome, ack.at),
+          new TextEncoder().encode(ack.signature),
+          [member.publicKey],
+        );
+        genuine = reading.status === 'read' && reading.valid;
+        verifiedAcks.set(cacheKey, genuine);
+      }
+    }
+    if (!ack || !genuine) tally.missing.push(member.host);
     else if (ack.outcome === 'applied') tally.applied.push(member.host);
     else tally.failed.push({ host: member.host, message: ack.message });
   }
@@ -41,7 +84,7 @@ export function tallyAcks(members: MemberRecord[], acks: Map<string, AckRecord>)
 }
 
 export async function currentTally(fleet: Fleet, id: string, version: number): Promise<AckTally> {
-  return tallyAcks(await readMembers(fleet), await readAcks(fleet, id, version));
+  return tallyAcks(fleet, id, version, await readMembers(fleet), await readAcks(fleet, id, version));
 }
 
 /** The fleet's fingerprint key (the same on every member, so the fleet chain's fingerprints compare). */

@@ -16,20 +16,20 @@
 import { ExitCode, SecretsError, isSecretsError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
 import type { SelectedSecret } from '../../core/rotation/plan.js';
-import type { KvLock } from '../../core/ports.js';
+import type { KvLock, KvOperation } from '../../core/ports.js';
 import { fingerprint } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
 import { prepareRotation, type RotateSecretOptions, type RotatedSecret } from '../rotation/rotate-secret.js';
 import { passStep } from '../rotation/transaction.js';
 import { fingerprintKey } from '../state/audit-trail.js';
-import { assertFleetAuditIntact, appendFleetAudit, commitWithAudit } from './fleet-audit.js';
+import { assertFleetAuditIntact, appendFleetAudit } from './fleet-audit.js';
 import { takeFleetLock } from './fleet-lock.js';
 import { firstVersion, withFleet } from './membership.js';
 import { currentTally, dropPending, makeCurrent, type AckTally } from './protocol.js';
 import { put, readMembers, readRecord, readStates, stateSchema, type Fleet, type SecretState } from './store.js';
 import { memberHostKey, syncHost } from './sync.js';
 import { sealValues, type HostKey } from './values.js';
-import { checkFloor, savePins } from './trust.js';
+import { checkVersions, savePins } from './trust.js';
 import { randomUUID } from 'node:crypto';
 import { lastRotations } from '../../core/audit.js';
 import { readAuditEntries } from '../state/audit-trail.js';
@@ -114,7 +114,10 @@ async function conclude(
   const found = await readRecord(fleet, stateSchema, fleet.keys.secret(id));
   const pending = found?.record.pending;
   if (!found || !pending) return { outcome: 'current' };
-  const waited = await waitForAcks(fleet, id, pending.version, new Date(pending.deadline), lock, deps);
+  // Never longer than apply_timeout from now: a deadline in etcd (an etcd writer, a skewed clock) may be far off.
+  const cap = deps.clock.now().getTime() + fleet.applyTimeoutMs;
+  const deadline = new Date(Math.min(new Date(pending.deadline).getTime(), cap));
+  const waited = await waitForAcks(fleet, id, pending.version, deadline, lock, deps);
   const fresh = await readRecord(fleet, stateSchema, fleet.keys.secret(id));
   if (!fresh?.record.pending || fresh.record.pending.version !== pending.version) return { outcome: 'current' };
   if (waited.done) {
@@ -122,7 +125,9 @@ async function conclude(
     await makeCurrent(fleet, id, fresh.record, fresh.modRevision, key, deps, how);
     return { outcome: 'current' };
   }
-  if (pending.partialOk && waited.tally.failed.length === 0) {
+  // --partial-ok keeps it pending for the hosts that did not answer; a revocation's replacement also
+  // for those that failed it: the fleet never goes back to a leaked value because one host did.
+  if (pending.partialOk && (waited.tally.failed.length === 0 || pending.revocation)) {
     await appendFleetAudit(
       fleet,
       {
@@ -132,12 +137,17 @@ async function conclude(
           rotation: pending.rotation,
           version: pending.version,
           missing: waited.tally.missing,
+          failed: waited.tally.failed.map((entry) => entry.host),
           by: fleet.host,
         },
       },
       deps,
     );
-    return { outcome: 'pending', tally: waited.tally, reason: waited.reason };
+    return {
+      outcome: 'pending',
+      tally: { ...waited.tally, missing: [...waited.tally.missing, ...waited.tally.failed.map((entry) => entry.host)] },
+      reason: waited.reason,
+    };
   }
   await dropPending(fleet, id, fresh.record, fresh.modRevision, waited.tally, deps, waited.reason);
   // This host goes back at once; the others on their next sync.
@@ -153,14 +163,18 @@ function rolledBack(id: string, version: number, reason: string): SecretsError {
   );
 }
 
-/** A secret shared after fleet init: this host's value becomes version 1 first, so a roll-back has a version to go back to. */
-async function uploadFirstVersion(
+/**
+ * A secret shared after fleet init has no version in the fleet: this host's value becomes
+ * version 1, stored in the same transaction as the first pending version, so a roll-back has a
+ * version to go back to and a refused rotation stores nothing at all.
+ */
+async function planFirstVersion(
   policy: Policy,
   fleet: Fleet,
   item: SelectedSecret,
   key: HostKey,
   deps: Deps,
-): Promise<{ record: SecretState; modRevision: string }> {
+): Promise<{ record: SecretState; modRevision: string; valueOperation: KvOperation }> {
   const members = await readMembers(fleet);
   const envText = await deps.files.readTextIfExists(policy.envFile);
   const { entries } = await readAuditEntries(policy.stateDir, deps);
@@ -172,7 +186,7 @@ async function uploadFirstVersion(
     members,
     key,
     envText,
-    { createdAt: lastRotations(entries).get(item.id) ?? deps.clock.now(), rotation: randomUUID() },
+    { createdAt: lastRotations(entries).get(item.id) ?? null, rotation: randomUUID() },
     deps,
   );
   if ('reason' in first)
@@ -181,17 +195,7 @@ async function uploadFirstVersion(
       `${item.id} has no version in the fleet yet, and this host cannot upload one (${first.reason}); nothing was changed`,
       { hint: 'rotate it from a host whose env file holds it, or add it here first' },
     );
-  const uploaded = await commitWithAudit(
-    fleet,
-    [{ key: fleet.keys.secret(item.id), modRevision: '0' }],
-    first.operations,
-    { action: 'fleet-uploaded', secret: item.id, details: { version: 1, by: fleet.host } },
-    deps,
-  );
-  const now = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id));
-  if (!now) throw new SecretsError('fleet-busy', `${item.id} changed in the fleet meanwhile; nothing was changed`);
-  if (uploaded) deps.output.out(`${item.id}: this host's value uploaded as version 1 (the fleet had none)\n`);
-  return now;
+  return { record: first.state, modRevision: '0', valueOperation: first.valueOperation };
 }
 
 export interface SharedRotated extends RotatedSecret {
@@ -212,9 +216,10 @@ export async function rotateShared(
     await assertFleetAuditIntact(fleet);
     const lock = await takeFleetLock(fleet, `secrets rotate ${item.id}`, deps);
     try {
-      let found = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id));
-      if (!found) found = await uploadFirstVersion(policy, fleet, item, key, deps);
-      await checkFloor(fleet, item.id, found.record.current.version, deps);
+      const stored0 = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id));
+      const first = stored0 ? undefined : await planFirstVersion(policy, fleet, item, key, deps);
+      const found = stored0 ?? first!;
+      await checkVersions(fleet, item.id, found.record, deps);
       if (found.record.pending)
         throw new SecretsError(
           'fleet-pending',
@@ -240,12 +245,17 @@ export async function rotateShared(
           startedAt: now.toISOString(),
           deadline: new Date(now.getTime() + fleet.applyTimeoutMs).toISOString(),
           partialOk: Boolean(input.partialOk),
+          ...(input.revoking ? { revocation: true } : {}),
         },
       };
       prepared.out('  3/4 swap, on every host of the fleet');
       const stored = await fleet.kv.txn(
         [{ key: fleet.keys.secret(item.id), modRevision: found.modRevision }],
-        [put(fleet.keys.value(item.id, version), sealed), put(fleet.keys.secret(item.id), pendingState)],
+        [
+          ...(first ? [first.valueOperation] : []),
+          put(fleet.keys.value(item.id, version), sealed),
+          put(fleet.keys.secret(item.id), pendingState),
+        ],
       );
       if (!stored) {
         const now2 = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id)).catch(() => undefined);
@@ -348,7 +358,9 @@ export async function recoverFleet(policy: Policy, deps: Deps): Promise<FleetRec
         deps.output.out(
           `${id}: version ${version} by ${state.pending!.by} is pending; waiting for the hosts to apply it\n`,
         );
-        if (policy.secrets.some((secret) => secret.id === id && secret.spec.shared))
+        // Past its deadline it is decided now: applying it here first would only run the hooks twice.
+        const open = new Date(state.pending!.deadline) > deps.clock.now();
+        if (open && policy.secrets.some((secret) => secret.id === id && secret.spec.shared))
           await syncHost(policy, fleet, deps, { only: [id], nested: true }).catch(() => undefined);
         const ended = await conclude(policy, fleet, id, key, lock, deps, `recovered by ${fleet.host}`);
         report.push({

@@ -4,7 +4,7 @@
  * them; member keys close to expiry.
  */
 import type { Finding } from '../../core/checks/types.js';
-import { isSecretsError } from '../../core/errors.js';
+import { SecretsError, isSecretsError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
 import type { Deps } from '../deps.js';
 import { withFleet } from './membership.js';
@@ -16,6 +16,8 @@ import {
   readStates,
   requestSchema,
   targetVersion,
+  openFleet,
+  type Fleet,
   type HostStatus,
   type MemberRecord,
   type SecretState,
@@ -29,7 +31,8 @@ export interface FleetStatus {
     string,
     {
       current: number;
-      currentSince: string;
+      /** null: a value uploaded that was never rotated. */
+      currentSince: string | null;
       pending: number | null;
       pendingBy?: string;
       pendingSince?: string;
@@ -44,50 +47,50 @@ export interface FleetStatus {
     fingerprint: string;
     expires: string | null;
     lastSync: string | null;
-    secrets: Record<string, { applied: number | null; target: number; lag: number | null }>;
+    /**
+     * lag: versions behind the target; negative: the host still holds a version the fleet dropped
+     * (it goes back on its next sync). inStep: it holds exactly the target.
+     */
+    secrets: Record<string, { applied: number | null; target: number; lag: number | null; inStep: boolean }>;
   }>;
   requests: Array<{ host: string; fingerprint: string; requestedAt: string }>;
 }
 
-export async function readFleetStatus(policy: Policy, deps: Deps, requestTimeoutMs?: number): Promise<FleetStatus> {
-  const open = requestTimeoutMs ? { requestTimeoutMs } : {};
-  return withFleet(
-    policy,
-    deps,
-    async (fleet) => {
-      const members = await readMembers(fleet);
-      const states = await readStates(fleet);
-      const statuses = new Map<string, HostStatus>();
-      for (const entry of await fleet.kv.list(fleet.keys.hosts))
-        statuses.set(entry.key.slice(fleet.keys.hosts.length), parseRecord(hostStatusSchema, entry));
-      const requests = (await fleet.kv.list(fleet.keys.requests)).map((entry) => parseRecord(requestSchema, entry));
-      const secrets: FleetStatus['secrets'] = {};
-      for (const [id, { state }] of states) {
-        secrets[id] = {
-          current: state.current.version,
-          currentSince: state.current.createdAt,
-          pending: state.pending?.version ?? null,
-          ...(state.pending
-            ? {
-                pendingBy: state.pending.by,
-                pendingSince: state.pending.startedAt,
-                deadline: state.pending.deadline,
-                partialOk: state.pending.partialOk,
-                waitingFor: (await currentTally(fleet, id, state.pending.version)).missing,
-              }
-            : {}),
-        };
-      }
-      return {
-        prefix: fleet.spec.prefix,
-        host: fleet.host,
-        secrets,
-        hosts: members.map((member) => hostRow(member, statuses.get(member.host), states)),
-        requests: requests.map(({ host, fingerprint, requestedAt }) => ({ host, fingerprint, requestedAt })),
-      };
-    },
-    open,
-  );
+export async function readFleetStatus(policy: Policy, deps: Deps): Promise<FleetStatus> {
+  return withFleet(policy, deps, (fleet) => statusOf(fleet));
+}
+
+async function statusOf(fleet: Fleet): Promise<FleetStatus> {
+  const members = await readMembers(fleet);
+  const states = await readStates(fleet);
+  const statuses = new Map<string, HostStatus>();
+  for (const entry of await fleet.kv.list(fleet.keys.hosts))
+    statuses.set(entry.key.slice(fleet.keys.hosts.length), parseRecord(hostStatusSchema, entry));
+  const requests = (await fleet.kv.list(fleet.keys.requests)).map((entry) => parseRecord(requestSchema, entry));
+  const secrets: FleetStatus['secrets'] = {};
+  for (const [id, { state }] of states) {
+    secrets[id] = {
+      current: state.current.version,
+      currentSince: state.current.createdAt,
+      pending: state.pending?.version ?? null,
+      ...(state.pending
+        ? {
+            pendingBy: state.pending.by,
+            pendingSince: state.pending.startedAt,
+            deadline: state.pending.deadline,
+            partialOk: state.pending.partialOk,
+            waitingFor: (await currentTally(fleet, id, state.pending.version)).missing,
+          }
+        : {}),
+    };
+  }
+  return {
+    prefix: fleet.spec.prefix,
+    host: fleet.host,
+    secrets,
+    hosts: members.map((member) => hostRow(member, statuses.get(member.host), states)),
+    requests: requests.map(({ host, fingerprint, requestedAt }) => ({ host, fingerprint, requestedAt })),
+  };
 }
 
 function hostRow(
@@ -99,7 +102,7 @@ function hostRow(
   for (const [id, { state }] of states) {
     const applied = status?.applied[id] ?? null;
     const target = targetVersion(state);
-    secrets[id] = { applied, target, lag: applied === null ? null : Math.max(0, target - applied) };
+    secrets[id] = { applied, target, lag: applied === null ? null : target - applied, inStep: applied === target };
   }
   return {
     host: member.host,
@@ -116,7 +119,28 @@ const DAY = 24 * 3600 * 1000;
 export async function fleetFindings(policy: Policy, now: Date, deps: Deps): Promise<Finding[]> {
   let status: FleetStatus;
   try {
-    status = await readFleetStatus(policy, deps, 3_000);
+    // The daily check never waits long on etcd: 5 s for the whole fleet part, whatever the retries;
+    // closing the client at the end of it cancels what is still in flight.
+    const fleet = await openFleet(policy, deps, { requestTimeoutMs: 3_000 });
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new SecretsError(
+              'etcd-unreachable',
+              `etcd did not answer within 5 s at ${policy.doc.fleet!.etcd.endpoints.join(', ')}`,
+            ),
+          ),
+        5_000,
+      );
+    });
+    try {
+      status = await Promise.race([statusOf(fleet), budget]);
+    } finally {
+      clearTimeout(timer);
+      await fleet.close().catch(() => undefined);
+    }
   } catch (error) {
     const message = isSecretsError(error) ? error.message : String(error);
     return [{ check: 'fleet', severity: 'warning', message: `${message}; the local checks ran without it` }];
@@ -139,7 +163,9 @@ export async function fleetFindings(policy: Policy, now: Date, deps: Deps): Prom
   }
   for (const member of status.hosts) {
     const behind = Object.entries(member.secrets).filter(
-      ([id, row]) => row.applied === null || row.applied < (status.secrets[id]?.current ?? 0),
+      ([id, row]) =>
+        row.applied === null ||
+        (row.applied !== status.secrets[id]?.current && row.applied !== status.secrets[id]?.pending),
     );
     if (behind.length > 0)
       findings.push({

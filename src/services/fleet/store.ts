@@ -14,31 +14,42 @@ import { durationMs, parseDuration } from '../../core/duration.js';
 import type { Deps } from '../deps.js';
 import type { Pins } from './trust.js';
 
+/** A host name as the policy allows it: nothing read from etcd reaches a terminal with control characters. */
+const hostName = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/));
+/** Free text from another host (an acknowledgement's message): printable, bounded. */
+/** A time as this tool writes it (ISO 8601, UTC). */
+const isoTime = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/));
+const fingerprintHex = z.string().check(z.regex(/^[0-9a-fA-F]{40,64}$/));
+const plainText = z.string().check(z.regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]{0,2000}$/));
+
 export const memberSchema = z.object({
-  host: z.string(),
+  host: hostName,
   publicKey: z.string(),
-  fingerprint: z.string(),
-  expires: z.nullable(z.string()),
-  admittedAt: z.string(),
-  admittedBy: z.string(),
+  fingerprint: fingerprintHex,
+  expires: z.nullable(isoTime),
+  admittedAt: isoTime,
+  admittedBy: hostName,
 });
 export type MemberRecord = z.output<typeof memberSchema>;
 
 export const requestSchema = z.object({
-  host: z.string(),
+  host: hostName,
   publicKey: z.string(),
-  fingerprint: z.string(),
-  expires: z.nullable(z.string()),
-  requestedAt: z.string(),
+  fingerprint: fingerprintHex,
+  expires: z.nullable(isoTime),
+  requestedAt: isoTime,
 });
 export type RequestRecord = z.output<typeof requestSchema>;
 
 const versionSchema = z.object({
   version: z.number(),
-  /** When the rotator made this value: the secret's rotation date on every host that applies it. */
-  createdAt: z.string(),
-  rotation: z.string(),
-  by: z.string(),
+  /**
+   * When the rotator made this value: the secret's rotation date on every host that applies it;
+   * null for a value uploaded that was never rotated (it stays "never rotated" everywhere).
+   */
+  createdAt: z.nullable(isoTime),
+  rotation: z.string().check(z.regex(/^[A-Za-z0-9-]{1,64}$/)),
+  by: hostName,
 });
 
 export const stateSchema = z.object({
@@ -48,32 +59,36 @@ export const stateSchema = z.object({
   pending: z.optional(
     z.object({
       ...versionSchema.shape,
-      startedAt: z.string(),
-      deadline: z.string(),
+      startedAt: isoTime,
+      deadline: isoTime,
       partialOk: z.boolean(),
+      /** A revocation's replacement: a host that fails it keeps it pending too (never back to the leaked value). */
+      revocation: z.optional(z.boolean()),
     }),
   ),
 });
 export type SecretState = z.output<typeof stateSchema>;
 export type PendingVersion = NonNullable<SecretState['pending']>;
 
-export const valueSchema = z.object({ by: z.string(), message: z.string(), signature: z.string() });
+export const valueSchema = z.object({ by: hostName, message: z.string(), signature: z.string() });
 export type ValueRecord = z.output<typeof valueSchema>;
 
 export const ackSchema = z.object({
   outcome: z.enum(['applied', 'failed']),
-  message: z.string(),
-  at: z.string(),
+  message: plainText,
+  at: isoTime,
+  /** The host's signature over ackStatement() (./protocol.ts). */
+  signature: z.string(),
 });
 export type AckRecord = z.output<typeof ackSchema>;
 
 export const hostStatusSchema = z.object({
-  lastSync: z.string(),
+  lastSync: isoTime,
   applied: z.record(z.string(), z.number()),
 });
 export type HostStatus = z.output<typeof hostStatusSchema>;
 
-export const lockSchema = z.object({ host: z.string(), pid: z.number(), command: z.string(), since: z.string() });
+export const lockSchema = z.object({ host: hostName, pid: z.number(), command: plainText, since: plainText });
 
 /** Key names, all under the fleet's prefix. */
 export function fleetKeys(prefix: string) {

@@ -20,7 +20,7 @@ import { fingerprintsOf, readFiles } from '../rotation/rotate-secret.js';
 import { appendAudit, fingerprintKey, readAuditEntries } from '../state/audit-trail.js';
 import { clearJournal } from '../state/journal-store.js';
 import { withStateLock } from '../state/state-lock.js';
-import { currentTally, makeCurrent } from './protocol.js';
+import { ackStatement, currentTally, makeCurrent } from './protocol.js';
 import {
   assertMember,
   readMembers,
@@ -28,6 +28,8 @@ import {
   readStates,
   sharedSecrets,
   hostStatusSchema,
+  ackSchema,
+  parseRecord,
   put,
   targetVersion,
   valueSchema,
@@ -36,12 +38,13 @@ import {
   type SecretState,
 } from './store.js';
 import { openValues, readHostKey, type HostKey } from './values.js';
-import { checkFloor, savePins } from './trust.js';
+import { checkVersions, savePins } from './trust.js';
 
 export interface SyncOutcome {
   host: string;
   applied: Array<{ secret: string; version: number }>;
-  unchanged: Array<{ secret: string; version: number }>;
+  /** Shared secrets whose files already held the fleet's value (nothing written, no hook). */
+  unchanged: string[];
   failed: Array<{ secret: string; version: number; code: string; message: string }>;
   /** Shared in the policy, but the fleet has no version of it yet (its first rotation uploads one). */
   notInFleet: string[];
@@ -69,7 +72,7 @@ export async function applyVersion(
   fleet: Fleet,
   id: string,
   spec: SecretSpec,
-  version: { version: number; rotation: string; createdAt: string },
+  version: { version: number; rotation: string; createdAt: string | null },
   values: Record<string, Secret>,
   deps: Deps,
 ): Promise<boolean> {
@@ -232,13 +235,22 @@ export async function syncHost(
         const { state } = found;
         const target = targetOf(state);
         try {
-          await checkFloor(fleet, id, state.current.version, deps);
+          await checkVersions(fleet, id, state, deps);
           const values = await openTarget(fleet, id, state, members, key, deps);
           const changed = await applyVersion(policy, fleet, id, spec, target, values, deps);
-          (changed ? outcome.applied : outcome.unchanged).push({ secret: id, version: target.version });
+          if (changed) outcome.applied.push({ secret: id, version: target.version });
+          else outcome.unchanged.push(id);
           applied[id] = target.version;
           if (state.pending)
-            await acknowledge(fleet, id, state.pending.version, 'applied', changed ? 'applied' : 'already held', deps);
+            await acknowledge(
+              fleet,
+              id,
+              state.pending.version,
+              'applied',
+              changed ? 'applied' : 'already held',
+              key,
+              deps,
+            );
         } catch (error) {
           if (!isSecretsError(error)) throw error;
           outcome.failed.push({ secret: id, version: target.version, code: error.code, message: error.message });
@@ -248,7 +260,8 @@ export async function syncHost(
               id,
               state.pending.version,
               'failed',
-              `${error.code}: ${error.message}`,
+              `${error.code}: ${error.message}`.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 1000),
+              key,
               deps,
             ).catch(() => undefined);
           if (error.exitCode === ExitCode.mustAct) throw error;
@@ -296,16 +309,40 @@ export async function syncHost(
   );
 }
 
+/** A host's acknowledgement, signed with its key: a forged one neither completes nor rolls back a rotation. */
 async function acknowledge(
   fleet: Fleet,
   id: string,
   version: number,
   outcome: 'applied' | 'failed',
   message: string,
+  key: HostKey,
   deps: Deps,
 ): Promise<void> {
-  const key = fleet.keys.ack(id, version, fleet.host);
-  const existing = await fleet.kv.get(key);
-  if (existing && outcome === 'applied' && existing.value.includes('"applied"')) return;
-  await fleet.kv.txn([], [put(key, { outcome, message, at: deps.clock.now().toISOString() })]);
+  const ackKey = fleet.keys.ack(id, version, fleet.host);
+  const existing = await fleet.kv.get(ackKey);
+  const pgp = await deps.loadPgp();
+  if (existing && outcome === 'applied') {
+    // Already said (a sync that runs again): only our own signed "applied" counts as said.
+    const said = (() => {
+      try {
+        return parseRecord(ackSchema, existing);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (said?.outcome === 'applied') {
+      const reading = await pgp.verifyDetached(
+        ackStatement(fleet, id, version, fleet.host, said.outcome, said.at),
+        new TextEncoder().encode(said.signature),
+        [key.publicKey],
+      );
+      if (reading.status === 'read' && reading.valid) return;
+    }
+  }
+  const at = deps.clock.now().toISOString();
+  const { signature } = await pgp.signDetached(ackStatement(fleet, id, version, fleet.host, outcome, at), {
+    armored: key.privateKey,
+  });
+  await fleet.kv.txn([], [put(ackKey, { outcome, message, at, signature })]);
 }

@@ -39,9 +39,15 @@ const pinsSchema = z.object({
   membership: z.optional(z.object({ version: z.number(), hash: z.string() })),
   /** Per shared secret: the highest version this host has seen current. */
   floors: z.record(z.string(), z.number()),
+  /** Per shared secret: the pending version this host last saw, and the highest one it saw dropped. */
+  pending: z.optional(z.record(z.string(), z.object({ version: z.number(), rotation: z.string() }))),
+  dropped: z.optional(z.record(z.string(), z.number())),
   audit: z.optional(z.object({ seq: z.number(), hash: z.string() })),
 });
 export type Pins = z.output<typeof pinsSchema>;
+
+/** Armored public key → its fingerprint, read once per process (a sync --watch verifies on every change). */
+const keyFingerprints = new Map<string, string>();
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -160,6 +166,16 @@ export async function verifiedMembers(fleet: Fleet, deps: Pick<Deps, 'files' | '
     await signedBy(index, docs[index - 1]!.members);
   }
   const last = docs[docs.length - 1]!;
+  // A member's fingerprint is its key's, never a field taken on trust.
+  for (const member of last.members) {
+    let real = keyFingerprints.get(member.publicKey);
+    if (real === undefined) {
+      real = (await pgp.readApproverKey(member.publicKey).catch(() => undefined))?.fingerprint ?? '';
+      keyFingerprints.set(member.publicKey, real);
+    }
+    if (real.toLowerCase() !== member.fingerprint.toLowerCase())
+      throw invalid(`member ${member.host}'s key is not the one its fingerprint names`);
+  }
   fleet.membership = { version: last.version, hash: sha256(records[records.length - 1]!.doc), members: last.members };
   pins.membership = { version: last.version, hash: fleet.membership.hash };
   return last.members;
@@ -199,22 +215,41 @@ export function pinMembership(fleet: Fleet, members: MemberRecord[], version: nu
 }
 
 /**
- * Refuses a shared secret sent back below the highest version this host has seen current (an
- * old, maybe leaked value replayed by an etcd writer); raises the floor as versions advance.
+ * Refuses a shared secret's state that sends this host back to a value it has left: a current
+ * version below the highest it has seen current, or a pending version it saw dropped (old values,
+ * maybe leaked, replayed by an etcd writer). Moves the pins forward as versions advance.
  */
-export async function checkFloor(
+export async function checkVersions(
   fleet: Fleet,
   id: string,
-  currentVersion: number,
+  state: { current: { version: number }; pending?: { version: number; rotation: string } | undefined },
   deps: Pick<Deps, 'files'>,
 ): Promise<void> {
   const pins = await loadPins(fleet, deps);
   const floor = pins.floors[id] ?? 0;
-  if (currentVersion < floor)
+  const current = state.current.version;
+  if (current < floor)
     throw invalid(
-      `the fleet says version ${currentVersion} of ${id} is current, but this host has already seen version ${floor} current (a replayed old value?)`,
+      `the fleet says version ${current} of ${id} is current, but this host has already seen version ${floor} current (a replayed old value?)`,
     );
-  pins.floors[id] = Math.max(floor, currentVersion);
+  pins.pending ??= {};
+  pins.dropped ??= {};
+  const seen = pins.pending[id];
+  // The pending version this host saw last is gone and was not made current: it was dropped.
+  if (seen && seen.version > current && (!state.pending || state.pending.rotation !== seen.rotation))
+    pins.dropped[id] = Math.max(pins.dropped[id] ?? 0, seen.version);
+  if (state.pending) {
+    if (state.pending.version <= current)
+      throw invalid(
+        `the fleet's pending version ${state.pending.version} of ${id} is not newer than its current ${current}`,
+      );
+    if (state.pending.version <= (pins.dropped[id] ?? 0))
+      throw invalid(
+        `the fleet offers version ${state.pending.version} of ${id} as pending, but this host saw version ${pins.dropped[id]} dropped (a replayed old value?)`,
+      );
+    pins.pending[id] = { version: state.pending.version, rotation: state.pending.rotation };
+  } else delete pins.pending[id];
+  pins.floors[id] = Math.max(floor, current);
 }
 
 /** Refuses a fleet audit chain shorter than, or different from, what this host saw; pins the new head. */

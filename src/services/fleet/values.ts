@@ -128,7 +128,8 @@ export async function openValues(
     );
   let data: Uint8Array;
   try {
-    data = (await pgp.decrypt(message, { privateKey: { armored: key.privateKey } })).data;
+    // A version is a few values: a message that inflates past 1 MiB is not one this tool wrote.
+    data = (await pgp.decrypt(message, { privateKey: { armored: key.privateKey }, maxBytes: 1024 * 1024 })).data;
   } catch (error) {
     throw new SecretsError(
       'fleet-decrypt-failed',
