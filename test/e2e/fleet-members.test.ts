@@ -116,7 +116,7 @@ describeWithEtcd('fleet members and per-host secrets through bin/secrets', () =>
   });
 
   it('check warns about a member key that expires within 30 days, and is critical once it has expired', async () => {
-    const fleet = makeFleet(cluster);
+    const fleet = makeFleet(cluster, { hosts: 2 });
     await fleet.setUp();
     const openpgp = await import('openpgp');
     const publicKey = await openpgp.readKey({
