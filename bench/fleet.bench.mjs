@@ -67,8 +67,7 @@ const members = [
   { name: 'm3', client: `http://127.0.0.1:${p5}`, peer: `http://127.0.0.1:${p6}` },
 ];
 const endpoints = members.map((member) => member.client);
-// etcd's --initial-cluster-token is a cluster name (it keeps two test clusters apart), not a credential.
-const clusterName = `secrets-bench-${hex(6)}`;
+const clusterId = `secrets-bench-${hex(6)}`;
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
 for (const member of members) {
   const args = [
@@ -79,7 +78,7 @@ for (const member of members) {
     `--listen-peer-urls=${member.peer}`,
     `--initial-advertise-peer-urls=${member.peer}`,
     `--initial-cluster=${members.map((m) => `${m.name}=${m.peer}`).join(',')}`,
-    `--initial-cluster-token=${clusterName}`,
+    `--initial-cluster-token=${clusterId}`,
     '--initial-cluster-state=new',
     '--heartbeat-interval=50',
     '--election-timeout=500',

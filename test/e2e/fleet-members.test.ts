@@ -114,4 +114,26 @@ describeWithEtcd('fleet members and per-host secrets through bin/secrets', () =>
     expect(status.secrets[SHARED_ID]).toMatchObject({ current: 1, pending: null });
     expect((await fleet.auditLines()).filter((line) => line.includes('"action":"rotated"'))).toEqual([]);
   });
+
+  it('check warns about a member key that expires within 30 days, and is critical once it has expired', async () => {
+    const fleet = makeFleet(cluster, { hosts: 2 });
+    await fleet.setUp();
+    const openpgp = await import('openpgp');
+    const publicKey = await openpgp.readKey({
+      armoredKey: readFileSync(fleet.hosts[1]!.path('.secrets/fleet/host.pub'), 'utf8'),
+    });
+    const expires = await publicKey.getExpirationTime();
+    expect(expires, 'a member key has an expiry date').toBeInstanceOf(Date);
+    const day = (offset: number) =>
+      new Date((expires as Date).getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+    const findings = async (asOf: string) => {
+      const check = await fleet.hosts[0]!.run(['check', '--json', '--as-of', asOf]);
+      return (JSON.parse(check.stdout) as { findings: Array<{ severity: string; message: string }> }).findings.filter(
+        (finding) => finding.message.includes('api-2') && /expir/i.test(finding.message),
+      );
+    };
+    expect(await findings(day(-60))).toEqual([]);
+    expect((await findings(day(-10))).map((finding) => finding.severity)).toEqual(['warning']);
+    expect((await findings(day(2))).map((finding) => finding.severity)).toEqual(['critical']);
+  });
 });

@@ -25,8 +25,8 @@ export interface EtcdCluster {
   /** Every member's client URL (http://127.0.0.1:<port>), live or not: what a policy lists. */
   endpoints: string[];
   members: EtcdMember[];
-  /** The cluster token, unique per cluster. */
-  token: string;
+  /** The --initial-cluster-token, unique per cluster (a name, nothing secret). */
+  clusterId: string;
   /** etcdctl (API v3) against every member's endpoint (or the ones given). */
   etcdctl(args: string[], options?: { endpoints?: string[]; timeoutMs?: number }): Promise<EtcdctlResult>;
   /**
@@ -134,8 +134,7 @@ function sumMetric(text: string, name: string): number {
 export async function startEtcdCluster({ members: count = 3 }: { members?: number } = {}): Promise<EtcdCluster> {
   const root = mkdtempSync(join(dataRoot(), 'secrets-etcd-'));
   chmodSync(root, 0o700);
-  // etcd's --initial-cluster-token is a cluster name (it keeps two test clusters apart), not a credential.
-  const clusterName = `secrets-test-${randomBytes(6).toString('hex')}`;
+  const clusterId = `secrets-test-${randomBytes(6).toString('hex')}`;
   const ports = await distinctPorts(count * 2);
   const members: EtcdMember[] = Array.from({ length: count }, (_, i) => ({
     name: `m${i + 1}`,
@@ -158,7 +157,7 @@ export async function startEtcdCluster({ members: count = 3 }: { members?: numbe
     `--listen-peer-urls=${member.peerUrl}`,
     `--initial-advertise-peer-urls=${member.peerUrl}`,
     `--initial-cluster=${initialCluster}`,
-    `--initial-cluster-token=${clusterName}`,
+    `--initial-cluster-token=${clusterId}`,
     // Ignored once the data folder exists, so a restarted member rejoins with its own state.
     '--initial-cluster-state=new',
     // Fast elections: a killed leader is replaced in well under a second.
@@ -233,7 +232,7 @@ export async function startEtcdCluster({ members: count = 3 }: { members?: numbe
   const cluster: EtcdCluster = {
     endpoints: members.map((member) => member.clientUrl),
     members,
-    token: clusterName,
+    clusterId,
     etcdctl(commandArgs, options = {}) {
       const endpoints = options.endpoints ?? cluster.endpoints;
       return new Promise((resolve, reject) => {
