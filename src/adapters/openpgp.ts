@@ -12,7 +12,7 @@ interface SkeskPacket {
 }
 import { SecretsError } from '../core/errors.js';
 import type { Pgp, PgpDecryptOptions, PgpEncryptOptions, PgpMessageInfo } from '../core/ports.js';
-import type { Secret } from '../core/secret.js';
+import { Secret } from '../core/secret.js';
 
 /**
  * Settings chosen so that GnuPG 2.2 (Debian 12) opens what we write — verified with gpg 2.2.40:
@@ -364,6 +364,24 @@ export const openPgp: Pgp = {
         hint: 'export it with gpg --armor --export-secret-keys KEYID',
       });
     }
+  },
+
+  async generateKeyPair(userId, validForSeconds) {
+    const { privateKey, publicKey } = await openpgp.generateKey({
+      type: 'curve25519',
+      userIDs: [{ name: userId }],
+      keyExpirationTime: validForSeconds,
+      format: 'armored',
+      config: GPG22_COMPATIBLE_CONFIG,
+    });
+    const key = await openpgp.readKey({ armoredKey: publicKey });
+    const expiration = await key.getExpirationTime().catch(() => null);
+    return {
+      privateKey: Secret.known(privateKey),
+      publicKey,
+      fingerprint: key.getFingerprint(),
+      expires: expiration instanceof Date ? expiration : null,
+    };
   },
 
   async readApproverKey(armored) {

@@ -96,6 +96,7 @@ export class CliContext {
         return hotPath ? sources : (await import('../adapters/git-lookups.js')).withGitLookups(sources);
       },
       hostTree: async () => (await import('../adapters/host-tree.js')).createHostTree(),
+      openFleetKv: async (connection) => (await import('../adapters/etcd.js')).openEtcd(connection),
     };
   }
 

@@ -14,6 +14,8 @@ import { registerRestore } from './commands/restore.js';
 import { registerRevoke } from './commands/revoke.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerScan } from './commands/scan.js';
+import { registerFleet } from './commands/fleet.js';
+import { registerSync } from './commands/sync.js';
 
 export const VERSION = '0.1.0';
 
@@ -44,6 +46,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerBackup(program, ctx);
   registerRestore(program, ctx);
   registerScan(program, ctx);
+  registerFleet(program, ctx);
+  registerSync(program, ctx);
   registerDemo(program, ctx);
   registerDingtalkServer(program, ctx);
 

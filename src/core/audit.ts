@@ -191,6 +191,16 @@ export function lastRotations(entries: AuditEntry[]): Map<string, Date> {
       const known = result.get(entry.secret);
       if (!known || at > known) result.set(entry.secret, at);
       history.set(entry.secret, [...(history.get(entry.secret) ?? []), at]);
+    } else if (entry.action === 'fleet-applied' && entry.secret && entry.details && 'versionCreated' in entry.details) {
+      // A shared secret's value is as old as its fleet version, and the last version applied is the
+      // one in the files, also when the fleet went back to an older one (docs/fleet.md). A version
+      // with no date is a value uploaded that was never rotated: never rotated here too.
+      const created = entry.details.versionCreated;
+      if (typeof created === 'string') {
+        const at = new Date(created);
+        result.set(entry.secret, at);
+        history.set(entry.secret, [...(history.get(entry.secret) ?? []), at]);
+      } else result.delete(entry.secret);
     } else if (entry.action === 'restored' && Array.isArray(entry.details?.secrets)) {
       const created =
         typeof entry.details.backupCreated === 'string' ? new Date(entry.details.backupCreated) : new Date(0);

@@ -479,6 +479,103 @@ export const errorCatalogue = {
     meaning: 'A pending credential record in the state folder cannot be read.',
   },
 
+  // --- several hosts: the fleet on etcd (docs/fleet.md)
+  'etcd-unreachable': {
+    exit: 3,
+    meaning:
+      'No etcd quorum answered at the fleet endpoints (down, no quorum, wrong address, TLS or authentication refused).',
+    remedy: 'Check the endpoints the message lists (etcdctl endpoint health); per-host secrets keep working meanwhile.',
+  },
+  'etcd-credentials': {
+    exit: 3,
+    meaning: 'A fleet.etcd TLS file cannot be read, or password_env names an unset variable.',
+  },
+  'fleet-exists': {
+    exit: 3,
+    meaning: 'fleet init: the prefix already holds a fleet.',
+    remedy: 'secrets fleet join, then ask a member to admit this host.',
+  },
+  'fleet-missing': {
+    exit: 3,
+    meaning: "There is no fleet at the policy's prefix.",
+    remedy: 'secrets fleet init on the first host.',
+  },
+  'fleet-not-member': {
+    exit: 3,
+    meaning: 'This host is not a member of the fleet (never admitted, or removed).',
+    remedy: 'secrets fleet join here, then secrets fleet admit HOST on a member.',
+  },
+  'fleet-already-member': { exit: 3, meaning: 'The host is already a member of the fleet.' },
+  'fleet-request-missing': {
+    exit: 3,
+    meaning: 'fleet admit: no join request from that host.',
+    remedy: 'Run secrets fleet join on that host first.',
+  },
+  'fleet-fingerprint-required': {
+    exit: 3,
+    meaning: 'fleet admit without a terminal needs --fingerprint: the key of the request must be confirmed.',
+    remedy: 'Read the fingerprint fleet join printed on the new host, and pass it with --fingerprint.',
+  },
+  'fleet-fingerprint-mismatch': {
+    exit: 3,
+    meaning: "The join request's key is not the one whose fingerprint was given: someone else may have published it.",
+    remedy: 'Compare with what fleet join printed on the host; if it differs, do not admit it.',
+  },
+  'fleet-busy': {
+    exit: 3,
+    meaning: 'Another rotation or membership change holds the fleet lock.',
+    remedy: 'Wait for it, or after a crash wait lock_ttl for its lease to expire.',
+  },
+  'fleet-pending': {
+    exit: 3,
+    meaning: 'A rotation of this shared secret is still pending (--partial-ok or a rotator that died).',
+    remedy: "secrets rotate --recover on any member finishes or undoes it; a laggard's secrets sync completes it.",
+  },
+  'fleet-rolled-back': {
+    exit: 3,
+    meaning:
+      'A member failed or did not acknowledge the new version in time: the fleet went back to the previous version.',
+    remedy: 'Bring the named hosts back (secrets sync there), or rotate with --partial-ok.',
+  },
+  'fleet-lock-lost': {
+    exit: 4,
+    meaning: 'The rotator lost its etcd lease part-way through a shared rotation.',
+    remedy: 'secrets rotate --recover on any member finishes or undoes it.',
+  },
+  'fleet-no-value': {
+    exit: 3,
+    meaning: 'A shared secret the fleet has no version of yet, and this host has no value of it to upload first.',
+    remedy: 'Rotate it from a host whose env file holds it, or add it here first.',
+  },
+  'fleet-interrupted': {
+    exit: 4,
+    meaning: 'etcd stopped answering part-way through a shared rotation, after its new version was stored.',
+    remedy: 'When etcd answers again, secrets rotate --recover on any member finishes or undoes it.',
+  },
+  'fleet-key-missing': {
+    exit: 3,
+    meaning: "This host's fleet key pair (state folder, fleet/host.key) is missing or unreadable.",
+    remedy: 'A host that lost its key joins again (fleet join, then admit) under a new key.',
+  },
+  'fleet-decrypt-failed': {
+    exit: 3,
+    meaning:
+      "This member's key cannot decrypt a value stored in the fleet (encrypted before it was admitted, or damaged).",
+    remedy: 'Ask another member to run secrets fleet admit HOST again, which re-encrypts every value.',
+  },
+  'fleet-store-invalid': { exit: 3, meaning: 'A fleet record in etcd is missing or not what this version writes.' },
+  'fleet-audit-broken': {
+    exit: 3,
+    meaning: 'The fleet audit chain in etcd does not verify; shared rotations are refused.',
+    remedy: 'See secrets log --verify on a member.',
+  },
+  'fleet-last-member': { exit: 3, meaning: 'fleet remove would leave the fleet without a member.' },
+  'fleet-apply-failed': {
+    exit: 3,
+    meaning:
+      "sync could not apply a shared secret's version on this host; nothing of it stays there, and the failure was reported to the fleet.",
+  },
+
   // --- demo
   'demo-setup': { exit: 3, meaning: 'The demo could not build its throwaway deployment.' },
 } as const satisfies Record<string, CatalogueEntry>;

@@ -40,6 +40,8 @@ export const commonFields = {
   hook_timeout: withDefault(durationText, '60s'),
   /** Steps an operator follows by hand (manual kind, revoke instructions). */
   steps: withDefault(z.array(z.string()), []),
+  /** One value for every host of the fleet (the policy's fleet: section; docs/fleet.md). */
+  shared: z.optional(z.boolean()),
 };
 
 /**
@@ -54,6 +56,7 @@ export interface SecretSpec {
   after_change: string[];
   hook_timeout: string;
   steps: string[];
+  shared?: boolean | undefined;
 }
 
 const backupSchema = z.strictObject({
@@ -96,6 +99,64 @@ const scanSchema = z.strictObject({
   max_file_size: withDefault(z.number().check(z.int(), z.positive()), 10 * 1024 * 1024),
 });
 
+const hostName = z
+  .string()
+  .check(
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected a host name of letters, digits, ".", "_" or "-"' }),
+  );
+
+/** An etcd endpoint: http(s)://host:port, nothing after the port. */
+const etcdEndpoint = z.string().check(
+  z.refine(
+    (text: string) => {
+      try {
+        const url = new URL(text);
+        return (
+          (url.protocol === 'http:' || url.protocol === 'https:') &&
+          url.port !== '' &&
+          (url.pathname === '/' || url.pathname === '') &&
+          !url.username &&
+          !url.password &&
+          !url.search
+        );
+      } catch {
+        return false;
+      }
+    },
+    {
+      error:
+        'expected an etcd endpoint like https://10.0.0.5:2379 (scheme, host and port; credentials go in user/password_env)',
+    },
+  ),
+);
+
+/**
+ * Several hosts, one rotation: shared secrets and a shared audit trail on etcd (docs/fleet.md).
+ * Without this section nothing about etcd is loaded or asked.
+ */
+const fleetSchema = z.strictObject({
+  etcd: z.strictObject({
+    endpoints: z.array(etcdEndpoint).check(z.minLength(1, { error: 'expected at least one etcd endpoint' })),
+    /** CA bundle for https endpoints; cert and key: a client certificate. */
+    ca: z.optional(nonEmpty),
+    cert: z.optional(nonEmpty),
+    key: z.optional(nonEmpty),
+    user: z.optional(nonEmpty),
+    /** The environment variable holding the etcd user's password (never the policy, never argv). */
+    password_env: z.optional(envName),
+  }),
+  /** Every key of this fleet lives under it. */
+  prefix: z
+    .string()
+    .check(z.regex(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, { error: 'expected a key prefix like /secrets/trading-bot' })),
+  /** This host's name in the fleet. */
+  host: hostName,
+  /** Every member acknowledges a new version within this, or the fleet goes back to the previous one. */
+  apply_timeout: withDefault(durationText, '2m'),
+  /** The lease behind the fleet's rotation lock: a rotator that dies frees it after this. */
+  lock_ttl: withDefault(durationText, '15s'),
+});
+
 /**
  * Two-person approval: a rotation of a secret under applies_to runs only from a change request
  * signed by enough distinct pinned approvers (docs/approval.md).
@@ -121,6 +182,9 @@ export interface SecretRules {
   envKeysOf(spec: SecretSpec): string[];
   /** Whether `notify.dingtalk` may name this secret (a robot the team can be alerted through). */
   canNotify(spec: SecretSpec): boolean;
+  /** Whether `shared: true` may be set (one value for every host of a fleet). */
+  canShare(spec: SecretSpec): boolean;
+  shareableKinds: string[];
 }
 
 /**
@@ -147,6 +211,7 @@ export function buildPolicySchema<S extends z.ZodMiniType<SecretSpec>>(secretSch
       access_log: z.optional(accessLogSchema),
       scan: withDefault(scanSchema, { ignore_paths: [], max_file_size: 10 * 1024 * 1024 }),
       approval: z.optional(approvalSchema),
+      fleet: z.optional(fleetSchema),
     })
     .check(
       z.superRefine((policy, ctx) => {
@@ -180,6 +245,36 @@ export function buildPolicySchema<S extends z.ZodMiniType<SecretSpec>>(secretSch
               message: `${approval.required} signatures required but only ${approval.approvers.length} approver key(s) listed`,
             });
         }
+        for (const [id, secret] of Object.entries(policy.secrets)) {
+          if (!secret.shared) continue;
+          if (!policy.fleet)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['secrets', id, 'shared'],
+              message: "shared: true needs the policy's fleet: section (the etcd cluster the hosts share)",
+            });
+          else if (!rules.canShare(secret))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['secrets', id, 'shared'],
+              message: `a ${secret.kind} secret cannot be shared across hosts in this version (shared kinds: ${rules.shareableKinds.join(', ')})`,
+            });
+        }
+        if (policy.fleet) {
+          const { cert, key, user, password_env: passwordEnv } = policy.fleet.etcd;
+          if ((cert === undefined) !== (key === undefined))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['fleet', 'etcd', cert ? 'cert' : 'key'],
+              message: 'a client certificate needs both cert and key',
+            });
+          if ((user === undefined) !== (passwordEnv === undefined))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['fleet', 'etcd', user ? 'user' : 'password_env'],
+              message: 'etcd authentication needs both user and password_env',
+            });
+        }
         const envKeys = new Map<string, string>();
         for (const [id, secret] of Object.entries(policy.secrets)) {
           for (const key of rules.envKeysOf(secret)) {
@@ -200,3 +295,4 @@ export function buildPolicySchema<S extends z.ZodMiniType<SecretSpec>>(secretSch
 /** A parsed policy document, with each secret seen through its shared fields. */
 export type PolicyDocument = z.output<ReturnType<typeof buildPolicySchema<z.ZodMiniType<SecretSpec>>>>;
 export type ApprovalSpec = NonNullable<PolicyDocument['approval']>;
+export type FleetSpec = NonNullable<PolicyDocument['fleet']>;

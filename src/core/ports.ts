@@ -218,6 +218,14 @@ export interface Pgp {
   ): Promise<{ signature: string; fingerprint: string; userIds: string[] }>;
   /** The primary fingerprint of an armored private key (no passphrase needed). */
   privateKeyFingerprint(armoredPrivateKey: Secret): Promise<string>;
+  /**
+   * A new key pair (curve25519: an EdDSA primary key and an ECDH encryption subkey) for one fleet
+   * host: the private key unprotected (it lives in a mode-600 file, like an ssh host key).
+   */
+  generateKeyPair(
+    userId: string,
+    validForSeconds: number,
+  ): Promise<{ privateKey: Secret; publicKey: string; fingerprint: string; expires: Date | null }>;
   /** What an approver's armored public key says: fingerprint, key ids, user ids, expiry, revocation. */
   readApproverKey(armoredPublicKey: string): Promise<Omit<ApproverKey, 'label' | 'file'>>;
   /**
@@ -273,4 +281,69 @@ export interface RedisSession {
 /** Opens Redis connections (ioredis, loaded on first use); failures as for PostgresClient, codes `redis-…`. */
 export interface RedisClient {
   connect(target: ConnectionTarget): Promise<RedisSession>;
+}
+
+/** Where the fleet's etcd cluster is and how to log in (from the policy's fleet.etcd). */
+export interface FleetConnection {
+  endpoints: string[];
+  ca?: string;
+  cert?: string;
+  key?: string;
+  user?: string;
+  /** The password itself, read from the variable password_env names. */
+  password?: string;
+  /** Deadline of one request, ms. */
+  requestTimeoutMs?: number;
+}
+
+/** One key of the fleet's store, with the revision that last changed it (for compare-and-swap). */
+export interface KvEntry {
+  key: string;
+  value: string;
+  /** etcd's mod_revision, as a decimal string. */
+  modRevision: string;
+}
+
+/** A condition of a transaction: the key's mod revision is this one ('0': the key does not exist). */
+export interface KvCompare {
+  key: string;
+  modRevision: string;
+}
+
+export type KvOperation =
+  { put: string; value: string; leased?: boolean } | { delete: string } | { deletePrefix: string };
+
+/** A lease-backed lock: held while this process keeps the lease alive; `lost` turns true when etcd drops it. */
+export interface KvLock {
+  readonly lost: boolean;
+  release(): Promise<void>;
+}
+
+/**
+ * The fleet's shared store (etcd, src/adapters/etcd.ts, loaded only for a policy with a fleet:
+ * section). Every failure to reach a quorum is a SecretsError `etcd-unreachable` (exit 3) that
+ * names the endpoints tried. Keys are full keys (the caller adds the fleet's prefix).
+ */
+export interface FleetKv {
+  readonly endpoints: string[];
+  get(key: string): Promise<KvEntry | undefined>;
+  /** Every key under the prefix, in key order. */
+  list(prefix: string): Promise<KvEntry[]>;
+  /** All compares hold → every operation, atomically, and true; else nothing and false. */
+  txn(compares: KvCompare[], operations: KvOperation[]): Promise<boolean>;
+  /**
+   * Creates `key` holding `value` under a lease of ttlSeconds kept alive by this process, if it does
+   * not exist. Returns the lock, or the value of whoever holds it.
+   */
+  tryLock(key: string, value: string, ttlSeconds: number): Promise<{ lock: KvLock } | { heldBy: string }>;
+  /**
+   * Calls onChange (debounced by the caller) for every change under the prefix; reconnects by
+   * itself; onState reports lost and regained connections. close() stops it.
+   */
+  watch(
+    prefix: string,
+    onChange: () => void,
+    onState: (state: 'connected' | 'disconnected', detail?: string) => void,
+  ): Promise<{ close(): Promise<void> }>;
+  close(): Promise<void>;
 }

@@ -44,6 +44,8 @@ export const secretSchema = z.discriminatedUnion(
 export const policySchema = buildPolicySchema(secretSchema, {
   envKeysOf: (spec) => BY_NAME.get(spec.kind)?.envKeys(spec) ?? [],
   canNotify: (spec) => BY_NAME.get(spec.kind)?.notifies === true,
+  canShare: (spec) => BY_NAME.get(spec.kind)?.shareable === true,
+  shareableKinds: KINDS.filter((kind) => (kind as Kind).shareable === true).map((kind) => kind.name),
 });
 
 /**

@@ -290,6 +290,12 @@ export interface Kind<S extends SecretSpec = SecretSpec> {
   readonly notifies?: boolean;
   /** Only a person can rotate it: an unattended `secrets rotate` never picks it. */
   readonly byHand?: boolean;
+  /**
+   * `shared: true` is allowed: its whole value is what create() makes and planChanges() writes
+   * from pending.next alone, so every host of a fleet can apply the rotator's value to its own
+   * files (docs/fleet.md). Kinds that change a server (postgres, redis) are not, yet.
+   */
+  readonly shareable?: boolean;
   /** Its current values, for the literal leak search (default: the values of its env keys). */
   managedValues?(id: string, spec: S, ctx: ManagedValueContext): Promise<ManagedValue[]>;
   /** Files other than the env file where its value lives by design (never a leak of itself). */

@@ -34,6 +34,7 @@ import { checkLeakedValues } from './checks/leaked-value.js';
 import { checkRevokedSecrets } from './checks/revoked-check.js';
 import { checkLiveCredentials, checkPendingCredentials } from './checks/live-check.js';
 import { checkApprovalState } from './checks/approval-check.js';
+import { checkFleet } from './checks/fleet-check.js';
 
 export interface CheckInput {
   policy: Policy;
@@ -125,6 +126,7 @@ const extraChecks: ExtraCheck[] = [
   checkStateLock,
   checkLinks,
   checkBackupPassphrases,
+  checkFleet,
 ];
 
 /** `secrets check`: gather the facts, then let the pure checks in core decide. */

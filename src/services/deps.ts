@@ -4,6 +4,8 @@ import type {
   Clock,
   DingtalkTransport,
   FileStore,
+  FleetConnection,
+  FleetKv,
   GitInfo,
   Locker,
   Output,
@@ -59,6 +61,8 @@ export interface Deps {
   redis: RedisClient;
   /** Git and file sources of the leak scanner, loaded on demand (the leaked-value check, scan). */
   scanSources?: () => Promise<ScanSources>;
+  /** The fleet's etcd store (etcd3, loaded on first use): only for a policy with a fleet: section. */
+  openFleetKv?: (connection: FleetConnection) => Promise<FleetKv>;
   /** The host's files as `secrets sweep` walks them (lstat, no links followed), loaded on demand. */
   hostTree?: () => Promise<HostTree>;
 }

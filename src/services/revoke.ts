@@ -385,6 +385,29 @@ async function replace(
   // The rotation's own four steps, indented under "3/4 replace" so the two numberings do not mix.
   const indent = (text: string) => text.replace(/^(?=.)/gm, '    ');
   const nested: Deps = { ...deps, output: { ...deps.output, out: (text) => deps.output.out(indent(text)) } };
+  if (spec.shared && policy.doc.fleet) {
+    // A shared value is replaced on every host of the fleet. A host that is down must not keep the
+    // leaked value live on all the others: the new version stays pending for it (--partial-ok).
+    const { rotateShared } = await import('./fleet/rotate-shared.js');
+    const shared = await rotateShared(
+      { id, spec, reason: 'named' },
+      {
+        policy,
+        yes: true,
+        revoking: true,
+        partialOk: true,
+        ...(input.passwordFrom ? { passwordFrom: input.passwordFrom } : {}),
+        ...(input.backup ? { backup: input.backup } : {}),
+        auditDetails: { revocation },
+      },
+      nested,
+    );
+    if (shared?.pendingOn && shared.pendingOn.length > 0)
+      deps.output.err(
+        `secrets: warning: ${id}'s replacement is pending on ${shared.pendingOn.join(', ')}: they hold the leaked value until their next secrets sync\n`,
+      );
+    return shared ? undefined : 'skipped by the operator';
+  }
   const rotated = await rotateSecret(
     { id, spec, reason: 'named' },
     {

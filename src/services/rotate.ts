@@ -42,6 +42,8 @@ export interface RotateInput {
   waitMs?: number;
   /** --recover: only finish or roll back an interrupted rotation. */
   recoverOnly?: boolean;
+  /** --partial-ok: a shared secret's hosts that do not apply it in time leave it pending. */
+  partialOk?: boolean;
   /** The encrypted backup before the swap; default createBackup (services/backup.ts). Tests hand in their own. */
   backup?: BackupBeforeSwap;
   /** --approved REQUEST [--signature FILE]: run exactly the plan of a signed change request. */
@@ -64,7 +66,9 @@ export interface RotateOutcome {
   dryRun: boolean;
   plan: PlannedSecret[];
   recovered?: RecoveryReport;
-  rotated: RotatedSecret[];
+  /** Shared rotations in the fleet that --recover finished or undid. */
+  fleetRecovered?: Array<{ secret: string; version: number; outcome: string; detail: string }>;
+  rotated: Array<RotatedSecret & { pendingOn?: string[] }>;
   skipped: string[];
   /**
    * Due secrets this run leaves to a person: manual secrets in an unattended run (no terminal,
@@ -264,7 +268,19 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     const credentials = await recoverPendingCredentials(policy, deps);
     for (const item of credentials) deps.output.out(`recovered: ${item.secret}: ${item.detail}\n`);
     if (input.recoverOnly) {
-      if (!recovered && credentials.length === 0) deps.output.out('nothing to recover: no rotation was interrupted\n');
+      let fleetRecovered = 0;
+      if (policy.doc.fleet) {
+        const { recoverFleet } = await import('./fleet/rotate-shared.js');
+        outcome.fleetRecovered = await recoverFleet(policy, deps);
+        for (const item of outcome.fleetRecovered) deps.output.out(`recovered: ${item.secret}: ${item.detail}\n`);
+        fleetRecovered = outcome.fleetRecovered.length;
+        const busy = outcome.fleetRecovered.find((item) => item.outcome === 'busy');
+        if (busy) throw new RotateFailedError(outcome, 'fleet-busy', busy.detail);
+        const back = outcome.fleetRecovered.find((item) => item.outcome === 'rolled-back');
+        if (back) throw new RotateFailedError(outcome, 'fleet-rolled-back', `${back.secret}: ${back.detail}`);
+      }
+      if (!recovered && credentials.length === 0 && fleetRecovered === 0)
+        deps.output.out('nothing to recover: no rotation was interrupted\n');
       return outcome;
     }
     if (selected.length === 0) {
@@ -281,7 +297,9 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
     const runDeps: Deps = { ...deps, readStdin: () => (stdin ??= deps.readStdin()) };
     // Secrets that share an after_change hook rotate as one transaction: the hook runs once, after
     // every swap (two keys read by one app restart it once), and a failure rolls all of them back.
-    const together = sharingHooks(selected);
+    // A shared secret rotates for the whole fleet, alone (docs/fleet.md); the others as before.
+    const shared = policy.doc.fleet ? selected.filter((item) => item.spec.shared === true) : [];
+    const together = sharingHooks(selected.filter((item) => !shared.includes(item)));
     const failed = (id: string, error: SecretsError) => {
       failures.push(error);
       outcome.failed.push({
@@ -300,6 +318,17 @@ export async function runRotate(input: RotateInput, deps: Deps): Promise<RotateO
       });
     for (const item of selected.filter((candidate) => !together.includes(candidate))) {
       try {
+        if (shared.includes(item)) {
+          const { rotateShared } = await import('./fleet/rotate-shared.js');
+          const rotated = await rotateShared(
+            item,
+            { ...input, ...(approvalDetails ? { auditDetails: approvalDetails } : {}) },
+            runDeps,
+          );
+          if (rotated) outcome.rotated.push(rotated);
+          else outcome.skipped.push(item.id);
+          continue;
+        }
         const rotated = await rotateSecret(
           item,
           { ...input, ...(approvalDetails ? { auditDetails: approvalDetails } : {}) },

@@ -82,3 +82,31 @@ describe('lastRotations', () => {
     expect(result.get('s2')?.toISOString()).toBe('2026-01-02T00:00:00.000Z');
   });
 });
+
+describe('lastRotations with a fleet', () => {
+  const entry = (seq: number, action: string, time: string, details?: Record<string, unknown>) => ({
+    seq,
+    time,
+    actor: 'ops',
+    action,
+    secret: 'jwt',
+    prev: GENESIS_HASH,
+    ...(details ? { details } : {}),
+  });
+  it('dates a shared secret by the fleet version it last applied, also when the fleet went back to an older one', () => {
+    const applied = [
+      entry(1, 'fleet-applied', '2026-03-01T00:00:00.000Z', { versionCreated: '2026-03-01T00:00:00.000Z' }),
+      entry(2, 'fleet-applied', '2026-06-01T00:00:00.000Z', { versionCreated: '2026-06-01T00:00:00.000Z' }),
+      // the version of June was dropped: the host went back to March's value
+      entry(3, 'fleet-applied', '2026-06-01T00:05:00.000Z', { versionCreated: '2026-03-01T00:00:00.000Z' }),
+    ];
+    expect(lastRotations(applied).get('jwt')?.toISOString()).toBe('2026-03-01T00:00:00.000Z');
+    expect(lastRotations(applied.slice(0, 2)).get('jwt')?.toISOString()).toBe('2026-06-01T00:00:00.000Z');
+  });
+  it('a host that joined late takes the version date, not the day it applied it', () => {
+    const late = [
+      entry(1, 'fleet-applied', '2026-09-01T00:00:00.000Z', { versionCreated: '2026-02-01T00:00:00.000Z' }),
+    ];
+    expect(lastRotations(late).get('jwt')?.toISOString()).toBe('2026-02-01T00:00:00.000Z');
+  });
+});

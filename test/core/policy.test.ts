@@ -151,3 +151,43 @@ describe('parsePolicy: a malformed policy gets one precise line', () => {
     expect(errorOf(text)).toContain(expected);
   });
 });
+
+describe('parsePolicy: the fleet section', () => {
+  const FLEET = `fleet:\n  etcd:\n    endpoints: [http://127.0.0.1:2379]\n  prefix: /secrets/app\n  host: api-1\n`;
+  const JWT = (extra: string) =>
+    `secrets:\n  jwt:\n    kind: random\n    env_key: JWT_SECRET\n    rotate_every: 90d\n${extra}`;
+
+  it('reads it with its defaults, and shared: true on a random secret', () => {
+    const policy = parsePolicy(`${HEAD}${FLEET}${JWT('    shared: true\n')}`, '/srv/app/secrets.yaml');
+    expect(policy.doc.fleet).toMatchObject({
+      prefix: '/secrets/app',
+      host: 'api-1',
+      apply_timeout: '2m',
+      lock_ttl: '15s',
+    });
+    expect(policy.secrets[0]!.spec.shared).toBe(true);
+  });
+  it('refuses shared: true without a fleet section, at the field', () => {
+    expect(errorOf(`${HEAD}${JWT('    shared: true\n')}`)).toMatch(
+      /^\[policy-invalid\] secrets\.yaml:\d+:\d+: secrets\.jwt\.shared: shared: true needs the policy's fleet: section/,
+    );
+  });
+  it('refuses shared: true on a kind that changes a server', () => {
+    const redis = `secrets:\n  cache:\n    kind: redis\n    url_key: REDIS_URL\n    rotate_every: 90d\n    shared: true\n`;
+    expect(errorOf(`${HEAD}${FLEET}${redis}`)).toMatch(
+      /secrets\.cache\.shared: a redis secret cannot be shared across hosts in this version \(shared kinds: dingtalk, random, manual\)/,
+    );
+  });
+  it('refuses an endpoint that is not scheme://host:port, naming its line', () => {
+    const bad = FLEET.replace('http://127.0.0.1:2379', 'http://user:pw@127.0.0.1:2379/v3');
+    expect(errorOf(`${HEAD}${bad}${JWT('')}`)).toMatch(
+      /secrets\.yaml:5:\d+: fleet\.etcd\.endpoints\.0: expected an etcd endpoint/,
+    );
+  });
+  it('refuses a user without password_env, and a host name with a slash', () => {
+    expect(errorOf(`${HEAD}${FLEET.replace('    endpoints', '    user: bot\n    endpoints')}${JWT('')}`)).toMatch(
+      /fleet\.etcd\.user: etcd authentication needs both user and password_env/,
+    );
+    expect(errorOf(`${HEAD}${FLEET.replace('api-1', 'api/1')}${JWT('')}`)).toMatch(/fleet\.host: expected a host name/);
+  });
+});

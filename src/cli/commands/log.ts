@@ -16,13 +16,21 @@ export function registerLog(program: Command, ctx: CliContext): void {
       'after a broken --verify: record what was found and start a new chain segment (audited; the old lines stay)',
     )
     .option('--note <text>', 'with --repair: what you found out (no secret values)')
+    .option('--fleet', "the fleet's shared trail in etcd instead of this host's (a policy with a fleet: section)")
     .addHelpText(
       'after',
       '\nBy default one line per event that matters (rotated, revoked, recorded, backups, recoveries); --steps adds\nthe step-by-step entries and full details.\n\nA broken trail stops every change (exit 3) until someone looks and runs secrets log --repair.\n\nExit codes: 0 ok, 2 the trail was altered (with --verify), 3 could not run.\n\nExamples:\n  secrets log\n  secrets log --steps --secret jwt-secret\n  secrets log --secret dingtalk --json\n  secrets log --verify\n  secrets log --repair --note "restored audit.jsonl from last night\'s disk image"',
     )
     .action(
       async (
-        options: { verify?: boolean; secret?: string; steps?: boolean; repair?: boolean; note?: string },
+        options: {
+          verify?: boolean;
+          secret?: string;
+          steps?: boolean;
+          repair?: boolean;
+          note?: string;
+          fleet?: boolean;
+        },
         command: Command,
       ) => {
         const deps = ctx.deps(command);
@@ -36,6 +44,22 @@ export function registerLog(program: Command, ctx: CliContext): void {
               `audit trail repaired: found line ${repaired.found?.badLine}: ${repaired.found?.reason}; recorded as entry ${repaired.entry?.seq}, a new segment starts there\n`,
             );
           else deps.output.out(`audit trail intact: ${repaired.found?.entries ?? 0} entries; nothing to repair\n`);
+          return;
+        }
+        if (options.fleet) {
+          const { withFleet } = await import('../../services/fleet/membership.js');
+          const { readFleetAudit } = await import('../../services/fleet/fleet-audit.js');
+          const read = await withFleet(policy, deps, (fleet) => readFleetAudit(fleet));
+          const shown = read.entries.filter(
+            (entry) => (options.steps || !isStep(entry)) && (!options.secret || entry.secret === options.secret),
+          );
+          if (ctx.globals(command).json)
+            deps.output.out(
+              `${JSON.stringify({ entries: shown, ...(options.verify ? { verification: read.verification } : {}) }, null, 2)}\n`,
+            );
+          else if (!options.verify)
+            for (const entry of shown) deps.output.out(`${renderEntry(entry, Boolean(options.steps))}\n`);
+          if (options.verify) reportFleetVerification(read, ctx, command, deps);
           return;
         }
         const outcome = await runLog(
@@ -64,9 +88,36 @@ export function registerLog(program: Command, ctx: CliContext): void {
             deps.output.err(`${outcome.path}:${result.badLine}: audit trail broken: ${result.reason}\n`);
             ctx.report(ExitCode.critical);
           }
+          // A fleet member verifies the shared chain too: one ordered history for every host.
+          if (policy.doc.fleet) {
+            const { withFleet } = await import('../../services/fleet/membership.js');
+            const { readFleetAudit } = await import('../../services/fleet/fleet-audit.js');
+            reportFleetVerification(
+              await withFleet(policy, deps, (fleet) => readFleetAudit(fleet)),
+              ctx,
+              command,
+              deps,
+            );
+          }
         }
       },
     );
+}
+
+function reportFleetVerification(
+  read: { verification: { ok: boolean; entries: number; badLine?: number; reason?: string }; where: string },
+  ctx: CliContext,
+  command: Command,
+  deps: { output: { out(text: string): void; err(text: string): void } },
+): void {
+  const result = read.verification;
+  if (result.ok) {
+    if (!ctx.globals(command).json)
+      deps.output.out(`fleet audit trail intact: ${result.entries} entries (${read.where})\n`);
+  } else {
+    deps.output.err(`${read.where} entry ${result.badLine}: fleet audit trail broken: ${result.reason}\n`);
+    ctx.report(ExitCode.critical);
+  }
 }
 
 /** The step-by-step entries of a rotation or revocation: the summary leaves them to --steps. */

@@ -35,7 +35,14 @@ export function registerRotate(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'show the plan (files, keys, hooks) and change nothing')
     .option('-y, --yes', 'no confirmation prompt (manual secrets: the steps are done)')
     .option('--wait [seconds]', 'wait for another rotation to finish (default 600 s) instead of failing at once')
-    .option('--recover', 'only finish or roll back a rotation that was interrupted')
+    .option(
+      '--recover',
+      'only finish or roll back a rotation that was interrupted (here, and a shared one in the fleet)',
+    )
+    .option(
+      '--partial-ok',
+      'shared secrets: hosts that do not apply the new version in time leave it pending (exit 1) instead of rolling the fleet back',
+    )
     .option(
       '--password-stdin',
       'htpasswd: read the new password from standard input (one line) instead of generating one',
@@ -85,7 +92,12 @@ Examples:
   secrets rotate jwt-secret --yes --wait 60
   secrets rotate dashboard-password              # generated; shown once here after the probe passed
   pass show dashboard | secrets rotate dashboard-password --password-stdin --yes
-  secrets rotate --recover                       # after a crash or a power cut`,
+  secrets rotate --recover                       # after a crash or a power cut
+  secrets rotate jwt-secret --yes --partial-ok   # shared: a host that is down catches up later
+
+A shared secret (shared: true, docs/fleet.md) is rotated once for every host of the fleet: each
+host applies it through its own secrets sync; exit 0 once every host has it, 3 rolled back
+(a host failed or did not answer within fleet.apply_timeout), 1 pending on hosts (--partial-ok).`,
     )
     .action(
       async (
@@ -104,6 +116,7 @@ Examples:
           passphraseEnv?: string;
           approved?: string;
           signature?: string[];
+          partialOk?: boolean;
         },
         command: Command,
       ) => {
@@ -172,6 +185,7 @@ Examples:
             ...(passwordFrom ? { passwordFrom } : {}),
             recoverOnly: Boolean(options.recover),
             addKeys: Boolean(options.add),
+            ...(options.partialOk ? { partialOk: true } : {}),
             ...(options.approved !== undefined
               ? { approved: { requestPath: options.approved, signatures: options.signature ?? [] } }
               : {}),
@@ -184,6 +198,12 @@ Examples:
         if (json) deps.output.out(renderJson(outcome));
         else if (outcome.rotated.length > 0)
           deps.output.out(`rotated: ${outcome.rotated.map((item) => item.id).join(', ')}\n`);
+        const partial = outcome.rotated.filter((item) => item.pendingOn && item.pendingOn.length > 0);
+        for (const item of partial)
+          deps.output.err(
+            `secrets: ${item.id}: the new version is pending on ${item.pendingOn!.join(', ')} (--partial-ok); their next secrets sync applies it\n`,
+          );
+        if (partial.length > 0) ctx.report(ExitCode.warning);
         if (outcome.skipped.length > 0) {
           deps.output.err(`secrets: not rotated (not confirmed): ${outcome.skipped.join(', ')}\n`);
           ctx.report(ExitCode.failed);

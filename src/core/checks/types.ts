@@ -23,6 +23,7 @@ export type CheckId =
   | 'lock'
   | 'links'
   | 'backup-passphrase'
+  | 'fleet'
   | 'policy';
 
 export const CHECK_IDS: CheckId[] = [
@@ -45,6 +46,7 @@ export const CHECK_IDS: CheckId[] = [
   'lock',
   'links',
   'backup-passphrase',
+  'fleet',
 ];
 
 /** One problem found. A message names what is wrong and what to do, never a value. */

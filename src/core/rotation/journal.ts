@@ -34,7 +34,15 @@ export type RotationStep = (typeof ROTATION_STEPS)[number] | (typeof CREDENTIAL_
  * Every point where the crash tests may SIGKILL a command: the rotation's steps, the moment
  * between an audit line and its head, and the steps of an in-place restore.
  */
-export type CrashPoint = RotationStep | 'audit-line-written' | 'restore-journaled' | 'restore-swapping';
+export type CrashPoint =
+  | RotationStep
+  | 'audit-line-written'
+  | 'restore-journaled'
+  | 'restore-swapping'
+  /** A shared rotation's new version is stored in etcd as pending, before any host applied it. */
+  | 'fleet-pending-written'
+  /** Every member acknowledged; the version is not yet current. */
+  | 'fleet-acknowledged';
 
 /** Where the journal says the swap was when it was last written. */
 export type JournalPhase = 'swapping' | 'hooks' | 'recording' | 'rolling-back';

@@ -25,6 +25,7 @@ const keysOf = (spec: DingtalkSpec): string[] => (spec.secret_key ? [spec.url_ke
 
 export const dingtalkKind: Kind<DingtalkSpec> = {
   name: 'dingtalk',
+  shareable: true,
   schema: dingtalkSchema,
   envKeys: keysOf,
   files: (_spec, policy) => [policy.envFile],

@@ -43,6 +43,7 @@ const keysOf = (spec: ManualSpec): string[] => (spec.env_key ? [spec.env_key] : 
 
 export const manualKind: Kind<ManualSpec> = {
   name: 'manual',
+  shareable: true,
   schema: manualSchema,
   envKeys: keysOf,
   files: (spec, policy) => (spec.env_key === undefined ? [] : [policy.envFile]),

@@ -10,6 +10,7 @@ export type { RandomSpec };
 
 export const randomKind: Kind<RandomSpec> = {
   name: 'random',
+  shareable: true,
   schema: randomSchema,
   envKeys: (spec) => [spec.env_key],
   files: (_spec, policy) => [policy.envFile],

@@ -24,7 +24,12 @@ export function hookEnvironment(
     for (const key of kindOf(spec).secretEnv?.(spec) ?? []) stripped.add(key);
   }
   // The backup passphrases are secrets too.
-  for (const key of [policy.doc.backup.passphrase_env, policy.doc.backup.key_passphrase_env])
+  // The etcd password of a fleet too: a hook has no business in the fleet's store.
+  for (const key of [
+    policy.doc.backup.passphrase_env,
+    policy.doc.backup.key_passphrase_env,
+    policy.doc.fleet?.etcd.password_env,
+  ])
     if (key) stripped.add(key);
   const values = new Set(managedValues.filter((value) => value.length >= 8));
   const result: Record<string, string> = {};

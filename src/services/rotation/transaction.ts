@@ -255,7 +255,10 @@ export async function recoverInterrupted(policy: Policy, deps: Deps): Promise<Re
   // A revocation's cut-off (secrets revoke) is recorded as `revoked`: once it is, the lock-out stays.
   const recorded = entries.some(
     (entry) =>
-      (entry.action === 'rotated' || entry.action === 'revoked' || entry.action === 'restored') &&
+      (entry.action === 'rotated' ||
+        entry.action === 'revoked' ||
+        entry.action === 'restored' ||
+        entry.action === 'fleet-applied') &&
       entry.details?.rotation === journal.rotation,
   );
   const decision = decideRecovery(journal, states, recorded);

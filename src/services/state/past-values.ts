@@ -16,7 +16,7 @@ export function pastValuesOf(entries: readonly AuditEntry[]): PastValue[] {
     if (!entry.secret || typeof recorded !== 'object' || recorded === null) continue;
     for (const [label, value] of Object.entries(recorded as Record<string, unknown>)) {
       const old =
-        entry.action === 'rotated' && value && typeof value === 'object'
+        (entry.action === 'rotated' || entry.action === 'fleet-applied') && value && typeof value === 'object'
           ? (value as { old?: unknown }).old
           : entry.action === 'revoked'
             ? value

@@ -1,0 +1,188 @@
+/**
+ * The fleet's store on etcd (core/ports.ts: FleetKv), through Microsoft's etcd3 client. Loaded
+ * only by the fleet commands and the fleet checks of a policy with a fleet: section, so nothing
+ * else pays for gRPC. Every request has a deadline, so a cluster without quorum is an
+ * `etcd-unreachable` error naming the endpoints after a few seconds, never a hang.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Etcd3, IOptions, Lease, Watcher } from 'etcd3';
+import { SecretsError, isSecretsError } from '../core/errors.js';
+import type { FleetConnection, FleetKv, KvCompare, KvEntry, KvLock, KvOperation } from '../core/ports.js';
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+function unreachable(endpoints: string[], error: unknown): SecretsError {
+  if (isSecretsError(error)) return error;
+  // gRPC's text: "14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: "
+  const reason = (error instanceof Error ? error.message : String(error))
+    .split('\n')[0]!
+    .replace(/\s*Resolution note:.*$/, '')
+    .replace(/No connection established\. Last error: (Error: )?/, '')
+    .replace(/\.$/, '')
+    .slice(0, 200);
+  return new SecretsError('etcd-unreachable', `etcd did not answer at ${endpoints.join(', ')} (${reason})`, {
+    hint: 'check the cluster (etcdctl endpoint health) and fleet.etcd.endpoints; per-host secrets keep working',
+    cause: error,
+  });
+}
+
+async function readTls(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new SecretsError(
+      'etcd-credentials',
+      `fleet.etcd.${what} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      { where: path },
+    );
+  }
+}
+
+/** Opens the client (no request yet: the first call connects). */
+export async function openEtcd(connection: FleetConnection): Promise<FleetKv> {
+  const { Etcd3 } = await import('etcd3');
+  const { endpoints } = connection;
+  const timeout = connection.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const options: IOptions = {
+    hosts: endpoints,
+    dialTimeout: Math.min(timeout, 3_000),
+    // Streams (watches, lease keep-alives) live long; every other call has a deadline.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
+  };
+  if (connection.ca) {
+    options.credentials = {
+      rootCertificate: await readTls(connection.ca, 'ca'),
+      ...(connection.cert ? { certChain: await readTls(connection.cert, 'cert') } : {}),
+      ...(connection.key ? { privateKey: await readTls(connection.key, 'key') } : {}),
+    };
+  }
+  if (connection.user && connection.password !== undefined)
+    options.auth = { username: connection.user, password: connection.password };
+  const client: Etcd3 = new Etcd3(options);
+  return new EtcdKv(client, endpoints);
+}
+
+function entryOf(kv: { key: Buffer; value: Buffer; mod_revision: string }): KvEntry {
+  return { key: kv.key.toString('utf8'), value: kv.value.toString('utf8'), modRevision: kv.mod_revision };
+}
+
+class EtcdKv implements FleetKv {
+  private readonly leases = new Set<Lease>();
+
+  constructor(
+    private readonly client: Etcd3,
+    readonly endpoints: string[],
+  ) {}
+
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw unreachable(this.endpoints, error);
+    }
+  }
+
+  async get(key: string): Promise<KvEntry | undefined> {
+    return this.call(async () => {
+      const response = await this.client.get(key).exec();
+      const kv = response.kvs[0];
+      return kv ? entryOf(kv) : undefined;
+    });
+  }
+
+  async list(prefix: string): Promise<KvEntry[]> {
+    return this.call(async () => {
+      const response = await this.client.getAll().prefix(prefix).sort('Key', 'Ascend').exec();
+      return response.kvs.map(entryOf);
+    });
+  }
+
+  private operation(operation: KvOperation, leaseId?: string) {
+    if ('put' in operation) {
+      const put = this.client.put(operation.put).value(operation.value);
+      if (operation.leased) {
+        if (!leaseId) throw new Error('a leased put outside tryLock');
+        return put.lease(leaseId);
+      }
+      return put;
+    }
+    if ('delete' in operation) return this.client.delete().key(operation.delete);
+    return this.client.delete().prefix(operation.deletePrefix);
+  }
+
+  async txn(compares: KvCompare[], operations: KvOperation[]): Promise<boolean> {
+    return this.call(async () => {
+      const ops = operations.map((operation) => this.operation(operation));
+      if (compares.length === 0) {
+        // etcd3's builder needs a comparison: an always-true one on a key no one writes.
+        const response = await this.client
+          .if('\0', 'Version', '<', 1)
+          .then(...ops)
+          .commit();
+        return response.succeeded;
+      }
+      let builder = this.client.if(compares[0]!.key, 'Mod', '==', Number(compares[0]!.modRevision));
+      for (const compare of compares.slice(1))
+        builder = builder.and(compare.key, 'Mod', '==', Number(compare.modRevision));
+      const response = await builder.then(...ops).commit();
+      return response.succeeded;
+    });
+  }
+
+  async tryLock(key: string, value: string, ttlSeconds: number): Promise<{ lock: KvLock } | { heldBy: string }> {
+    return this.call(async () => {
+      const lease = this.client.lease(ttlSeconds, { autoKeepAlive: true });
+      let lost = false;
+      lease.on('lost', () => {
+        lost = true;
+      });
+      const leaseId = await lease.grant();
+      const response = await this.client
+        .if(key, 'Create', '==', 0)
+        .then(this.client.put(key).value(value).lease(leaseId))
+        .else(this.client.get(key))
+        .commit();
+      if (!response.succeeded) {
+        await lease.revoke().catch(() => undefined);
+        const holder = response.responses[0]?.response_range?.kvs[0]?.value.toString('utf8') ?? 'another process';
+        return { heldBy: holder };
+      }
+      this.leases.add(lease);
+      const lock: KvLock = {
+        get lost() {
+          return lost;
+        },
+        release: async () => {
+          this.leases.delete(lease);
+          // Revoking the lease deletes the key with it; if etcd is gone the lease expires alone.
+          await lease.revoke().catch(() => undefined);
+        },
+      };
+      return { lock };
+    });
+  }
+
+  async watch(
+    prefix: string,
+    onChange: () => void,
+    onState: (state: 'connected' | 'disconnected', detail?: string) => void,
+  ): Promise<{ close(): Promise<void> }> {
+    const watcher: Watcher = await this.call(() => this.client.watch().prefix(prefix).create());
+    watcher.on('put', () => onChange());
+    watcher.on('delete', () => onChange());
+    watcher.on('disconnected', (error: Error) => onState('disconnected', error?.message));
+    watcher.on('connected', () => {
+      onState('connected');
+      // Changes made while the stream was down: the caller resyncs on reconnect.
+      onChange();
+    });
+    watcher.on('error', (error: Error) => onState('disconnected', error?.message));
+    return { close: () => watcher.cancel().catch(() => undefined) };
+  }
+
+  async close(): Promise<void> {
+    for (const lease of this.leases) await lease.revoke().catch(() => undefined);
+    this.leases.clear();
+    this.client.close();
+  }
+}

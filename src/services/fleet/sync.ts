@@ -1,0 +1,348 @@
+/**
+ * `secrets sync`: brings this host to the fleet's version of every shared secret. Each version
+ * is opened with this host's key and written through the one write path (encrypted backup,
+ * journal, atomic format-preserving write, this host's after_change hooks and probe, roll-back
+ * on failure), then acknowledged in etcd. A file that already holds the value is not rewritten
+ * and no hook runs. Idempotent: run it from cron, a timer, or as a service with --watch.
+ */
+import { randomUUID } from 'node:crypto';
+import { ExitCode, SecretsError, isSecretsError } from '../../core/errors.js';
+import type { Policy } from '../../core/policy.js';
+import type { SecretSpec } from '../../core/policy-schema.js';
+import type { Secret } from '../../core/secret.js';
+import { currentEnvValues } from '../../kinds/env-values.js';
+import { envKeysOfSecret, managedEnvValues } from '../../kinds/index.js';
+import type { FileChange, RotationContext } from '../../kinds/kind.js';
+import { handlerFor } from '../../kinds/rotations.js';
+import type { Deps } from '../deps.js';
+import { applyChanges, type AuditedStep } from '../rotation/apply-changes.js';
+import { fingerprintsOf, readFiles } from '../rotation/rotate-secret.js';
+import { appendAudit, fingerprintKey, readAuditEntries } from '../state/audit-trail.js';
+import { clearJournal } from '../state/journal-store.js';
+import { withStateLock } from '../state/state-lock.js';
+import { ackStatement, currentTally, makeCurrent } from './protocol.js';
+import {
+  assertMember,
+  readMembers,
+  readRecord,
+  readStates,
+  sharedSecrets,
+  hostStatusSchema,
+  ackSchema,
+  parseRecord,
+  put,
+  targetVersion,
+  valueSchema,
+  type Fleet,
+  type MemberRecord,
+  type SecretState,
+} from './store.js';
+import { openValues, readHostKey, type HostKey } from './values.js';
+import { checkVersions, savePins } from './trust.js';
+
+export interface SyncOutcome {
+  host: string;
+  applied: Array<{ secret: string; version: number }>;
+  /** Shared secrets whose files already held the fleet's value (nothing written, no hook). */
+  unchanged: string[];
+  failed: Array<{ secret: string; version: number; code: string; message: string }>;
+  /** Shared in the policy, but the fleet has no version of it yet (its first rotation uploads one). */
+  notInFleet: string[];
+  /** Rotations this host completed as the last to acknowledge (--partial-ok). */
+  completed: string[];
+}
+
+/** This host's key, checked against its membership. */
+export async function memberHostKey(policy: Policy, fleet: Fleet, deps: Deps): Promise<HostKey> {
+  const key = await readHostKey(policy, deps);
+  if (!key)
+    throw new SecretsError('fleet-not-member', `${fleet.host} has no fleet key: it has not joined the fleet`, {
+      hint: 'secrets fleet join here, then secrets fleet admit HOST on a member',
+    });
+  await assertMember(fleet, key.fingerprint);
+  return key;
+}
+
+/**
+ * Puts one version's values into this host's files (the caller holds the state lock). Returns
+ * whether a file changed. Throws the write path's error (rolled back: exit 3; exit 4: a human).
+ */
+export async function applyVersion(
+  policy: Policy,
+  fleet: Fleet,
+  id: string,
+  spec: SecretSpec,
+  version: { version: number; rotation: string; createdAt: string | null },
+  values: Record<string, Secret>,
+  deps: Deps,
+): Promise<boolean> {
+  const handler = handlerFor(spec);
+  const outline = handler.outline(spec, policy);
+  const current = await readFiles(outline.files, deps);
+  const labels = envKeysOfSecret(spec);
+  const previous = currentEnvValues(policy, current, labels);
+  if (labels.every((label) => values[label] && previous[label]?.equals(values[label]!))) return false;
+  const rotation = randomUUID();
+  const say = (line: string) => deps.output.out(`      ${line}\n`);
+  const ctx: RotationContext = {
+    policy,
+    id,
+    deps,
+    audit: {
+      fingerprintKey: () => fingerprintKey(policy.stateDir, deps),
+      entries: async () => (await readAuditEntries(policy.stateDir, deps)).entries,
+    },
+    assumeYes: true,
+    say,
+  };
+  const auditStep = (step: string, outcome: 'ok' | 'failed', message: string) =>
+    appendAudit(
+      policy.stateDir,
+      {
+        action: 'rotate-step',
+        secret: id,
+        details: { rotation, step, outcome, message, fleetVersion: version.version },
+      },
+      deps,
+    );
+  const attempt: AuditedStep = async (step, action, describe) => {
+    try {
+      const value = await action();
+      await auditStep(step, 'ok', describe(value));
+      return value;
+    } catch (error) {
+      await auditStep(step, 'failed', isSecretsError(error) ? error.message : String(error)).catch(() => undefined);
+      throw error;
+    }
+  };
+  const pending = { next: values, previous };
+  const planned: FileChange[] = handler.planChanges(spec, pending, current, ctx);
+  const changes = planned.filter((change) => current.get(change.path) !== change.content);
+  if (changes.length === 0) return false;
+  deps.output.out(`${id}: applying fleet version ${version.version}\n`);
+  await applyChanges(
+    {
+      policy,
+      id,
+      spec,
+      rotation,
+      changes,
+      targets: outline.targets,
+      backupReason: `before applying version ${version.version} of ${id} from the fleet`,
+      managedValues: async () => [
+        ...Object.values(values).map((value) => value.reveal()),
+        ...Object.values(previous).flatMap((value) => (value ? [value.reveal()] : [])),
+        ...managedEnvValues(policy, await readFiles([policy.envFile], deps)),
+      ],
+      ...(handler.verify ? { verify: () => handler.verify!(spec, pending, ctx) } : {}),
+      attempt,
+      auditStep: async (step, outcome, message) => void (await auditStep(step, outcome, message)),
+      say,
+    },
+    deps,
+  );
+  const key = await fingerprintKey(policy.stateDir, deps);
+  const next = fingerprintsOf(values, key);
+  const old = fingerprintsOf(previous, key);
+  const fingerprints: Record<string, { new: string; old?: string }> = {};
+  for (const [label, print] of Object.entries(next.each))
+    fingerprints[label] = { new: print, ...(old.each[label] ? { old: old.each[label] } : {}) };
+  await appendAudit(
+    policy.stateDir,
+    {
+      action: 'fleet-applied',
+      secret: id,
+      ...(next.whole ? { fingerprint: next.whole } : {}),
+      ...(old.whole ? { previous: old.whole } : {}),
+      details: {
+        rotation,
+        fleetRotation: version.rotation,
+        version: version.version,
+        versionCreated: version.createdAt,
+        kind: spec.kind,
+        files: changes.map((change) => change.path),
+        fingerprints,
+      },
+    },
+    deps,
+  );
+  await clearJournal(policy.stateDir, deps);
+  return true;
+}
+
+/** The version record the state names as this host's target. */
+function targetOf(state: SecretState) {
+  return state.pending ?? state.current;
+}
+
+async function openTarget(
+  fleet: Fleet,
+  id: string,
+  state: SecretState,
+  members: MemberRecord[],
+  key: HostKey,
+  deps: Deps,
+): Promise<Record<string, Secret>> {
+  const version = targetVersion(state);
+  const found = await readRecord(fleet, valueSchema, fleet.keys.value(id, version));
+  if (!found)
+    throw new SecretsError(
+      'fleet-store-invalid',
+      `version ${version} of ${id} is missing from the fleet (${fleet.keys.value(id, version)})`,
+    );
+  return openValues(found.record, { secret: id, version }, members, key, deps);
+}
+
+/**
+ * One sync of this host, under its state lock: every shared secret brought to its target version,
+ * pending versions acknowledged, and this host's status written. `only` limits it to some secrets
+ * (the rotator applying its own new version).
+ */
+export async function syncHost(
+  policy: Policy,
+  fleet: Fleet,
+  deps: Deps,
+  options: { only?: string[]; waitMs?: number; nested?: boolean } = {},
+): Promise<SyncOutcome> {
+  const outcome: SyncOutcome = {
+    host: fleet.host,
+    applied: [],
+    unchanged: [],
+    failed: [],
+    notInFleet: [],
+    completed: [],
+  };
+  return withStateLock(
+    policy.stateDir,
+    { command: 'secrets sync', waitMs: options.waitMs ?? 60_000 },
+    deps,
+    async () => {
+      // Read under the lock: another command on this host may have moved them (a long sync --watch
+      // must never write back older pins over newer ones).
+      if (!options.nested) fleet.pins = undefined;
+      const key = await memberHostKey(policy, fleet, deps);
+      const members = await readMembers(fleet);
+      const states = await readStates(fleet);
+      const statusEntry = await readRecord(fleet, hostStatusSchema, fleet.keys.host(fleet.host)).catch(() => undefined);
+      const applied: Record<string, number> = { ...(statusEntry?.record.applied ?? {}) };
+      for (const { id, spec } of sharedSecrets(policy)) {
+        if (options.only && !options.only.includes(id)) continue;
+        const found = states.get(id);
+        if (!found) {
+          outcome.notInFleet.push(id);
+          continue;
+        }
+        const { state } = found;
+        const target = targetOf(state);
+        try {
+          await checkVersions(fleet, id, state, deps);
+          const values = await openTarget(fleet, id, state, members, key, deps);
+          const changed = await applyVersion(policy, fleet, id, spec, target, values, deps);
+          if (changed) outcome.applied.push({ secret: id, version: target.version });
+          else outcome.unchanged.push(id);
+          applied[id] = target.version;
+          if (state.pending)
+            await acknowledge(
+              fleet,
+              id,
+              state.pending.version,
+              'applied',
+              changed ? 'applied' : 'already held',
+              key,
+              deps,
+            );
+        } catch (error) {
+          if (!isSecretsError(error)) throw error;
+          outcome.failed.push({ secret: id, version: target.version, code: error.code, message: error.message });
+          if (state.pending)
+            await acknowledge(
+              fleet,
+              id,
+              state.pending.version,
+              'failed',
+              `${error.code}: ${error.message}`.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 1000),
+              key,
+              deps,
+            ).catch(() => undefined);
+          if (error.exitCode === ExitCode.mustAct) throw error;
+          continue;
+        }
+        // --partial-ok: the last member to acknowledge makes the version current.
+        if (state.pending?.partialOk) {
+          const tally = await currentTally(fleet, id, state.pending.version);
+          if (tally.missing.length === 0 && tally.failed.length === 0) {
+            const fresh = await fleet.kv.get(fleet.keys.secret(id));
+            if (
+              fresh &&
+              (await makeCurrent(
+                fleet,
+                id,
+                state,
+                fresh.modRevision,
+                key,
+                deps,
+                'completed by the last host to apply it',
+              ))
+            )
+              outcome.completed.push(id);
+          }
+        }
+      }
+      await savePins(fleet, deps);
+      if (!options.only)
+        await fleet.kv.txn(
+          [],
+          [put(fleet.keys.host(fleet.host), { lastSync: deps.clock.now().toISOString(), applied })],
+        );
+      else if (outcome.applied.length + outcome.unchanged.length > 0)
+        await fleet.kv.txn(
+          [],
+          [
+            put(fleet.keys.host(fleet.host), {
+              lastSync: statusEntry?.record.lastSync ?? deps.clock.now().toISOString(),
+              applied,
+            }),
+          ],
+        );
+      return outcome;
+    },
+  );
+}
+
+/** A host's acknowledgement, signed with its key: a forged one neither completes nor rolls back a rotation. */
+async function acknowledge(
+  fleet: Fleet,
+  id: string,
+  version: number,
+  outcome: 'applied' | 'failed',
+  message: string,
+  key: HostKey,
+  deps: Deps,
+): Promise<void> {
+  const ackKey = fleet.keys.ack(id, version, fleet.host);
+  const existing = await fleet.kv.get(ackKey);
+  const pgp = await deps.loadPgp();
+  if (existing && outcome === 'applied') {
+    // Already said (a sync that runs again): only our own signed "applied" counts as said.
+    const said = (() => {
+      try {
+        return parseRecord(ackSchema, existing);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (said?.outcome === 'applied') {
+      const reading = await pgp.verifyDetached(
+        ackStatement(fleet, id, version, fleet.host, said.outcome, said.at),
+        new TextEncoder().encode(said.signature),
+        [key.publicKey],
+      );
+      if (reading.status === 'read' && reading.valid) return;
+    }
+  }
+  const at = deps.clock.now().toISOString();
+  const { signature } = await pgp.signDetached(ackStatement(fleet, id, version, fleet.host, outcome, at), {
+    armored: key.privateKey,
+  });
+  await fleet.kv.txn([], [put(ackKey, { outcome, message, at, signature })]);
+}

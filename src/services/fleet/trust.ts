@@ -1,0 +1,275 @@
+/**
+ * Who a host trusts, when anyone who can write to etcd could write anything there.
+ *
+ * - The membership is a chain of signed documents, `membership/<n>`: each lists every member
+ *   with its public key, names the hash of the document before it, and is signed by a member of
+ *   that document (the first by the founder itself). A member record an etcd writer adds, or a
+ *   member list they edit, has no valid signature and is refused.
+ * - Each host pins, in its state folder (`fleet/pins.json`, mode 600), the last membership
+ *   document it verified, the highest current version of each shared secret it has seen, and the
+ *   fleet audit chain's head. A rewritten history, a shared secret sent back to an older version
+ *   (one that may have leaked), or a truncated audit chain no longer matches what the host saw.
+ *
+ * A host that joins trusts the membership it first reads (it prints the members' fingerprints for
+ * the operator to compare), as the member that admits it trusts the fingerprint it is shown.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import * as z from 'zod/mini';
+import { SecretsError } from '../../core/errors.js';
+import type { KvCompare, KvOperation } from '../../core/ports.js';
+import type { Deps } from '../deps.js';
+import { memberSchema, parseRecord, type Fleet, type MemberRecord } from './store.js';
+import type { HostKey } from './values.js';
+
+const docSchema = z.object({
+  version: z.number(),
+  members: z.array(memberSchema),
+  /** SHA-256 of the previous document's text ('' for the first). */
+  prev: z.string(),
+  /** The member whose key signed it (a member of the previous document). */
+  by: z.string(),
+  at: z.string(),
+});
+type MembershipDoc = z.output<typeof docSchema>;
+
+const recordSchema = z.object({ doc: z.string(), signature: z.string() });
+
+const pinsSchema = z.object({
+  membership: z.optional(z.object({ version: z.number(), hash: z.string() })),
+  /** Per shared secret: the highest version this host has seen current. */
+  floors: z.record(z.string(), z.number()),
+  /** Per shared secret: the pending version this host last saw, and the highest one it saw dropped. */
+  pending: z.optional(z.record(z.string(), z.object({ version: z.number(), rotation: z.string() }))),
+  dropped: z.optional(z.record(z.string(), z.number())),
+  audit: z.optional(z.object({ seq: z.number(), hash: z.string() })),
+});
+export type Pins = z.output<typeof pinsSchema>;
+
+/** Armored public key → its fingerprint, read once per process (a sync --watch verifies on every change). */
+const keyFingerprints = new Map<string, string>();
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+export function pinsPath(stateDir: string): string {
+  return join(stateDir, 'fleet', 'pins.json');
+}
+
+/** This host's pins for the fleet at this prefix (each prefix is a fleet of its own). */
+export async function loadPins(fleet: Fleet, deps: Pick<Deps, 'files'>): Promise<Pins> {
+  if (fleet.pins) return fleet.pins;
+  const text = await deps.files.readTextIfExists(pinsPath(fleet.stateDir));
+  let pins: Pins = { floors: {} };
+  if (text !== undefined) {
+    let all: unknown;
+    try {
+      all = JSON.parse(text);
+    } catch {
+      throw new SecretsError('fleet-store-invalid', 'the fleet pins of this host are not JSON', {
+        where: pinsPath(fleet.stateDir),
+      });
+    }
+    const mine = (all as Record<string, unknown>)[fleet.spec.prefix];
+    if (mine !== undefined) {
+      const parsed = pinsSchema.safeParse(mine);
+      if (!parsed.success)
+        throw new SecretsError('fleet-store-invalid', 'the fleet pins of this host are damaged', {
+          where: pinsPath(fleet.stateDir),
+        });
+      pins = parsed.data;
+    }
+  }
+  fleet.pins = pins;
+  return pins;
+}
+
+/** Writes the pins (the caller holds the state lock). */
+export async function savePins(fleet: Fleet, deps: Pick<Deps, 'files'>): Promise<void> {
+  if (!fleet.pins) return;
+  const path = pinsPath(fleet.stateDir);
+  const text = await deps.files.readTextIfExists(path);
+  let all: Record<string, unknown> = {};
+  try {
+    all = text === undefined ? {} : (JSON.parse(text) as Record<string, unknown>);
+  } catch {
+    all = {};
+  }
+  all[fleet.spec.prefix] = fleet.pins;
+  await deps.files.ensureDir(join(fleet.stateDir, 'fleet'), 0o700);
+  await deps.files.writeAtomic(path, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
+}
+
+function invalid(message: string): SecretsError {
+  return new SecretsError('fleet-store-invalid', `${message}; nothing was applied`, {
+    hint: 'someone with write access to etcd changed the fleet, or it was restored from an old snapshot: compare with secrets log --fleet on another member',
+  });
+}
+
+/**
+ * The members, from the membership chain verified from this host's pin (or from the first
+ * document, for a host that has none yet). Remembers the head on the fleet for savePins.
+ */
+export async function verifiedMembers(fleet: Fleet, deps: Pick<Deps, 'files' | 'loadPgp'>): Promise<MemberRecord[]> {
+  if (fleet.membership) return fleet.membership.members;
+  const pins = await loadPins(fleet, deps);
+  const entries = await fleet.kv.list(fleet.keys.membership);
+  if (entries.length === 0) {
+    if (pins.membership) throw invalid(`the fleet's membership at ${fleet.spec.prefix} is gone`);
+    fleet.membership = { version: 0, hash: '', members: [] };
+    return [];
+  }
+  const records = entries.map((entry) => ({ key: entry.key, ...parseRecord(recordSchema, entry) }));
+  const docs: MembershipDoc[] = records.map((record) => {
+    try {
+      const parsed = docSchema.safeParse(JSON.parse(record.doc));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // refused below
+    }
+    throw invalid(`the membership document ${record.key} is not readable`);
+  });
+  docs.forEach((doc, index) => {
+    if (doc.version !== index + 1)
+      throw invalid(`the membership history has a gap or a reordering at ${records[index]!.key}`);
+  });
+  const pgp = await deps.loadPgp();
+  const signedBy = async (index: number, signers: MemberRecord[]) => {
+    const doc = docs[index]!;
+    const signer = signers.find((member) => member.host === doc.by);
+    const reading = signer
+      ? await pgp.verifyDetached(
+          new TextEncoder().encode(records[index]!.doc),
+          new TextEncoder().encode(records[index]!.signature),
+          [signer.publicKey],
+        )
+      : undefined;
+    if (!signer || !reading || reading.status !== 'read' || !reading.valid)
+      throw invalid(`membership document ${doc.version} is not signed by a member (${doc.by})`);
+  };
+  let start: number;
+  if (pins.membership) {
+    const pinned = records[pins.membership.version - 1];
+    if (!pinned || sha256(pinned.doc) !== pins.membership.hash)
+      throw invalid(
+        `the fleet's membership history no longer holds the document ${pins.membership.version} this host verified`,
+      );
+    start = pins.membership.version;
+  } else {
+    const first = docs[0]!;
+    if (first.prev !== '') throw invalid('the first membership document names a predecessor');
+    await signedBy(0, first.members);
+    start = 1;
+  }
+  for (let index = start; index < docs.length; index++) {
+    if (docs[index]!.prev !== sha256(records[index - 1]!.doc))
+      throw invalid(`membership document ${index + 1} does not follow document ${index}`);
+    await signedBy(index, docs[index - 1]!.members);
+  }
+  const last = docs[docs.length - 1]!;
+  // A member's fingerprint is its key's, never a field taken on trust.
+  for (const member of last.members) {
+    let real = keyFingerprints.get(member.publicKey);
+    if (real === undefined) {
+      real = (await pgp.readApproverKey(member.publicKey).catch(() => undefined))?.fingerprint ?? '';
+      keyFingerprints.set(member.publicKey, real);
+    }
+    if (real.toLowerCase() !== member.fingerprint.toLowerCase())
+      throw invalid(`member ${member.host}'s key is not the one its fingerprint names`);
+  }
+  fleet.membership = { version: last.version, hash: sha256(records[records.length - 1]!.doc), members: last.members };
+  pins.membership = { version: last.version, hash: fleet.membership.hash };
+  return last.members;
+}
+
+/** The next membership document, signed by this member: the compare and the write that store it. */
+export async function nextMembership(
+  fleet: Fleet,
+  members: MemberRecord[],
+  key: HostKey,
+  deps: Pick<Deps, 'files' | 'loadPgp' | 'clock'>,
+): Promise<{ compare: KvCompare; operation: KvOperation; version: number; hash: string }> {
+  await verifiedMembers(fleet, deps);
+  const head = fleet.membership!;
+  const doc: MembershipDoc = {
+    version: head.version + 1,
+    members,
+    prev: head.hash,
+    by: fleet.host,
+    at: deps.clock.now().toISOString(),
+  };
+  const text = JSON.stringify(doc);
+  const pgp = await deps.loadPgp();
+  const { signature } = await pgp.signDetached(new TextEncoder().encode(text), { armored: key.privateKey });
+  return {
+    compare: { key: fleet.keys.membershipDoc(doc.version), modRevision: '0' },
+    operation: { put: fleet.keys.membershipDoc(doc.version), value: JSON.stringify({ doc: text, signature }) },
+    version: doc.version,
+    hash: sha256(text),
+  };
+}
+
+/** After a membership change this host made: its own pin follows. */
+export function pinMembership(fleet: Fleet, members: MemberRecord[], version: number, hash: string): void {
+  fleet.membership = { version, hash, members };
+  if (fleet.pins) fleet.pins.membership = { version, hash };
+}
+
+/**
+ * Refuses a shared secret's state that sends this host back to a value it has left: a current
+ * version below the highest it has seen current, or a pending version it saw dropped (old values,
+ * maybe leaked, replayed by an etcd writer). Moves the pins forward as versions advance.
+ */
+export async function checkVersions(
+  fleet: Fleet,
+  id: string,
+  state: { current: { version: number }; pending?: { version: number; rotation: string } | undefined },
+  deps: Pick<Deps, 'files'>,
+): Promise<void> {
+  const pins = await loadPins(fleet, deps);
+  const floor = pins.floors[id] ?? 0;
+  const current = state.current.version;
+  if (current < floor)
+    throw invalid(
+      `the fleet says version ${current} of ${id} is current, but this host has already seen version ${floor} current (a replayed old value?)`,
+    );
+  pins.pending ??= {};
+  pins.dropped ??= {};
+  const seen = pins.pending[id];
+  // The pending version this host saw last is gone and was not made current: it was dropped.
+  if (seen && seen.version > current && (!state.pending || state.pending.rotation !== seen.rotation))
+    pins.dropped[id] = Math.max(pins.dropped[id] ?? 0, seen.version);
+  if (state.pending) {
+    if (state.pending.version <= current)
+      throw invalid(
+        `the fleet's pending version ${state.pending.version} of ${id} is not newer than its current ${current}`,
+      );
+    if (state.pending.version <= (pins.dropped[id] ?? 0))
+      throw invalid(
+        `the fleet offers version ${state.pending.version} of ${id} as pending, but this host saw version ${pins.dropped[id]} dropped (a replayed old value?)`,
+      );
+    pins.pending[id] = { version: state.pending.version, rotation: state.pending.rotation };
+  } else delete pins.pending[id];
+  pins.floors[id] = Math.max(floor, current);
+}
+
+/** Refuses a fleet audit chain shorter than, or different from, what this host saw; pins the new head. */
+export async function checkAuditPin(
+  fleet: Fleet,
+  lines: string[],
+  deps: Pick<Deps, 'files'>,
+): Promise<{ ok: true } | { ok: false; badLine: number; reason: string }> {
+  const pins = await loadPins(fleet, deps);
+  const pinned = pins.audit;
+  if (pinned) {
+    if (lines.length < pinned.seq)
+      return {
+        ok: false,
+        badLine: lines.length + 1,
+        reason: `the chain has ${lines.length} entries, but this host saw ${pinned.seq} (entries were removed)`,
+      };
+    if (sha256(lines[pinned.seq - 1]!) !== pinned.hash)
+      return { ok: false, badLine: pinned.seq, reason: 'differs from the entry this host saw there (rewritten)' };
+  }
+  if (lines.length > 0) pins.audit = { seq: lines.length, hash: sha256(lines[lines.length - 1]!) };
+  return { ok: true };
+}
