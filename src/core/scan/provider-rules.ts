@@ -561,7 +561,8 @@ export const prefixedRules: Rule[] = [
     family: 'asana',
     description: 'Asana personal access token',
     token: '[0-9]/[0-9]{16}/[0-9]{16}:[A-Za-z0-9]{32}|[0-9]{1,4}/[0-9]{16}:[A-Za-z0-9]{32,}',
-    keywords: ['/'],
+    // Both forms hold a digit then a slash; a bare '/' would wake the rule on nearly every file.
+    keywords: ['0/', '1/', '2/', '3/', '4/', '5/', '6/', '7/', '8/', '9/'],
     match: [() => join('2/', fake.digits(16), '/', fake.digits(16), ':', fake.hex(32))],
     noMatch: [() => '1/2/3:4'],
     before: '(?<![A-Za-z0-9/])',
