@@ -3,7 +3,7 @@ import { fake, join as parts } from '../../src/core/scan/fake-values.js';
 import { runSecrets } from '../helpers/cli.js';
 import { tempRepo } from '../helpers/scan-repo.js';
 
-const token = () => parts('ghp_', fake.alnum(36));
+const token = () => fake.github();
 const awsId = () => parts('AKIA', fake.upperAlnum(16).replace(/[0189]/g, 'Q'));
 
 /** Both history engines, through bin/secrets: the same JSON, byte for byte, and the exit code. */

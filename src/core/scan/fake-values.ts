@@ -3,6 +3,8 @@
  * bench. Nothing here is a real secret, and no whole token is written in the source, so the
  * repository passes its own scan.
  */
+import { withBase62Crc32 } from './checksums.js';
+
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const DIGITS = '0123456789';
@@ -48,6 +50,20 @@ export const fake = {
     redrawn(() => randomFrom(UPPER, 1) + randomFrom(LOWER, Math.max(1, n - 4)) + randomFrom(DIGITS, 2) + '!'),
   uuid: () =>
     `${randomFrom('0123456789abcdef', 8)}-${randomFrom('0123456789abcdef', 4)}-4${randomFrom('0123456789abcdef', 3)}-a${randomFrom('0123456789abcdef', 3)}-${randomFrom('0123456789abcdef', 12)}`,
+  /**
+   * A GitHub (`ghp_`, `gho_`, …) or npm (`npm_`) token body that passes the providers' checksum:
+   * 30 random characters and their CRC32 in base62. `github('ghp_')` is a whole fake token.
+   */
+  checksummed: () => withBase62Crc32(randomFrom(UPPER + LOWER + DIGITS, 30)),
+  /** The same with one of the 30 random characters changed: the checksum fails. */
+  badChecksum: () => {
+    const body = withBase62Crc32(randomFrom(UPPER + LOWER + DIGITS, 30));
+    const at = Math.floor(Math.random() * 30);
+    const swapped = body[at] === 'a' ? 'b' : 'a';
+    return body.slice(0, at) + swapped + body.slice(at + 1);
+  },
+  github: (prefix: 'ghp_' | 'gho_' | 'ghu_' | 'ghs_' | 'ghr_' = 'ghp_') =>
+    prefix + withBase62Crc32(randomFrom(UPPER + LOWER + DIGITS, 30)),
   /** base64url of a JSON object, the way JWT segments start ("eyJ"). */
   jsonSegment: (object: Record<string, unknown>) => Buffer.from(JSON.stringify(object)).toString('base64url'),
 };

@@ -1,6 +1,7 @@
 import type { Rule, Severity } from './types.js';
 import { fake, join } from './fake-values.js';
 import { shannonEntropy } from './entropy.js';
+import { checksumFails } from './checksums.js';
 
 /*
  * Provider rules, one id per provider. Three shapes:
@@ -614,6 +615,7 @@ interface NamedSpec {
   value?: string;
   example?: () => string;
   minEntropy?: number;
+  validate?: Rule['validate'];
 }
 
 /** Every provider word of the named rules: the generic rule leaves such names to them. */
@@ -626,7 +628,7 @@ function named(spec: NamedSpec): Rule {
   const value = `(?!(?:process\\.env|import\\.meta\\.env|os\\.environ|os\\.getenv|System\\.getenv)\\b)(?:${spec.value ?? TOKEN_VALUE})`;
   const example = spec.example ?? (() => fake.alnum(32));
   const variable = `${spec.words[0]!.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`;
-  return {
+  const rule: Rule = {
     id: spec.id,
     family: 'named-provider',
     description: `${spec.provider} key or token assigned to a ${spec.provider}-named variable`,
@@ -651,6 +653,8 @@ function named(spec: NamedSpec): Rule {
       ],
     },
   };
+  if (spec.validate) rule.validate = spec.validate;
+  return rule;
 }
 
 export const namedRules: Rule[] = [
@@ -820,9 +824,10 @@ export const namedRules: Rule[] = [
     id: 'npm-named-token',
     provider: 'npm',
     words: ['npm'],
-    // Legacy npm tokens are UUIDs; current ones npm_ + 36 characters (checked by npm-token).
+    // Legacy npm tokens are UUIDs; current ones npm_ + 36 characters, the last 6 a checksum.
     value: `${UUID}|npm_[A-Za-z0-9]{36}`,
     example: fake.uuid,
+    validate: (secret) => !checksumFails(secret),
   }),
   named({
     id: 'telegram-named-token',
