@@ -20,6 +20,8 @@ have_postgres || need+=(postgresql)
 have redis-server || need+=(redis-server)
 have git-filter-repo || need+=(git-filter-repo)
 have zip || need+=(zip)
+have etcd || need+=(etcd-server)
+have etcdctl || need+=(etcd-client)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 
