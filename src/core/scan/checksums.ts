@@ -55,3 +55,35 @@ export function checksumFails(value: string): boolean {
 export function withBase62Crc32(random30: string): string {
   return random30 + base62(crc32(random30));
 }
+
+/**
+ * PyPI's upload tokens are `pypi-` and a macaroon (version 2 binary) in base64url: a header of
+ * fields (location, identifier) ended by a zero byte, caveats, and last a 32-byte signature.
+ * True when the header reads whole and enough bytes follow it to hold that signature; a token
+ * cut short (copied in part, truncated in a log) does not.
+ */
+export function macaroonHoldsSignature(token: string): boolean {
+  const bytes = Buffer.from(token.replace(/^pypi-/, ''), 'base64url');
+  let at = 0;
+  const varint = (): number | undefined => {
+    let value = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      const byte = bytes[at++];
+      if (byte === undefined) return undefined;
+      value |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return value;
+    }
+    return undefined;
+  };
+  if (bytes[at++] !== 2) return false;
+  for (;;) {
+    const type = varint();
+    if (type === undefined) return false;
+    if (type === 0) break;
+    const length = varint();
+    if (length === undefined || at + length > bytes.length) return false;
+    at += length;
+  }
+  // The signature field: its type, its length (32) and 32 bytes.
+  return bytes.length - at >= 34;
+}

@@ -64,6 +64,22 @@ export const fake = {
   },
   github: (prefix: 'ghp_' | 'gho_' | 'ghu_' | 'ghs_' | 'ghr_' = 'ghp_') =>
     prefix + withBase62Crc32(randomFrom(UPPER + LOWER + DIGITS, 30)),
+  /**
+   * A PyPI upload token: `pypi-` and a macaroon built the way PyPI's are (version 2: location
+   * pypi.org, a 36-byte identifier, no caveats, a 32-byte signature), random bytes inside.
+   */
+  pypiToken: () => {
+    const random = (n: number) => Buffer.from(randomFrom(UPPER + LOWER + DIGITS, n), 'latin1');
+    const macaroon = Buffer.concat([
+      Buffer.from([2, 1, 8]),
+      Buffer.from('pypi.org'),
+      Buffer.from([2, 36]),
+      random(36),
+      Buffer.from([0, 0, 6, 32]),
+      random(32),
+    ]);
+    return `pypi-${macaroon.toString('base64url')}`;
+  },
   /** base64url of a JSON object, the way JWT segments start ("eyJ"). */
   jsonSegment: (object: Record<string, unknown>) => Buffer.from(JSON.stringify(object)).toString('base64url'),
 };

@@ -1171,9 +1171,7 @@ export const opsFileRules: Rule[] = [
     severity: 'high',
     placeholders: true,
     examples: {
-      match: [
-        () => `[pypi]\nusername = __token__\npassword = ${join('pypi-', 'AgEIcHlwaS5vcmc', fake.base64url(60))}\n`,
-      ],
+      match: [() => `[pypi]\nusername = __token__\npassword = ${fake.pypiToken()}\n`],
       noMatch: [() => '[pypi]\nusername = __token__\npassword = ${PYPI_TOKEN}\n'],
     },
   },

@@ -1,7 +1,7 @@
 import type { MatchContext, Rule } from './types.js';
 import { fake, join } from './fake-values.js';
 import { shannonEntropy } from './entropy.js';
-import { checksumFails } from './checksums.js';
+import { checksumFails, macaroonHoldsSignature } from './checksums.js';
 import {
   PROVIDER_WORDS,
   contextRules,
@@ -394,9 +394,15 @@ export const rules: Rule[] = [
     regex: /(?<![A-Za-z0-9_-])(?<secret>pypi-AgE[A-Za-z0-9_-]{50,400})/,
     keywords: ['pypi-age'],
     severity: 'high',
+    // A macaroon ends with a 32-byte signature: a token too short to hold it after its header was cut.
+    validate: (secret) => macaroonHoldsSignature(secret),
     examples: {
-      match: [() => join('pypi-', 'AgEIcHlwaS5vcmc', fake.base64url(70))],
-      noMatch: [() => join('pypi-', 'AgE', fake.base64url(10))],
+      match: [fake.pypiToken, () => `password = ${fake.pypiToken()}`],
+      noMatch: [
+        () => join('pypi-', 'AgE', fake.base64url(10)),
+        // The same token cut short: its signature is gone.
+        () => `token: ${fake.pypiToken().slice(0, 90)}`,
+      ],
     },
   },
   // --- Google / Azure ---

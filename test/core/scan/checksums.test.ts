@@ -1,6 +1,12 @@
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { base62, checksumFails, crc32, hasBase62Crc32 } from '../../../src/core/scan/checksums.js';
+import {
+  base62,
+  checksumFails,
+  crc32,
+  hasBase62Crc32,
+  macaroonHoldsSignature,
+} from '../../../src/core/scan/checksums.js';
 import { Detector } from '../../../src/core/scan/detector.js';
 import { rules } from '../../../src/core/scan/rules.js';
 import { fakeAlnum, fakeChecksummedToken, withOneCharacterChanged } from '../../helpers/fake-secrets.js';
@@ -57,5 +63,24 @@ describe('GitHub and npm token checksums', () => {
     expect(ruleIds(`export const NPM_TOKEN = "${badNpm}";`, 'a.js')).toEqual(['generic-secret-assignment']);
     // No secret-like name: nothing.
     expect(ruleIds(`const sample = "${bad}";`, 'a.js')).toEqual([]);
+  });
+
+  it('reports a PyPI token whose macaroon holds its signature, and not one cut short', () => {
+    // Built here byte by byte: version 2, location pypi.org, a 36-byte identifier, end of header,
+    // end of caveats, then the signature field (type 6, 32 bytes).
+    const macaroon = Buffer.concat([
+      Buffer.from([2, 1, 8]),
+      Buffer.from('pypi.org'),
+      Buffer.from([2, 36]),
+      Buffer.from(fakeAlnum(36)),
+      Buffer.from([0, 0, 6, 32]),
+      Buffer.from(fakeAlnum(32)),
+    ]);
+    const token = ['pypi', macaroon.toString('base64url')].join('-');
+    expect(macaroonHoldsSignature(token)).toBe(true);
+    expect(ruleIds(`PYPI_UPLOAD = "${token}"`, 'ci.py')).toEqual(['pypi-token']);
+    const cut = token.slice(0, 84);
+    expect(macaroonHoldsSignature(cut)).toBe(false);
+    expect(ruleIds(`see ${cut} here`)).toEqual([]);
   });
 });
