@@ -152,7 +152,11 @@ const GITLINK = '160000';
  * there or at any later appearance, are the answer. What is held: one byte string per blob met
  * (its 20-byte id and its verdict), the blobs in flight, and one blob's bytes at a time.
  */
-function suspectCommits(root: string, maxBytes: number, isSuspect: (blob: HistoryBlob) => boolean): Promise<string[]> {
+function suspectCommits(
+  root: string,
+  maxBytes: number,
+  { isSuspect, isSuspectPath }: { isSuspect: (blob: HistoryBlob) => boolean; isSuspectPath: (path: string) => boolean },
+): Promise<string[]> {
   return new Promise((resolvePromise, reject) => {
     const log = spawn(
       'git',
@@ -215,6 +219,9 @@ function suspectCommits(root: string, maxBytes: number, isSuspect: (blob: Histor
       const id = fields[fields.length - 2]!;
       const mode = fields[(fields.length - 1) / 2 - 1];
       if (NO_BLOB.test(id) || mode === GITLINK) return;
+      const path = unquotePath(line.slice(tab + 1));
+      // A blob is judged under the first path it was met at; a path some rule is for is diffed anyway.
+      if (isSuspectPath(path)) found.add(commit);
       const key = Buffer.from(id, 'hex').toString('latin1');
       const verdict = verdicts.get(key);
       if (verdict === 2) found.add(commit);
@@ -222,7 +229,7 @@ function suspectCommits(root: string, maxBytes: number, isSuspect: (blob: Histor
       else if (verdict === undefined) {
         verdicts.set(key, 0);
         waiting.set(key, [commit]);
-        inFlight.push({ key, path: unquotePath(line.slice(tab + 1)) });
+        inFlight.push({ key, path });
         if (!cat.stdin.write(`${id}\n`) && !paused) {
           // cat-file is behind: stop reading the walk until it has caught up (bounded memory).
           paused = true;

@@ -8,7 +8,7 @@ import { archiveKind, openArchive, type ArchiveLimits } from '../core/scan/archi
 import { decodeText } from '../core/scan/binary.js';
 import { Detector } from '../core/scan/detector.js';
 import { HistoryFindings } from '../core/scan/history.js';
-import type { HistorySelection, ScanSources } from '../core/scan/ports.js';
+import type { HistoryBlob, HistorySelection, ScanSources } from '../core/scan/ports.js';
 import { rules as defaultRules } from '../core/scan/rules.js';
 import type { Finding, Fragment, ManagedValue, Rule, ScanSkipped } from '../core/scan/types.js';
 import type { ExtraMatcher } from '../core/scan/past-values.js';
@@ -324,13 +324,17 @@ async function commitsWithSuspectBlobs(
     ...(options.extra ? { extra: options.extra } : {}),
   });
   try {
-    return await deps.sources.suspectCommits(root, maxBytes, ({ bytes, path }) => {
+    const isSuspect = ({ bytes, path }: HistoryBlob) => {
       if (!bytes) return true;
       // What git's diff calls binary (a NUL in the first 8000 bytes) adds no lines to any diff.
       if (bytes.subarray(0, 8000).includes(0)) return false;
       if (!detector.mayFind(bytes, path)) return false;
       const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
       return detector.detect({ text: text.includes('\r') ? text.replace(/\r\n/g, '\n') : text, file: path }).length > 0;
+    };
+    return await deps.sources.suspectCommits(root, maxBytes, {
+      isSuspect,
+      isSuspectPath: (path) => detector.hasRuleForPath(path),
     });
   } catch (error) {
     if (error instanceof SecretsError && error.code === 'git-failed') return undefined;

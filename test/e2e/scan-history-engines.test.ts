@@ -91,6 +91,16 @@ describe('scan --history: the blob-once engine reports what the diff engine repo
     expect(report.findings.map((finding) => finding.file)).toEqual(['deploy/a.env']);
   });
 
+  it('diffs a path a rule is for even when its blob was first met under another path', async () => {
+    const r = tempRepo();
+    const line = `db.internal:5432:app:deploy:${fake.alnum(20)}\n`;
+    // git log walks newest first: the blob is met as notes/pg.txt before it is met as .pgpass.
+    r.commit({ '.pgpass': line });
+    r.commit({ 'notes/pg.txt': line });
+    const report = await bothEngines(r.dir);
+    expect(report.findings.map((finding) => `${finding.file} ${finding.ruleId}`)).toEqual(['.pgpass pgpass-password']);
+  });
+
   it('finds nothing, and says so the same way, in a clean history and in an empty repository', async () => {
     const r = tempRepo();
     expect((await bothEngines(r.dir)).findings).toEqual([]);

@@ -132,8 +132,13 @@ export class Detector {
    */
   mayFind(bytes: Uint8Array, path: string): boolean {
     if (this.#managed.length > 0 || this.#extra) return true;
-    if (this.#rules.some((compiled) => compiled.rule.path?.test(path))) return true;
+    if (this.hasRuleForPath(path)) return true;
     return this.#anyPathMatcher.mayOccurIn(bytes);
+  }
+
+  /** Whether a rule runs on files at this path only (.pgpass, .npmrc, nuget.config…). */
+  hasRuleForPath(path: string): boolean {
+    return this.#rules.some((compiled) => compiled.rule.path?.test(path));
   }
 
   detect(fragment: Fragment): Finding[] {

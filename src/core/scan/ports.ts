@@ -60,10 +60,15 @@ export interface ScanSources {
   /**
    * The blob-once pass of a whole-history scan (every ref): each blob some commit's change brings
    * (merges: a blob new against every parent) is read once, bytes only up to `maxBytes`, and
-   * judged by `isSuspect`; returns the commits that bring a suspect blob. Memory holds a few
+   * judged by `isSuspect`; returns the commits that bring a suspect blob, or any blob at a path
+   * `isSuspectPath` names (a blob is judged under one of its paths only). Memory holds a few
    * bytes per blob met, never a whole history. Optional: without it, history scans read diffs.
    */
-  suspectCommits?(root: string, maxBytes: number, isSuspect: (blob: HistoryBlob) => boolean): Promise<string[]>;
+  suspectCommits?(
+    root: string,
+    maxBytes: number,
+    judge: { isSuspect: (blob: HistoryBlob) => boolean; isSuspectPath: (path: string) => boolean },
+  ): Promise<string[]>;
   /** Current tips of every ref (what an incremental scan remembers). */
   refTips(root: string): Promise<string[]>;
   /** The folder git runs hooks from (core.hooksPath and worktrees respected). */
