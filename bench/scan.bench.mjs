@@ -245,20 +245,40 @@ function buildCorpus() {
   writeFileSync(join(corpusDir, 'VERSION'), `${CORPUS_VERSION}\n`);
 }
 
+/**
+ * CPU time (user + system, ms) of this process's children that have ended, from /proc: what a
+ * command cost in CPU whatever else the machine was doing (the wall time is at the mercy of other
+ * load on a shared machine). Undefined where /proc is missing.
+ */
+function childrenCpuMs() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    // After the name: state is field 3; cutime and cstime are fields 16 and 17, in clock ticks (100/s).
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 function timeCommand(command, args, options = {}) {
   const started = performance.now();
+  const cpuBefore = childrenCpuMs();
   const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, ...options });
-  return { ms: performance.now() - started, status: result.status, stderr: String(result.stderr ?? '') };
+  const cpuMs = cpuBefore === undefined ? undefined : childrenCpuMs() - cpuBefore;
+  return { ms: performance.now() - started, cpuMs, status: result.status, stderr: String(result.stderr ?? '') };
 }
 
 function worker(mode, cwd, engine) {
   const args = [fileURLToPath(import.meta.url), '--worker', mode, cwd, ...(engine ? [engine] : [])];
+  const cpuBefore = childrenCpuMs();
   const result = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });
   if (result.status !== 0) throw new Error(`scan worker failed: ${result.stderr}`);
-  return JSON.parse(result.stdout);
+  // The worker's CPU and its git processes' (node reaps them), node's start-up included.
+  const cpuMs = cpuBefore === undefined ? undefined : childrenCpuMs() - cpuBefore;
+  return { ...JSON.parse(result.stdout), cpuMs };
 }
 
 /**
@@ -355,6 +375,7 @@ if (!process.env.BENCH_PEER_ONLY) {
     const gitRun = timeCommand('git', ['log', '-p', '-U0', '--all'], { cwd: repoDir });
     return {
       gitMs: gitRun.ms,
+      gitCpuMs: gitRun.cpuMs,
       ...Object.fromEntries(ENGINES.map((engine) => [engine, worker('history', repoDir, engine)])),
     };
   });
@@ -367,8 +388,9 @@ if (!process.env.BENCH_PEER_ONLY) {
     const plantedFound = planted.filter((plant) =>
       [...foundValues].some((key) => key.startsWith(`${plant.file}\u0000`) && key.includes(plant.value)),
     );
+    const cpuRatios = rounds.map((round) => round[engine].cpuMs / round.gitCpuMs).sort((a, b) => a - b);
     console.log(
-      `history scan (${engine}): ${fmt(history.ms / 1000)} s for ${history.commits} commits; git log -p -U0 --all: ${fmt(median.gitMs / 1000)} s; ratio ${fmt(history.ms / median.gitMs)} (median of ${ratios.map((ratio) => fmt(ratio)).join(', ')}; target <= 1.0); peak RSS ${fmt(peakRss, 0)} MB; planted found ${plantedFound.length}/${planted.length}`,
+      `history scan (${engine}): ${fmt(history.ms / 1000)} s for ${history.commits} commits; git log -p -U0 --all: ${fmt(median.gitMs / 1000)} s; ratio ${fmt(history.ms / median.gitMs)} (median of ${ratios.map((ratio) => fmt(ratio)).join(', ')}; target <= 1.0); CPU ratio ${fmt(cpuRatios[1])} (node start-up and git children included); peak RSS ${fmt(peakRss, 0)} MB; planted found ${plantedFound.length}/${planted.length}`,
     );
     const missed = planted.filter((plant) => !plantedFound.includes(plant));
     if (missed.length) console.log(`  missed: ${missed.map((plant) => `${plant.file}@${plant.index}`).join(', ')}`);
@@ -394,8 +416,9 @@ if (!process.env.BENCH_PEER_ONLY) {
     for (const engine of ENGINES) {
       const run = runs[engine];
       const foundBig = big.planted.filter((value) => run.found.some((f) => f.value.includes(value)));
+      const gitCpuMs = (before.cpuMs + after.cpuMs) / 2;
       console.log(
-        `large history (${engine}, ${run.commits} commits, fast-import): scan ${fmt(run.ms / 1000)} s; git log -p -U0 --all ${fmt(gitMs / 1000)} s (${fmt(before.ms / 1000)}, ${fmt(after.ms / 1000)}); ratio ${fmt(run.ms / gitMs)}; peak RSS ${fmt(run.maxRssMb, 0)} MB; planted found ${foundBig.length}/${big.planted.length}`,
+        `large history (${engine}, ${run.commits} commits, fast-import): scan ${fmt(run.ms / 1000)} s; git log -p -U0 --all ${fmt(gitMs / 1000)} s (${fmt(before.ms / 1000)}, ${fmt(after.ms / 1000)}); ratio ${fmt(run.ms / gitMs)}; CPU ratio ${fmt(run.cpuMs / gitCpuMs)}; peak RSS ${fmt(run.maxRssMb, 0)} MB; planted found ${foundBig.length}/${big.planted.length}`,
       );
     }
     console.log(

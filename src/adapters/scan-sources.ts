@@ -134,11 +134,19 @@ function splitNul(bytes: Buffer): Buffer[] {
 
 const isInside = (path: string) => path !== '..' && !path.startsWith('../') && !isAbsolute(path);
 
-/** Spreads commits over `parts` lists, round robin, so big and small commits mix evenly. */
+/**
+ * Cuts the commits (in rev-list order) into `parts` runs of consecutive commits, one per git
+ * reader. Consecutive commits share their files' delta chains in the pack, and a reader that
+ * walks them in a run finds the bases in its cache: dealing commits round robin instead cost
+ * about 35% more git CPU on a 50,000-commit history (3.8 s against 2.8 s, user + system, with
+ * one reader at 2.8 s), for a balance of work that runs of equal length mostly give anyway.
+ */
 export function splitCommits(commits: string[], parts: number): string[][] {
-  const lists: string[][] = Array.from({ length: Math.max(1, Math.min(parts, commits.length)) }, () => []);
-  commits.forEach((commit, index) => lists[index % lists.length]!.push(commit));
-  return lists;
+  const count = Math.max(1, Math.min(parts, commits.length));
+  const size = Math.ceil(commits.length / count);
+  return Array.from({ length: count }, (_, index) => commits.slice(index * size, (index + 1) * size)).filter(
+    (list) => list.length > 0,
+  );
 }
 
 const NO_BLOB = /^0+$/;
