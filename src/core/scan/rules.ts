@@ -508,6 +508,10 @@ export const rules: Rule[] = [
     keywords: ['eyj'],
     severity: 'medium',
     minEntropy: 3,
+    // The header is a JSON object: "eyJ" is base64 of `{"`, and the name of its first member
+    // follows. Bytes that read as no name there are no header (a garbled or made-up token).
+    validate: (secret) =>
+      /^\{\s*"[\w$.-]{1,40}"\s*:/.test(Buffer.from(secret.slice(0, 80).split('.')[0]!, 'base64url').toString('latin1')),
     examples: {
       match: [
         () =>
@@ -517,7 +521,16 @@ export const rules: Rule[] = [
             fake.base64url(43),
           ].join('.'),
       ],
-      noMatch: [() => 'eyJhbGciOi.notatoken'],
+      noMatch: [
+        () => 'eyJhbGciOi.notatoken',
+        // A header whose first member's name is no text: `{"` and a control byte, then letters.
+        () =>
+          [
+            Buffer.concat([Buffer.from('{"\u007f'), Buffer.from(fake.alnum(24))]).toString('base64url'),
+            fake.jsonSegment({ sub: fake.digits(10) }),
+            fake.base64url(43),
+          ].join('.'),
+      ],
     },
   },
   // --- AI providers ---
