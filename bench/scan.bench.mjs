@@ -3,7 +3,9 @@
 // corpus in bench/.corpus: a git repository whose commits are successive npm releases of
 // lodash, with fake secrets planted at known commits, then prints
 //   - history scan time ÷ `git log -p -U0 --all` time, and the scanner's peak RSS, on that small
-//     history and on a 50k-commit one built in a temp folder with git fast-import,
+//     history and on a 50k-commit one built in a temp folder with git fast-import, for both
+//     history engines (`diff`: every commit's diff; `blobs`: each blob once, then only the diffs
+//     of commits bringing a finding), and whether the two engines report the same findings,
 //   - staged scan time ÷ `git diff --cached -U0` on a change to every file, and its peak RSS,
 //   - working-tree scan time ÷ secretlint 12 (recommended preset) time on the same tree,
 //   - recall on the planted secrets,
@@ -36,21 +38,25 @@ const tarballs = join(corpusDir, 'tarballs');
 const plantedFile = join(corpusDir, 'planted.json');
 const PACKAGE = 'lodash';
 const VERSION_COUNT = 36;
-const CORPUS_VERSION = 'v1';
+// v2: planted GitHub tokens carry a valid checksum (the rule now checks it).
+const CORPUS_VERSION = 'v2';
 const dist = (path) => pathToFileURL(join(projectRoot, 'dist', path)).href;
 
 // ---------- worker mode: one measured scan in a fresh process (for a clean peak RSS) ----------
 if (process.argv[2] === '--worker') {
-  const [mode, cwd] = process.argv.slice(3);
+  const [mode, cwd, engine] = process.argv.slice(3);
   const { runScan } = await import(dist('services/scan.js'));
   const { createScanSources } = await import(dist('adapters/scan-sources.js'));
   const { nodeFileStore } = await import(dist('adapters/files.js'));
   const started = performance.now();
-  const outcome = await runScan({ cwd, mode }, { sources: createScanSources(), files: nodeFileStore });
+  const input = { cwd, mode, ...(engine ? { historyEngine: engine } : {}) };
+  const outcome = await runScan(input, { sources: createScanSources(), files: nodeFileStore });
   const ms = performance.now() - started;
   const found = outcome.findings.map((f) => ({
     file: f.file,
+    line: f.line,
     commit: f.commit,
+    laterCommits: f.laterCommits,
     value: f.secret.reveal(),
     ruleId: f.ruleId,
   }));
@@ -84,6 +90,9 @@ const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const HEX = '0123456789abcdef';
 const B64 = ALNUM + '+/';
 const p = (...parts) => parts.join('');
+/** A GitHub token body whose checksum holds: 30 random characters, then their CRC32 in base62. */
+let withChecksum;
+const githubToken = () => p('ghp_', withChecksum(pick(ALNUM, 30)));
 
 function git(args, options = {}) {
   return execFileSync('git', args, { cwd: repoDir, encoding: 'utf8', maxBuffer: 1 << 30, ...options });
@@ -136,7 +145,7 @@ function buildCorpus() {
       };
     },
     9: () => {
-      const token = p('ghp_', pick(ALNUM, 36));
+      const token = githubToken();
       plant(9, '.github/token.txt', token);
       return { '.github/token.txt': `${token}\n` };
     },
@@ -236,19 +245,40 @@ function buildCorpus() {
   writeFileSync(join(corpusDir, 'VERSION'), `${CORPUS_VERSION}\n`);
 }
 
-function timeCommand(command, args, options = {}) {
-  const started = performance.now();
-  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, ...options });
-  return { ms: performance.now() - started, status: result.status, stderr: String(result.stderr ?? '') };
+/**
+ * CPU time (user + system, ms) of this process's children that have ended, from /proc: what a
+ * command cost in CPU whatever else the machine was doing (the wall time is at the mercy of other
+ * load on a shared machine). Undefined where /proc is missing.
+ */
+function childrenCpuMs() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    // After the name: state is field 3; cutime and cstime are fields 16 and 17, in clock ticks (100/s).
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
-function worker(mode, cwd) {
-  const result = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', mode, cwd], {
+function timeCommand(command, args, options = {}) {
+  const started = performance.now();
+  const cpuBefore = childrenCpuMs();
+  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, ...options });
+  const cpuMs = cpuBefore === undefined ? undefined : childrenCpuMs() - cpuBefore;
+  return { ms: performance.now() - started, cpuMs, status: result.status, stderr: String(result.stderr ?? '') };
+}
+
+function worker(mode, cwd, engine) {
+  const args = [fileURLToPath(import.meta.url), '--worker', mode, cwd, ...(engine ? [engine] : [])];
+  const cpuBefore = childrenCpuMs();
+  const result = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });
   if (result.status !== 0) throw new Error(`scan worker failed: ${result.stderr}`);
-  return JSON.parse(result.stdout);
+  // The worker's CPU and its git processes' (node reaps them), node's start-up included.
+  const cpuMs = cpuBefore === undefined ? undefined : childrenCpuMs() - cpuBefore;
+  return { ...JSON.parse(result.stdout), cpuMs };
 }
 
 /**
@@ -267,7 +297,7 @@ function buildLargeHistory(count) {
     ),
   );
   const plantAt = new Map([
-    [Math.floor(count * 0.02), () => p('ghp_', pick(ALNUM, 36))],
+    [Math.floor(count * 0.02), githubToken],
     [Math.floor(count * 0.5), () => p('AKIA', pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16))],
     [Math.floor(count * 0.98), () => p('sk_live_', pick(ALNUM, 24))],
   ]);
@@ -320,6 +350,7 @@ const fmt = (n, digits = 2) => n.toFixed(digits);
 // `npm run bench` builds first; a direct run builds only when dist/ is missing.
 if (!existsSync(join(projectRoot, 'dist', 'services', 'scan.js')))
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
+({ withBase62Crc32: withChecksum } = await import(dist('core/scan/checksums.js')));
 buildCorpus();
 const planted = JSON.parse(readFileSync(plantedFile, 'utf8'));
 const commitCount = Number(git(['rev-list', '--all', '--count']).trim());
@@ -329,31 +360,44 @@ console.log(
 
 if (!process.env.BENCH_PEER_ONLY) {
   // ---------- 2. history ----------
-  // git and the scanner alternate, and the ratio is the median of the pairs: the machine may be
-  // shared, and alternating keeps a burst of load from landing on one side only.
-  const pairs = [1, 2, 3].map(() => {
+  // git and the two engines alternate, and each ratio is the median of three rounds: the machine
+  // may be shared, and alternating keeps a burst of load from landing on one side only.
+  const ENGINES = ['diff', 'blobs'];
+  const sameFindings = (a, b) => {
+    const key = (list) =>
+      list
+        .map((f) => [f.file, f.line, f.commit, f.laterCommits, f.ruleId, f.value].join('\u0000'))
+        .sort()
+        .join('\n');
+    return key(a) === key(b);
+  };
+  const rounds = [1, 2, 3].map(() => {
     const gitRun = timeCommand('git', ['log', '-p', '-U0', '--all'], { cwd: repoDir });
-    const scanRun = worker('history', repoDir);
-    return { gitMs: gitRun.ms, scan: scanRun, ratio: scanRun.ms / gitRun.ms };
+    return {
+      gitMs: gitRun.ms,
+      gitCpuMs: gitRun.cpuMs,
+      ...Object.fromEntries(ENGINES.map((engine) => [engine, worker('history', repoDir, engine)])),
+    };
   });
-  const median = [...pairs].sort((a, b) => a.ratio - b.ratio)[1];
-  const history = median.scan;
-  const gitLog = { ms: median.gitMs };
-  const peakRss = Math.max(...pairs.map((pair) => pair.scan.maxRssMb));
-  const foundValues = new Set(history.found.map((f) => `${f.file}\u0000${f.value}`));
-  const plantedFound = planted.filter((plant) =>
-    [...foundValues].some((key) => key.startsWith(`${plant.file}\u0000`) && key.includes(plant.value)),
-  );
-  console.log(
-    `history scan: ${fmt(history.ms / 1000)} s for ${history.commits} commits; git log -p -U0 --all: ${fmt(gitLog.ms / 1000)} s; ratio ${fmt(history.ms / gitLog.ms)} (median of ${pairs.map((pair) => fmt(pair.ratio)).join(', ')}; target <= 1.5)`,
-  );
-  console.log(`history scan peak RSS: ${fmt(peakRss, 0)} MB`);
-  console.log(
-    `planted secrets found by --history: ${plantedFound.length}/${planted.length} (${fmt((100 * plantedFound.length) / planted.length, 0)}%)`,
-  );
-  const missed = planted.filter((plant) => !plantedFound.includes(plant));
-  if (missed.length) console.log(`  missed: ${missed.map((plant) => `${plant.file}@${plant.index}`).join(', ')}`);
-  const otherFindings = history.found.filter((f) => !planted.some((plant) => plant.file === f.file));
+  for (const engine of ENGINES) {
+    const ratios = rounds.map((round) => round[engine].ms / round.gitMs).sort((a, b) => a - b);
+    const median = rounds.find((round) => round[engine].ms / round.gitMs === ratios[1]);
+    const history = median[engine];
+    const peakRss = Math.max(...rounds.map((round) => round[engine].maxRssMb));
+    const foundValues = new Set(history.found.map((f) => `${f.file}\u0000${f.value}`));
+    const plantedFound = planted.filter((plant) =>
+      [...foundValues].some((key) => key.startsWith(`${plant.file}\u0000`) && key.includes(plant.value)),
+    );
+    const cpuRatios = rounds.map((round) => round[engine].cpuMs / round.gitCpuMs).sort((a, b) => a - b);
+    console.log(
+      `history scan (${engine}): ${fmt(history.ms / 1000)} s for ${history.commits} commits; git log -p -U0 --all: ${fmt(median.gitMs / 1000)} s; ratio ${fmt(history.ms / median.gitMs)} (median of ${ratios.map((ratio) => fmt(ratio)).join(', ')}; target <= 1.0); CPU ratio ${fmt(cpuRatios[1])} (node start-up and git children included); peak RSS ${fmt(peakRss, 0)} MB; planted found ${plantedFound.length}/${planted.length}`,
+    );
+    const missed = planted.filter((plant) => !plantedFound.includes(plant));
+    if (missed.length) console.log(`  missed: ${missed.map((plant) => `${plant.file}@${plant.index}`).join(', ')}`);
+  }
+  const smallSame = rounds.every((round) => sameFindings(round.diff.found, round.blobs.found));
+  console.log(`history engines report the same findings (small history): ${smallSame ? 'yes' : 'NO'}`);
+  const otherFindings = rounds[0].diff.found.filter((f) => !planted.some((plant) => plant.file === f.file));
   console.log(
     `other history findings (in lodash itself): ${otherFindings.length}${otherFindings.length ? ` (${[...new Set(otherFindings.map((f) => `${f.ruleId}:${f.file}`))].slice(0, 5).join(', ')})` : ''}`,
   );
@@ -361,14 +405,24 @@ if (!process.env.BENCH_PEER_ONLY) {
   // ---------- 2b. a 50k-commit history ----------
   // Built fresh in a temp folder with git fast-import (seconds): each commit changes a line or two
   // of one of 400 small files, the shape of a long-lived application repository. Three fake
-  // secrets are planted far apart. One pair only: a run takes tens of seconds on each side.
+  // secrets are planted far apart. git runs before and after the engines (a run takes seconds
+  // on each side); each ratio is against the mean of the two git runs.
   const big = buildLargeHistory(Number(process.env.BENCH_COMMITS ?? 50_000));
   try {
-    const gitRun = timeCommand('git', ['log', '-p', '-U0', '--all'], { cwd: big.dir });
-    const scanRun = worker('history', big.dir);
-    const foundBig = big.planted.filter((value) => scanRun.found.some((f) => f.value.includes(value)));
+    const before = timeCommand('git', ['log', '-p', '-U0', '--all'], { cwd: big.dir });
+    const runs = Object.fromEntries(ENGINES.map((engine) => [engine, worker('history', big.dir, engine)]));
+    const after = timeCommand('git', ['log', '-p', '-U0', '--all'], { cwd: big.dir });
+    const gitMs = (before.ms + after.ms) / 2;
+    for (const engine of ENGINES) {
+      const run = runs[engine];
+      const foundBig = big.planted.filter((value) => run.found.some((f) => f.value.includes(value)));
+      const gitCpuMs = (before.cpuMs + after.cpuMs) / 2;
+      console.log(
+        `large history (${engine}, ${run.commits} commits, fast-import): scan ${fmt(run.ms / 1000)} s; git log -p -U0 --all ${fmt(gitMs / 1000)} s (${fmt(before.ms / 1000)}, ${fmt(after.ms / 1000)}); ratio ${fmt(run.ms / gitMs)}; CPU ratio ${fmt(run.cpuMs / gitCpuMs)}; peak RSS ${fmt(run.maxRssMb, 0)} MB; planted found ${foundBig.length}/${big.planted.length}`,
+      );
+    }
     console.log(
-      `large history (${scanRun.commits} commits, fast-import): scan ${fmt(scanRun.ms / 1000)} s; git log -p -U0 --all ${fmt(gitRun.ms / 1000)} s; ratio ${fmt(scanRun.ms / gitRun.ms)}; peak RSS ${fmt(scanRun.maxRssMb, 0)} MB; planted found ${foundBig.length}/${big.planted.length}`,
+      `history engines report the same findings (large history): ${sameFindings(runs.diff.found, runs.blobs.found) ? 'yes' : 'NO'}`,
     );
   } finally {
     rmSync(big.dir, { recursive: true, force: true });

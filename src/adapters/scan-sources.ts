@@ -5,8 +5,8 @@ import { promises as fs } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { SecretsError, errnoCode } from '../core/errors.js';
-import { COMMIT_FORMAT, DiffParser } from '../core/scan/diff-parser.js';
-import type { HistoryProgress, HistorySelection, ScanSources } from '../core/scan/ports.js';
+import { COMMIT_FORMAT, DiffParser, unquotePath } from '../core/scan/diff-parser.js';
+import type { HistoryBlob, HistoryProgress, HistorySelection, ScanSources } from '../core/scan/ports.js';
 import type { Fragment } from '../core/scan/types.js';
 
 /** Options every streamed diff shares: plain, unquoted, renames followed, merges as dense combined diffs. */
@@ -134,11 +134,222 @@ function splitNul(bytes: Buffer): Buffer[] {
 
 const isInside = (path: string) => path !== '..' && !path.startsWith('../') && !isAbsolute(path);
 
-/** Spreads commits over `parts` lists, round robin, so big and small commits mix evenly. */
+/**
+ * Cuts the commits (in rev-list order) into `parts` runs of consecutive commits, one per git
+ * reader. Consecutive commits share their files' delta chains in the pack, and a reader that
+ * walks them in a run finds the bases in its cache: dealing commits round robin instead cost
+ * about 35% more git CPU on a 50,000-commit history (3.8 s against 2.8 s, user + system, with
+ * one reader at 2.8 s), for a balance of work that runs of equal length mostly give anyway.
+ */
 export function splitCommits(commits: string[], parts: number): string[][] {
-  const lists: string[][] = Array.from({ length: Math.max(1, Math.min(parts, commits.length)) }, () => []);
-  commits.forEach((commit, index) => lists[index % lists.length]!.push(commit));
-  return lists;
+  const count = Math.max(1, Math.min(parts, commits.length));
+  const size = Math.ceil(commits.length / count);
+  return Array.from({ length: count }, (_, index) => commits.slice(index * size, (index + 1) * size)).filter(
+    (list) => list.length > 0,
+  );
+}
+
+const NO_BLOB = /^0+$/;
+const GITLINK = '160000';
+
+/**
+ * The blob-once pass of a whole-history scan. One `git log --raw` walk lists, per commit of every
+ * ref, the blobs its change brings (tree-level: no file is diffed; merges as combined changes,
+ * the paths that differ from every parent). Each blob is sent to one `git cat-file --batch` the
+ * first time it appears, and judged once by `isSuspect`; the commits that bring a suspect blob,
+ * there or at any later appearance, are the answer. What is held: one byte string per blob met
+ * (its 20-byte id and its verdict), the blobs in flight, and one blob's bytes at a time.
+ */
+function suspectCommits(
+  root: string,
+  maxBytes: number,
+  { isSuspect, isSuspectPath }: { isSuspect: (blob: HistoryBlob) => boolean; isSuspectPath: (path: string) => boolean },
+): Promise<string[]> {
+  return new Promise((resolvePromise, reject) => {
+    const log = spawn(
+      'git',
+      [
+        '-c',
+        'core.quotepath=off',
+        'log',
+        '--all',
+        '--root',
+        '-c',
+        '--raw',
+        '--no-abbrev',
+        '--no-renames',
+        '--format=%x01%H',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const cat = spawn('git', ['cat-file', '--buffer', '--batch=%(objectname) %(objecttype) %(objectsize)'], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const keepStderr = (chunk: Buffer) => {
+      if (stderr.length < 4096) stderr += chunk.toString('utf8');
+    };
+    log.stderr.on('data', keepStderr);
+    cat.stderr.on('data', keepStderr);
+    /** Per blob met: 0 in flight, 1 clean, 2 suspect. Keys are the raw 20 (or 32) id bytes. */
+    const verdicts = new Map<string, number>();
+    /** Commits that brought a blob still in flight. */
+    const waiting = new Map<string, string[]>();
+    /** Blobs sent to cat-file, in order, with the path they were first met under. */
+    const inFlight: Array<{ key: string; path: string }> = [];
+    let inFlightHead = 0;
+    const found = new Set<string>();
+    let failed: unknown;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = error;
+      log.kill();
+      cat.kill();
+    };
+
+    // ---- the walk ----
+    let commit = '';
+    let rest = '';
+    let paused = false;
+    const decoder = new StringDecoder('utf8');
+    const onLine = (line: string) => {
+      const first = line.charCodeAt(0);
+      if (first === 1) {
+        commit = line.slice(1);
+        return;
+      }
+      if (first !== 58 /* : */) return;
+      const tab = line.indexOf('\t');
+      if (tab === -1) return;
+      const fields = line.slice(0, tab).split(' ');
+      // `:old-mode new-mode old-id new-id status`; a merge: one more mode and id per parent.
+      const id = fields[fields.length - 2]!;
+      const mode = fields[(fields.length - 1) / 2 - 1];
+      if (NO_BLOB.test(id) || mode === GITLINK) return;
+      const path = unquotePath(line.slice(tab + 1));
+      // A blob is judged under the first path it was met at; a path some rule is for is diffed anyway.
+      if (isSuspectPath(path)) found.add(commit);
+      const key = Buffer.from(id, 'hex').toString('latin1');
+      const verdict = verdicts.get(key);
+      if (verdict === 2) found.add(commit);
+      else if (verdict === 0) waiting.get(key)!.push(commit);
+      else if (verdict === undefined) {
+        verdicts.set(key, 0);
+        waiting.set(key, [commit]);
+        inFlight.push({ key, path });
+        if (!cat.stdin.write(`${id}\n`) && !paused) {
+          // cat-file is behind: stop reading the walk until it has caught up (bounded memory).
+          paused = true;
+          log.stdout.pause();
+          cat.stdin.once('drain', () => {
+            paused = false;
+            log.stdout.resume();
+          });
+        }
+      }
+    };
+    log.stdout.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        const text = rest + decoder.write(chunk);
+        let start = 0;
+        for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', start)) {
+          onLine(text.slice(start, at));
+          start = at + 1;
+        }
+        rest = text.slice(start);
+      } catch (error) {
+        fail(error);
+      }
+    });
+
+    // ---- the blobs ----
+    let header: Buffer[] = [];
+    let body: Buffer[] | undefined;
+    let current: { key: string; path: string; id: string; size: number } | undefined;
+    let remaining = 0;
+    const judge = () => {
+      const blob = current!;
+      current = undefined;
+      const parts = body;
+      body = undefined;
+      const out: HistoryBlob = { id: blob.id, path: blob.path, size: blob.size };
+      if (parts) out.bytes = (parts.length === 1 ? parts[0]! : Buffer.concat(parts)).subarray(0, blob.size);
+      const suspect = isSuspect(out);
+      verdicts.set(blob.key, suspect ? 2 : 1);
+      if (suspect) for (const brought of waiting.get(blob.key)!) found.add(brought);
+      waiting.delete(blob.key);
+    };
+    cat.stdout.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        let at = 0;
+        while (at < chunk.length) {
+          if (current === undefined) {
+            const end = chunk.indexOf(10, at);
+            if (end === -1) {
+              header.push(chunk.subarray(at));
+              break;
+            }
+            header.push(chunk.subarray(at, end));
+            at = end + 1;
+            const line = (header.length === 1 ? header[0]! : Buffer.concat(header)).toString('utf8');
+            header = [];
+            const sent = inFlight[inFlightHead++];
+            if (inFlightHead > 4096) {
+              inFlight.splice(0, inFlightHead);
+              inFlightHead = 0;
+            }
+            const [id = '', type, size] = line.split(' ');
+            if (!sent) throw new Error(`git cat-file answered more than it was asked: ${line}`);
+            if (type === undefined || size === undefined) {
+              // `<id> missing`: nothing to read, nothing a diff could show either.
+              verdicts.set(sent.key, 1);
+              waiting.delete(sent.key);
+              continue;
+            }
+            current = { key: sent.key, path: sent.path, id, size: Number(size) };
+            remaining = current.size + 1; // the content, then a newline
+            body = current.size <= maxBytes ? [] : undefined;
+            continue;
+          }
+          const take = Math.min(remaining, chunk.length - at);
+          body?.push(chunk.subarray(at, at + take));
+          at += take;
+          remaining -= take;
+          if (remaining === 0) judge();
+        }
+      } catch (error) {
+        fail(error);
+      }
+    });
+
+    let open = 2;
+    const codes: Array<number | null> = [];
+    const closed = (code: number | null) => {
+      codes.push(code);
+      if (--open > 0) return;
+      if (failed) reject(failed);
+      else if (codes.every((value) => value === 0) && waiting.size === 0) resolvePromise([...found]);
+      else
+        reject(
+          new SecretsError('git-failed', `git could not list the history's blobs: ${stderr.trim().split('\n')[0]}`, {
+            where: root,
+          }),
+        );
+    };
+    log.on('error', fail);
+    cat.on('error', fail);
+    cat.stdin.on('error', () => undefined);
+    log.on('close', (code) => {
+      rest += decoder.end();
+      if (rest.length > 0 && !failed) onLine(rest);
+      cat.stdin.end();
+      closed(code);
+    });
+    cat.on('close', closed);
+  });
 }
 
 export interface ScanSourcesOptions {
@@ -296,6 +507,8 @@ export function createScanSources(options: ScanSourcesOptions = {}): ScanSources
         }),
       );
     },
+
+    suspectCommits,
 
     async refTips(root) {
       const output = await gitOutput(root, ['for-each-ref', '--format=%(objectname)']);

@@ -8,9 +8,10 @@ import { archiveKind, openArchive, type ArchiveLimits } from '../core/scan/archi
 import { decodeText } from '../core/scan/binary.js';
 import { Detector } from '../core/scan/detector.js';
 import { HistoryFindings } from '../core/scan/history.js';
-import type { HistorySelection, ScanSources } from '../core/scan/ports.js';
+import type { HistoryBlob, HistorySelection, ScanSources } from '../core/scan/ports.js';
 import { rules as defaultRules } from '../core/scan/rules.js';
 import type { Finding, Fragment, ManagedValue, Rule, ScanSkipped } from '../core/scan/types.js';
+import type { ExtraMatcher } from '../core/scan/past-values.js';
 export type { ScanSkipped } from '../core/scan/types.js';
 import { managedValueHomes, readManagedValues } from './policy/managed-values.js';
 import { pastValuesMatcher } from './state/past-values.js';
@@ -47,6 +48,14 @@ export interface ScanInput {
    * trail), as `managed-past:<id>`, severity high. `only`: the past values of that secret alone.
    */
   pastValues?: boolean | { only: string };
+  /**
+   * History: how to read it. `diff` (the default) reads every commit's diff. `blobs` reads each
+   * blob of the history once and diffs only the commits that brought a blob holding a finding:
+   * the same findings, faster where many refs share their files (mirrors with pull-request refs),
+   * slower on a plain linear history (docs/scanner.md has the figures). It applies to whole-history
+   * scans; with a range, `since` or `exclude` the diff engine runs.
+   */
+  historyEngine?: 'blobs' | 'diff';
 }
 
 export interface ScanProgress {
@@ -164,12 +173,8 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
           typeof input.pastValues === 'object' ? input.pastValues.only : undefined,
         )
       : undefined;
-  const detector = new Detector({
-    rules: deps.rules ?? defaultRules,
-    managed,
-    ignorePaths,
-    ...(extra ? { extra } : {}),
-  });
+  const detectorOptions = { rules: deps.rules ?? defaultRules, managed };
+  const detector = new Detector({ ...detectorOptions, ignorePaths, ...(extra ? { extra } : {}) });
   const scanned = { files: 0, commits: 0, skippedBinary: 0, skippedLarge: 0 };
   const skipped: ScanSkipped = { binary: [], large: [], unreadable: [], archives: [], notes: [] };
   const archiveLimits: ArchiveLimits = { ...ARCHIVE_LIMITS, maxInflated: ARCHIVE_INFLATE_FACTOR * maxFileSize };
@@ -248,14 +253,31 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
     const onFragment = (fragment: Fragment) => {
       for (const finding of detector.detect(fragment)) history.add(finding);
     };
-    await deps.sources.history(root, commits, onFragment, {
-      total: (count) => deps.progress?.start(count, 'commits'),
+    const progress = {
+      total: (count: number) => deps.progress?.start(count, 'commits'),
       commitDone: () => {
         scanned.commits++;
         deps.progress?.tick();
       },
-    });
-    deps.progress?.done();
+    };
+    const wholeHistory = !selection.range && !selection.since && !selection.exclude;
+    const blobsFirst = input.historyEngine === 'blobs' && wholeHistory && commits.length > 0;
+    if (blobsFirst) deps.progress?.start(commits.length, 'commits');
+    const introducing = blobsFirst
+      ? await commitsWithSuspectBlobs(deps, root, maxFileSize, { ...detectorOptions, extra })
+      : undefined;
+    if (introducing) {
+      // Only these commits' diffs are read, by the same parser and detector as a diff scan, so
+      // lines, commits and "added again" come out as that scan gives them.
+      const wanted = introducing.filter((commit) => order.has(commit));
+      wanted.sort((a, b) => order.get(a)! - order.get(b)!);
+      await deps.sources.history(root, wanted, onFragment);
+      scanned.commits = commits.length;
+      deps.progress?.done();
+    } else {
+      await deps.sources.history(root, commits, onFragment, progress);
+      deps.progress?.done();
+    }
     findings = history.results();
   }
 
@@ -277,6 +299,47 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
     scanned,
     exitCode: exitCodeOf(reported),
   };
+}
+
+/**
+ * The blob-once pass of a whole-history scan: each blob of the history is read once and run
+ * through the detector; one that holds a finding, or is too large to read whole, is a suspect.
+ * Returns the commits whose change brings a suspect, or undefined when the source cannot
+ * list blobs (the caller then reads every diff).
+ *
+ * The pass only chooses commits; their diffs decide. It knows one path per blob and not the
+ * others a blob may have, so it runs without the policy's ignore_paths (a blob may be ignored
+ * under one path and not under another), and the diff pass applies them, path by path.
+ */
+async function commitsWithSuspectBlobs(
+  deps: ScanDeps,
+  root: string,
+  maxBytes: number,
+  options: { rules: readonly Rule[]; managed: ManagedValue[]; extra: ExtraMatcher | undefined },
+): Promise<string[] | undefined> {
+  if (!deps.sources.suspectCommits) return undefined;
+  const detector = new Detector({
+    rules: options.rules,
+    managed: options.managed,
+    ...(options.extra ? { extra: options.extra } : {}),
+  });
+  try {
+    const isSuspect = ({ bytes, path }: HistoryBlob) => {
+      if (!bytes) return true;
+      // What git's diff calls binary (a NUL in the first 8000 bytes) adds no lines to any diff.
+      if (bytes.subarray(0, 8000).includes(0)) return false;
+      if (!detector.mayFind(bytes, path)) return false;
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+      return detector.detect({ text: text.includes('\r') ? text.replace(/\r\n/g, '\n') : text, file: path }).length > 0;
+    };
+    return await deps.sources.suspectCommits(root, maxBytes, {
+      isSuspect,
+      isSuspectPath: (path) => detector.hasRuleForPath(path),
+    });
+  } catch (error) {
+    if (error instanceof SecretsError && error.code === 'git-failed') return undefined;
+    throw error;
+  }
 }
 
 /** Relative display path of the scan root (for messages). */

@@ -14,7 +14,7 @@ function zip(dir: string, archive: string, files: string[]) {
   execFileSync('zip', ['-q', '-X', archive, ...files], { cwd: dir });
 }
 
-const token = () => parts('ghp_', fake.alnum(36));
+const token = () => fake.github();
 
 describe.skipIf(!hasZip)('secrets scan opens archives in the tree', () => {
   it('finds a secret in a zip member, a tgz member, a .gz file and a zip inside a zip, with the line inside the member', async () => {

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { fake, join as parts } from '../../src/core/scan/fake-values.js';
 import { runSecrets, type CliResult } from '../helpers/cli.js';
+import { fakeChecksummedToken, withOneCharacterChanged } from '../helpers/fake-secrets.js';
 import { tempRepo, tempTree } from '../helpers/scan-repo.js';
 
 const repo = tempRepo;
@@ -12,7 +13,7 @@ describe('secrets scan through bin/secrets', () => {
     const r = repo();
     r.commit({ 'app.py': 'print("hello")\n' });
     expect(await runSecrets(['scan'], { cwd: r.dir })).toMatchObject({ code: 0, stderr: '' });
-    const token = parts('ghp_', fake.alnum(36));
+    const token = fake.github();
     r.write({ 'deploy.sh': `export GH_TOKEN=${token}\n` });
     const leaky = await runSecrets(['scan'], { cwd: r.dir });
     expect(leaky.code).toBe(1);
@@ -51,7 +52,7 @@ describe('secrets scan through bin/secrets', () => {
 
   it('skips the paths scan.ignore_paths names, read as a .gitignore (vendor/, *.[pP]em, !negation)', async () => {
     const r = repo();
-    const token = parts('ghp_', fake.alnum(36));
+    const token = fake.github();
     r.write({
       'secrets.yaml':
         'version: 1\ndeployment: demo\nsecrets: {}\nscan:\n  ignore_paths: ["vendor/", "*.[pP]em", "!certs/kept.pem"]\n',
@@ -88,7 +89,7 @@ function runUnprivileged(args: string[], cwd: string): Promise<CliResult> {
 }
 
 describe('secrets scan on every repository shape, tried as users would', () => {
-  const token = () => parts('ghp_', fake.alnum(36));
+  const token = () => fake.github();
 
   it('scans a path outside the current repository (not "outside repository")', async () => {
     const here = repo();
@@ -271,5 +272,26 @@ describe("the ops files of this tool's own users", () => {
     const result = await runSecrets(['scan', '--json', '.'], { cwd: tree.dir });
     expect(JSON.parse(result.stdout).findings).toEqual([]);
     expect(result.code).toBe(0);
+  });
+
+  it('reports GitHub and npm tokens whose checksum holds; one character changed is no such token', async () => {
+    const github = fakeChecksummedToken('ghp_');
+    const npm = fakeChecksummedToken('npm_');
+    const r = tempTree({
+      'ci/tokens.txt': `${github}\n${npm}\n`,
+      'ci/typos.txt': `${withOneCharacterChanged(github)}\n${withOneCharacterChanged(npm)}\n`,
+      'ci/deploy.env': `GH_TOKEN=${withOneCharacterChanged(fakeChecksummedToken('gho_'))}\n`,
+    });
+    const result = await runSecrets(['scan', '--json'], { cwd: r.dir });
+    expect(result.code).toBe(1);
+    const found = JSON.parse(result.stdout).findings.map(
+      (f: { file: string; line: number; ruleId: string; severity: string }) =>
+        `${f.file}:${f.line} ${f.ruleId} ${f.severity}`,
+    );
+    expect(found).toEqual([
+      'ci/deploy.env:1 generic-secret-assignment medium',
+      'ci/tokens.txt:1 github-token high',
+      'ci/tokens.txt:2 npm-token high',
+    ]);
   });
 });

@@ -12,7 +12,7 @@ import { tempRepo, tempTree } from '../helpers/scan-repo.js';
 const deps = { sources: createScanSources(), files: nodeFileStore };
 const repo = tempRepo;
 const scan = (input: Partial<ScanInput> & { cwd: string }) => runScan(input, deps);
-const githubToken = () => parts('ghp_', fake.alnum(36));
+const githubToken = () => fake.github();
 
 describe('secrets scan: working tree', () => {
   it('finds a secret in tracked and untracked files, not in ignored ones, with exit 1', async () => {

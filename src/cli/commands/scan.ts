@@ -22,6 +22,7 @@ interface ScanOptions {
   format?: 'text' | 'json' | 'sarif';
   reveal?: boolean;
   installHook?: boolean;
+  historyEngine?: 'diff' | 'blobs';
 }
 
 /** Sizes as bytes or with a unit: 512k, 10MB, 1g. */
@@ -36,6 +37,8 @@ export function parseSize(text: string): number {
 function modeOf(options: ScanOptions): ScanMode {
   if (options.staged && options.history)
     throw new SecretsError('bad-option', '--staged and --history cannot be used together');
+  if (options.historyEngine && !options.history)
+    throw new SecretsError('bad-option', '--history-engine only applies to --history');
   if ((options.since || options.range) && !options.history)
     throw new SecretsError('bad-option', '--since and --range only apply to --history');
   return options.staged ? 'staged' : options.history ? 'history' : 'tree';
@@ -50,6 +53,12 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option('--history', 'scan every commit of every ref')
     .option('--since <rev>', 'with --history: only commits after this revision')
     .option('--range <range>', 'with --history: only this revision range, e.g. v1.0..main')
+    .addOption(
+      new Option(
+        '--history-engine <engine>',
+        'with --history: read every diff, or each blob once and diff only commits bringing a finding',
+      ).choices(['diff', 'blobs']),
+    )
     .option('--max-file-size <size>', `skip files larger than this (default ${DEFAULT_MAX_FILE_SIZE / 1024 / 1024}MB)`)
     .option('--baseline <file>', 'accept the findings listed in this baseline; report only new ones')
     .option('--write-baseline <file>', 'write the current findings to this baseline file')
@@ -81,6 +90,7 @@ Examples:
       const input: ScanInput = { cwd: deps.cwd, paths, mode: modeOf(options) };
       if (options.since) input.since = options.since;
       if (options.range) input.range = options.range;
+      if (options.historyEngine) input.historyEngine = options.historyEngine;
       if (options.maxFileSize) input.maxFileSize = parseSize(options.maxFileSize);
       if (options.baseline) input.baseline = options.baseline;
       if (options.writeBaseline) input.writeBaseline = options.writeBaseline;

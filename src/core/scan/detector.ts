@@ -59,6 +59,8 @@ export class Detector {
   readonly #rules: CompiledRule[];
   readonly #pathRules: Rule[];
   readonly #matcher: KeywordMatcher;
+  /** The keywords of the rules that run on any path (mayFind). */
+  readonly #anyPathMatcher: KeywordMatcher;
   /** For each keyword id, the indices (in #rules) of the rules it wakes. */
   readonly #rulesByKeyword: number[][];
   readonly #managed: ManagedValue[];
@@ -84,6 +86,9 @@ export class Detector {
       for (const id of new Set(compiled.keywordIds)) this.#rulesByKeyword[id]!.push(index);
     });
     this.#matcher = new KeywordMatcher(allKeywords);
+    this.#anyPathMatcher = new KeywordMatcher([
+      ...new Set(this.#rules.filter((compiled) => !compiled.rule.path).flatMap((compiled) => compiled.keywords)),
+    ]);
     this.#managed = (options.managed ?? []).filter((value) => value.value.length >= MIN_MANAGED_LENGTH);
     this.#ignored = pathMatcher(options.ignorePaths ?? []);
     this.#extra = options.extra;
@@ -117,6 +122,23 @@ export class Detector {
       findings.push(finding);
     }
     return findings;
+  }
+
+  /**
+   * False only when detect() is sure to find nothing in a file at `path` made of these bytes'
+   * lines: no managed value or extra matcher to look for, no rule for this path, and no
+   * keyword of the other rules in them (keywords are what wakes every rule). Lets the history's
+   * blob-once pass skip decoding most blobs.
+   */
+  mayFind(bytes: Uint8Array, path: string): boolean {
+    if (this.#managed.length > 0 || this.#extra) return true;
+    if (this.hasRuleForPath(path)) return true;
+    return this.#anyPathMatcher.mayOccurIn(bytes);
+  }
+
+  /** Whether a rule runs on files at this path only (.pgpass, .npmrc, nuget.config…). */
+  hasRuleForPath(path: string): boolean {
+    return this.#rules.some((compiled) => compiled.rule.path?.test(path));
   }
 
   detect(fragment: Fragment): Finding[] {

@@ -3,6 +3,8 @@
  * bench. Nothing here is a real secret, and no whole token is written in the source, so the
  * repository passes its own scan.
  */
+import { withBase62Crc32 } from './checksums.js';
+
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const DIGITS = '0123456789';
@@ -48,6 +50,36 @@ export const fake = {
     redrawn(() => randomFrom(UPPER, 1) + randomFrom(LOWER, Math.max(1, n - 4)) + randomFrom(DIGITS, 2) + '!'),
   uuid: () =>
     `${randomFrom('0123456789abcdef', 8)}-${randomFrom('0123456789abcdef', 4)}-4${randomFrom('0123456789abcdef', 3)}-a${randomFrom('0123456789abcdef', 3)}-${randomFrom('0123456789abcdef', 12)}`,
+  /**
+   * A GitHub (`ghp_`, `gho_`, …) or npm (`npm_`) token body that passes the providers' checksum:
+   * 30 random characters and their CRC32 in base62. `github('ghp_')` is a whole fake token.
+   */
+  checksummed: () => withBase62Crc32(randomFrom(UPPER + LOWER + DIGITS, 30)),
+  /** The same with one of the 30 random characters changed: the checksum fails. */
+  badChecksum: () => {
+    const body = withBase62Crc32(randomFrom(UPPER + LOWER + DIGITS, 30));
+    const at = Math.floor(Math.random() * 30);
+    const swapped = body[at] === 'a' ? 'b' : 'a';
+    return body.slice(0, at) + swapped + body.slice(at + 1);
+  },
+  github: (prefix: 'ghp_' | 'gho_' | 'ghu_' | 'ghs_' | 'ghr_' = 'ghp_') =>
+    prefix + withBase62Crc32(randomFrom(UPPER + LOWER + DIGITS, 30)),
+  /**
+   * A PyPI upload token: `pypi-` and a macaroon built the way PyPI's are (version 2: location
+   * pypi.org, a 36-byte identifier, no caveats, a 32-byte signature), random bytes inside.
+   */
+  pypiToken: () => {
+    const random = (n: number) => Buffer.from(randomFrom(UPPER + LOWER + DIGITS, n), 'latin1');
+    const macaroon = Buffer.concat([
+      Buffer.from([2, 1, 8]),
+      Buffer.from('pypi.org'),
+      Buffer.from([2, 36]),
+      random(36),
+      Buffer.from([0, 0, 6, 32]),
+      random(32),
+    ]);
+    return `pypi-${macaroon.toString('base64url')}`;
+  },
   /** base64url of a JSON object, the way JWT segments start ("eyJ"). */
   jsonSegment: (object: Record<string, unknown>) => Buffer.from(JSON.stringify(object)).toString('base64url'),
 };

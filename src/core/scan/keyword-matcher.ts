@@ -73,4 +73,24 @@ export class KeywordMatcher {
     }
     return found;
   }
+
+  /**
+   * Whether any keyword may occur in these bytes, read as text, without decoding them: ASCII
+   * letters are folded to lower case on the fly. A byte above 127 answers yes at once, because
+   * the decoded text's toLowerCase() can turn some non-ASCII letters into ASCII ones (the Kelvin
+   * sign into k): only pure ASCII can be ruled out this way.
+   */
+  mayOccurIn(bytes: Uint8Array): boolean {
+    const next = this.#next;
+    const outputs = this.#outputs;
+    let state = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      let code = bytes[i]!;
+      if (code >= 128) return true;
+      if (code >= 65 && code <= 90) code += 32;
+      state = next[state * 128 + code]!;
+      if (state !== 0 && outputs[state]!.length > 0) return true;
+    }
+    return false;
+  }
 }

@@ -10,6 +10,17 @@ export interface HistorySelection {
   exclude?: string[];
 }
 
+/** One blob of a history, as the blob-once scan meets it. */
+export interface HistoryBlob {
+  /** Its object id. */
+  id: string;
+  /** The path it was first met under (a blob may have several). */
+  path: string;
+  size: number;
+  /** Its bytes; undefined when it is larger than the scan's limit (streamed past, never held). */
+  bytes?: Uint8Array;
+}
+
 export interface HistoryProgress {
   total(commits: number): void;
   commitDone(): void;
@@ -46,6 +57,18 @@ export interface ScanSources {
     onFragment: (fragment: Fragment) => void,
     progress?: HistoryProgress,
   ): Promise<void>;
+  /**
+   * The blob-once pass of a whole-history scan (every ref): each blob some commit's change brings
+   * (merges: a blob new against every parent) is read once, bytes only up to `maxBytes`, and
+   * judged by `isSuspect`; returns the commits that bring a suspect blob, or any blob at a path
+   * `isSuspectPath` names (a blob is judged under one of its paths only). Memory holds a few
+   * bytes per blob met, never a whole history. Optional: without it, history scans read diffs.
+   */
+  suspectCommits?(
+    root: string,
+    maxBytes: number,
+    judge: { isSuspect: (blob: HistoryBlob) => boolean; isSuspectPath: (path: string) => boolean },
+  ): Promise<string[]>;
   /** Current tips of every ref (what an incremental scan remembers). */
   refTips(root: string): Promise<string[]>;
   /** The folder git runs hooks from (core.hooksPath and worktrees respected). */

@@ -1,6 +1,7 @@
 import type { Rule, Severity } from './types.js';
 import { fake, join } from './fake-values.js';
 import { shannonEntropy } from './entropy.js';
+import { checksumFails } from './checksums.js';
 
 /*
  * Provider rules, one id per provider. Three shapes:
@@ -561,7 +562,8 @@ export const prefixedRules: Rule[] = [
     family: 'asana',
     description: 'Asana personal access token',
     token: '[0-9]/[0-9]{16}/[0-9]{16}:[A-Za-z0-9]{32}|[0-9]{1,4}/[0-9]{16}:[A-Za-z0-9]{32,}',
-    keywords: ['/'],
+    // Both forms hold a digit then a slash; a bare '/' would wake the rule on nearly every file.
+    keywords: ['0/', '1/', '2/', '3/', '4/', '5/', '6/', '7/', '8/', '9/'],
     match: [() => join('2/', fake.digits(16), '/', fake.digits(16), ':', fake.hex(32))],
     noMatch: [() => '1/2/3:4'],
     before: '(?<![A-Za-z0-9/])',
@@ -613,6 +615,7 @@ interface NamedSpec {
   value?: string;
   example?: () => string;
   minEntropy?: number;
+  validate?: Rule['validate'];
 }
 
 /** Every provider word of the named rules: the generic rule leaves such names to them. */
@@ -625,7 +628,7 @@ function named(spec: NamedSpec): Rule {
   const value = `(?!(?:process\\.env|import\\.meta\\.env|os\\.environ|os\\.getenv|System\\.getenv)\\b)(?:${spec.value ?? TOKEN_VALUE})`;
   const example = spec.example ?? (() => fake.alnum(32));
   const variable = `${spec.words[0]!.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`;
-  return {
+  const rule: Rule = {
     id: spec.id,
     family: 'named-provider',
     description: `${spec.provider} key or token assigned to a ${spec.provider}-named variable`,
@@ -650,6 +653,8 @@ function named(spec: NamedSpec): Rule {
       ],
     },
   };
+  if (spec.validate) rule.validate = spec.validate;
+  return rule;
 }
 
 export const namedRules: Rule[] = [
@@ -819,9 +824,10 @@ export const namedRules: Rule[] = [
     id: 'npm-named-token',
     provider: 'npm',
     words: ['npm'],
-    // Legacy npm tokens are UUIDs; current ones npm_ + 36 characters (checked by npm-token).
+    // Legacy npm tokens are UUIDs; current ones npm_ + 36 characters, the last 6 a checksum.
     value: `${UUID}|npm_[A-Za-z0-9]{36}`,
     example: fake.uuid,
+    validate: (secret) => !checksumFails(secret),
   }),
   named({
     id: 'telegram-named-token',
@@ -1165,9 +1171,7 @@ export const opsFileRules: Rule[] = [
     severity: 'high',
     placeholders: true,
     examples: {
-      match: [
-        () => `[pypi]\nusername = __token__\npassword = ${join('pypi-', 'AgEIcHlwaS5vcmc', fake.base64url(60))}\n`,
-      ],
+      match: [() => `[pypi]\nusername = __token__\npassword = ${fake.pypiToken()}\n`],
       noMatch: [() => '[pypi]\nusername = __token__\npassword = ${PYPI_TOKEN}\n'],
     },
   },

@@ -1,6 +1,7 @@
 import type { MatchContext, Rule } from './types.js';
 import { fake, join } from './fake-values.js';
 import { shannonEntropy } from './entropy.js';
+import { checksumFails, macaroonHoldsSignature } from './checksums.js';
 import {
   PROVIDER_WORDS,
   contextRules,
@@ -124,12 +125,15 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   if (!quoted && /=[^=]/.test(secret)) return false;
   // The variable's whole name: the match starts at the keyword (TOKEN in VERCEL_TOKEN).
   const variable = /[\w.-]*$/.exec(context.before.slice(0, context.before.length - name.length))?.[0] ?? '';
-  if (!password && PROVIDER_NAME.test(variable + name)) return false;
+  // A GitHub or npm token whose checksum fails is no token those providers issued, and their
+  // rules do not report it: it is judged here by its context like any other value.
+  const unclaimed = checksumFails(secret);
+  if (!password && !unclaimed && PROVIDER_NAME.test(variable + name)) return false;
   // Letters only: a word or an identifier, unless a password name holds it in a string or a config file.
   // ...and only when the variable is the password itself (PASS, db_password), not passwordScheme.
   const isPassword = /(?:passw(?:or)?d|pwd|pass)$/i.test(/^[\w.-]*/.exec(name)?.[0] ?? '');
   if (/^[A-Za-z_-]+$/.test(secret) && !(isPassword && (quoted || CONFIG_FILE.test(context.file)))) return false;
-  if (hasKnownPrefix(secret)) return false;
+  if (!unclaimed && hasKnownPrefix(secret)) return false;
   // 40 hex is a commit or content hash, unless the name says it is a secret (OAuth client secrets are 40 hex).
   if (/^[0-9a-f]{40}$/.test(secret) && !/secret|passw|private|pwd/i.test(name)) return false;
   if (looksLikeMemberAccess(secret)) return false;
@@ -201,13 +205,22 @@ export const rules: Rule[] = [
     keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'],
     severity: 'high',
     minEntropy: 3,
+    // Since 2021 the last 6 of the 36 characters are a CRC32 of the first 30 (checksums.ts).
+    validate: (secret) => !checksumFails(secret),
     examples: {
       match: [
-        () => `GITHUB_TOKEN=${join('ghp_', fake.alnum(36))}`,
-        () => join('gho_', fake.alnum(36)),
-        () => `token: ${join('ghs_', fake.alnum(36))}`,
+        () => `GITHUB_TOKEN=${fake.github('ghp_')}`,
+        () => fake.github('gho_'),
+        () => `token: ${fake.github('ghs_')}`,
+        () => `see ${fake.github('ghr_')} and ${fake.github('ghu_')}`,
       ],
-      noMatch: [() => join('ghp_', fake.alnum(20)), () => join('ghp_', 'x'.repeat(36))],
+      noMatch: [
+        () => join('ghp_', fake.alnum(20)),
+        () => join('ghp_', 'x'.repeat(36)),
+        // One character changed: the checksum fails.
+        () => `see ${join('ghp_', fake.badChecksum())} here`,
+        () => join('gho_', fake.badChecksum()),
+      ],
     },
   },
   {
@@ -359,9 +372,19 @@ export const rules: Rule[] = [
     keywords: ['npm_', '_authtoken', '_auth'],
     severity: 'high',
     allow: [/x{6,}|X{6,}/, /^\$/],
+    // npm_ tokens carry GitHub's checksum scheme (checksums.ts).
+    validate: (secret) => !checksumFails(secret),
     examples: {
-      match: [() => join('npm_', fake.alnum(36)), () => `//registry.npmjs.org/:_authToken=${fake.uuid()}`],
-      noMatch: [() => join('npm_', fake.alnum(10)), () => '//registry.npmjs.org/:_authToken=${NPM_TOKEN}'],
+      match: [
+        () => join('npm_', fake.checksummed()),
+        () => `//registry.npmjs.org/:_authToken=${fake.uuid()}`,
+        () => `//registry.npmjs.org/:_authToken=${join('npm_', fake.checksummed())}`,
+      ],
+      noMatch: [
+        () => join('npm_', fake.alnum(10)),
+        () => '//registry.npmjs.org/:_authToken=${NPM_TOKEN}',
+        () => `see ${join('npm_', fake.badChecksum())} here`,
+      ],
     },
   },
   {
@@ -371,9 +394,15 @@ export const rules: Rule[] = [
     regex: /(?<![A-Za-z0-9_-])(?<secret>pypi-AgE[A-Za-z0-9_-]{50,400})/,
     keywords: ['pypi-age'],
     severity: 'high',
+    // A macaroon ends with a 32-byte signature: a token too short to hold it after its header was cut.
+    validate: (secret) => macaroonHoldsSignature(secret),
     examples: {
-      match: [() => join('pypi-', 'AgEIcHlwaS5vcmc', fake.base64url(70))],
-      noMatch: [() => join('pypi-', 'AgE', fake.base64url(10))],
+      match: [fake.pypiToken, () => `password = ${fake.pypiToken()}`],
+      noMatch: [
+        () => join('pypi-', 'AgE', fake.base64url(10)),
+        // The same token cut short: its signature is gone.
+        () => `token: ${fake.pypiToken().slice(0, 90)}`,
+      ],
     },
   },
   // --- Google / Azure ---
@@ -479,6 +508,10 @@ export const rules: Rule[] = [
     keywords: ['eyj'],
     severity: 'medium',
     minEntropy: 3,
+    // The header is a JSON object: "eyJ" is base64 of `{"`, and the name of its first member
+    // follows. Bytes that read as no name there are no header (a garbled or made-up token).
+    validate: (secret) =>
+      /^\{\s*"[\w$.-]{1,40}"\s*:/.test(Buffer.from(secret.slice(0, 80).split('.')[0]!, 'base64url').toString('latin1')),
     examples: {
       match: [
         () =>
@@ -488,7 +521,16 @@ export const rules: Rule[] = [
             fake.base64url(43),
           ].join('.'),
       ],
-      noMatch: [() => 'eyJhbGciOi.notatoken'],
+      noMatch: [
+        () => 'eyJhbGciOi.notatoken',
+        // A header whose first member's name is no text: `{"` and a control byte, then letters.
+        () =>
+          [
+            Buffer.concat([Buffer.from('{"\u007f'), Buffer.from(fake.alnum(24))]).toString('base64url'),
+            fake.jsonSegment({ sub: fake.digits(10) }),
+            fake.base64url(43),
+          ].join('.'),
+      ],
     },
   },
   // --- AI providers ---

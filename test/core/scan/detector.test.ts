@@ -9,7 +9,7 @@ import { rules } from '../../../src/core/scan/rules.js';
 import type { Fragment } from '../../../src/core/scan/types.js';
 
 const detector = new Detector({ rules });
-const token = () => join('ghp_', fake.alnum(36));
+const token = () => fake.github();
 
 describe('Detector', () => {
   it('gives line and column in the file, also for a fragment of non-adjacent diff lines', () => {
