@@ -109,14 +109,23 @@ function messageInfo(message: openpgp.Message<Uint8Array>): PgpMessageInfo {
   };
 }
 
+/**
+ * Unprotected private keys already read in this process (a fleet host's key, which `sync --watch`
+ * uses on every change): reading an armored key costs more than the decryption it serves.
+ */
+const readKeys = new Map<string, openpgp.PrivateKey>();
+
 async function unlockPrivateKey(
   armored: Secret,
   passphrase: Secret | undefined,
   passphraseHint = "set the variable named by the policy's backup.key_passphrase_env, or run on a terminal to be asked",
 ): Promise<openpgp.PrivateKey> {
+  const known = readKeys.get(armored.reveal());
+  if (known) return known;
   let key: openpgp.PrivateKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey: armored.reveal() });
+    if (key.isDecrypted()) readKeys.set(armored.reveal(), key);
   } catch {
     throw new SecretsError('pgp-bad-private-key', 'the --key file is not an OpenPGP private key', {
       hint: 'export it with gpg --armor --export-secret-keys KEYID',

@@ -38,7 +38,7 @@ import {
   type SecretState,
 } from './store.js';
 import { openValues, readHostKey, type HostKey } from './values.js';
-import { checkVersions, savePins } from './trust.js';
+import { checkVersions, loadPins, savePins } from './trust.js';
 
 export interface SyncOutcome {
   host: string;
@@ -170,6 +170,49 @@ export async function applyVersion(
   return true;
 }
 
+/** Keyed fingerprint (this host's key) of one version's values, for the pins' `held`. */
+async function heldFingerprint(
+  policy: Policy,
+  values: Record<string, Secret | undefined>,
+  deps: Deps,
+): Promise<string | undefined> {
+  const labels = Object.keys(values);
+  if (labels.length === 0 || labels.some((label) => !values[label])) return undefined;
+  return fingerprintsOf(values, await fingerprintKey(policy.stateDir, deps)).whole;
+}
+
+/** This host holds `target` (same version, same rotation) and its files still hold what it wrote. */
+async function stillHeld(
+  policy: Policy,
+  fleet: Fleet,
+  id: string,
+  spec: SecretSpec,
+  target: { version: number; rotation: string },
+  deps: Deps,
+): Promise<boolean> {
+  const held = (await loadPins(fleet, deps)).held?.[id];
+  if (!held || held.version !== target.version || held.rotation !== target.rotation) return false;
+  const labels = envKeysOfSecret(spec);
+  if (labels.length === 0) return false;
+  const current = currentEnvValues(policy, await readFiles([policy.envFile], deps), labels);
+  return (await heldFingerprint(policy, current, deps)) === held.fingerprint;
+}
+
+async function rememberHeld(
+  policy: Policy,
+  fleet: Fleet,
+  id: string,
+  target: { version: number; rotation: string },
+  values: Record<string, Secret>,
+  deps: Deps,
+): Promise<void> {
+  const pins = await loadPins(fleet, deps);
+  const print = await heldFingerprint(policy, values, deps);
+  pins.held ??= {};
+  if (print) pins.held[id] = { version: target.version, rotation: target.rotation, fingerprint: print };
+  else delete pins.held[id];
+}
+
 /** The version record the state names as this host's target. */
 function targetOf(state: SecretState) {
   return state.pending ?? state.current;
@@ -236,8 +279,13 @@ export async function syncHost(
         const target = targetOf(state);
         try {
           await checkVersions(fleet, id, state, deps);
-          const values = await openTarget(fleet, id, state, members, key, deps);
-          const changed = await applyVersion(policy, fleet, id, spec, target, values, deps);
+          // A host that already holds this very version, its files unchanged since, has nothing to open:
+          // most syncs (the one after a version becomes current, every cron run) end here, without
+          // decrypting anything.
+          const held = await stillHeld(policy, fleet, id, spec, target, deps);
+          const values = held ? undefined : await openTarget(fleet, id, state, members, key, deps);
+          const changed = values ? await applyVersion(policy, fleet, id, spec, target, values, deps) : false;
+          if (values) await rememberHeld(policy, fleet, id, target, values, deps);
           if (changed) outcome.applied.push({ secret: id, version: target.version });
           else outcome.unchanged.push(id);
           applied[id] = target.version;

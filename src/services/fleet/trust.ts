@@ -42,6 +42,14 @@ const pinsSchema = z.object({
   /** Per shared secret: the pending version this host last saw, and the highest one it saw dropped. */
   pending: z.optional(z.record(z.string(), z.object({ version: z.number(), rotation: z.string() }))),
   dropped: z.optional(z.record(z.string(), z.number())),
+  /**
+   * Per shared secret: the version this host last wrote or found in its files, and a keyed
+   * fingerprint (this host's key) of its values: a sync that finds the same version and the same
+   * file content has nothing to decrypt.
+   */
+  held: z.optional(
+    z.record(z.string(), z.object({ version: z.number(), rotation: z.string(), fingerprint: z.string() })),
+  ),
   audit: z.optional(z.object({ seq: z.number(), hash: z.string() })),
 });
 export type Pins = z.output<typeof pinsSchema>;
