@@ -75,9 +75,11 @@ export async function openEtcd(connection: FleetConnection): Promise<FleetKv> {
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
   };
   if (endpoints.some((endpoint) => endpoint.startsWith('https:'))) dropIpServernameWarning();
-  if (connection.ca) {
+  // A client certificate without ca: (servers signed by a public CA) is still sent, and a file that
+  // cannot be read is still an etcd-credentials error; grpc uses the system's roots for a null CA.
+  if (connection.ca || connection.cert || connection.key) {
     options.credentials = {
-      rootCertificate: await readTls(connection.ca, 'ca'),
+      rootCertificate: connection.ca ? await readTls(connection.ca, 'ca') : (null as unknown as Buffer),
       ...(connection.cert ? { certChain: await readTls(connection.cert, 'cert') } : {}),
       ...(connection.key ? { privateKey: await readTls(connection.key, 'key') } : {}),
     };
