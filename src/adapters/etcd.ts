@@ -20,6 +20,13 @@ function unreachable(endpoints: string[], error: unknown): SecretsError {
     .replace(/No connection established\. Last error: (Error: )?/, '')
     .replace(/\.$/, '')
     .slice(0, 200);
+  // etcd answered and said no (a wrong password, a role without the prefix): "did not answer" would
+  // send the operator to the network; the message names what etcd refused instead.
+  if (/PERMISSION_DENIED|UNAUTHENTICATED|authentication failed|permission denied|auth token/i.test(reason))
+    return new SecretsError('etcd-unreachable', `etcd at ${endpoints.join(', ')} refused the request (${reason})`, {
+      hint: "check fleet.etcd.user, the password in the variable password_env names, and that the user's role may read and write the prefix",
+      cause: error,
+    });
   return new SecretsError('etcd-unreachable', `etcd did not answer at ${endpoints.join(', ')} (${reason})`, {
     hint: 'check the cluster (etcdctl endpoint health) and fleet.etcd.endpoints; per-host secrets keep working',
     cause: error,
@@ -38,6 +45,24 @@ async function readTls(path: string, what: string): Promise<Buffer> {
   }
 }
 
+let ipServernameWarningDropped = false;
+
+/**
+ * grpc-js gives TLS the endpoint's host as the server name, an IP address included, and node then
+ * prints a DeprecationWarning (DEP0123) on stderr: noise around a one-line error, about a choice the
+ * operator cannot change (https://10.0.0.5:2379 is what the docs ask for). Only that warning is dropped.
+ */
+function dropIpServernameWarning(): void {
+  if (ipServernameWarningDropped) return;
+  ipServernameWarningDropped = true;
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: unknown }).code : rest[1];
+    if (code === 'DEP0123') return;
+    emitWarning(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 /** Opens the client (no request yet: the first call connects). */
 export async function openEtcd(connection: FleetConnection): Promise<FleetKv> {
   const { Etcd3 } = await import('etcd3');
@@ -49,9 +74,12 @@ export async function openEtcd(connection: FleetConnection): Promise<FleetKv> {
     // Streams (watches, lease keep-alives) live long; every other call has a deadline.
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
   };
-  if (connection.ca) {
+  if (endpoints.some((endpoint) => endpoint.startsWith('https:'))) dropIpServernameWarning();
+  // A client certificate without ca: (servers signed by a public CA) is still sent, and a file that
+  // cannot be read is still an etcd-credentials error; grpc uses the system's roots for a null CA.
+  if (connection.ca || connection.cert || connection.key) {
     options.credentials = {
-      rootCertificate: await readTls(connection.ca, 'ca'),
+      rootCertificate: connection.ca ? await readTls(connection.ca, 'ca') : (null as unknown as Buffer),
       ...(connection.cert ? { certChain: await readTls(connection.cert, 'cert') } : {}),
       ...(connection.key ? { privateKey: await readTls(connection.key, 'key') } : {}),
     };
@@ -114,9 +142,13 @@ class EtcdKv implements FleetKv {
     return this.call(async () => {
       const ops = operations.map((operation) => this.operation(operation));
       if (compares.length === 0) {
-        // etcd3's builder needs a comparison: an always-true one on a key no one writes.
+        if (operations.length === 0) return true;
+        // etcd3's builder needs a comparison: an always-true one on a key the transaction writes
+        // anyway, so an etcd user whose role covers the fleet's prefix only may make it.
+        const first = operations[0]!;
+        const key = 'put' in first ? first.put : 'delete' in first ? first.delete : first.deletePrefix;
         const response = await this.client
-          .if('\0', 'Version', '<', 1)
+          .if(key, 'Version', '>', -1)
           .then(...ops)
           .commit();
         return response.succeeded;

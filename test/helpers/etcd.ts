@@ -1,6 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './servers.js';
@@ -21,14 +32,38 @@ export interface EtcdctlResult {
   code: number | null;
 }
 
+/** PEM files made at run time in the cluster's temp folder (a throwaway CA; nothing committed). */
+export interface EtcdTls {
+  /** The CA that signed the server and client certificates. */
+  ca: string;
+  /** A client certificate and its key, signed by `ca` (the members demand one: --client-cert-auth). */
+  cert: string;
+  key: string;
+  /** The folder they are in (the test may make more there: makeCertificateAuthority). */
+  dir: string;
+}
+
 export interface EtcdCluster {
-  /** Every member's client URL (http://127.0.0.1:<port>), live or not: what a policy lists. */
+  /** Every member's client URL (http(s)://127.0.0.1:<port>), live or not: what a policy lists. */
   endpoints: string[];
   members: EtcdMember[];
   /** The --initial-cluster-token, unique per cluster (a name, nothing secret). */
   clusterId: string;
-  /** etcdctl (API v3) against every member's endpoint (or the ones given). */
-  etcdctl(args: string[], options?: { endpoints?: string[]; timeoutMs?: number }): Promise<EtcdctlResult>;
+  /** With `tls: true`: the CA and the client certificate a policy (and etcdctl) uses. */
+  tls: EtcdTls | undefined;
+  /**
+   * etcdctl (API v3) against every member's endpoint (or the ones given); TLS files and, once
+   * enableAuth() ran, the root user come from the environment, never argv. `input` goes to stdin.
+   */
+  etcdctl(
+    args: string[],
+    options?: { endpoints?: string[]; timeoutMs?: number; input?: string },
+  ): Promise<EtcdctlResult>;
+  /**
+   * Turns etcd authentication on: a root user with a password made now (kept in this process,
+   * given to etcdctl through its environment), then `auth enable`. Later etcdctl calls run as root.
+   */
+  enableAuth(): Promise<void>;
   /**
    * SIGKILL member i and wait until it has exited; then, when the others still make a quorum, until
    * they have a leader again (a write sent while they elect one may time out, as in any Raft store).
@@ -95,7 +130,24 @@ async function distinctPorts(count: number): Promise<number[]> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function httpGet(url: string, timeoutMs = 1_000): Promise<string | undefined> {
+/** A GET to a member's client port; with TLS through the client certificate the members demand. */
+async function httpGet(url: string, timeoutMs = 1_000, tls?: EtcdTls): Promise<string | undefined> {
+  if (tls)
+    return new Promise((resolve) => {
+      const req = httpsRequest(
+        url,
+        { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key), timeout: timeoutMs },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+          response.on('end', () => resolve(response.statusCode === 200 ? body : undefined));
+          response.on('error', () => resolve(undefined));
+        },
+      );
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(undefined));
+      req.end();
+    });
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     return response.ok ? await response.text() : undefined;
@@ -105,8 +157,8 @@ async function httpGet(url: string, timeoutMs = 1_000): Promise<string | undefin
 }
 
 /** /health answers true only when the member sees a leader and a quorum read succeeds. */
-async function healthy(clientUrl: string): Promise<boolean> {
-  const body = await httpGet(`${clientUrl}/health`);
+async function healthy(clientUrl: string, tls?: EtcdTls): Promise<boolean> {
+  const body = await httpGet(`${clientUrl}/health`, 1_000, tls);
   if (!body) return false;
   try {
     return (JSON.parse(body) as { health?: string }).health === 'true';
@@ -125,20 +177,96 @@ function sumMetric(text: string, name: string): number {
   return total;
 }
 
+function openssl(args: string[], cwd: string): void {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** A throwaway CA made now in `dir`: <name>.pem and <name>-key.pem (EC P-256: fast to make). */
+export function makeCertificateAuthority(dir: string, name = 'ca'): { cert: string; key: string } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const key = join(dir, `${name}-key.pem`);
+  const cert = join(dir, `${name}.pem`);
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key], dir);
+  openssl(['req', '-x509', '-new', '-key', key, '-subj', `/CN=secrets test ${name}`, '-days', '2', '-out', cert], dir);
+  return { cert, key };
+}
+
+/** A certificate for `name` signed by the CA, with the given extensions (subjectAltName, extendedKeyUsage). */
+function issueCertificate(dir: string, ca: { cert: string; key: string }, name: string, extensions: string[]) {
+  const key = join(dir, `${name}-key.pem`);
+  const csr = join(dir, `${name}.csr`);
+  const cert = join(dir, `${name}.pem`);
+  const ext = join(dir, `${name}.ext`);
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key], dir);
+  openssl(['req', '-new', '-key', key, '-subj', `/CN=${name}`, '-out', csr], dir);
+  writeFileSync(ext, `${extensions.join('\n')}\n`);
+  // -set_serial: no CA serial file to keep; the name's hash is unique enough for a throwaway CA.
+  const serial = `0x${randomBytes(8).toString('hex')}`;
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
+      '-set_serial',
+      serial,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+      '-out',
+      cert,
+    ],
+    dir,
+  );
+  return { cert, key };
+}
+
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, all made now in `dir`. */
+function makeTls(dir: string): EtcdTls & { serverCert: string; serverKey: string } {
+  const ca = makeCertificateAuthority(dir);
+  const server = issueCertificate(dir, ca, 'server', [
+    'subjectAltName = IP:127.0.0.1',
+    'extendedKeyUsage = serverAuth',
+  ]);
+  const client = issueCertificate(dir, ca, 'client', ['extendedKeyUsage = clientAuth']);
+  return { ca: ca.cert, cert: client.cert, key: client.key, dir, serverCert: server.cert, serverKey: server.key };
+}
+
 /**
  * A real etcd cluster of `members` members on 127.0.0.1 (distinct free ports, data in a temp
  * folder, a unique cluster token, fast elections), returned once it has a leader and every member
  * is healthy. Start it in beforeAll and stop it in afterAll: stop() is idempotent and also runs at
  * process exit, and each member dies with the test process, so a failing test never leaks one.
  */
-export async function startEtcdCluster({ members: count = 3 }: { members?: number } = {}): Promise<EtcdCluster> {
+export async function startEtcdCluster({
+  members: count = 3,
+  tls: withTls = false,
+}: {
+  members?: number;
+  /** https on the client port, a client certificate required (peers stay http): see EtcdCluster.tls. */
+  tls?: boolean;
+} = {}): Promise<EtcdCluster> {
   const root = mkdtempSync(join(dataRoot(), 'secrets-etcd-'));
   chmodSync(root, 0o700);
+  const tlsFiles = withTls ? makeTls(join(root, 'tls')) : undefined;
+  const tls: EtcdTls | undefined = tlsFiles && {
+    ca: tlsFiles.ca,
+    cert: tlsFiles.cert,
+    key: tlsFiles.key,
+    dir: tlsFiles.dir,
+  };
+  const clientScheme = tls ? 'https' : 'http';
+  let rootUser: string | undefined;
   const clusterId = `secrets-test-${randomBytes(6).toString('hex')}`;
   const ports = await distinctPorts(count * 2);
   const members: EtcdMember[] = Array.from({ length: count }, (_, i) => ({
     name: `m${i + 1}`,
-    clientUrl: `http://127.0.0.1:${ports[i * 2]}`,
+    clientUrl: `${clientScheme}://127.0.0.1:${ports[i * 2]}`,
     peerUrl: `http://127.0.0.1:${ports[i * 2 + 1]}`,
     dataDir: join(root, `m${i + 1}.etcd`),
     pid: undefined,
@@ -166,6 +294,14 @@ export async function startEtcdCluster({ members: count = 3 }: { members?: numbe
     '--logger=zap',
     '--log-outputs=stderr',
     '--log-level=warn',
+    ...(tlsFiles
+      ? [
+          `--cert-file=${tlsFiles.serverCert}`,
+          `--key-file=${tlsFiles.serverKey}`,
+          `--trusted-ca-file=${tlsFiles.ca}`,
+          '--client-cert-auth',
+        ]
+      : []),
   ];
 
   const launch = (i: number) => {
@@ -199,7 +335,7 @@ export async function startEtcdCluster({ members: count = 3 }: { members?: numbe
       const dead = indexes.filter((i) => !isAlive(i));
       if (dead.length > 0)
         throw new Error(`etcd member ${members[dead[0]!]!.name} exited: ${outputs[dead[0]!]!.slice(-2_000)}`);
-      const states = await Promise.all(indexes.map((i) => healthy(members[i]!.clientUrl)));
+      const states = await Promise.all(indexes.map((i) => healthy(members[i]!.clientUrl, tls)));
       if (states.every(Boolean)) return;
       if (Date.now() > deadline) {
         const sick = indexes.filter((_, k) => !states[k]).map((i) => members[i]!.name);
@@ -218,7 +354,11 @@ export async function startEtcdCluster({ members: count = 3 }: { members?: numbe
   const live = () => members.map((_, i) => i).filter(isAlive);
 
   const liveMetrics = async () =>
-    (await Promise.all(members.map((member, i) => (isAlive(i) ? httpGet(`${member.clientUrl}/metrics`, 3_000) : ''))))
+    (
+      await Promise.all(
+        members.map((member, i) => (isAlive(i) ? httpGet(`${member.clientUrl}/metrics`, 3_000, tls) : '')),
+      )
+    )
       .filter((text): text is string => text !== undefined)
       .join('\n');
 
@@ -233,18 +373,24 @@ export async function startEtcdCluster({ members: count = 3 }: { members?: numbe
     endpoints: members.map((member) => member.clientUrl),
     members,
     clusterId,
+    tls,
     etcdctl(commandArgs, options = {}) {
       const endpoints = options.endpoints ?? cluster.endpoints;
+      // etcdctl reads any flag from ETCDCTL_<FLAG>: the root password stays out of argv.
+      const env: Record<string, string | undefined> = { ...process.env, ETCDCTL_API: '3' };
+      if (tls) Object.assign(env, { ETCDCTL_CACERT: tls.ca, ETCDCTL_CERT: tls.cert, ETCDCTL_KEY: tls.key });
+      if (rootUser) env.ETCDCTL_USER = rootUser;
       return new Promise((resolve, reject) => {
         const child = spawn(
           ETCDCTL,
           [`--endpoints=${endpoints.join(',')}`, '--dial-timeout=2s', '--command-timeout=5s', ...commandArgs],
-          { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'pipe', 'pipe'] },
+          { env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] },
         );
+        if (options.input !== undefined) child.stdin!.end(options.input);
         let stdout = '';
         let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+        child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
         const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
         child.on('error', reject);
         child.on('close', (code) => {
@@ -252,6 +398,21 @@ export async function startEtcdCluster({ members: count = 3 }: { members?: numbe
           resolve({ stdout, stderr, code });
         });
       });
+    },
+    async enableAuth() {
+      if (rootUser) return;
+      const password = randomBytes(18).toString('base64url');
+      const steps: Array<[string[], string?]> = [
+        // --interactive=false: the password is read from stdin, not taken from argv.
+        [['user', 'add', 'root', '--interactive=false'], `${password}\n`],
+        [['user', 'grant-role', 'root', 'root']],
+        [['auth', 'enable']],
+      ];
+      for (const [commandArgs, input] of steps) {
+        const result = await cluster.etcdctl(commandArgs, input === undefined ? {} : { input });
+        if (result.code !== 0) throw new Error(`etcdctl ${commandArgs.join(' ')}: ${result.stderr}${result.stdout}`);
+      }
+      rootUser = `root:${password}`;
     },
     async kill(i, { waitForLeader = true } = {}) {
       await killMember(i);

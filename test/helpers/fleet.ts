@@ -103,6 +103,12 @@ export interface FleetOptions {
   policy?: Record<string, unknown>;
   /** The shared secret's after_change hook (default: append a line to hook.log). */
   hook?: string;
+  /** Entries merged into every host's fleet.etcd (ca, cert, key, user, password_env). */
+  etcd?: Record<string, unknown>;
+  /** The fleet's prefix (default: a random one under /secrets/, unique to the fleet). */
+  prefix?: string;
+  /** Variables every host's commands and sync --watch run with (an etcd password_env's variable). */
+  env?: Record<string, string>;
 }
 
 const live = new Set<Fleet>();
@@ -213,7 +219,7 @@ function startSyncProcess(root: string, env: Record<string, string>): SyncProces
  */
 export function makeFleet(cluster: EtcdCluster, options: FleetOptions = {}): Fleet {
   const count = options.hosts ?? 3;
-  const prefix = `/secrets/test-${randomBytes(6).toString('hex')}`;
+  const prefix = options.prefix ?? `/secrets/test-${randomBytes(6).toString('hex')}`;
   const initialShared = fakeHex(64);
   const hosts: FleetHost[] = [];
   let stopped = false;
@@ -234,7 +240,7 @@ export function makeFleet(cluster: EtcdCluster, options: FleetOptions = {}): Fle
       env_file: '.env',
       backup: BACKUP_POLICY,
       fleet: {
-        etcd: { endpoints: cluster.endpoints },
+        etcd: { endpoints: cluster.endpoints, ...(options.etcd ?? {}) },
         prefix,
         host: name,
         apply_timeout: options.applyTimeout ?? '6s',
@@ -270,11 +276,15 @@ export function makeFleet(cluster: EtcdCluster, options: FleetOptions = {}): Fle
       hookRuns: () => countLines('hook.log'),
       localHookRuns: () => countLines('local-hook.log'),
       run: (args, runOptions = {}) =>
-        runSecrets(args, { ...runOptions, cwd: root, env: { ...BACKUP_ENV, ...(runOptions.env ?? {}) } }),
+        runSecrets(args, {
+          ...runOptions,
+          cwd: root,
+          env: { ...BACKUP_ENV, ...(options.env ?? {}), ...(runOptions.env ?? {}) },
+        }),
       startSync(syncOptions = {}) {
         if (stopped) throw new Error('the fleet was stopped');
         if (host.sync && !host.sync.exited()) throw new Error(`${name} already runs sync --watch`);
-        host.sync = startSyncProcess(root, syncOptions.env ?? {});
+        host.sync = startSyncProcess(root, { ...(options.env ?? {}), ...(syncOptions.env ?? {}) });
         return host.sync;
       },
       sync: undefined,
