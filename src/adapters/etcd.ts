@@ -118,9 +118,11 @@ class EtcdKv implements FleetKv {
     });
   }
 
-  async list(prefix: string): Promise<KvEntry[]> {
+  async list(prefix: string, options: { from?: string } = {}): Promise<KvEntry[]> {
     return this.call(async () => {
-      const response = await this.client.getAll().prefix(prefix).sort('Key', 'Ascend').exec();
+      const { Range } = await import('etcd3');
+      const range = options.from ? new Range(options.from, Range.prefix(prefix).end) : Range.prefix(prefix);
+      const response = await this.client.getAll().inRange(range).sort('Key', 'Ascend').exec();
       return response.kvs.map(entryOf);
     });
   }

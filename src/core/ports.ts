@@ -327,8 +327,8 @@ export interface KvLock {
 export interface FleetKv {
   readonly endpoints: string[];
   get(key: string): Promise<KvEntry | undefined>;
-  /** Every key under the prefix, in key order. */
-  list(prefix: string): Promise<KvEntry[]>;
+  /** Every key under the prefix, in key order; with `from`, only the keys from that one (inclusive) on. */
+  list(prefix: string, options?: { from?: string }): Promise<KvEntry[]>;
   /** All compares hold → every operation, atomically, and true; else nothing and false. */
   txn(compares: KvCompare[], operations: KvOperation[]): Promise<boolean>;
   /**

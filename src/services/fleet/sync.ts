@@ -264,7 +264,8 @@ export async function syncHost(
       // must never write back older pins over newer ones).
       if (!options.nested) fleet.pins = undefined;
       const key = await memberHostKey(policy, fleet, deps);
-      const members = await readMembers(fleet);
+      // memberHostKey has just read and verified the membership.
+      const members = fleet.membership?.members ?? (await readMembers(fleet));
       const states = await readStates(fleet);
       const statusEntry = await readRecord(fleet, hostStatusSchema, fleet.keys.host(fleet.host)).catch(() => undefined);
       const applied: Record<string, number> = { ...(statusEntry?.record.applied ?? {}) };

@@ -120,9 +120,15 @@ function invalid(message: string): SecretsError {
 export async function verifiedMembers(fleet: Fleet, deps: Pick<Deps, 'files' | 'loadPgp'>): Promise<MemberRecord[]> {
   if (fleet.membership) return fleet.membership.members;
   const pins = await loadPins(fleet, deps);
-  const entries = await fleet.kv.list(fleet.keys.membership);
+  // From the pinned document on: a host reads what changed since it last looked, not the whole
+  // history (each document lists every member's key, so the history grows with members × changes).
+  const base = pins.membership?.version ?? 1;
+  const entries = await fleet.kv.list(fleet.keys.membership, { from: fleet.keys.membershipDoc(base) });
   if (entries.length === 0) {
-    if (pins.membership) throw invalid(`the fleet's membership at ${fleet.spec.prefix} is gone`);
+    if (pins.membership)
+      throw invalid(
+        `the fleet's membership history no longer holds the document ${pins.membership.version} this host verified`,
+      );
     fleet.membership = { version: 0, hash: '', members: [] };
     return [];
   }
@@ -137,7 +143,7 @@ export async function verifiedMembers(fleet: Fleet, deps: Pick<Deps, 'files' | '
     throw invalid(`the membership document ${record.key} is not readable`);
   });
   docs.forEach((doc, index) => {
-    if (doc.version !== index + 1)
+    if (doc.version !== base + index || records[index]!.key !== fleet.keys.membershipDoc(base + index))
       throw invalid(`the membership history has a gap or a reordering at ${records[index]!.key}`);
   });
   const pgp = await deps.loadPgp();
@@ -154,23 +160,19 @@ export async function verifiedMembers(fleet: Fleet, deps: Pick<Deps, 'files' | '
     if (!signer || !reading || reading.status !== 'read' || !reading.valid)
       throw invalid(`membership document ${doc.version} is not signed by a member (${doc.by})`);
   };
-  let start: number;
   if (pins.membership) {
-    const pinned = records[pins.membership.version - 1];
-    if (!pinned || sha256(pinned.doc) !== pins.membership.hash)
+    if (sha256(records[0]!.doc) !== pins.membership.hash)
       throw invalid(
         `the fleet's membership history no longer holds the document ${pins.membership.version} this host verified`,
       );
-    start = pins.membership.version;
   } else {
     const first = docs[0]!;
     if (first.prev !== '') throw invalid('the first membership document names a predecessor');
     await signedBy(0, first.members);
-    start = 1;
   }
-  for (let index = start; index < docs.length; index++) {
+  for (let index = 1; index < docs.length; index++) {
     if (docs[index]!.prev !== sha256(records[index - 1]!.doc))
-      throw invalid(`membership document ${index + 1} does not follow document ${index}`);
+      throw invalid(`membership document ${base + index} does not follow document ${base + index - 1}`);
     await signedBy(index, docs[index - 1]!.members);
   }
   const last = docs[docs.length - 1]!;
