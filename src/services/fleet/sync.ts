@@ -255,19 +255,29 @@ export async function syncHost(
     notInFleet: [],
     completed: [],
   };
+  // What the fleet says is read before this host's lock is taken: with etcd down, a sync waits out
+  // its requests' deadlines, and must not hold the lock meanwhile (a rotation here would find it taken).
+  if (!options.nested) fleet.pins = undefined;
+  const key = await memberHostKey(policy, fleet, deps);
+  // memberHostKey has just read and verified the membership.
+  const members = fleet.membership?.members ?? (await readMembers(fleet));
+  const verified = fleet.membership;
+  const states = await readStates(fleet);
+  const statusEntry = await readRecord(fleet, hostStatusSchema, fleet.keys.host(fleet.host)).catch(() => undefined);
   return withStateLock(
     policy.stateDir,
     { command: 'secrets sync', waitMs: options.waitMs ?? 60_000 },
     deps,
     async () => {
-      // Read under the lock: another command on this host may have moved them (a long sync --watch
-      // must never write back older pins over newer ones).
-      if (!options.nested) fleet.pins = undefined;
-      const key = await memberHostKey(policy, fleet, deps);
-      // memberHostKey has just read and verified the membership.
-      const members = fleet.membership?.members ?? (await readMembers(fleet));
-      const states = await readStates(fleet);
-      const statusEntry = await readRecord(fleet, hostStatusSchema, fleet.keys.host(fleet.host)).catch(() => undefined);
+      // Pins are read again under the lock: another command on this host may have moved them (a
+      // long sync --watch must never write back older pins over newer ones); the membership just
+      // verified moves them on.
+      if (!options.nested) {
+        fleet.pins = undefined;
+        const pins = await loadPins(fleet, deps);
+        if (verified && verified.version > 0 && (pins.membership?.version ?? 0) <= verified.version)
+          pins.membership = { version: verified.version, hash: verified.hash };
+      }
       const applied: Record<string, number> = { ...(statusEntry?.record.applied ?? {}) };
       for (const { id, spec } of sharedSecrets(policy)) {
         if (options.only && !options.only.includes(id)) continue;
