@@ -90,6 +90,21 @@ export async function openEtcd(connection: FleetConnection): Promise<FleetKv> {
   return new EtcdKv(client, endpoints);
 }
 
+/**
+ * Cleanup calls (a lease revoked, a watch cancelled) wait for etcd's answer; with etcd gone they
+ * would wait for ever. Bounded: a lease not revoked expires on its own, a dead stream is gone.
+ */
+async function bounded(work: Promise<unknown>, ms = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 function entryOf(kv: { key: Buffer; value: Buffer; mod_revision: string }): KvEntry {
   return { key: kv.key.toString('utf8'), value: kv.value.toString('utf8'), modRevision: kv.mod_revision };
 }
@@ -177,7 +192,7 @@ class EtcdKv implements FleetKv {
         .else(this.client.get(key))
         .commit();
       if (!response.succeeded) {
-        await lease.revoke().catch(() => undefined);
+        await bounded(lease.revoke());
         const holder = response.responses[0]?.response_range?.kvs[0]?.value.toString('utf8') ?? 'another process';
         return { heldBy: holder };
       }
@@ -189,7 +204,9 @@ class EtcdKv implements FleetKv {
         release: async () => {
           this.leases.delete(lease);
           // Revoking the lease deletes the key with it; if etcd is gone the lease expires alone.
-          await lease.revoke().catch(() => undefined);
+          await bounded(lease.revoke());
+          // Whatever the revoke's fate, no keep-alive goes on after a release.
+          lease.release();
         },
       };
       return { lock };
@@ -211,11 +228,14 @@ class EtcdKv implements FleetKv {
       onChange();
     });
     watcher.on('error', (error: Error) => onState('disconnected', error?.message));
-    return { close: () => watcher.cancel().catch(() => undefined) };
+    return { close: () => bounded(watcher.cancel()) };
   }
 
   async close(): Promise<void> {
-    for (const lease of this.leases) await lease.revoke().catch(() => undefined);
+    for (const lease of this.leases) {
+      await bounded(lease.revoke());
+      lease.release();
+    }
     this.leases.clear();
     this.client.close();
   }
