@@ -87,7 +87,7 @@ export async function openEtcd(connection: FleetConnection): Promise<FleetKv> {
   if (connection.user && connection.password !== undefined)
     options.auth = { username: connection.user, password: connection.password };
   const client: Etcd3 = new Etcd3(options);
-  return new EtcdKv(client, endpoints);
+  return new EtcdKv(client, endpoints, timeout);
 }
 
 /**
@@ -115,6 +115,7 @@ class EtcdKv implements FleetKv {
   constructor(
     private readonly client: Etcd3,
     readonly endpoints: string[],
+    private readonly timeoutMs: number,
   ) {}
 
   private async call<T>(work: () => Promise<T>): Promise<T> {
@@ -218,7 +219,22 @@ class EtcdKv implements FleetKv {
     onChange: () => void,
     onState: (state: 'connected' | 'disconnected', detail?: string) => void,
   ): Promise<{ close(): Promise<void> }> {
-    const watcher: Watcher = await this.call(() => this.client.watch().prefix(prefix).create());
+    // A watch is a stream, without the deadline of a request: with etcd gone, create() would wait
+    // for a connection for ever. Bounded like a request.
+    const pending = this.client.watch().prefix(prefix).create();
+    let timer: NodeJS.Timeout | undefined;
+    const watcher: Watcher = await this.call(() =>
+      Promise.race([
+        pending,
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('no watch stream within the request deadline')), this.timeoutMs);
+        }),
+      ]).finally(() => clearTimeout(timer)),
+    ).catch((error: unknown) => {
+      // If it connects later after all, it is cancelled rather than left to fire.
+      void pending.then((late) => bounded(late.cancel())).catch(() => undefined);
+      throw error;
+    });
     watcher.on('put', () => onChange());
     watcher.on('delete', () => onChange());
     watcher.on('disconnected', (error: Error) => onState('disconnected', error?.message));
