@@ -306,6 +306,20 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     const rotate = await h1.run(['rotate', SHARED_ID, '--yes']);
     expect(rotate.code, rotate.stdout + rotate.stderr).toBe(0);
     await waitFor('api-2 holds version 2', () => h2.value() === h1.value());
+    // What this test is about: a host that has seen version 2 *current* is never sent back. (A host
+    // that only ever saw it pending cannot tell a replayed old state from a genuine roll-back; see
+    // docs/fleet.md.) So wait until api-2's watcher has seen it current before stopping it.
+    await waitFor('api-2 has seen version 2 current', () => {
+      try {
+        const pins = JSON.parse(readFileSync(h2.path('.secrets/fleet/pins.json'), 'utf8')) as Record<
+          string,
+          { floors?: Record<string, number> }
+        >;
+        return Object.values(pins).some((entry) => (entry.floors?.[SHARED_ID] ?? 0) >= 2);
+      } catch {
+        return false;
+      }
+    });
     await h2.sync!.stop();
     const rotated = h2.value()!;
     expect(rotated).not.toBe(leaked);
@@ -331,6 +345,20 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     const rotate = await h1.run(['rotate', SHARED_ID, '--yes']);
     expect(rotate.code, rotate.stdout + rotate.stderr).toBe(0);
     await waitFor('api-2 holds version 2', () => h2.value() === h1.value());
+    // What this test is about: a host that has seen version 2 *current* is never sent back. (A host
+    // that only ever saw it pending cannot tell a replayed old state from a genuine roll-back; see
+    // docs/fleet.md.) So wait until api-2's watcher has seen it current before stopping it.
+    await waitFor('api-2 has seen version 2 current', () => {
+      try {
+        const pins = JSON.parse(readFileSync(h2.path('.secrets/fleet/pins.json'), 'utf8')) as Record<
+          string,
+          { floors?: Record<string, number> }
+        >;
+        return Object.values(pins).some((entry) => (entry.floors?.[SHARED_ID] ?? 0) >= 2);
+      } catch {
+        return false;
+      }
+    });
     await h2.sync!.stop();
     const rotated = h2.value()!;
     const state = await getJson<StateRecord>(fleet, `secrets/${SHARED_ID}`);
