@@ -38,7 +38,7 @@ import {
   type MemberRecord,
   type SecretState,
 } from './store.js';
-import { ensureHostKey, openValues, readHostKey, sealValues, type HostKey } from './values.js';
+import { ensureHostKey, memberHostKey, openValues, sealValues, type HostKey } from './values.js';
 
 /** Runs `work` with the fleet open, closing it after. */
 export async function withFleet<T>(
@@ -275,16 +275,6 @@ async function resealAll(fleet: Fleet, members: MemberRecord[], current: MemberR
   return { operations, secrets };
 }
 
-async function memberKey(policy: Policy, fleet: Fleet, deps: Deps): Promise<HostKey> {
-  const key = await readHostKey(policy, deps);
-  if (!key)
-    throw new SecretsError('fleet-not-member', `${fleet.host} has no fleet key: it is not a member`, {
-      hint: 'secrets fleet join here, then secrets fleet admit HOST on a member',
-    });
-  await assertMember(fleet, key.fingerprint);
-  return key;
-}
-
 export interface AdmitInput {
   host: string;
   /** --fingerprint: the fingerprint fleet join printed on the new host. */
@@ -298,7 +288,7 @@ export async function runFleetAdmit(
   deps: Deps,
 ): Promise<{ host: string; fingerprint: string; secrets: string[] }> {
   return withFleetHost(policy, deps, `secrets fleet admit ${input.host}`, async (fleet) => {
-    const key = await memberKey(policy, fleet, deps);
+    const key = await memberHostKey(policy, fleet, deps);
     const request = await readRecord(fleet, requestSchema, fleet.keys.request(input.host));
     if (!request) {
       const already = (await readMembers(fleet)).some((member) => member.host === input.host);
@@ -389,7 +379,7 @@ export async function runFleetRemove(
   deps: Deps,
 ): Promise<{ removed: string; couldRead: string[] }> {
   return withFleetHost(policy, deps, `secrets fleet remove ${host}`, async (fleet) => {
-    const key = await memberKey(policy, fleet, deps);
+    const key = await memberHostKey(policy, fleet, deps);
     return withFleetLock(fleet, `secrets fleet remove ${host}`, deps, async () => {
       const current = await readMembers(fleet);
       const leaving = current.find((member) => member.host === host);

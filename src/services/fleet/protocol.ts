@@ -46,6 +46,28 @@ export function ackStatement(
 /** Acknowledgements already verified in this process (the rotator tallies on every new one). */
 const verifiedAcks = new Map<string, boolean>();
 
+/** Whether an acknowledgement is signed by the host it names (verified once per process). */
+export async function ackIsGenuine(
+  fleet: Fleet,
+  id: string,
+  version: number,
+  member: Pick<MemberRecord, 'host' | 'publicKey'>,
+  ack: AckRecord,
+): Promise<boolean> {
+  const cacheKey = `${member.publicKey}|${id}|${version}|${ack.outcome}|${ack.at}|${ack.signature}`;
+  const known = verifiedAcks.get(cacheKey);
+  if (known !== undefined) return known;
+  const pgp = await fleet.deps.loadPgp();
+  const reading = await pgp.verifyDetached(
+    ackStatement(fleet, id, version, member.host, ack.outcome, ack.at),
+    new TextEncoder().encode(ack.signature),
+    [member.publicKey],
+  );
+  const genuine = reading.status === 'read' && reading.valid;
+  verifiedAcks.set(cacheKey, genuine);
+  return genuine;
+}
+
 /**
  * Who has acknowledged a version: only acknowledgements signed by the member they name count; an
  * unsigned or forged one is as good as none.
@@ -58,25 +80,9 @@ export async function tallyAcks(
   acks: Map<string, AckRecord>,
 ): Promise<AckTally> {
   const tally: AckTally = { applied: [], failed: [], missing: [] };
-  const pgp = await fleet.deps.loadPgp();
   for (const member of members) {
     const ack = acks.get(member.host);
-    let genuine = false;
-    if (ack) {
-      const cacheKey = `${member.fingerprint}|${id}|${version}|${ack.outcome}|${ack.at}|${ack.signature}`;
-      const known = verifiedAcks.get(cacheKey);
-      if (known !== undefined) genuine = known;
-      else {
-        const reading = await pgp.verifyDetached(
-          ackStatement(fleet, id, version, member.host, ack.outcome, ack.at),
-          new TextEncoder().encode(ack.signature),
-          [member.publicKey],
-        );
-        genuine = reading.status === 'read' && reading.valid;
-        verifiedAcks.set(cacheKey, genuine);
-      }
-    }
-    if (!ack || !genuine) tally.missing.push(member.host);
+    if (!ack || !(await ackIsGenuine(fleet, id, version, member, ack))) tally.missing.push(member.host);
     else if (ack.outcome === 'applied') tally.applied.push(member.host);
     else tally.failed.push({ host: member.host, message: ack.message });
   }

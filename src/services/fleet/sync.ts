@@ -20,7 +20,7 @@ import { fingerprintsOf, readFiles } from '../rotation/rotate-secret.js';
 import { appendAudit, fingerprintKey, readAuditEntries } from '../state/audit-trail.js';
 import { clearJournal } from '../state/journal-store.js';
 import { withStateLock } from '../state/state-lock.js';
-import { ackStatement, currentTally, makeCurrent } from './protocol.js';
+import { ackIsGenuine, ackStatement, currentTally, makeCurrent } from './protocol.js';
 import {
   assertMember,
   readMembers,
@@ -37,7 +37,7 @@ import {
   type MemberRecord,
   type SecretState,
 } from './store.js';
-import { openValues, readHostKey, type HostKey } from './values.js';
+import { memberHostKey, openValues, type HostKey } from './values.js';
 import { checkVersions, loadPins, savePins } from './trust.js';
 
 export interface SyncOutcome {
@@ -50,17 +50,6 @@ export interface SyncOutcome {
   notInFleet: string[];
   /** Rotations this host completed as the last to acknowledge (--partial-ok). */
   completed: string[];
-}
-
-/** This host's key, checked against its membership. */
-export async function memberHostKey(policy: Policy, fleet: Fleet, deps: Deps): Promise<HostKey> {
-  const key = await readHostKey(policy, deps);
-  if (!key)
-    throw new SecretsError('fleet-not-member', `${fleet.host} has no fleet key: it has not joined the fleet`, {
-      hint: 'secrets fleet join here, then secrets fleet admit HOST on a member',
-    });
-  await assertMember(fleet, key.fingerprint);
-  return key;
 }
 
 /**
@@ -380,7 +369,6 @@ async function acknowledge(
 ): Promise<void> {
   const ackKey = fleet.keys.ack(id, version, fleet.host);
   const existing = await fleet.kv.get(ackKey);
-  const pgp = await deps.loadPgp();
   if (existing && outcome === 'applied') {
     // Already said (a sync that runs again): only our own signed "applied" counts as said.
     const said = (() => {
@@ -390,15 +378,13 @@ async function acknowledge(
         return undefined;
       }
     })();
-    if (said?.outcome === 'applied') {
-      const reading = await pgp.verifyDetached(
-        ackStatement(fleet, id, version, fleet.host, said.outcome, said.at),
-        new TextEncoder().encode(said.signature),
-        [key.publicKey],
-      );
-      if (reading.status === 'read' && reading.valid) return;
-    }
+    if (
+      said?.outcome === 'applied' &&
+      (await ackIsGenuine(fleet, id, version, { host: fleet.host, publicKey: key.publicKey }, said))
+    )
+      return;
   }
+  const pgp = await deps.loadPgp();
   const at = deps.clock.now().toISOString();
   const { signature } = await pgp.signDetached(ackStatement(fleet, id, version, fleet.host, outcome, at), {
     armored: key.privateKey,

@@ -9,7 +9,7 @@ import type { Policy } from '../../core/policy.js';
 import { Secret } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
 import { ensureStateDir } from '../state/state-lock.js';
-import type { Fleet, MemberRecord, ValueRecord } from './store.js';
+import { assertMember, type Fleet, type MemberRecord, type ValueRecord } from './store.js';
 
 /** Member keys are made for two years; check warns 30 days before (a member re-joins with a new key). */
 export const HOST_KEY_VALID_SECONDS = 2 * 365 * 24 * 3600;
@@ -151,4 +151,15 @@ export async function openValues(
   return Object.fromEntries(
     Object.entries(payload.values).map(([label, value]) => [label, Secret.known(String(value))]),
   );
+}
+
+/** This host's key, checked against its membership. */
+export async function memberHostKey(policy: Policy, fleet: Fleet, deps: Deps): Promise<HostKey> {
+  const key = await readHostKey(policy, deps);
+  if (!key)
+    throw new SecretsError('fleet-not-member', `${fleet.host} has no fleet key: it has not joined the fleet`, {
+      hint: 'secrets fleet join here, then secrets fleet admit HOST on a member',
+    });
+  await assertMember(fleet, key.fingerprint);
+  return key;
 }
