@@ -116,7 +116,14 @@ describeWithEtcd('fleet members and per-host secrets through bin/secrets', () =>
     expect(rotate.stderr).toContain('[fleet-rolled-back]');
     expect(rotate.stderr).toContain('api-3');
     expect(h1.env()).toBe(before[0]);
-    await waitFor('api-2 and api-3 back on the old value', () => h2.env() === before[1] && h3.env() === before[2]);
+    await waitFor(
+      'api-2 and api-3 back on the old value',
+      () => h2.env() === before[1] && h3.env() === before[2],
+    ).catch((error: Error) => {
+      const said = (host: FleetHost, i: number) =>
+        `${host.name}: ${host.env() === before[i] ? 'old value' : 'not the old value'}; sync --watch said:\n${host.sync?.output()}`;
+      throw new Error(`${error.message}\nrotate said: ${rotate.stderr}\n${said(h2, 1)}\n${said(h3, 2)}`);
+    });
     const status = await fleet.status();
     expect(status.secrets[SHARED_ID]).toMatchObject({ current: 1, pending: null });
     expect((await fleet.auditLines()).filter((line) => line.includes('"action":"rotated"'))).toEqual([]);

@@ -14,6 +14,88 @@ const RESYNC_MS = 5 * 60_000;
 const RETRY_MS = 2_000;
 const MAX_RETRY_MS = 60_000;
 
+/**
+ * When to sync: now, again after a change, after a failure with back-off, and every five minutes.
+ * A change seen while a sync runs is never lost: that sync is followed by another, whatever its
+ * outcome (a change that arrived in the last moments of a sync used to be overwritten by the
+ * five-minute timer, leaving a host on a dropped version for minutes).
+ */
+export interface SyncLoop {
+  /** Something changed in etcd: sync soon (or once more after the one running). */
+  changed(): void;
+  /** Runs the first sync; resolves when it and any follow-up it asked for have finished. */
+  start(): Promise<void>;
+  /** No more syncs; resolves once the running one (if any) has finished. */
+  stop(): Promise<void>;
+}
+
+export function makeSyncLoop(
+  sync: () => Promise<void>,
+  onError: (error: unknown) => void,
+  timing: { debounceMs?: number; resyncMs?: number; retryMs?: number; maxRetryMs?: number } = {},
+): SyncLoop {
+  const debounceMs = timing.debounceMs ?? 50;
+  const resyncMs = timing.resyncMs ?? RESYNC_MS;
+  const retryMs = timing.retryMs ?? RETRY_MS;
+  const maxRetryMs = timing.maxRetryMs ?? MAX_RETRY_MS;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void run(), ms);
+  };
+  const run = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    if (running) {
+      again = true;
+      return running;
+    }
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    running = (async () => {
+      for (;;) {
+        again = false;
+        let failed = false;
+        try {
+          await sync();
+          failures = 0;
+        } catch (error) {
+          failed = true;
+          failures++;
+          onError(error);
+        }
+        if (again && !stopped) continue;
+        // Retries back off from 2 s to a minute: a removed host or a long outage must not spin.
+        schedule(failed ? Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 5)) : resyncMs);
+        return;
+      }
+    })().finally(() => {
+      running = undefined;
+      // A change said after the last check of `again` (none can be, events come in their own turn;
+      // kept so the guarantee does not hang on that).
+      if (again && !stopped) schedule(debounceMs);
+    });
+    return running;
+  };
+  return {
+    changed() {
+      if (stopped) return;
+      if (running) again = true;
+      else schedule(debounceMs);
+    },
+    start: run,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
 export async function runSyncWatch(
   policy: Policy,
   deps: Deps,
@@ -21,56 +103,29 @@ export async function runSyncWatch(
   stop: Promise<void>,
 ): Promise<void> {
   const fleet = await openFleet(policy, deps);
-  let running = false;
-  let again = false;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let failures = 0;
   let disconnected = false;
   let lastError: string | undefined;
-  const schedule = (ms: number) => {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void run(), ms);
-  };
-  const run = async (): Promise<void> => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    let retry = false;
-    try {
+  const loop = makeSyncLoop(
+    async () => {
       // A rotation on this host holds its state lock: wait briefly, then retry instead of queueing.
       report(await syncHost(policy, fleet, deps, { waitMs: 1_000 }));
-      failures = 0;
       lastError = undefined;
-    } catch (error) {
-      retry = true;
-      failures++;
+    },
+    (error) => {
       const line = isSecretsError(error) ? error.toLine() : String(error);
       // The rotator on this host holds the lock while it waits for the others: not worth a line.
       // Any other error is said once, not every retry (a service's log is read by people).
       const locked = isSecretsError(error) && error.code === 'locked';
       if (!locked && line !== lastError) deps.output.err(`secrets sync: ${line} (retrying)\n`);
       lastError = locked ? lastError : line;
-    } finally {
-      running = false;
-    }
-    if (again) {
-      again = false;
-      return run();
-    }
-    // Retries back off from 2 s to a minute: a removed host or a long outage must not spin.
-    schedule(retry ? Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** Math.min(failures - 1, 5)) : RESYNC_MS);
-  };
+    },
+  );
   const watches = [];
   for (const prefix of fleet.keys.watched) {
     watches.push(
       await fleet.kv.watch(
         prefix,
-        () => schedule(50),
+        () => loop.changed(),
         (state, detail) => {
           // Once per outage: the client retries the watch many times while etcd is down.
           if (state === 'disconnected' && !disconnected)
@@ -81,11 +136,9 @@ export async function runSyncWatch(
       ),
     );
   }
-  await run();
+  await loop.start();
   await stop;
-  stopped = true;
-  if (timer) clearTimeout(timer);
+  await loop.stop();
   for (const watch of watches) await watch.close();
-  while (running) await new Promise((resolve) => setTimeout(resolve, 50));
   await fleet.close();
 }
