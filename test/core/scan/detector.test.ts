@@ -100,8 +100,8 @@ describe('DiffParser', () => {
   const parse = (text: string) => {
     const fragments: Fragment[] = [];
     const parser = new DiffParser((fragment) => fragments.push(fragment));
-    for (const line of text.split('\n')) parser.line(line);
-    parser.flush();
+    parser.write(Buffer.from(text));
+    parser.end();
     return fragments;
   };
 
