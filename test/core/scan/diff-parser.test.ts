@@ -151,4 +151,47 @@ describe('DiffParser on bytes', () => {
       { file: 'b', text: 'last', hash: 'c2' },
     ]);
   });
+
+  it("decodes a file's added lines together as each line decoded alone, broken UTF-8 included", () => {
+    // Lead bytes cut off at a line's end, stray continuation bytes at the next line's start, CRs.
+    const added = [
+      Buffer.from([0x61, 0xc3]),
+      Buffer.from([0xa9, 0x62, 0xe2, 0x82]),
+      Buffer.from([0xf0, 0x9f, 0x94, 0x91, 0x0d]),
+      Buffer.from([0xff, 0xfe, 0xed, 0xa0, 0x80]),
+      Buffer.from([]),
+      Buffer.from([0x0d]),
+    ];
+    const bytes = lines(
+      commit('c1'),
+      'diff --git a/u b/u',
+      '+++ b/u',
+      '@@ -0,0 +1,6 @@',
+      ...added.map((line) => Buffer.concat([Buffer.from('+'), line])),
+    );
+    const alone = added.map((line) => {
+      const text = line.toString('utf8');
+      return text.endsWith('\r') ? text.slice(0, -1) : text;
+    });
+    for (const size of [undefined, 1, 2, 5]) {
+      expect(parse(bytes, size).fragments).toEqual([
+        expect.objectContaining({ text: alone.join('\n'), lineNumbers: [1, 2, 3, 4, 5, 6] }),
+      ]);
+    }
+  });
+
+  it('reads hunk headers of every shape git prints, and odd ones as the pattern does', () => {
+    const hunk = (header: string, ...body: string[]) =>
+      parse(lines(commit('c1'), 'diff --git a/h b/h', '+++ b/h', header, ...body)).fragments.map(
+        (fragment) => fragment.lineNumbers,
+      );
+    expect(hunk('@@ -3,2 +17,4 @@ function context()', '+a', '+b')).toEqual([[17, 18]]);
+    expect(hunk('@@ -0,0 +1 @@', '+a')).toEqual([[1]]);
+    // Not a hunk header: the lines after it are still the file header's, so nothing is added.
+    expect(hunk('@@ -1 +x @@', '+a')).toEqual([]);
+    // More digits than a double holds exactly: read as Number() reads them.
+    expect(hunk('@@ -1 +12345678901234567890 @@', '+a')).toEqual([[12345678901234567000]]);
+    // A merge: three @ and two parents, only lines new against both count.
+    expect(hunk('@@@ -1,2 -1 +5,3 @@@', '++a', ' +b', '++c')).toEqual([[5, 7]]);
+  });
 });
