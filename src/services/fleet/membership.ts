@@ -9,7 +9,7 @@ import { lastRotations } from '../../core/audit.js';
 import { SecretsError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
 import type { SecretSpec } from '../../core/policy-schema.js';
-import type { KvOperation } from '../../core/ports.js';
+import type { KvCompare, KvOperation } from '../../core/ports.js';
 import { Secret } from '../../core/secret.js';
 import { currentEnvValues } from '../../kinds/env-values.js';
 import { envKeysOfSecret } from '../../kinds/index.js';
@@ -18,7 +18,7 @@ import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import { commitWithAudit } from './fleet-audit.js';
 import { FINGERPRINT_KEY_ID } from './fleet-constants.js';
 import { withFleetLock } from './fleet-lock.js';
-import { nextMembership, pinMembership, savePins } from './trust.js';
+import { nextMembership, pinMembership, readStates, savePins, signedState } from './trust.js';
 import { withStateLock } from '../state/state-lock.js';
 import { currentTally, makeCurrent } from './protocol.js';
 import {
@@ -29,7 +29,6 @@ import {
   put,
   readMembers,
   readRecord,
-  readStates,
   requestSchema,
   sameFingerprint,
   sharedSecrets,
@@ -37,6 +36,7 @@ import {
   type Fleet,
   type MemberRecord,
   type SecretState,
+  type StoredState,
 } from './store.js';
 import { ensureHostKey, memberHostKey, openValues, sealValues, type HostKey } from './values.js';
 
@@ -81,7 +81,7 @@ export async function firstVersion(
   envText: string | undefined,
   origin: { createdAt: Date | null; rotation: string },
   deps: Deps,
-): Promise<{ operations: KvOperation[]; valueOperation: KvOperation; state: SecretState } | { reason: string }> {
+): Promise<{ operations: KvOperation[]; valueOperation: KvOperation; state: StoredState } | { reason: string }> {
   const labels = envKeysOfSecret(spec);
   const values = currentEnvValues(policy, new Map([[policy.envFile, envText]]), labels);
   const missing = labels.filter((label) => !values[label]);
@@ -99,7 +99,8 @@ export async function firstVersion(
     issued: 1,
   };
   const valueOperation = put(fleet.keys.value(id, 1), sealed);
-  return { operations: [put(fleet.keys.secret(id), state), valueOperation], valueOperation, state };
+  const signed = await signedState(fleet, id, state, undefined, key, deps);
+  return { operations: [signed.operation, valueOperation], valueOperation, state: signed.stored };
 }
 
 /**
@@ -402,11 +403,19 @@ export async function runFleetRemove(
       if (!staying.some((member) => member.host === fleet.host))
         throw new SecretsError('fleet-not-member', `${fleet.host} is not a member of the fleet`);
       const { operations, secrets } = await resealAll(fleet, staying, current, key, deps);
+      // A state the leaving host signed would no longer verify: signed again here, unchanged.
+      const resigned: KvOperation[] = [];
+      const unmoved: KvCompare[] = [];
+      for (const [id, { state, modRevision }] of await readStates(fleet, current)) {
+        if (state.signedBy !== host) continue;
+        resigned.push((await signedState(fleet, id, state, state, key, deps)).operation);
+        unmoved.push({ key: fleet.keys.secret(id), modRevision });
+      }
       const membership = await nextMembership(fleet, staying, key, deps);
       const done = await commitWithAudit(
         fleet,
-        [membership.compare],
-        [membership.operation, { delete: fleet.keys.host(host) }, ...operations],
+        [membership.compare, ...unmoved],
+        [membership.operation, { delete: fleet.keys.host(host) }, ...operations, ...resigned],
         { action: 'fleet-removed', details: { host, by: fleet.host, couldRead: secrets } },
         deps,
       );

@@ -9,11 +9,11 @@ import type { Policy } from '../../core/policy.js';
 import type { Deps } from '../deps.js';
 import { withFleet } from './membership.js';
 import { currentTally } from './protocol.js';
+import { readStates } from './trust.js';
 import {
   hostStatusSchema,
   parseRecord,
   readMembers,
-  readStates,
   requestSchema,
   targetVersion,
   openFleet,

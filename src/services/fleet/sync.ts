@@ -25,7 +25,6 @@ import {
   assertMember,
   readMembers,
   readRecord,
-  readStates,
   sharedSecrets,
   hostStatusSchema,
   ackSchema,
@@ -38,7 +37,7 @@ import {
   type SecretState,
 } from './store.js';
 import { memberHostKey, openValues, type HostKey } from './values.js';
-import { checkVersions, loadPins, savePins } from './trust.js';
+import { checkVersions, loadPins, readStates, savePins } from './trust.js';
 
 export interface SyncOutcome {
   host: string;
