@@ -480,11 +480,7 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
         /valid signature/,
       ],
       ['a non-member signer', { ...genuine, signedBy: 'mallory' }, /mallory, which is not a member/],
-      [
-        'no signature',
-        { current: genuine.current, issued: genuine.issued },
-        /not what this version of secrets stores|invalid|damaged|signature/i,
-      ],
+      ['no signature', { current: genuine.current, issued: genuine.issued }, /is not one this version understands/],
     ];
     for (const [what, record, reason] of attempts) {
       await put(fleet, `secrets/${SHARED_ID}`, record);
@@ -493,6 +489,14 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
       expect(sync.stderr, what).toContain('[fleet-store-invalid]');
       expect(sync.stderr, what).toMatch(reason);
       expect(h2.env(), what).toBe(before);
+      const check = await h2.run(['check', '--json']);
+      const findings = (
+        JSON.parse(check.stdout) as { findings: Array<{ check: string; severity: string; message: string }> }
+      ).findings.filter((finding) => finding.check === 'fleet');
+      expect(findings, what).toEqual([
+        expect.objectContaining({ severity: 'critical', message: expect.stringMatching(reason) }),
+      ]);
+      expect(check.code, what).toBe(2);
     }
     await put(fleet, `secrets/${SHARED_ID}`, genuine);
     const sync = await h2.run(['sync']);

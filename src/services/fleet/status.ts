@@ -143,7 +143,16 @@ export async function fleetFindings(policy: Policy, now: Date, deps: Deps): Prom
     }
   } catch (error) {
     const message = isSecretsError(error) ? error.message : String(error);
-    return [{ check: 'fleet', severity: 'warning', message: `${message}; the local checks ran without it` }];
+    // etcd away is a warning; a fleet store that fails its signatures or this host's pins was
+    // changed by someone with write access to etcd: critical.
+    const tampered = isSecretsError(error) && error.code === 'fleet-store-invalid';
+    return [
+      {
+        check: 'fleet',
+        severity: tampered ? 'critical' : 'warning',
+        message: `${message.replace(/; nothing was applied$/, '')}; the local checks ran without it`,
+      },
+    ];
   }
   const findings: Finding[] = [];
   if (!status.hosts.some((member) => member.host === status.host))
