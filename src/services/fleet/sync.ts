@@ -318,18 +318,18 @@ export async function syncHost(
         if (state.pending?.partialOk) {
           const tally = await currentTally(fleet, id, state.pending.version);
           if (tally.missing.length === 0 && tally.failed.length === 0) {
-            const fresh = await fleet.kv.get(fleet.keys.secret(id));
+            // Compared with the state this sync read and acted on: if anyone moved it since, this
+            // transaction fails and the next sync sees what they did (never a stale state written over it).
             if (
-              fresh &&
-              (await makeCurrent(
+              await makeCurrent(
                 fleet,
                 id,
                 state,
-                fresh.modRevision,
+                found.modRevision,
                 key,
                 deps,
                 'completed by the last host to apply it',
-              ))
+              )
             )
               outcome.completed.push(id);
           }
