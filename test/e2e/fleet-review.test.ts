@@ -480,6 +480,7 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
         /valid signature/,
       ],
       ['a non-member signer', { ...genuine, signedBy: 'mallory' }, /mallory, which is not a member/],
+      ['a fractional number', { ...genuine, issued: 1.5 }, /is not one this version understands/],
       ['no signature', { current: genuine.current, issued: genuine.issued }, /is not one this version understands/],
     ];
     for (const [what, record, reason] of attempts) {
@@ -501,6 +502,84 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     await put(fleet, `secrets/${SHARED_ID}`, genuine);
     const sync = await h2.run(['sync']);
     expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+  });
+
+  // FIXED (critical, found reviewing the signed states): a revocation's version carried `revocation: true` into the
+  // current state the rotator signed; readers drop that field, so the signature failed on every host and the
+  // fleet stopped for good after any shared revoke.
+  it('after a shared revoke every host still trusts the state: sync, status and the next rotation work', async () => {
+    const fleet = makeFleet(cluster, { hosts: 2 });
+    await fleet.setUp();
+    const [h1, h2] = fleet.hosts as [FleetHost, FleetHost];
+    await fleet.startSyncs([h2]);
+    const leaked = h1.value()!;
+    const revoke = await h1.run(['revoke', SHARED_ID, '--yes', '--no-scan']);
+    expect(revoke.code, revoke.stdout + revoke.stderr).toBe(0);
+    expect(h1.value()).not.toBe(leaked);
+    await waitFor('api-2 has the replacement', () => h2.value() === h1.value());
+    await waitFor(
+      'the replacement is current',
+      async () => (await fleet.status()).secrets[SHARED_ID]?.pending === null,
+    );
+    await h2.sync!.stop();
+    for (const host of [h1, h2]) {
+      const sync = await host.run(['sync']);
+      expect(sync.code, `${host.name}: ${sync.stdout}${sync.stderr}`).toBe(0);
+    }
+    const status = await h2.run(['fleet', 'status']);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    const check = await h2.run(['check', '--json']);
+    const critical = (
+      JSON.parse(check.stdout) as { findings: Array<{ check: string; severity: string }> }
+    ).findings.filter((finding) => finding.check === 'fleet' && finding.severity === 'critical');
+    expect(critical, check.stdout).toEqual([]);
+    // The next rotation builds on it (api-1 runs no sync, so --partial-ok leaves it pending there: exit 1).
+    const version = (await fleet.status()).secrets[SHARED_ID]!.current;
+    const rotate = await h2.run(['rotate', SHARED_ID, '--yes', '--partial-ok']);
+    expect(rotate.code, rotate.stdout + rotate.stderr).toBe(1);
+    expect((await fleet.status()).secrets[SHARED_ID]).toMatchObject({ current: version, pending: version + 1 });
+  });
+
+  // FIXED (high, found reviewing the signed states): commands that sign a successor state (fleet remove signing
+  // again the states of the member it removes, a rotator ending its rotation) checked the signature of the state
+  // they built on but not this host's pins, so a member could be made to sign a new state on top of an older one
+  // put back by an etcd writer: a genuine-looking way back to an old value for hosts that had not seen further.
+  it('fleet remove does not sign again an older state put back in etcd', async () => {
+    const fleet = makeFleet(cluster, { hosts: 3 });
+    await fleet.setUp();
+    const [h1, h2] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
+    await fleet.startSyncs();
+    const byApi2 = await h2.run(['rotate', SHARED_ID, '--yes']);
+    expect(byApi2.code, byApi2.stdout + byApi2.stderr).toBe(0);
+    const oldState = (await fleet.get(`secrets/${SHARED_ID}`))!;
+    expect(JSON.parse(oldState)).toMatchObject({ signedBy: 'api-2', current: { version: 2 } });
+    const oldValue = (await fleet.get(`values/${SHARED_ID}/${pad(2)}`))!;
+    const byApi1 = await h1.run(['rotate', SHARED_ID, '--yes']);
+    expect(byApi1.code, byApi1.stdout + byApi1.stderr).toBe(0);
+    for (const host of fleet.hosts) await host.sync!.stop();
+
+    await put(fleet, `values/${SHARED_ID}/${pad(2)}`, oldValue);
+    await put(fleet, `secrets/${SHARED_ID}`, oldState);
+    const remove = await h1.run(['fleet', 'remove', 'api-2', '--yes']);
+    expect(remove.code, remove.stdout + remove.stderr).toBe(3);
+    expect(remove.stderr).toContain('[fleet-store-invalid]');
+    expect(await fleet.get(`secrets/${SHARED_ID}`)).toBe(oldState);
+    const last = JSON.parse((await membershipDocs(fleet)).at(-1)!.doc) as { members: MemberEntry[] };
+    expect(last.members.map((member) => member.host)).toContain('api-2');
+  });
+
+  it('a state deleted from etcd is reported by a host that has seen it, and the other secrets still sync', async () => {
+    const fleet = makeFleet(cluster, { hosts: 2 });
+    await fleet.setUp();
+    const [, h2] = fleet.hosts as [FleetHost, FleetHost];
+    const before = h2.env();
+    const removed = await fleet.cluster.etcdctl(['del', `${fleet.prefix}/secrets/${SHARED_ID}`]);
+    expect(removed.code, removed.stderr).toBe(0);
+    const sync = await h2.run(['sync']);
+    expect(sync.code, sync.stdout + sync.stderr).toBe(3);
+    expect(sync.stderr).toContain('[fleet-store-invalid]');
+    expect(sync.stderr).toContain(`the state of ${SHARED_ID} is gone from the fleet`);
+    expect(h2.env()).toBe(before);
   });
 
   it('removing the member that signed a state signs it again: the others keep syncing and rotating', async () => {

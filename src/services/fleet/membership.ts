@@ -18,7 +18,7 @@ import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import { commitWithAudit } from './fleet-audit.js';
 import { FINGERPRINT_KEY_ID } from './fleet-constants.js';
 import { withFleetLock } from './fleet-lock.js';
-import { nextMembership, pinMembership, readStates, savePins, signedState } from './trust.js';
+import { nextMembership, pinMembership, readCheckedStates, savePins, signedState } from './trust.js';
 import { withStateLock } from '../state/state-lock.js';
 import { currentTally, makeCurrent } from './protocol.js';
 import {
@@ -267,7 +267,7 @@ async function resealAll(fleet: Fleet, members: MemberRecord[], current: MemberR
     const values = await openValues(found.record, { secret, version }, current, key, deps);
     operations.push(put(valueKey, await sealValues(secret, version, values, members, key, fleet.host, deps)));
   };
-  for (const [id, { state }] of await readStates(fleet)) {
+  for (const [id, { state }] of await readCheckedStates(fleet)) {
     secrets.push(id);
     await reseal(fleet.keys.value(id, state.current.version), id, state.current.version);
     if (state.pending) await reseal(fleet.keys.value(id, state.pending.version), id, state.pending.version);
@@ -406,10 +406,11 @@ export async function runFleetRemove(
       // A state the leaving host signed would no longer verify: signed again here, unchanged.
       const resigned: KvOperation[] = [];
       const unmoved: KvCompare[] = [];
-      for (const [id, { state, modRevision }] of await readStates(fleet, current)) {
-        if (state.signedBy !== host) continue;
-        resigned.push((await signedState(fleet, id, state, state, key, deps)).operation);
+      // Every state is compared, not only those: one that moves meanwhile (the leaving host's sync
+      // completing a rotation) makes the removal fail rather than leave a state no member signed.
+      for (const [id, { state, modRevision }] of await readCheckedStates(fleet, current)) {
         unmoved.push({ key: fleet.keys.secret(id), modRevision });
+        if (state.signedBy === host) resigned.push((await signedState(fleet, id, state, state, key, deps)).operation);
       }
       const membership = await nextMembership(fleet, staying, key, deps);
       const done = await commitWithAudit(
@@ -420,10 +421,14 @@ export async function runFleetRemove(
         deps,
       );
       if (!done)
-        throw new SecretsError('fleet-busy', `the membership of ${host} changed meanwhile; nothing was changed`);
+        throw new SecretsError(
+          'fleet-busy',
+          `the fleet changed meanwhile (its membership, or a secret's state); nothing was changed`,
+          { hint: `run secrets fleet remove ${host} again` },
+        );
       pinMembership(fleet, staying, membership.version, membership.hash);
       // A version pending only on the removed host is now applied by every member: make it current.
-      for (const [id, { state, modRevision }] of await readStates(fleet)) {
+      for (const [id, { state, modRevision }] of await readCheckedStates(fleet)) {
         if (!state.pending) continue;
         const tally = await currentTally(fleet, id, state.pending.version);
         if (tally.missing.length === 0 && tally.failed.length === 0)

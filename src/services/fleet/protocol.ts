@@ -147,7 +147,8 @@ export async function makeCurrent(
   const members = await readMembers(fleet);
   const next = await versionValues(fleet, id, pending.version, members, key, deps);
   const previous = await versionValues(fleet, id, state.current.version, members, key, deps).catch(() => undefined);
-  const { startedAt: _startedAt, deadline: _deadline, partialOk: _partialOk, ...current } = pending;
+  const { version, createdAt, rotation, by } = pending;
+  const current = { version, createdAt, rotation, by };
   const fingerprintKey = await fleetFingerprintKey(fleet, members, key, deps);
   const nextPrints = next ? fleetFingerprints(next, fingerprintKey) : {};
   const previousPrints = previous ? fleetFingerprints(previous, fingerprintKey) : {};
@@ -171,7 +172,7 @@ export async function makeCurrent(
   );
   const recorded = await commitWithAudit(
     fleet,
-    [{ key: fleet.keys.secret(id), modRevision }],
+    [{ key: fleet.keys.secret(id), modRevision }, ...made.guard],
     [
       made.operation,
       ...(state.current.version !== pending.version
@@ -227,7 +228,7 @@ export async function dropPending(
   );
   const recorded = await commitWithAudit(
     fleet,
-    [{ key: fleet.keys.secret(id), modRevision }],
+    [{ key: fleet.keys.secret(id), modRevision }, ...dropped.guard],
     [
       dropped.operation,
       { delete: fleet.keys.value(id, pending.version) },

@@ -114,11 +114,14 @@ async function conclude(
   const found = await readState(fleet, id);
   const pending = found?.record.pending;
   if (!found || !pending) return { outcome: 'current' };
+  // Never decide on a state older than one this host has seen (put back by an etcd writer).
+  await checkVersions(fleet, id, found.record, deps);
   // Never longer than apply_timeout from now: a deadline in etcd (an etcd writer, a skewed clock) may be far off.
   const cap = deps.clock.now().getTime() + fleet.applyTimeoutMs;
   const deadline = new Date(Math.min(new Date(pending.deadline).getTime(), cap));
   const waited = await waitForAcks(fleet, id, pending.version, deadline, lock, deps);
   const fresh = await readState(fleet, id);
+  if (fresh) await checkVersions(fleet, id, fresh.record, deps);
   if (!fresh?.record.pending || fresh.record.pending.version !== pending.version) return { outcome: 'current' };
   if (waited.done) {
     passStep('fleet-acknowledged', deps);
@@ -219,7 +222,8 @@ export async function rotateShared(
       const stored0 = await readState(fleet, item.id);
       const first = stored0 ? undefined : await planFirstVersion(policy, fleet, item, key, deps);
       const found = stored0 ?? first!;
-      await checkVersions(fleet, item.id, found.record, deps);
+      // A first version planned here is not stored yet: nothing to check it against, nothing to pin.
+      if (stored0) await checkVersions(fleet, item.id, stored0.record, deps);
       if (found.record.pending)
         throw new SecretsError(
           'fleet-pending',
@@ -249,13 +253,10 @@ export async function rotateShared(
         },
       };
       prepared.out('  3/4 swap, on every host of the fleet');
+      const signed = await signedState(fleet, item.id, pendingState, found.record, key, deps);
       const stored = await fleet.kv.txn(
-        [{ key: fleet.keys.secret(item.id), modRevision: found.modRevision }],
-        [
-          ...(first ? [first.valueOperation] : []),
-          put(fleet.keys.value(item.id, version), sealed),
-          (await signedState(fleet, item.id, pendingState, found.record, key, deps)).operation,
-        ],
+        [{ key: fleet.keys.secret(item.id), modRevision: found.modRevision }, ...signed.guard],
+        [...(first ? [first.valueOperation] : []), put(fleet.keys.value(item.id, version), sealed), signed.operation],
       );
       if (!stored) {
         const now2 = await readState(fleet, item.id).catch(() => undefined);

@@ -9,7 +9,7 @@ import type { Policy } from '../../core/policy.js';
 import type { Deps } from '../deps.js';
 import { withFleet } from './membership.js';
 import { currentTally } from './protocol.js';
-import { readStates } from './trust.js';
+import { readCheckedStates } from './trust.js';
 import {
   hostStatusSchema,
   parseRecord,
@@ -62,7 +62,8 @@ export async function readFleetStatus(policy: Policy, deps: Deps): Promise<Fleet
 
 async function statusOf(fleet: Fleet): Promise<FleetStatus> {
   const members = await readMembers(fleet);
-  const states = await readStates(fleet);
+  // Checked against this host's pins too (never saved here): a replayed older state is shown as one.
+  const states = await readCheckedStates(fleet);
   const statuses = new Map<string, HostStatus>();
   for (const entry of await fleet.kv.list(fleet.keys.hosts))
     statuses.set(entry.key.slice(fleet.keys.hosts.length), parseRecord(hostStatusSchema, entry));

@@ -41,8 +41,11 @@ export const requestSchema = z.object({
 });
 export type RequestRecord = z.output<typeof requestSchema>;
 
+/** Version numbers and counts: whole numbers (a signed statement holds integers only). */
+const count = () => z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
+
 const versionSchema = z.object({
-  version: z.number(),
+  version: count(),
   /**
    * When the rotator made this value: the secret's rotation date on every host that applies it;
    * null for a value uploaded that was never rotated (it stays "never rotated" everywhere).
@@ -55,7 +58,7 @@ const versionSchema = z.object({
 export const stateSchema = z.object({
   current: versionSchema,
   /** The highest version ever stored (a dropped version's number is never reused). */
-  issued: z.optional(z.number()),
+  issued: z.optional(count()),
   pending: z.optional(
     z.object({
       ...versionSchema.shape,

@@ -31,6 +31,7 @@ import {
   readRecord,
   readStoredStates,
   stateBody,
+  stateSchema,
   storedStateSchema,
   type Fleet,
   type MemberRecord,
@@ -126,7 +127,8 @@ export async function savePins(fleet: Fleet, deps: Pick<Deps, 'files'>): Promise
   await deps.files.writeAtomic(path, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
 }
 
-function invalid(message: string): SecretsError {
+/** A fleet record that fails its signature or this host's pins: nothing of it is applied. */
+export function invalid(message: string): SecretsError {
   return new SecretsError('fleet-store-invalid', `${message}; nothing was applied`, {
     hint: 'someone with write access to etcd changed the fleet, or it was restored from an old snapshot: compare with secrets log --fleet on another member',
   });
@@ -262,14 +264,24 @@ export async function signedState(
   previous: { seq: number } | undefined,
   key: HostKey,
   deps: Pick<Deps, 'loadPgp'>,
-): Promise<{ operation: KvOperation; stored: StoredState }> {
+): Promise<{ operation: KvOperation; stored: StoredState; guard: KvCompare[] }> {
   const seq = (previous?.seq ?? 0) + 1;
+  // Signed as every reader will parse it: a field the schema does not keep (a pending version's
+  // `revocation` left on the version made current) would otherwise fail everyone's verification.
+  const parsed = stateSchema.safeParse(JSON.parse(JSON.stringify(stateBody(body))));
+  if (!parsed.success) throw new Error(`a state of ${id} that the fleet's schema refuses`);
   const pgp = await deps.loadPgp();
-  const { signature } = await pgp.signDetached(stateStatement(fleet, id, body, seq, fleet.host), {
+  const { signature } = await pgp.signDetached(stateStatement(fleet, id, parsed.data, seq, fleet.host), {
     armored: key.privateKey,
   });
-  const stored: StoredState = { ...stateBody(body), seq, signedBy: fleet.host, signature };
-  return { operation: put(fleet.keys.secret(id), stored), stored };
+  const stored: StoredState = { ...stateBody(parsed.data), seq, signedBy: fleet.host, signature };
+  // The membership this host verified must still be the newest when the state is written: a
+  // member removed meanwhile (its sync finishing a rotation as the removal commits) must not leave a
+  // state that no member signed.
+  const guard: KvCompare[] = fleet.membership
+    ? [{ key: fleet.keys.membershipDoc(fleet.membership.version + 1), modRevision: '0' }]
+    : [];
+  return { operation: put(fleet.keys.secret(id), stored), stored, guard };
 }
 
 /** States already verified in this process (a sync --watch reads them on every change). */
@@ -285,7 +297,12 @@ export async function verifyState(
 ): Promise<void> {
   const signer = members.find((member) => member.host === stored.signedBy);
   if (!signer) throw invalid(`the state of ${id} is signed by ${stored.signedBy}, which is not a member of the fleet`);
-  const statement = stateStatement(fleet, id, stored, stored.seq, stored.signedBy);
+  let statement: Uint8Array;
+  try {
+    statement = stateStatement(fleet, id, stored, stored.seq, stored.signedBy);
+  } catch (error) {
+    throw invalid(`the state of ${id} cannot be what a member signed (${(error as Error).message})`);
+  }
   const cacheKey = sha256(`${signer.publicKey}\n${stored.signature}\n${Buffer.from(statement).toString('base64')}`);
   let genuine = verifiedStates.get(cacheKey);
   if (genuine === undefined) {
@@ -308,6 +325,44 @@ export async function readStates(
   if (states.size === 0) return states;
   const signers = members ?? fleet.membership?.members ?? (await readMembers(fleet));
   for (const [id, { state }] of states) await verifyState(fleet, id, state, signers, fleet.deps);
+  return states;
+}
+
+/**
+ * The states one by one: each verified, or the error that refused it, so that one bad state stops
+ * only its own secret (what a sync needs; the other readers refuse the lot).
+ */
+export async function readStatesEach(
+  fleet: Fleet,
+  members: MemberRecord[],
+): Promise<Map<string, { state: StoredState; modRevision: string } | { error: SecretsError }>> {
+  const states = new Map<string, { state: StoredState; modRevision: string } | { error: SecretsError }>();
+  for (const entry of await fleet.kv.list(fleet.keys.secrets)) {
+    const id = entry.key.slice(fleet.keys.secrets.length);
+    try {
+      const state = parseRecord(storedStateSchema, entry);
+      await verifyState(fleet, id, state, members, fleet.deps);
+      states.set(id, { state, modRevision: entry.modRevision });
+    } catch (error) {
+      if (!(error instanceof SecretsError)) throw error;
+      states.set(id, { error });
+    }
+  }
+  return states;
+}
+
+/**
+ * The states, verified and checked against this host's pins (moving them on): what a command reads
+ * before it signs a successor, so an older state put back is never built upon.
+ */
+export async function readCheckedStates(
+  fleet: Fleet,
+  members?: MemberRecord[],
+): Promise<Map<string, { state: StoredState; modRevision: string }>> {
+  // The pins first: a command here that moves them on meanwhile makes the states read newer, not older.
+  await loadPins(fleet, fleet.deps);
+  const states = await readStates(fleet, members);
+  for (const [id, { state }] of states) await checkVersions(fleet, id, state, fleet.deps);
   return states;
 }
 
