@@ -568,7 +568,7 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     expect(last.members.map((member) => member.host)).toContain('api-2');
   });
 
-  it('a state deleted from etcd is reported by a host that has seen it, and the other secrets still sync', async () => {
+  it('a state deleted from etcd is refused by a host that has seen it, until fleet accept-state and a new rotation', async () => {
     const fleet = makeFleet(cluster, { hosts: 2 });
     await fleet.setUp();
     const [, h2] = fleet.hosts as [FleetHost, FleetHost];
@@ -580,6 +580,21 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     expect(sync.stderr).toContain('[fleet-store-invalid]');
     expect(sync.stderr).toContain(`the state of ${SHARED_ID} is gone from the fleet`);
     expect(h2.env()).toBe(before);
+
+    // The way back, once the operator has checked the trail: each host forgets what it saw, then a rotation.
+    for (const host of fleet.hosts) {
+      const accepted = await host.run(['fleet', 'accept-state', SHARED_ID, '--yes', '--json']);
+      expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
+      expect(JSON.parse(accepted.stdout)).toMatchObject({ secret: SHARED_ID, now: null });
+      const log = await host.run(['log', '--json']);
+      expect(log.stdout).toContain('fleet-state-accepted');
+    }
+    await fleet.startSyncs();
+    const [h1] = fleet.hosts as [FleetHost];
+    const rotate = await h1.run(['rotate', SHARED_ID, '--yes']);
+    expect(rotate.code, rotate.stdout + rotate.stderr).toBe(0);
+    await waitFor('api-2 has the new value', () => h2.value() === h1.value());
+    expect(h2.env()).not.toBe(before);
   });
 
   it('removing the member that signed a state signs it again: the others keep syncing and rotating', async () => {

@@ -18,7 +18,15 @@ import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import { commitWithAudit } from './fleet-audit.js';
 import { FINGERPRINT_KEY_ID } from './fleet-constants.js';
 import { withFleetLock } from './fleet-lock.js';
-import { nextMembership, pinMembership, readCheckedStates, savePins, signedState } from './trust.js';
+import {
+  loadPins,
+  nextMembership,
+  pinMembership,
+  readCheckedStates,
+  readState,
+  savePins,
+  signedState,
+} from './trust.js';
 import { withStateLock } from '../state/state-lock.js';
 import { currentTally, makeCurrent } from './protocol.js';
 import {
@@ -436,5 +444,49 @@ export async function runFleetRemove(
       }
       return { removed: host, couldRead: secrets };
     });
+  });
+}
+
+export interface AcceptStateOutcome {
+  secret: string;
+  /** What this host had pinned: the newest state number it had seen, and the highest version current. */
+  forgot: { seq: number | null; current: number | null };
+  /** What the fleet holds now (null: no state; the next rotation uploads one). */
+  now: { seq: number; current: number; pending: number | null; signedBy: string } | null;
+}
+
+/**
+ * `secrets fleet accept-state ID`: after etcd lost or went back on a secret's state (a deleted key,
+ * a restore from an older snapshot), every host that saw newer refuses it; the operator, having
+ * checked the fleet trail, tells this host to forget what it saw of that secret. The state is still
+ * verified (signed by a member); only the host's memory of it is reset, and that is audited here.
+ */
+export async function runFleetAcceptState(policy: Policy, id: string, deps: Deps): Promise<AcceptStateOutcome> {
+  if (!sharedSecrets(policy).some((secret) => secret.id === id))
+    throw new SecretsError('unknown-secret', `${id} is not a shared secret of this policy; nothing was changed`);
+  return withFleetHost(policy, deps, `secrets fleet accept-state ${id}`, async (fleet) => {
+    await memberHostKey(policy, fleet, deps);
+    const found = await readState(fleet, id);
+    const pins = await loadPins(fleet, deps);
+    const forgot = { seq: pins.states?.[id]?.seq ?? null, current: pins.floors[id] ?? null };
+    delete pins.states?.[id];
+    delete pins.floors[id];
+    delete pins.pending?.[id];
+    delete pins.dropped?.[id];
+    delete pins.held?.[id];
+    const now = found
+      ? {
+          seq: found.record.seq,
+          current: found.record.current.version,
+          pending: found.record.pending?.version ?? null,
+          signedBy: found.record.signedBy,
+        }
+      : null;
+    await appendAudit(
+      policy.stateDir,
+      { action: 'fleet-state-accepted', secret: id, details: { prefix: fleet.spec.prefix, forgot, now } },
+      deps,
+    );
+    return { secret: id, forgot, now };
   });
 }
