@@ -306,9 +306,8 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     const rotate = await h1.run(['rotate', SHARED_ID, '--yes']);
     expect(rotate.code, rotate.stdout + rotate.stderr).toBe(0);
     await waitFor('api-2 holds version 2', () => h2.value() === h1.value());
-    // What this test is about: a host that has seen version 2 *current* is never sent back. (A host
-    // that only ever saw it pending cannot tell a replayed old state from a genuine roll-back; see
-    // docs/fleet.md.) So wait until api-2's watcher has seen it current before stopping it.
+    // What this test is about: a host that has seen version 2 *current* is never sent back (one that
+    // saw it only pending is the next test). So wait until api-2's watcher has seen it current.
     await waitFor('api-2 has seen version 2 current', () => {
       try {
         const pins = JSON.parse(readFileSync(h2.path('.secrets/fleet/pins.json'), 'utf8')) as Record<
@@ -345,9 +344,8 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     const rotate = await h1.run(['rotate', SHARED_ID, '--yes']);
     expect(rotate.code, rotate.stdout + rotate.stderr).toBe(0);
     await waitFor('api-2 holds version 2', () => h2.value() === h1.value());
-    // What this test is about: a host that has seen version 2 *current* is never sent back. (A host
-    // that only ever saw it pending cannot tell a replayed old state from a genuine roll-back; see
-    // docs/fleet.md.) So wait until api-2's watcher has seen it current before stopping it.
+    // What this test is about: a host that has seen version 2 *current* is never sent back (one that
+    // saw it only pending is the next test). So wait until api-2's watcher has seen it current.
     await waitFor('api-2 has seen version 2 current', () => {
       try {
         const pins = JSON.parse(readFileSync(h2.path('.secrets/fleet/pins.json'), 'utf8')) as Record<
@@ -426,6 +424,200 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     await put(fleet, 'audit-head', { seq: kept, hash: hashLine(lines[kept - 1]!) });
     const verify = await h1.run(['log', '--verify']);
     expect(verify.code, `the 'rotated' entry is gone and log --verify says: ${verify.stdout}`).toBe(2);
+  });
+
+  // FIXED (high, rollback of a host that saw a version only pending): the pins held the highest
+  // version seen *current*, so a host that had applied version 2 while it was pending could not tell
+  // a genuine roll-back from the old state put back by an etcd writer, and went back to version 1 (the
+  // value being rotated away, maybe leaked). States are now signed with a growing sequence number,
+  // and each host pins the newest it has seen.
+  it('a host that saw a version only pending is not sent back by a replayed older state', async () => {
+    const fleet = makeFleet(cluster, { hosts: 3 });
+    await fleet.setUp();
+    const [h1, h2] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
+    await fleet.startSyncs([h2]);
+    const oldState = (await fleet.get(`secrets/${SHARED_ID}`))!;
+    const leaked = h2.value()!;
+    // api-3 is offline: --partial-ok leaves version 2 pending, applied on api-1 and api-2.
+    const rotate = await h1.run(['rotate', SHARED_ID, '--yes', '--partial-ok']);
+    expect(rotate.code, rotate.stdout + rotate.stderr).toBe(1);
+    await waitFor('api-2 holds version 2', () => h2.value() === h1.value());
+    await waitFor(
+      'api-2 has acknowledged version 2',
+      async () => (await fleet.get(`acks/${SHARED_ID}/${pad(2)}/api-2`)) !== undefined,
+    );
+    await h2.sync!.stop();
+    const rotated = h2.value()!;
+    expect(rotated).not.toBe(leaked);
+    expect(JSON.parse((await fleet.get(`secrets/${SHARED_ID}`))!)).toMatchObject({ pending: { version: 2 } });
+
+    await put(fleet, `secrets/${SHARED_ID}`, oldState);
+    const hooks = h2.hookRuns();
+    const sync = await h2.run(['sync']);
+    expect(h2.value(), `api-2 went back to the old value: ${sync.stdout}${sync.stderr}`).toBe(rotated);
+    expect(h2.hookRuns()).toBe(hooks);
+    expect(sync.code).toBe(3);
+    expect(sync.stderr).toContain('[fleet-store-invalid]');
+    expect(sync.stderr).toMatch(/older than number \d+ which this host has already seen/);
+  });
+
+  it('a state edited in etcd, or signed by a host that is not a member, is refused and nothing is applied', async () => {
+    const fleet = makeFleet(cluster, { hosts: 2 });
+    await fleet.setUp();
+    const [, h2] = fleet.hosts as [FleetHost, FleetHost];
+    const before = h2.env();
+    const genuine = await getJson<StateRecord & { seq: number; signedBy: string; signature: string }>(
+      fleet,
+      `secrets/${SHARED_ID}`,
+    );
+    expect(genuine.seq).toBeGreaterThanOrEqual(1);
+    expect(genuine.signedBy).toBe('api-1');
+    const attempts: Array<[string, unknown, RegExp]> = [
+      ['a higher sequence number', { ...genuine, seq: genuine.seq + 100 }, /valid signature of api-1/],
+      [
+        'a changed version record',
+        { ...genuine, current: { ...genuine.current, rotation: 'edited' } },
+        /valid signature/,
+      ],
+      ['a non-member signer', { ...genuine, signedBy: 'mallory' }, /mallory, which is not a member/],
+      ['a fractional number', { ...genuine, issued: 1.5 }, /is not one this version understands/],
+      ['no signature', { current: genuine.current, issued: genuine.issued }, /is not one this version understands/],
+    ];
+    for (const [what, record, reason] of attempts) {
+      await put(fleet, `secrets/${SHARED_ID}`, record);
+      const sync = await h2.run(['sync']);
+      expect(sync.code, `${what}: ${sync.stdout}${sync.stderr}`).toBe(3);
+      expect(sync.stderr, what).toContain('[fleet-store-invalid]');
+      expect(sync.stderr, what).toMatch(reason);
+      expect(h2.env(), what).toBe(before);
+      const check = await h2.run(['check', '--json']);
+      const findings = (
+        JSON.parse(check.stdout) as { findings: Array<{ check: string; severity: string; message: string }> }
+      ).findings.filter((finding) => finding.check === 'fleet');
+      expect(findings, what).toEqual([
+        expect.objectContaining({ severity: 'critical', message: expect.stringMatching(reason) }),
+      ]);
+      expect(check.code, what).toBe(2);
+    }
+    await put(fleet, `secrets/${SHARED_ID}`, genuine);
+    const sync = await h2.run(['sync']);
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+  });
+
+  // FIXED (critical, found reviewing the signed states): a revocation's version carried `revocation: true` into the
+  // current state the rotator signed; readers drop that field, so the signature failed on every host and the
+  // fleet stopped for good after any shared revoke.
+  it('after a shared revoke every host still trusts the state: sync, status and the next rotation work', async () => {
+    const fleet = makeFleet(cluster, { hosts: 2 });
+    await fleet.setUp();
+    const [h1, h2] = fleet.hosts as [FleetHost, FleetHost];
+    await fleet.startSyncs([h2]);
+    const leaked = h1.value()!;
+    const revoke = await h1.run(['revoke', SHARED_ID, '--yes', '--no-scan']);
+    expect(revoke.code, revoke.stdout + revoke.stderr).toBe(0);
+    expect(h1.value()).not.toBe(leaked);
+    await waitFor('api-2 has the replacement', () => h2.value() === h1.value());
+    await waitFor(
+      'the replacement is current',
+      async () => (await fleet.status()).secrets[SHARED_ID]?.pending === null,
+    );
+    await h2.sync!.stop();
+    for (const host of [h1, h2]) {
+      const sync = await host.run(['sync']);
+      expect(sync.code, `${host.name}: ${sync.stdout}${sync.stderr}`).toBe(0);
+    }
+    const status = await h2.run(['fleet', 'status']);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    const check = await h2.run(['check', '--json']);
+    const critical = (
+      JSON.parse(check.stdout) as { findings: Array<{ check: string; severity: string }> }
+    ).findings.filter((finding) => finding.check === 'fleet' && finding.severity === 'critical');
+    expect(critical, check.stdout).toEqual([]);
+    // The next rotation builds on it (api-1 runs no sync, so --partial-ok leaves it pending there: exit 1).
+    const version = (await fleet.status()).secrets[SHARED_ID]!.current;
+    const rotate = await h2.run(['rotate', SHARED_ID, '--yes', '--partial-ok']);
+    expect(rotate.code, rotate.stdout + rotate.stderr).toBe(1);
+    expect((await fleet.status()).secrets[SHARED_ID]).toMatchObject({ current: version, pending: version + 1 });
+  });
+
+  // FIXED (high, found reviewing the signed states): commands that sign a successor state (fleet remove signing
+  // again the states of the member it removes, a rotator ending its rotation) checked the signature of the state
+  // they built on but not this host's pins, so a member could be made to sign a new state on top of an older one
+  // put back by an etcd writer: a genuine-looking way back to an old value for hosts that had not seen further.
+  it('fleet remove does not sign again an older state put back in etcd', async () => {
+    const fleet = makeFleet(cluster, { hosts: 3 });
+    await fleet.setUp();
+    const [h1, h2] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
+    await fleet.startSyncs();
+    const byApi2 = await h2.run(['rotate', SHARED_ID, '--yes']);
+    expect(byApi2.code, byApi2.stdout + byApi2.stderr).toBe(0);
+    const oldState = (await fleet.get(`secrets/${SHARED_ID}`))!;
+    expect(JSON.parse(oldState)).toMatchObject({ signedBy: 'api-2', current: { version: 2 } });
+    const oldValue = (await fleet.get(`values/${SHARED_ID}/${pad(2)}`))!;
+    const byApi1 = await h1.run(['rotate', SHARED_ID, '--yes']);
+    expect(byApi1.code, byApi1.stdout + byApi1.stderr).toBe(0);
+    for (const host of fleet.hosts) await host.sync!.stop();
+
+    await put(fleet, `values/${SHARED_ID}/${pad(2)}`, oldValue);
+    await put(fleet, `secrets/${SHARED_ID}`, oldState);
+    const remove = await h1.run(['fleet', 'remove', 'api-2', '--yes']);
+    expect(remove.code, remove.stdout + remove.stderr).toBe(3);
+    expect(remove.stderr).toContain('[fleet-store-invalid]');
+    expect(await fleet.get(`secrets/${SHARED_ID}`)).toBe(oldState);
+    const last = JSON.parse((await membershipDocs(fleet)).at(-1)!.doc) as { members: MemberEntry[] };
+    expect(last.members.map((member) => member.host)).toContain('api-2');
+  });
+
+  it('a state deleted from etcd is refused by a host that has seen it, until fleet accept-state and a new rotation', async () => {
+    const fleet = makeFleet(cluster, { hosts: 2 });
+    await fleet.setUp();
+    const [, h2] = fleet.hosts as [FleetHost, FleetHost];
+    const before = h2.env();
+    const removed = await fleet.cluster.etcdctl(['del', `${fleet.prefix}/secrets/${SHARED_ID}`]);
+    expect(removed.code, removed.stderr).toBe(0);
+    const sync = await h2.run(['sync']);
+    expect(sync.code, sync.stdout + sync.stderr).toBe(3);
+    expect(sync.stderr).toContain('[fleet-store-invalid]');
+    expect(sync.stderr).toContain(`the state of ${SHARED_ID} is gone from the fleet`);
+    expect(h2.env()).toBe(before);
+
+    // The way back, once the operator has checked the trail: each host forgets what it saw, then a rotation.
+    for (const host of fleet.hosts) {
+      const accepted = await host.run(['fleet', 'accept-state', SHARED_ID, '--yes', '--json']);
+      expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
+      expect(JSON.parse(accepted.stdout)).toMatchObject({ secret: SHARED_ID, now: null });
+      const log = await host.run(['log', '--json']);
+      expect(log.stdout).toContain('fleet-state-accepted');
+    }
+    await fleet.startSyncs();
+    const [h1] = fleet.hosts as [FleetHost];
+    const rotate = await h1.run(['rotate', SHARED_ID, '--yes']);
+    expect(rotate.code, rotate.stdout + rotate.stderr).toBe(0);
+    await waitFor('api-2 has the new value', () => h2.value() === h1.value());
+    expect(h2.env()).not.toBe(before);
+  });
+
+  it('removing the member that signed a state signs it again: the others keep syncing and rotating', async () => {
+    const fleet = makeFleet(cluster, { hosts: 3 });
+    await fleet.setUp();
+    const [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
+    await fleet.startSyncs([h1, h2]);
+    const rotate = await h3.run(['rotate', SHARED_ID, '--yes']);
+    expect(rotate.code, rotate.stdout + rotate.stderr).toBe(0);
+    expect(JSON.parse((await fleet.get(`secrets/${SHARED_ID}`))!)).toMatchObject({ signedBy: 'api-3' });
+    const removed = await h1.run(['fleet', 'remove', 'api-3', '--yes']);
+    expect(removed.code, removed.stdout + removed.stderr).toBe(0);
+    const state = JSON.parse((await fleet.get(`secrets/${SHARED_ID}`))!) as {
+      signedBy: string;
+      current: { version: number };
+    };
+    expect(state).toMatchObject({ signedBy: 'api-1', current: { version: 2 } });
+    await h2.sync!.stop();
+    const sync = await h2.run(['sync']);
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    const again = await h2.run(['rotate', SHARED_ID, '--yes']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(h1.value()).toBe(h2.value());
   });
 });
 

@@ -22,7 +22,8 @@ Examples:
   secrets fleet join                                  # on each other host: prints its key fingerprint
   secrets fleet admit api-2 --fingerprint "0A1B …"    # on a member, with the fingerprint join printed
   secrets fleet status
-  secrets fleet remove api-3                          # names the secrets it could read: rotate them`,
+  secrets fleet remove api-3                          # names the secrets it could read: rotate them
+  secrets fleet accept-state jwt                      # after etcd lost or went back on jwt's state`,
     );
 
   fleet
@@ -100,6 +101,41 @@ Examples:
         removed.couldRead.length > 0
           ? `removed ${removed.removed}; it could read: ${removed.couldRead.join(', ')} — rotate them (secrets rotate ${removed.couldRead.join(' ')})\n`
           : `removed ${removed.removed}\n`,
+      );
+    });
+
+  fleet
+    .command('accept-state')
+    .description("forget what this host saw of a shared secret's fleet state, after etcd lost or went back on it")
+    .argument('<secret>', 'the shared secret whose state every host refuses (fleet-store-invalid)')
+    .option('-y, --yes', 'no confirmation prompt')
+    .addHelpText(
+      'after',
+      `
+Only after checking (secrets log --fleet on a member) that the fleet's state really was lost or
+restored, not changed by someone with write access to etcd: the state is still verified, but this
+host no longer refuses one older than it saw. Audited here as fleet-state-accepted. Run it on each
+host that refuses the state, then rotate the secret.`,
+    )
+    .action(async (secret: string, options: { yes?: boolean }, command: Command) => {
+      const deps = ctx.deps(command);
+      const policy = await ctx.policy(command, deps);
+      if (
+        deps.interactive &&
+        !options.yes &&
+        !(await deps.prompts.confirm(`accept the fleet's state of ${secret} as it is now?`, false))
+      )
+        throw new SecretsError('cancelled', 'not confirmed; nothing was changed');
+      const { runFleetAcceptState } = await import('../../services/fleet/membership.js');
+      const accepted = await runFleetAcceptState(policy, secret, deps);
+      if (ctx.globals(command).json) return deps.output.out(json(accepted));
+      const { forgot, now } = accepted;
+      deps.output.out(
+        `${secret}: forgot state ${forgot.seq ?? 'none'} (version ${forgot.current ?? 'none'} current); the fleet now holds ${
+          now
+            ? `state ${now.seq} by ${now.signedBy}: version ${now.current} current${now.pending !== null ? `, ${now.pending} pending` : ''}`
+            : 'no state (the next rotation uploads one)'
+        }\n`,
       );
     });
 

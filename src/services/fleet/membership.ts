@@ -9,7 +9,7 @@ import { lastRotations } from '../../core/audit.js';
 import { SecretsError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
 import type { SecretSpec } from '../../core/policy-schema.js';
-import type { KvOperation } from '../../core/ports.js';
+import type { KvCompare, KvOperation } from '../../core/ports.js';
 import { Secret } from '../../core/secret.js';
 import { currentEnvValues } from '../../kinds/env-values.js';
 import { envKeysOfSecret } from '../../kinds/index.js';
@@ -18,7 +18,15 @@ import { appendAudit, readAuditEntries } from '../state/audit-trail.js';
 import { commitWithAudit } from './fleet-audit.js';
 import { FINGERPRINT_KEY_ID } from './fleet-constants.js';
 import { withFleetLock } from './fleet-lock.js';
-import { nextMembership, pinMembership, savePins } from './trust.js';
+import {
+  loadPins,
+  nextMembership,
+  pinMembership,
+  readCheckedStates,
+  readState,
+  savePins,
+  signedState,
+} from './trust.js';
 import { withStateLock } from '../state/state-lock.js';
 import { currentTally, makeCurrent } from './protocol.js';
 import {
@@ -29,7 +37,6 @@ import {
   put,
   readMembers,
   readRecord,
-  readStates,
   requestSchema,
   sameFingerprint,
   sharedSecrets,
@@ -37,6 +44,7 @@ import {
   type Fleet,
   type MemberRecord,
   type SecretState,
+  type StoredState,
 } from './store.js';
 import { ensureHostKey, memberHostKey, openValues, sealValues, type HostKey } from './values.js';
 
@@ -81,7 +89,7 @@ export async function firstVersion(
   envText: string | undefined,
   origin: { createdAt: Date | null; rotation: string },
   deps: Deps,
-): Promise<{ operations: KvOperation[]; valueOperation: KvOperation; state: SecretState } | { reason: string }> {
+): Promise<{ operations: KvOperation[]; valueOperation: KvOperation; state: StoredState } | { reason: string }> {
   const labels = envKeysOfSecret(spec);
   const values = currentEnvValues(policy, new Map([[policy.envFile, envText]]), labels);
   const missing = labels.filter((label) => !values[label]);
@@ -99,7 +107,8 @@ export async function firstVersion(
     issued: 1,
   };
   const valueOperation = put(fleet.keys.value(id, 1), sealed);
-  return { operations: [put(fleet.keys.secret(id), state), valueOperation], valueOperation, state };
+  const signed = await signedState(fleet, id, state, undefined, key, deps);
+  return { operations: [signed.operation, valueOperation], valueOperation, state: signed.stored };
 }
 
 /**
@@ -266,7 +275,7 @@ async function resealAll(fleet: Fleet, members: MemberRecord[], current: MemberR
     const values = await openValues(found.record, { secret, version }, current, key, deps);
     operations.push(put(valueKey, await sealValues(secret, version, values, members, key, fleet.host, deps)));
   };
-  for (const [id, { state }] of await readStates(fleet)) {
+  for (const [id, { state }] of await readCheckedStates(fleet)) {
     secrets.push(id);
     await reseal(fleet.keys.value(id, state.current.version), id, state.current.version);
     if (state.pending) await reseal(fleet.keys.value(id, state.pending.version), id, state.pending.version);
@@ -402,19 +411,32 @@ export async function runFleetRemove(
       if (!staying.some((member) => member.host === fleet.host))
         throw new SecretsError('fleet-not-member', `${fleet.host} is not a member of the fleet`);
       const { operations, secrets } = await resealAll(fleet, staying, current, key, deps);
+      // A state the leaving host signed would no longer verify: signed again here, unchanged.
+      const resigned: KvOperation[] = [];
+      const unmoved: KvCompare[] = [];
+      // Every state is compared, not only those: one that moves meanwhile (the leaving host's sync
+      // completing a rotation) makes the removal fail rather than leave a state no member signed.
+      for (const [id, { state, modRevision }] of await readCheckedStates(fleet, current)) {
+        unmoved.push({ key: fleet.keys.secret(id), modRevision });
+        if (state.signedBy === host) resigned.push((await signedState(fleet, id, state, state, key, deps)).operation);
+      }
       const membership = await nextMembership(fleet, staying, key, deps);
       const done = await commitWithAudit(
         fleet,
-        [membership.compare],
-        [membership.operation, { delete: fleet.keys.host(host) }, ...operations],
+        [membership.compare, ...unmoved],
+        [membership.operation, { delete: fleet.keys.host(host) }, ...operations, ...resigned],
         { action: 'fleet-removed', details: { host, by: fleet.host, couldRead: secrets } },
         deps,
       );
       if (!done)
-        throw new SecretsError('fleet-busy', `the membership of ${host} changed meanwhile; nothing was changed`);
+        throw new SecretsError(
+          'fleet-busy',
+          `the fleet changed meanwhile (its membership, or a secret's state); nothing was changed`,
+          { hint: `run secrets fleet remove ${host} again` },
+        );
       pinMembership(fleet, staying, membership.version, membership.hash);
       // A version pending only on the removed host is now applied by every member: make it current.
-      for (const [id, { state, modRevision }] of await readStates(fleet)) {
+      for (const [id, { state, modRevision }] of await readCheckedStates(fleet)) {
         if (!state.pending) continue;
         const tally = await currentTally(fleet, id, state.pending.version);
         if (tally.missing.length === 0 && tally.failed.length === 0)
@@ -422,5 +444,49 @@ export async function runFleetRemove(
       }
       return { removed: host, couldRead: secrets };
     });
+  });
+}
+
+export interface AcceptStateOutcome {
+  secret: string;
+  /** What this host had pinned: the newest state number it had seen, and the highest version current. */
+  forgot: { seq: number | null; current: number | null };
+  /** What the fleet holds now (null: no state; the next rotation uploads one). */
+  now: { seq: number; current: number; pending: number | null; signedBy: string } | null;
+}
+
+/**
+ * `secrets fleet accept-state ID`: after etcd lost or went back on a secret's state (a deleted key,
+ * a restore from an older snapshot), every host that saw newer refuses it; the operator, having
+ * checked the fleet trail, tells this host to forget what it saw of that secret. The state is still
+ * verified (signed by a member); only the host's memory of it is reset, and that is audited here.
+ */
+export async function runFleetAcceptState(policy: Policy, id: string, deps: Deps): Promise<AcceptStateOutcome> {
+  if (!sharedSecrets(policy).some((secret) => secret.id === id))
+    throw new SecretsError('unknown-secret', `${id} is not a shared secret of this policy; nothing was changed`);
+  return withFleetHost(policy, deps, `secrets fleet accept-state ${id}`, async (fleet) => {
+    await memberHostKey(policy, fleet, deps);
+    const found = await readState(fleet, id);
+    const pins = await loadPins(fleet, deps);
+    const forgot = { seq: pins.states?.[id]?.seq ?? null, current: pins.floors[id] ?? null };
+    delete pins.states?.[id];
+    delete pins.floors[id];
+    delete pins.pending?.[id];
+    delete pins.dropped?.[id];
+    delete pins.held?.[id];
+    const now = found
+      ? {
+          seq: found.record.seq,
+          current: found.record.current.version,
+          pending: found.record.pending?.version ?? null,
+          signedBy: found.record.signedBy,
+        }
+      : null;
+    await appendAudit(
+      policy.stateDir,
+      { action: 'fleet-state-accepted', secret: id, details: { prefix: fleet.spec.prefix, forgot, now } },
+      deps,
+    );
+    return { secret: id, forgot, now };
   });
 }

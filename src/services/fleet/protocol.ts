@@ -18,8 +18,9 @@ import {
   type AckRecord,
   type Fleet,
   type MemberRecord,
-  type SecretState,
+  type StoredState,
 } from './store.js';
+import { signedState } from './trust.js';
 import { openValues, type HostKey } from './values.js';
 
 /** Who has acknowledged a version, who failed it, and who has not answered. */
@@ -135,7 +136,7 @@ async function versionValues(
 export async function makeCurrent(
   fleet: Fleet,
   id: string,
-  state: SecretState,
+  state: StoredState,
   modRevision: string,
   key: HostKey,
   deps: Deps,
@@ -146,7 +147,8 @@ export async function makeCurrent(
   const members = await readMembers(fleet);
   const next = await versionValues(fleet, id, pending.version, members, key, deps);
   const previous = await versionValues(fleet, id, state.current.version, members, key, deps).catch(() => undefined);
-  const { startedAt: _startedAt, deadline: _deadline, partialOk: _partialOk, ...current } = pending;
+  const { version, createdAt, rotation, by } = pending;
+  const current = { version, createdAt, rotation, by };
   const fingerprintKey = await fleetFingerprintKey(fleet, members, key, deps);
   const nextPrints = next ? fleetFingerprints(next, fingerprintKey) : {};
   const previousPrints = previous ? fleetFingerprints(previous, fingerprintKey) : {};
@@ -160,14 +162,19 @@ export async function makeCurrent(
   const nextWhole = whole(nextPrints);
   const previousWhole = whole(previousPrints);
   // The state change and its audit line commit together: the chain has exactly one entry per rotation.
+  const made = await signedState(
+    fleet,
+    id,
+    { current, issued: Math.max(pending.version, state.issued ?? 0) },
+    state,
+    key,
+    deps,
+  );
   const recorded = await commitWithAudit(
     fleet,
-    [{ key: fleet.keys.secret(id), modRevision }],
+    [{ key: fleet.keys.secret(id), modRevision }, ...made.guard],
     [
-      put(fleet.keys.secret(id), {
-        current,
-        issued: Math.max(pending.version, state.issued ?? 0),
-      } satisfies SecretState),
+      made.operation,
       ...(state.current.version !== pending.version
         ? [
             { delete: fleet.keys.value(id, state.current.version) },
@@ -202,22 +209,28 @@ export async function makeCurrent(
 export async function dropPending(
   fleet: Fleet,
   id: string,
-  state: SecretState,
+  state: StoredState,
   modRevision: string,
   tally: AckTally,
+  key: HostKey,
   deps: Deps,
   reason: string,
 ): Promise<boolean> {
   const pending = state.pending;
   if (!pending) return false;
+  const dropped = await signedState(
+    fleet,
+    id,
+    { current: state.current, issued: Math.max(pending.version, state.issued ?? 0) },
+    state,
+    key,
+    deps,
+  );
   const recorded = await commitWithAudit(
     fleet,
-    [{ key: fleet.keys.secret(id), modRevision }],
+    [{ key: fleet.keys.secret(id), modRevision }, ...dropped.guard],
     [
-      put(fleet.keys.secret(id), {
-        current: state.current,
-        issued: Math.max(pending.version, state.issued ?? 0),
-      } satisfies SecretState),
+      dropped.operation,
       { delete: fleet.keys.value(id, pending.version) },
       { deletePrefix: fleet.keys.acks(id, pending.version) },
     ],

@@ -26,10 +26,10 @@ import { assertFleetAuditIntact, appendFleetAudit } from './fleet-audit.js';
 import { takeFleetLock } from './fleet-lock.js';
 import { firstVersion, withFleet } from './membership.js';
 import { currentTally, dropPending, makeCurrent, type AckTally } from './protocol.js';
-import { put, readMembers, readRecord, readStates, stateSchema, type Fleet, type SecretState } from './store.js';
+import { put, readMembers, type Fleet, type SecretState, type StoredState } from './store.js';
 import { syncHost } from './sync.js';
 import { memberHostKey, sealValues, type HostKey } from './values.js';
-import { checkVersions, savePins } from './trust.js';
+import { checkVersions, readState, readStates, savePins, signedState } from './trust.js';
 import { randomUUID } from 'node:crypto';
 import { lastRotations } from '../../core/audit.js';
 import { readAuditEntries } from '../state/audit-trail.js';
@@ -111,14 +111,17 @@ async function conclude(
   deps: Deps,
   how: string,
 ): Promise<{ outcome: 'current' | 'pending' | 'rolled-back'; tally?: AckTally; reason?: string }> {
-  const found = await readRecord(fleet, stateSchema, fleet.keys.secret(id));
+  const found = await readState(fleet, id);
   const pending = found?.record.pending;
   if (!found || !pending) return { outcome: 'current' };
+  // Never decide on a state older than one this host has seen (put back by an etcd writer).
+  await checkVersions(fleet, id, found.record, deps);
   // Never longer than apply_timeout from now: a deadline in etcd (an etcd writer, a skewed clock) may be far off.
   const cap = deps.clock.now().getTime() + fleet.applyTimeoutMs;
   const deadline = new Date(Math.min(new Date(pending.deadline).getTime(), cap));
   const waited = await waitForAcks(fleet, id, pending.version, deadline, lock, deps);
-  const fresh = await readRecord(fleet, stateSchema, fleet.keys.secret(id));
+  const fresh = await readState(fleet, id);
+  if (fresh) await checkVersions(fleet, id, fresh.record, deps);
   if (!fresh?.record.pending || fresh.record.pending.version !== pending.version) return { outcome: 'current' };
   if (waited.done) {
     passStep('fleet-acknowledged', deps);
@@ -149,7 +152,7 @@ async function conclude(
       reason: waited.reason,
     };
   }
-  await dropPending(fleet, id, fresh.record, fresh.modRevision, waited.tally, deps, waited.reason);
+  await dropPending(fleet, id, fresh.record, fresh.modRevision, waited.tally, key, deps, waited.reason);
   // This host goes back at once; the others on their next sync.
   await syncHost(policy, fleet, deps, { only: [id], nested: true }).catch(() => undefined);
   return { outcome: 'rolled-back', tally: waited.tally, reason: waited.reason };
@@ -174,7 +177,7 @@ async function planFirstVersion(
   item: SelectedSecret,
   key: HostKey,
   deps: Deps,
-): Promise<{ record: SecretState; modRevision: string; valueOperation: KvOperation }> {
+): Promise<{ record: StoredState; modRevision: string; valueOperation: KvOperation }> {
   const members = await readMembers(fleet);
   const envText = await deps.files.readTextIfExists(policy.envFile);
   const { entries } = await readAuditEntries(policy.stateDir, deps);
@@ -216,10 +219,11 @@ export async function rotateShared(
     await assertFleetAuditIntact(fleet);
     const lock = await takeFleetLock(fleet, `secrets rotate ${item.id}`, deps);
     try {
-      const stored0 = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id));
+      const stored0 = await readState(fleet, item.id);
       const first = stored0 ? undefined : await planFirstVersion(policy, fleet, item, key, deps);
       const found = stored0 ?? first!;
-      await checkVersions(fleet, item.id, found.record, deps);
+      // A first version planned here is not stored yet: nothing to check it against, nothing to pin.
+      if (stored0) await checkVersions(fleet, item.id, stored0.record, deps);
       if (found.record.pending)
         throw new SecretsError(
           'fleet-pending',
@@ -249,16 +253,13 @@ export async function rotateShared(
         },
       };
       prepared.out('  3/4 swap, on every host of the fleet');
+      const signed = await signedState(fleet, item.id, pendingState, found.record, key, deps);
       const stored = await fleet.kv.txn(
-        [{ key: fleet.keys.secret(item.id), modRevision: found.modRevision }],
-        [
-          ...(first ? [first.valueOperation] : []),
-          put(fleet.keys.value(item.id, version), sealed),
-          put(fleet.keys.secret(item.id), pendingState),
-        ],
+        [{ key: fleet.keys.secret(item.id), modRevision: found.modRevision }, ...signed.guard],
+        [...(first ? [first.valueOperation] : []), put(fleet.keys.value(item.id, version), sealed), signed.operation],
       );
       if (!stored) {
-        const now2 = await readRecord(fleet, stateSchema, fleet.keys.secret(item.id)).catch(() => undefined);
+        const now2 = await readState(fleet, item.id).catch(() => undefined);
         throw new SecretsError(
           'fleet-busy',
           `${item.id} was changed by ${now2?.record.pending?.by ?? now2?.record.current.by ?? 'another host'} meanwhile; nothing was changed`,
@@ -338,6 +339,8 @@ export async function recoverFleet(policy: Policy, deps: Deps): Promise<FleetRec
     const pending = [...states].filter(([, { state }]) => state.pending);
     if (pending.length === 0) return [];
     const key = await memberHostKey(policy, fleet, deps);
+    // A pending state older than one this host has seen (put back by an etcd writer) is not acted on.
+    for (const [id, { state }] of pending) await checkVersions(fleet, id, state, deps);
     const report: FleetRecovery[] = [];
     let lock: KvLock;
     try {

@@ -9,11 +9,11 @@ import type { Policy } from '../../core/policy.js';
 import type { Deps } from '../deps.js';
 import { withFleet } from './membership.js';
 import { currentTally } from './protocol.js';
+import { readCheckedStates } from './trust.js';
 import {
   hostStatusSchema,
   parseRecord,
   readMembers,
-  readStates,
   requestSchema,
   targetVersion,
   openFleet,
@@ -62,7 +62,8 @@ export async function readFleetStatus(policy: Policy, deps: Deps): Promise<Fleet
 
 async function statusOf(fleet: Fleet): Promise<FleetStatus> {
   const members = await readMembers(fleet);
-  const states = await readStates(fleet);
+  // Checked against this host's pins too (never saved here): a replayed older state is shown as one.
+  const states = await readCheckedStates(fleet);
   const statuses = new Map<string, HostStatus>();
   for (const entry of await fleet.kv.list(fleet.keys.hosts))
     statuses.set(entry.key.slice(fleet.keys.hosts.length), parseRecord(hostStatusSchema, entry));
@@ -143,7 +144,16 @@ export async function fleetFindings(policy: Policy, now: Date, deps: Deps): Prom
     }
   } catch (error) {
     const message = isSecretsError(error) ? error.message : String(error);
-    return [{ check: 'fleet', severity: 'warning', message: `${message}; the local checks ran without it` }];
+    // etcd away is a warning; a fleet store that fails its signatures or this host's pins was
+    // changed by someone with write access to etcd: critical.
+    const tampered = isSecretsError(error) && error.code === 'fleet-store-invalid';
+    return [
+      {
+        check: 'fleet',
+        severity: tampered ? 'critical' : 'warning',
+        message: `${message.replace(/; nothing was applied$/, '')}; the local checks ran without it`,
+      },
+    ];
   }
   const findings: Finding[] = [];
   if (!status.hosts.some((member) => member.host === status.host))

@@ -41,8 +41,11 @@ export const requestSchema = z.object({
 });
 export type RequestRecord = z.output<typeof requestSchema>;
 
+/** Version numbers and counts: whole numbers (a signed statement holds integers only). */
+const count = () => z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
+
 const versionSchema = z.object({
-  version: z.number(),
+  version: count(),
   /**
    * When the rotator made this value: the secret's rotation date on every host that applies it;
    * null for a value uploaded that was never rotated (it stays "never rotated" everywhere).
@@ -55,7 +58,7 @@ const versionSchema = z.object({
 export const stateSchema = z.object({
   current: versionSchema,
   /** The highest version ever stored (a dropped version's number is never reused). */
-  issued: z.optional(z.number()),
+  issued: z.optional(count()),
   pending: z.optional(
     z.object({
       ...versionSchema.shape,
@@ -69,6 +72,28 @@ export const stateSchema = z.object({
 });
 export type SecretState = z.output<typeof stateSchema>;
 export type PendingVersion = NonNullable<SecretState['pending']>;
+
+/**
+ * A state as stored: signed by the member that wrote it, over the fleet, the secret, a sequence
+ * number that grows with every write, and the state (./trust.ts). A host pins the highest
+ * sequence number it has seen, so a replayed older state, genuine as it was, is refused.
+ */
+export const storedStateSchema = z.object({
+  ...stateSchema.shape,
+  seq: z.number().check(z.int(), z.positive(), z.maximum(Number.MAX_SAFE_INTEGER)),
+  signedBy: hostName,
+  signature: z.string().check(z.maxLength(8192)),
+});
+export type StoredState = z.output<typeof storedStateSchema>;
+
+/** The state without its signature, as it is signed. */
+export function stateBody(stored: SecretState): SecretState {
+  return {
+    current: stored.current,
+    ...(stored.issued !== undefined ? { issued: stored.issued } : {}),
+    ...(stored.pending ? { pending: stored.pending } : {}),
+  };
+}
 
 export const valueSchema = z.object({ by: hostName, message: z.string(), signature: z.string() });
 export type ValueRecord = z.output<typeof valueSchema>;
@@ -229,12 +254,14 @@ export async function readMembers(fleet: Fleet): Promise<MemberRecord[]> {
   return verifiedMembers(fleet, fleet.deps);
 }
 
-/** The secret states, by id. */
-export async function readStates(fleet: Fleet): Promise<Map<string, { state: SecretState; modRevision: string }>> {
-  const states = new Map<string, { state: SecretState; modRevision: string }>();
+/** The secret states as stored, by id, not yet verified: readStates (./trust.ts) verifies them. */
+export async function readStoredStates(
+  fleet: Fleet,
+): Promise<Map<string, { state: StoredState; modRevision: string }>> {
+  const states = new Map<string, { state: StoredState; modRevision: string }>();
   for (const entry of await fleet.kv.list(fleet.keys.secrets))
     states.set(entry.key.slice(fleet.keys.secrets.length), {
-      state: parseRecord(stateSchema, entry),
+      state: parseRecord(storedStateSchema, entry),
       modRevision: entry.modRevision,
     });
   return states;

@@ -66,7 +66,11 @@ export function makeSyncLoop(
         } catch (error) {
           failed = true;
           failures++;
-          onError(error);
+          try {
+            onError(error);
+          } catch {
+            // Reporting must never end the service.
+          }
         }
         if (again && !stopped) continue;
         // Retries back off from 2 s to a minute: a removed host or a long outage must not spin.
@@ -136,7 +140,8 @@ export async function runSyncWatch(
       ),
     );
   }
-  await loop.start();
+  // SIGTERM is honoured even while the first sync is still being followed by others.
+  await Promise.race([loop.start(), stop]);
   await stop;
   await loop.stop();
   for (const watch of watches) await watch.close();

@@ -25,7 +25,6 @@ import {
   assertMember,
   readMembers,
   readRecord,
-  readStates,
   sharedSecrets,
   hostStatusSchema,
   ackSchema,
@@ -38,7 +37,7 @@ import {
   type SecretState,
 } from './store.js';
 import { memberHostKey, openValues, type HostKey } from './values.js';
-import { checkVersions, loadPins, savePins } from './trust.js';
+import { checkVersions, invalid, loadPins, readStatesEach, savePins } from './trust.js';
 
 export interface SyncOutcome {
   host: string;
@@ -251,7 +250,7 @@ export async function syncHost(
   // memberHostKey has just read and verified the membership.
   const members = fleet.membership?.members ?? (await readMembers(fleet));
   const verified = fleet.membership;
-  const states = await readStates(fleet);
+  let states = await readStatesEach(fleet, members);
   const statusEntry = await readRecord(fleet, hostStatusSchema, fleet.keys.host(fleet.host)).catch(() => undefined);
   return withStateLock(
     policy.stateDir,
@@ -267,18 +266,45 @@ export async function syncHost(
         if (verified && verified.version > 0 && (pins.membership?.version ?? 0) <= verified.version)
           pins.membership = { version: verified.version, hash: verified.hash };
       }
+      // Another command on this host (a rotation, the other of cron's sync and sync --watch) may have
+      // seen newer states while this one waited for the lock: read them again rather than take the
+      // older ones for a replay.
+      const pinned = (await loadPins(fleet, deps)).states ?? {};
+      if ([...states].some(([id, entry]) => 'state' in entry && entry.state.seq < (pinned[id]?.seq ?? 0)))
+        states = await readStatesEach(fleet, members);
+      // A state refused (forged, replayed, gone) stops its own secret only; the sync ends with it.
+      const refused: Array<{ id: string; error: SecretsError }> = [];
       const applied: Record<string, number> = { ...(statusEntry?.record.applied ?? {}) };
       for (const { id, spec } of sharedSecrets(policy)) {
         if (options.only && !options.only.includes(id)) continue;
         const found = states.get(id);
         if (!found) {
-          outcome.notInFleet.push(id);
+          const seen = pinned[id];
+          if (seen)
+            refused.push({
+              id,
+              error: invalid(
+                `the state of ${id} is gone from the fleet, though this host has seen its number ${seen.seq}`,
+              ),
+            });
+          else outcome.notInFleet.push(id);
+          continue;
+        }
+        if ('error' in found) {
+          refused.push({ id, error: found.error });
           continue;
         }
         const { state } = found;
         const target = targetOf(state);
         try {
           await checkVersions(fleet, id, state, deps);
+        } catch (error) {
+          // Not this host's failure to apply: nothing is acknowledged for a state it does not trust.
+          if (!isSecretsError(error)) throw error;
+          refused.push({ id, error });
+          continue;
+        }
+        try {
           // A host that already holds this very version, its files unchanged since, has nothing to open:
           // most syncs (the one after a version becomes current, every cron run) end here, without
           // decrypting anything.
@@ -319,18 +345,18 @@ export async function syncHost(
         if (state.pending?.partialOk) {
           const tally = await currentTally(fleet, id, state.pending.version);
           if (tally.missing.length === 0 && tally.failed.length === 0) {
-            const fresh = await fleet.kv.get(fleet.keys.secret(id));
+            // Compared with the state this sync read and acted on: if anyone moved it since, this
+            // transaction fails and the next sync sees what they did (never a stale state written over it).
             if (
-              fresh &&
-              (await makeCurrent(
+              await makeCurrent(
                 fleet,
                 id,
                 state,
-                fresh.modRevision,
+                found.modRevision,
                 key,
                 deps,
                 'completed by the last host to apply it',
-              ))
+              )
             )
               outcome.completed.push(id);
           }
@@ -352,6 +378,13 @@ export async function syncHost(
             }),
           ],
         );
+      if (refused.length > 0) {
+        // The rotator's own apply reports it among its failures; a sync ends with the first refusal
+        // (exit 3, fleet-store-invalid), the secrets it trusts already brought in step.
+        if (!options.nested) throw refused[0]!.error;
+        for (const { id, error } of refused)
+          outcome.failed.push({ secret: id, version: 0, code: error.code, message: error.message });
+      }
       return outcome;
     },
   );

@@ -5,9 +5,12 @@
  *   with its public key, names the hash of the document before it, and is signed by a member of
  *   that document (the first by the founder itself). A member record an etcd writer adds, or a
  *   member list they edit, has no valid signature and is refused.
+ * - Each secret's state is signed by the member that wrote it, with a sequence number that grows
+ *   with every write. A state an etcd writer makes up has no valid signature; a genuine older one
+ *   they put back has a lower number than the one a host has seen.
  * - Each host pins, in its state folder (`fleet/pins.json`, mode 600), the last membership
- *   document it verified, the highest current version of each shared secret it has seen, and the
- *   fleet audit chain's head. A rewritten history, a shared secret sent back to an older version
+ *   document it verified, the newest state of each shared secret (sequence number and hash), the
+ *   highest current version of each it has seen, and the fleet audit chain's head. A rewritten history, a shared secret sent back to an older version
  *   (one that may have leaked), or a truncated audit chain no longer matches what the host saw.
  *
  * A host that joins trusts the membership it first reads (it prints the members' fingerprints for
@@ -19,7 +22,22 @@ import * as z from 'zod/mini';
 import { SecretsError } from '../../core/errors.js';
 import type { KvCompare, KvOperation } from '../../core/ports.js';
 import type { Deps } from '../deps.js';
-import { memberSchema, parseRecord, type Fleet, type MemberRecord } from './store.js';
+import { canonicalJson, type CanonicalValue } from '../../core/approval/canonical-json.js';
+import {
+  memberSchema,
+  parseRecord,
+  put,
+  readMembers,
+  readRecord,
+  readStoredStates,
+  stateBody,
+  stateSchema,
+  storedStateSchema,
+  type Fleet,
+  type MemberRecord,
+  type SecretState,
+  type StoredState,
+} from './store.js';
 import type { HostKey } from './values.js';
 
 const docSchema = z.object({
@@ -51,6 +69,8 @@ const pinsSchema = z.object({
     z.record(z.string(), z.object({ version: z.number(), rotation: z.string(), fingerprint: z.string() })),
   ),
   audit: z.optional(z.object({ seq: z.number(), hash: z.string() })),
+  /** Per shared secret: the sequence number and hash of the newest state this host has verified. */
+  states: z.optional(z.record(z.string(), z.object({ seq: z.number(), hash: z.string() }))),
 });
 export type Pins = z.output<typeof pinsSchema>;
 
@@ -107,7 +127,8 @@ export async function savePins(fleet: Fleet, deps: Pick<Deps, 'files'>): Promise
   await deps.files.writeAtomic(path, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
 }
 
-function invalid(message: string): SecretsError {
+/** A fleet record that fails its signature or this host's pins: nothing of it is applied. */
+export function invalid(message: string): SecretsError {
   return new SecretsError('fleet-store-invalid', `${message}; nothing was applied`, {
     hint: 'someone with write access to etcd changed the fleet, or it was restored from an old snapshot: compare with secrets log --fleet on another member',
   });
@@ -224,6 +245,145 @@ export function pinMembership(fleet: Fleet, members: MemberRecord[], version: nu
   if (fleet.pins) fleet.pins.membership = { version, hash };
 }
 
+/** What a member signs when it writes a secret's state. */
+function stateStatement(fleet: Fleet, id: string, body: SecretState, seq: number, signedBy: string): Uint8Array {
+  const plain = JSON.parse(JSON.stringify(stateBody(body))) as CanonicalValue;
+  return new TextEncoder().encode(
+    `secrets fleet state\n${fleet.spec.prefix}\n${id}\n${canonicalJson({ seq, signedBy, state: plain })}\n`,
+  );
+}
+
+/**
+ * The operation that stores `body` as the secret's new state, signed by this host with the next
+ * sequence number after `previous` (the state it replaces, compared by the caller's transaction).
+ */
+export async function signedState(
+  fleet: Fleet,
+  id: string,
+  body: SecretState,
+  previous: { seq: number } | undefined,
+  key: HostKey,
+  deps: Pick<Deps, 'loadPgp'>,
+): Promise<{ operation: KvOperation; stored: StoredState; guard: KvCompare[] }> {
+  const seq = (previous?.seq ?? 0) + 1;
+  // Signed as every reader will parse it: a field the schema does not keep (a pending version's
+  // `revocation` left on the version made current) would otherwise fail everyone's verification.
+  const parsed = stateSchema.safeParse(JSON.parse(JSON.stringify(stateBody(body))));
+  if (!parsed.success) throw new Error(`a state of ${id} that the fleet's schema refuses`);
+  const pgp = await deps.loadPgp();
+  const { signature } = await pgp.signDetached(stateStatement(fleet, id, parsed.data, seq, fleet.host), {
+    armored: key.privateKey,
+  });
+  const stored: StoredState = { ...stateBody(parsed.data), seq, signedBy: fleet.host, signature };
+  // The membership this host verified must still be the newest when the state is written: a
+  // member removed meanwhile (its sync finishing a rotation as the removal commits) must not leave a
+  // state that no member signed.
+  const guard: KvCompare[] = fleet.membership
+    ? [{ key: fleet.keys.membershipDoc(fleet.membership.version + 1), modRevision: '0' }]
+    : [];
+  return { operation: put(fleet.keys.secret(id), stored), stored, guard };
+}
+
+/** States already verified in this process (a sync --watch reads them on every change). */
+const verifiedStates = new Map<string, boolean>();
+
+/** Refuses a state not signed by a member of the verified membership. */
+export async function verifyState(
+  fleet: Fleet,
+  id: string,
+  stored: StoredState,
+  members: MemberRecord[],
+  deps: Pick<Deps, 'loadPgp'>,
+): Promise<void> {
+  const signer = members.find((member) => member.host === stored.signedBy);
+  if (!signer) throw invalid(`the state of ${id} is signed by ${stored.signedBy}, which is not a member of the fleet`);
+  let statement: Uint8Array;
+  try {
+    statement = stateStatement(fleet, id, stored, stored.seq, stored.signedBy);
+  } catch (error) {
+    throw invalid(`the state of ${id} cannot be what a member signed (${(error as Error).message})`);
+  }
+  const cacheKey = sha256(`${signer.publicKey}\n${stored.signature}\n${Buffer.from(statement).toString('base64')}`);
+  let genuine = verifiedStates.get(cacheKey);
+  if (genuine === undefined) {
+    const pgp = await deps.loadPgp();
+    const reading = await pgp
+      .verifyDetached(statement, new TextEncoder().encode(stored.signature), [signer.publicKey])
+      .catch(() => undefined);
+    genuine = reading?.status === 'read' && reading.valid;
+    verifiedStates.set(cacheKey, genuine);
+  }
+  if (!genuine) throw invalid(`the state of ${id} does not carry a valid signature of ${stored.signedBy}`);
+}
+
+/** The secret states, by id, each verified against the membership (default: the fleet's, verified). */
+export async function readStates(
+  fleet: Fleet,
+  members?: MemberRecord[],
+): Promise<Map<string, { state: StoredState; modRevision: string }>> {
+  const states = await readStoredStates(fleet);
+  if (states.size === 0) return states;
+  const signers = members ?? fleet.membership?.members ?? (await readMembers(fleet));
+  for (const [id, { state }] of states) await verifyState(fleet, id, state, signers, fleet.deps);
+  return states;
+}
+
+/**
+ * The states one by one: each verified, or the error that refused it, so that one bad state stops
+ * only its own secret (what a sync needs; the other readers refuse the lot).
+ */
+export async function readStatesEach(
+  fleet: Fleet,
+  members: MemberRecord[],
+): Promise<Map<string, { state: StoredState; modRevision: string } | { error: SecretsError }>> {
+  const states = new Map<string, { state: StoredState; modRevision: string } | { error: SecretsError }>();
+  for (const entry of await fleet.kv.list(fleet.keys.secrets)) {
+    const id = entry.key.slice(fleet.keys.secrets.length);
+    try {
+      const state = parseRecord(storedStateSchema, entry);
+      await verifyState(fleet, id, state, members, fleet.deps);
+      states.set(id, { state, modRevision: entry.modRevision });
+    } catch (error) {
+      if (!(error instanceof SecretsError)) throw error;
+      states.set(id, { error });
+    }
+  }
+  return states;
+}
+
+/**
+ * The states, verified and checked against this host's pins (moving them on): what a command reads
+ * before it signs a successor, so an older state put back is never built upon.
+ */
+export async function readCheckedStates(
+  fleet: Fleet,
+  members?: MemberRecord[],
+): Promise<Map<string, { state: StoredState; modRevision: string }>> {
+  // The pins first: a command here that moves them on meanwhile makes the states read newer, not older.
+  await loadPins(fleet, fleet.deps);
+  const states = await readStates(fleet, members);
+  for (const [id, { state }] of states) await checkVersions(fleet, id, state, fleet.deps);
+  return states;
+}
+
+/** One secret's state, verified; undefined when the fleet has none. */
+export async function readState(
+  fleet: Fleet,
+  id: string,
+  members?: MemberRecord[],
+): Promise<{ record: StoredState; modRevision: string } | undefined> {
+  const found = await readRecord(fleet, storedStateSchema, fleet.keys.secret(id));
+  if (!found) return undefined;
+  await verifyState(
+    fleet,
+    id,
+    found.record,
+    members ?? fleet.membership?.members ?? (await readMembers(fleet)),
+    fleet.deps,
+  );
+  return found;
+}
+
 /**
  * Refuses a shared secret's state that sends this host back to a value it has left: a current
  * version below the highest it has seen current, or a pending version it saw dropped (old values,
@@ -232,10 +392,20 @@ export function pinMembership(fleet: Fleet, members: MemberRecord[], version: nu
 export async function checkVersions(
   fleet: Fleet,
   id: string,
-  state: { current: { version: number }; pending?: { version: number; rotation: string } | undefined },
+  state: StoredState,
   deps: Pick<Deps, 'files'>,
 ): Promise<void> {
   const pins = await loadPins(fleet, deps);
+  // Older than the newest state this host has seen: put back by an etcd writer, or an old snapshot.
+  // (A state this host never saw can only be newer: anything written after it has a higher number.)
+  const seen = pins.states?.[id];
+  const hash = sha256(`${state.seq}\n${state.signature}`);
+  if (seen && state.seq < seen.seq)
+    throw invalid(
+      `the fleet's state of ${id} is number ${state.seq}, older than number ${seen.seq} which this host has already seen (a replayed old state?)`,
+    );
+  if (seen && state.seq === seen.seq && hash !== seen.hash)
+    throw invalid(`the fleet's state of ${id} number ${state.seq} differs from the one this host saw with that number`);
   const floor = pins.floors[id] ?? 0;
   const current = state.current.version;
   if (current < floor)
@@ -244,10 +414,14 @@ export async function checkVersions(
     );
   pins.pending ??= {};
   pins.dropped ??= {};
-  const seen = pins.pending[id];
+  const seenPending = pins.pending[id];
   // The pending version this host saw last is gone and was not made current: it was dropped.
-  if (seen && seen.version > current && (!state.pending || state.pending.rotation !== seen.rotation))
-    pins.dropped[id] = Math.max(pins.dropped[id] ?? 0, seen.version);
+  if (
+    seenPending &&
+    seenPending.version > current &&
+    (!state.pending || state.pending.rotation !== seenPending.rotation)
+  )
+    pins.dropped[id] = Math.max(pins.dropped[id] ?? 0, seenPending.version);
   if (state.pending) {
     if (state.pending.version <= current)
       throw invalid(
@@ -260,6 +434,8 @@ export async function checkVersions(
     pins.pending[id] = { version: state.pending.version, rotation: state.pending.rotation };
   } else delete pins.pending[id];
   pins.floors[id] = Math.max(floor, current);
+  pins.states ??= {};
+  pins.states[id] = { seq: state.seq, hash };
 }
 
 /** Refuses a fleet audit chain shorter than, or different from, what this host saw; pins the new head. */
