@@ -2,7 +2,6 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { FileStore } from '../core/ports.js';
 import { ExitCode, SecretsError, errnoCode, type ExitCodeValue } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
-import { parsePolicy } from '../kinds/index.js';
 import { formatBaseline, parseBaseline, withoutBaseline } from '../core/scan/baseline.js';
 import { archiveKind, openArchive, type ArchiveLimits } from '../core/scan/archive.js';
 import { decodeText } from '../core/scan/binary.js';
@@ -13,8 +12,17 @@ import { rules as defaultRules } from '../core/scan/rules.js';
 import type { Finding, Fragment, ManagedValue, Rule, ScanSkipped } from '../core/scan/types.js';
 import type { ExtraMatcher } from '../core/scan/past-values.js';
 export type { ScanSkipped } from '../core/scan/types.js';
-import { managedValueHomes, readManagedValues } from './policy/managed-values.js';
-import { pastValuesMatcher } from './state/past-values.js';
+
+/**
+ * The policy's parts, loaded only when there is a policy: the kinds' registry (with its schemas
+ * and YAML reader) costs about as much CPU as starting node, which a scan without a policy, such
+ * as a CI scan of a repository's history, need not pay.
+ */
+const policyParts = async () => ({
+  ...(await import('../kinds/index.js')),
+  ...(await import('./policy/managed-values.js')),
+  ...(await import('./state/past-values.js')),
+});
 
 export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
 /** An archive in the tree may inflate to this many times the file size limit, nested archives included. */
@@ -99,7 +107,7 @@ async function loadPolicy(path: string, files: FileStore): Promise<Policy> {
       });
     throw error;
   }
-  return parsePolicy(text, path);
+  return (await policyParts()).parsePolicy(text, path);
 }
 
 const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
@@ -142,7 +150,8 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
   }
   const policy =
     typeof input.policy === 'string' ? await loadPolicy(resolve(cwd, input.policy), deps.files) : input.policy;
-  const managed: ManagedValue[] = policy ? await readManagedValues(policy, deps) : [];
+  const parts = policy ? await policyParts() : undefined;
+  const managed: ManagedValue[] = policy ? await parts!.readManagedValues(policy, deps) : [];
   const gitRoot = await deps.sources.gitRoot(cwd);
   // A bare or mirror repository (a server-side or CI scan) has history but no work tree.
   const bareGitDir = mode === 'history' && !gitRoot ? await deps.sources.gitDir?.(cwd) : undefined;
@@ -157,7 +166,7 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
   // Outside git, the files where values live by design are not leaks of themselves; inside git
   // an un-ignored .env could be committed, so `secrets scan` reports it, unless asked not to.
   if (policy && (!gitRoot || input.skipValueHomes)) {
-    for (const home of managedValueHomes(policy)) {
+    for (const home of parts!.managedValueHomes(policy)) {
       const path = toPosix(relative(root, home));
       if (path && !path.startsWith('..')) ignorePaths.push(`/${path}`);
     }
@@ -167,7 +176,7 @@ export async function runScan(input: ScanInput, deps: ScanDeps): Promise<ScanOut
     : new Set<string>();
   const extra =
     policy && input.pastValues
-      ? await pastValuesMatcher(
+      ? await parts!.pastValuesMatcher(
           policy.stateDir,
           deps,
           typeof input.pastValues === 'object' ? input.pastValues.only : undefined,

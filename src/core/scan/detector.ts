@@ -63,6 +63,9 @@ export class Detector {
   readonly #anyPathMatcher: KeywordMatcher;
   /** For each keyword id, the indices (in #rules) of the rules it wakes. */
   readonly #rulesByKeyword: number[][];
+  /** Per rule, the detect() call that last woke it (woken once per call without clearing). */
+  readonly #wokenAt: Uint32Array;
+  #wokenCall = 0;
   readonly #managed: ManagedValue[];
   readonly #ignored: (path: string) => boolean;
   readonly #extra: ExtraMatcher | undefined;
@@ -86,6 +89,7 @@ export class Detector {
       for (const id of new Set(compiled.keywordIds)) this.#rulesByKeyword[id]!.push(index);
     });
     this.#matcher = new KeywordMatcher(allKeywords);
+    this.#wokenAt = new Uint32Array(this.#rules.length);
     this.#anyPathMatcher = new KeywordMatcher([
       ...new Set(this.#rules.filter((compiled) => !compiled.rule.path).flatMap((compiled) => compiled.keywords)),
     ]);
@@ -167,20 +171,32 @@ export class Detector {
       for (const hit of this.#extra(fragment)) this.#push(candidates, fragment, lines, hit.at, hit.secret, hit.rule);
 
     if (this.#rules.length > 0) {
-      const lower = text.toLowerCase();
-      const present = this.#matcher.present(lower);
+      // Lowercased only when needed: for ASCII text the matcher folds case as it reads, and the
+      // lowercased copy is made for the rules that a keyword wakes.
+      let lowered: string | undefined;
+      let found = this.#matcher.foundIn(text);
+      if (found === undefined) {
+        lowered = text.toLowerCase();
+        found = this.#matcher.foundInLower(lowered);
+      }
       // The rules woken by the keywords present, found from the keywords: a history scan detects
       // in tens of thousands of small fragments, where asking each of ~180 rules costs more than
-      // the few regexes that then run.
-      const woken = new Uint8Array(this.#rules.length);
-      let any = false;
-      for (let id = 0; id < present.length; id++) {
-        if (present[id] !== 1) continue;
-        for (const index of this.#rulesByKeyword[id]!) woken[index] = 1;
-        any = true;
+      // the few regexes that then run. They run in the rules' order, as overlaps are settled in it.
+      const woken: number[] = [];
+      if (found.length > 0) {
+        const call = (this.#wokenCall = (this.#wokenCall + 1) >>> 0 || 1);
+        if (call === 1) this.#wokenAt.fill(0);
+        for (const id of found) {
+          for (const index of this.#rulesByKeyword[id]!) {
+            if (this.#wokenAt[index] === call) continue;
+            this.#wokenAt[index] = call;
+            woken.push(index);
+          }
+        }
+        woken.sort((a, b) => a - b);
       }
-      for (let index = 0; any && index < this.#rules.length; index++) {
-        if (woken[index] !== 1) continue;
+      const lower = woken.length > 0 ? (lowered ?? text.toLowerCase()) : '';
+      for (const index of woken) {
         const compiled = this.#rules[index]!;
         const { rule, regex } = compiled;
         if (rule.path && !rule.path.test(fragment.file)) continue;
@@ -349,7 +365,8 @@ function resolveOverlaps(candidates: Candidate[]): Finding[] {
 class LineIndex {
   readonly #text: string;
   #starts: number[] | undefined;
-  readonly #allowed = new Map<number, boolean>();
+  /** Made on the first finding: most fragments have none. */
+  #allowed: Map<number, boolean> | undefined;
 
   constructor(text: string) {
     this.#text = text;
@@ -371,6 +388,7 @@ class LineIndex {
     }
     const lineStart = starts[low]!;
     const next = starts[low + 1];
+    this.#allowed ??= new Map();
     let allowed = this.#allowed.get(low);
     if (allowed === undefined) {
       const lineEnd = next === undefined ? this.#text.length : next - 1;

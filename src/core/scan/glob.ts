@@ -48,6 +48,8 @@ export function packageMatcher(patterns: readonly string[]): (path: string) => b
  * which got folders and classes wrong. Case-sensitive, as git is on Linux. `./x` is read as `/x`.
  */
 export function pathMatcher(patterns: readonly string[]): (path: string) => boolean {
+  // Most scans have no pattern, and the history asks once per file of every commit.
+  if (patterns.length === 0) return () => false;
   const normalised = patterns.map((pattern) => pattern.replace(/^\.\//, '/'));
   const literal = normalised.every((pattern) => LITERAL.test(pattern));
   const matchers = literal ? normalised.map(literalMatcher) : [packageMatcher(normalised)];

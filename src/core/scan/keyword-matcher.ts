@@ -9,6 +9,9 @@ export class KeywordMatcher {
   readonly #next: Int32Array;
   /** For each state, the keywords that end there (through failure links too). */
   readonly #outputs: number[][];
+  /** Per keyword, the call of foundIn that last met it: found once per call without clearing. */
+  readonly #seen: Uint32Array;
+  #call = 0;
 
   constructor(keywords: readonly string[]) {
     this.keywords = keywords;
@@ -55,6 +58,63 @@ export class KeywordMatcher {
     }
     this.#next = next;
     this.#outputs = outputs;
+    this.#seen = new Uint32Array(keywords.length);
+  }
+
+  /**
+   * The ids of the keywords that occur in `text` read in lower case, each once, or undefined when
+   * `text` holds a character above 127. ASCII letters are folded on the fly, which for ASCII text
+   * is exactly what toLowerCase() does: most text then needs no lowercased copy at all (the
+   * caller makes one only for a rule it wakes). Non-ASCII text is the caller's to lowercase, as
+   * toLowerCase() can turn some non-ASCII letters into ASCII ones (the Kelvin sign into k).
+   * A list rather than a flag per keyword: a history scan asks about tens of thousands of small
+   * texts, each holding a few keywords of a few hundred.
+   */
+  foundIn(text: string): number[] | undefined {
+    const next = this.#next;
+    let state = 0;
+    for (let i = 0; i < text.length; i++) {
+      let code = text.charCodeAt(i);
+      if (code >= 128) return undefined;
+      if (code >= 65 && code <= 90) code += 32;
+      state = next[state * 128 + code]!;
+      if (state !== 0 && this.#outputs[state]!.length > 0) return this.#collect(text, i + 1, state);
+    }
+    return [];
+  }
+
+  /** Goes on from `state` at `from` once a first keyword ended there: records every keyword met. */
+  #collect(text: string, from: number, start: number): number[] | undefined {
+    const next = this.#next;
+    const outputs = this.#outputs;
+    const seen = this.#seen;
+    const call = (this.#call = (this.#call + 1) >>> 0 || 1);
+    if (call === 1) seen.fill(0);
+    const found: number[] = [];
+    let state = start;
+    for (let i = from; ; i++) {
+      const ends = outputs[state]!;
+      for (let k = 0; k < ends.length; k++) {
+        const id = ends[k]!;
+        if (seen[id] !== call) {
+          seen[id] = call;
+          found.push(id);
+        }
+      }
+      if (i >= text.length) return found;
+      let code = text.charCodeAt(i);
+      if (code >= 128) return undefined;
+      if (code >= 65 && code <= 90) code += 32;
+      state = next[state * 128 + code]!;
+    }
+  }
+
+  /** The ids of the keywords that occur in `lower` (already lowercased), each once. */
+  foundInLower(lower: string): number[] {
+    const present = this.present(lower);
+    const found: number[] = [];
+    for (let id = 0; id < present.length; id++) if (present[id] === 1) found.push(id);
+    return found;
   }
 
   /** A flag per keyword: 1 when it occurs in `lower` (already lowercased). */

@@ -94,14 +94,61 @@ describe('KeywordMatcher', () => {
     const matcher = new KeywordMatcher(['he', 'she', 'his', 'hers', 'xyz']);
     expect([...matcher.present('ushers')]).toEqual([1, 1, 0, 1, 0]);
   });
+
+  it('finds, folding ASCII case as it reads, the keywords present() finds in the lowercased text', () => {
+    const keywords = ['he', 'she', 'his', 'hers', 'key', 'k_', 'pass', '://', 'ssh-'];
+    const matcher = new KeywordMatcher(keywords);
+    const expected = (text: string) => {
+      const flags = matcher.present(text.toLowerCase());
+      return keywords.filter((_, id) => flags[id] === 1).sort();
+    };
+    const found = (text: string) => {
+      const ids = matcher.foundIn(text) ?? matcher.foundInLower(text.toLowerCase());
+      expect(new Set(ids).size).toBe(ids.length);
+      return ids.map((id) => keywords[id]!).sort();
+    };
+    expect(found('USHERS')).toEqual(['he', 'hers', 'she']);
+    // Non-ASCII: the caller lowercases, as the Kelvin sign lowercases to an ASCII k.
+    expect(matcher.foundIn('\u212aey here')).toBeUndefined();
+    expect(found('\u212aEY')).toEqual(['key']);
+    expect(matcher.foundIn('pass then caf\u00e9')).toBeUndefined();
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const alphabet = [
+      'h',
+      'E',
+      's',
+      'I',
+      'r',
+      'K',
+      'y',
+      '_',
+      'p',
+      'A',
+      'S',
+      ':',
+      '/',
+      '-',
+      'x',
+      ' ',
+      '\n',
+      '\u212a',
+      '\u00e9',
+    ];
+    for (let round = 0; round < 2000; round++) {
+      const length = Math.floor(random() * 40);
+      const text = Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+      expect(found(text), JSON.stringify(text)).toEqual(expected(text));
+    }
+  });
 });
 
 describe('DiffParser', () => {
   const parse = (text: string) => {
     const fragments: Fragment[] = [];
     const parser = new DiffParser((fragment) => fragments.push(fragment));
-    for (const line of text.split('\n')) parser.line(line);
-    parser.flush();
+    parser.write(Buffer.from(text));
+    parser.end();
     return fragments;
   };
 
