@@ -107,6 +107,19 @@ function looksLikeMemberAccess(value: string): boolean {
  * names a provider, or a value with a provider's prefix, is left to that provider's rule (which
  * knows the format, so a near miss is not reported as a generic secret).
  */
+/**
+ * The run of name characters ([\w.-]) that ends `text`, read backwards: a regex anchored at the end
+ * (/[\w.-]*$/) retries from every start, quadratic on a minified line of word characters.
+ */
+function trailingName(text: string): string {
+  let start = text.length;
+  while (start > 0 && /[\w.-]/.test(text[start - 1]!)) start--;
+  return text.slice(start);
+}
+
+/** How much of the text before a match its context tests read: a call's `(` or a name is near. */
+const CONTEXT_BEFORE = 300;
+
 function genericValidate(secret: string, context: MatchContext): boolean {
   const name = context.prefix;
   const quoted = /["'`]$/.test(name);
@@ -115,7 +128,8 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   // A "name", "value" pair only inside a call or an initializer: Add("ApiKey", "…"), not a list of strings.
   if (/["'`][ \t]*,[ \t]*["'`]?$/.test(name)) {
     const head = context.before.slice(0, context.before.length - name.length);
-    if (!/[({][ \t]*["'`]?[\w.-]*$/.test(head) || !/^["'`]?[ \t]*[)}]/.test(after)) return false;
+    const near = head.slice(0, head.length - trailingName(head).length).slice(-CONTEXT_BEFORE);
+    if (!/[({][ \t]*["'`]?$/.test(near) || !/^["'`]?[ \t]*[)}]/.test(after)) return false;
   }
   // A value that repeats the secret word of its name is a label ('credential|id'), not a secret.
   const word = /secret|token|credential|api[_.-]?key|auth/i.exec(name)?.[0];
@@ -124,7 +138,7 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   if (shannonEntropy(secret) < (password ? 2.5 : 3)) return false;
   if (!quoted && /=[^=]/.test(secret)) return false;
   // The variable's whole name: the match starts at the keyword (TOKEN in VERCEL_TOKEN).
-  const variable = /[\w.-]*$/.exec(context.before.slice(0, context.before.length - name.length))?.[0] ?? '';
+  const variable = trailingName(context.before.slice(0, context.before.length - name.length));
   // A GitHub or npm token whose checksum fails is no token those providers issued, and their
   // rules do not report it: it is judged here by its context like any other value.
   const unclaimed = checksumFails(secret);

@@ -74,6 +74,9 @@ describe('no rule backtracks catastrophically', () => {
       repeat(`${keyword}\n `),
       repeat('htpasswd -b '),
       `${keyword}=${megabyteOfBase64()}`,
+      // A real-looking assignment in the middle of a minified line: the rule matches, and what judges the
+      // match (the variable's name before it) must not rescan the half megabyte in front of it.
+      `${repeat('a1').slice(0, MEGABYTE / 2)} ${keyword}="${fake.alnum(23)}7" ${repeat('a1').slice(0, MEGABYTE / 2)}`,
     ];
   };
   /**
