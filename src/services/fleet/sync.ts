@@ -15,14 +15,13 @@ import { envKeysOfSecret, managedEnvValues } from '../../kinds/index.js';
 import type { FileChange, RotationContext } from '../../kinds/kind.js';
 import { handlerFor } from '../../kinds/rotations.js';
 import type { Deps } from '../deps.js';
-import { applyChanges, type AuditedStep } from '../rotation/apply-changes.js';
+import { applyChanges, auditedSteps } from '../rotation/apply-changes.js';
 import { fingerprintsOf, readFiles } from '../rotation/rotate-secret.js';
 import { appendAudit, fingerprintKey, readAuditEntries } from '../state/audit-trail.js';
 import { clearJournal } from '../state/journal-store.js';
 import { withStateLock } from '../state/state-lock.js';
 import { ackIsGenuine, ackStatement, currentTally, makeCurrent } from './protocol.js';
 import {
-  assertMember,
   readMembers,
   readRecord,
   sharedSecrets,
@@ -93,16 +92,7 @@ export async function applyVersion(
       },
       deps,
     );
-  const attempt: AuditedStep = async (step, action, describe) => {
-    try {
-      const value = await action();
-      await auditStep(step, 'ok', describe(value));
-      return value;
-    } catch (error) {
-      await auditStep(step, 'failed', isSecretsError(error) ? error.message : String(error)).catch(() => undefined);
-      throw error;
-    }
-  };
+  const attempt = auditedSteps(auditStep);
   const pending = { next: values, previous };
   const planned: FileChange[] = handler.planChanges(spec, pending, current, ctx);
   const changes = planned.filter((change) => current.get(change.path) !== change.content);

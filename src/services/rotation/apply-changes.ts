@@ -14,6 +14,26 @@ import { markRecording, passStep, rollBack, swapFiles } from './transaction.js';
 /** Runs one named step, recording its outcome in the audit trail (see rotate-secret.ts). */
 export type AuditedStep = <T>(step: string, action: () => Promise<T>, describe: (value: T) => string) => Promise<T>;
 
+/**
+ * The AuditedStep that records each step with `record`: its description when it succeeds, the
+ * error's message when it fails (the error is thrown on; a failure to record it is not).
+ */
+export function auditedSteps(
+  record: (step: string, outcome: 'ok' | 'failed', message: string) => Promise<unknown>,
+): AuditedStep {
+  return async (step, action, describe) => {
+    try {
+      const value = await action();
+      await record(step, 'ok', describe(value));
+      return value;
+    } catch (error) {
+      const message = isSecretsError(error) ? error.message : error instanceof Error ? error.message : String(error);
+      await record(step, 'failed', message).catch(() => undefined);
+      throw error;
+    }
+  };
+}
+
 export interface ApplyChangesRequest {
   policy: Policy;
   /** The secret's id, and its spec for the hooks and their timeout. */

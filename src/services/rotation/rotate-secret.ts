@@ -8,7 +8,7 @@ import { timeoutMs, type SelectedSecret } from '../../core/rotation/plan.js';
 import { fingerprint, type Secret } from '../../core/secret.js';
 import { appendAudit, fingerprintKey, readAuditEntries } from '../state/audit-trail.js';
 import type { Deps } from '../deps.js';
-import { applyChanges, type AuditedStep } from './apply-changes.js';
+import { applyChanges, auditedSteps, type AuditedStep } from './apply-changes.js';
 import type { BackupBeforeSwap } from './backup-before-swap.js';
 import { envKeysOfSecret, managedEnvValues } from '../../kinds/index.js';
 import { handlerFor } from '../../kinds/rotations.js';
@@ -153,17 +153,9 @@ export async function prepareRotation(
   out(`${item.id} (${spec.kind}, ${item.reason})`);
 
   // Every step's outcome goes to the audit trail; a refusal before the swap changes nothing.
-  const attempt: AuditedStep = async (step, action, describe) => {
-    try {
-      const value = await action();
-      await auditStep(policy, item.id, rotation, step, 'ok', describe(value), deps);
-      return value;
-    } catch (error) {
-      const message = isSecretsError(error) ? error.message : error instanceof Error ? error.message : String(error);
-      await auditStep(policy, item.id, rotation, step, 'failed', message, deps).catch(() => undefined);
-      throw error;
-    }
-  };
+  const attempt = auditedSteps((step, outcome, message) =>
+    auditStep(policy, item.id, rotation, step, outcome, message, deps),
+  );
 
   // 1 create
   out('  1/4 create');
@@ -348,17 +340,7 @@ export async function rotateTogether(
   const auditAll = async (step: string, result: 'ok' | 'failed', message: string) => {
     for (const id of ids) await auditStep(policy, id, rotation, step, result, message, deps);
   };
-  const attempt: AuditedStep = async (step, action, describe) => {
-    try {
-      const value = await action();
-      await auditAll(step, 'ok', describe(value));
-      return value;
-    } catch (error) {
-      const message = isSecretsError(error) ? error.message : error instanceof Error ? error.message : String(error);
-      await auditAll(step, 'failed', message).catch(() => undefined);
-      throw error;
-    }
-  };
+  const attempt = auditedSteps(auditAll);
 
   const paths = [...new Set(prepared.flatMap((entry) => entry.outline.files))];
   const filesOf = new Map<string, string[]>();
