@@ -4,13 +4,13 @@
  * that every host goes back to the current version on its next sync. Both are one etcd
  * transaction on the secret's state, so two members ending the same rotation cannot both win.
  */
+import type { AuditEvent } from '../../core/audit.js';
 import { SecretsError } from '../../core/errors.js';
 import { fingerprint, type Secret } from '../../core/secret.js';
 import type { Deps } from '../deps.js';
 import { commitWithAudit } from './fleet-audit.js';
 import { FINGERPRINT_KEY_ID } from './fleet-constants.js';
 import {
-  put,
   readAcks,
   readMembers,
   readRecord,
@@ -162,26 +162,13 @@ export async function makeCurrent(
   const nextWhole = whole(nextPrints);
   const previousWhole = whole(previousPrints);
   // The state change and its audit line commit together: the chain has exactly one entry per rotation.
-  const made = await signedState(
+  return endPending(
     fleet,
     id,
-    { current, issued: Math.max(pending.version, state.issued ?? 0) },
     state,
-    key,
-    deps,
-  );
-  const recorded = await commitWithAudit(
-    fleet,
-    [{ key: fleet.keys.secret(id), modRevision }, ...made.guard],
-    [
-      made.operation,
-      ...(state.current.version !== pending.version
-        ? [
-            { delete: fleet.keys.value(id, state.current.version) },
-            { deletePrefix: fleet.keys.acks(id, state.current.version) },
-          ]
-        : []),
-    ],
+    modRevision,
+    current,
+    state.current.version !== pending.version ? state.current.version : undefined,
     {
       action: 'rotated',
       secret: id,
@@ -197,9 +184,9 @@ export async function makeCurrent(
         fingerprints,
       },
     },
+    key,
     deps,
   );
-  return recorded !== undefined;
 }
 
 /**
@@ -218,22 +205,13 @@ export async function dropPending(
 ): Promise<boolean> {
   const pending = state.pending;
   if (!pending) return false;
-  const dropped = await signedState(
+  return endPending(
     fleet,
     id,
-    { current: state.current, issued: Math.max(pending.version, state.issued ?? 0) },
     state,
-    key,
-    deps,
-  );
-  const recorded = await commitWithAudit(
-    fleet,
-    [{ key: fleet.keys.secret(id), modRevision }, ...dropped.guard],
-    [
-      dropped.operation,
-      { delete: fleet.keys.value(id, pending.version) },
-      { deletePrefix: fleet.keys.acks(id, pending.version) },
-    ],
+    modRevision,
+    state.current,
+    pending.version,
     {
       action: 'rotate-rolled-back',
       secret: id,
@@ -247,6 +225,40 @@ export async function dropPending(
         by: fleet.host,
       },
     },
+    key,
+    deps,
+  );
+}
+
+/**
+ * Ends a pending rotation in one transaction: the state, signed here, names `current` with no
+ * pending version; the version left behind (`retired`: the old current, or the dropped pending one)
+ * loses its value and acknowledgements; the audit line commits with it. Compared with the state
+ * read (`modRevision`) and the membership verified. True when this call did it.
+ */
+async function endPending(
+  fleet: Fleet,
+  id: string,
+  state: StoredState,
+  modRevision: string,
+  current: StoredState['current'],
+  retired: number | undefined,
+  event: AuditEvent,
+  key: HostKey,
+  deps: Deps,
+): Promise<boolean> {
+  const issued = Math.max(state.pending?.version ?? 0, state.issued ?? 0);
+  const next = await signedState(fleet, id, { current, issued }, state, key, deps);
+  const recorded = await commitWithAudit(
+    fleet,
+    [{ key: fleet.keys.secret(id), modRevision }, ...next.guard],
+    [
+      next.operation,
+      ...(retired !== undefined
+        ? [{ delete: fleet.keys.value(id, retired) }, { deletePrefix: fleet.keys.acks(id, retired) }]
+        : []),
+    ],
+    event,
     deps,
   );
   return recorded !== undefined;

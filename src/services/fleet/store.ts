@@ -254,19 +254,6 @@ export async function readMembers(fleet: Fleet): Promise<MemberRecord[]> {
   return verifiedMembers(fleet, fleet.deps);
 }
 
-/** The secret states as stored, by id, not yet verified: readStates (./trust.ts) verifies them. */
-export async function readStoredStates(
-  fleet: Fleet,
-): Promise<Map<string, { state: StoredState; modRevision: string }>> {
-  const states = new Map<string, { state: StoredState; modRevision: string }>();
-  for (const entry of await fleet.kv.list(fleet.keys.secrets))
-    states.set(entry.key.slice(fleet.keys.secrets.length), {
-      state: parseRecord(storedStateSchema, entry),
-      modRevision: entry.modRevision,
-    });
-  return states;
-}
-
 export async function readAcks(fleet: Fleet, id: string, version: number): Promise<Map<string, AckRecord>> {
   const prefix = fleet.keys.acks(id, version);
   const acks = new Map<string, AckRecord>();

@@ -29,7 +29,6 @@ import {
   put,
   readMembers,
   readRecord,
-  readStoredStates,
   stateBody,
   stateSchema,
   storedStateSchema,
@@ -316,15 +315,21 @@ export async function verifyState(
   if (!genuine) throw invalid(`the state of ${id} does not carry a valid signature of ${stored.signedBy}`);
 }
 
+/** Who may sign a state: the members given, else the membership verified on this fleet, else read now. */
+async function signersOf(fleet: Fleet, members: MemberRecord[] | undefined): Promise<MemberRecord[]> {
+  return members ?? fleet.membership?.members ?? (await readMembers(fleet));
+}
+
 /** The secret states, by id, each verified against the membership (default: the fleet's, verified). */
 export async function readStates(
   fleet: Fleet,
   members?: MemberRecord[],
 ): Promise<Map<string, { state: StoredState; modRevision: string }>> {
-  const states = await readStoredStates(fleet);
-  if (states.size === 0) return states;
-  const signers = members ?? fleet.membership?.members ?? (await readMembers(fleet));
-  for (const [id, { state }] of states) await verifyState(fleet, id, state, signers, fleet.deps);
+  const states = new Map<string, { state: StoredState; modRevision: string }>();
+  for (const [id, entry] of await readStatesEach(fleet, members)) {
+    if ('error' in entry) throw entry.error;
+    states.set(id, entry);
+  }
   return states;
 }
 
@@ -334,14 +339,14 @@ export async function readStates(
  */
 export async function readStatesEach(
   fleet: Fleet,
-  members: MemberRecord[],
+  members?: MemberRecord[],
 ): Promise<Map<string, { state: StoredState; modRevision: string } | { error: SecretsError }>> {
   const states = new Map<string, { state: StoredState; modRevision: string } | { error: SecretsError }>();
   for (const entry of await fleet.kv.list(fleet.keys.secrets)) {
     const id = entry.key.slice(fleet.keys.secrets.length);
     try {
       const state = parseRecord(storedStateSchema, entry);
-      await verifyState(fleet, id, state, members, fleet.deps);
+      await verifyState(fleet, id, state, await signersOf(fleet, members), fleet.deps);
       states.set(id, { state, modRevision: entry.modRevision });
     } catch (error) {
       if (!(error instanceof SecretsError)) throw error;
@@ -374,13 +379,7 @@ export async function readState(
 ): Promise<{ record: StoredState; modRevision: string } | undefined> {
   const found = await readRecord(fleet, storedStateSchema, fleet.keys.secret(id));
   if (!found) return undefined;
-  await verifyState(
-    fleet,
-    id,
-    found.record,
-    members ?? fleet.membership?.members ?? (await readMembers(fleet)),
-    fleet.deps,
-  );
+  await verifyState(fleet, id, found.record, await signersOf(fleet, members), fleet.deps);
   return found;
 }
 
