@@ -1,6 +1,5 @@
 import { isAbsolute, join } from 'node:path';
 import type { SimpleGit, SimpleGitFactory } from 'simple-git';
-import { SecretsError } from '../core/errors.js';
 import type { ScanSources } from '../core/scan/ports.js';
 
 /**
@@ -21,10 +20,6 @@ export function withGitLookups(sources: ScanSources): ScanSources {
     factory ??= import('simple-git').then((module) => module.simpleGit);
     return (await factory)({ baseDir: dir, maxConcurrentProcesses: 4 });
   };
-  const firstLine = (error: unknown) =>
-    String(error instanceof Error ? error.message : error)
-      .trim()
-      .split('\n')[0];
 
   return {
     ...sources,

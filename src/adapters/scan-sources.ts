@@ -7,7 +7,6 @@ import { StringDecoder } from 'node:string_decoder';
 import { SecretsError, errnoCode } from '../core/errors.js';
 import { COMMIT_FORMAT, DiffParser, unquotePath } from '../core/scan/diff-parser.js';
 import type { HistoryBlob, HistoryProgress, HistorySelection, ScanSources } from '../core/scan/ports.js';
-import type { Fragment } from '../core/scan/types.js';
 
 /** Options every streamed diff shares: plain, unquoted, renames followed, merges as dense combined diffs. */
 const DIFF_OPTIONS = [

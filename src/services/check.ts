@@ -1,4 +1,4 @@
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { lastRotations } from '../core/audit.js';
 import { checkDeadlines } from '../core/checks/deadline.js';
 import {
@@ -18,7 +18,7 @@ export type { CheckOutcome } from '../core/checks/types.js';
 import { parseDotenv, type EnvDocument } from '../core/dotenv.js';
 import { errnoCode, isSecretsError } from '../core/errors.js';
 import type { FileStat } from '../core/ports.js';
-import { resolveIn, type Policy } from '../core/policy.js';
+import type { Policy } from '../core/policy.js';
 import { checkFormats, checkPlaceholders } from '../kinds/checks.js';
 import { checkBackupConfig } from './checks/backup-config-check.js';
 import { checkAuthFailures } from './access-log.js';

@@ -8,7 +8,6 @@ import {
   renameSync,
   statSync,
   symlinkSync,
-  writeFileSync,
   chownSync,
   chmodSync,
 } from 'node:fs';

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fake, join as parts } from '../../src/core/scan/fake-values.js';
+import { fake } from '../../src/core/scan/fake-values.js';
 import { runSecrets } from '../helpers/cli.js';
 import { tempTree } from '../helpers/scan-repo.js';
 

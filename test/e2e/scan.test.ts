@@ -1,7 +1,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { fake, join as parts } from '../../src/core/scan/fake-values.js';
+import { fake } from '../../src/core/scan/fake-values.js';
 import { runSecrets, type CliResult } from '../helpers/cli.js';
 import { fakeChecksummedToken, withOneCharacterChanged } from '../helpers/fake-secrets.js';
 import { tempRepo, tempTree } from '../helpers/scan-repo.js';

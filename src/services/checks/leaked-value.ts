@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { leakMessage } from '../../core/checks/compliance.js';
 import type { Finding as CheckFinding } from '../../core/checks/types.js';
-import { SecretsError, isSecretsError } from '../../core/errors.js';
+import { isSecretsError } from '../../core/errors.js';
 import type { FileStore } from '../../core/ports.js';
 import type { Policy } from '../../core/policy.js';
 import type { ScanSources } from '../../core/scan/ports.js';

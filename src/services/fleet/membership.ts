@@ -30,9 +30,7 @@ import {
 import { withStateLock } from '../state/state-lock.js';
 import { currentTally, makeCurrent } from './protocol.js';
 import {
-  assertMember,
   formatFingerprint,
-  memberSchema,
   openFleet,
   put,
   readMembers,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatBaseline, parseBaseline, withoutBaseline } from '../../../src/core/scan/baseline.js';
 import { Detector } from '../../../src/core/scan/detector.js';
 import { DiffParser, unquotePath } from '../../../src/core/scan/diff-parser.js';
-import { fake, join } from '../../../src/core/scan/fake-values.js';
+import { fake } from '../../../src/core/scan/fake-values.js';
 import { findingFingerprint } from '../../../src/core/scan/fingerprint.js';
 import { KeywordMatcher } from '../../../src/core/scan/keyword-matcher.js';
 import { rules } from '../../../src/core/scan/rules.js';
