@@ -16,6 +16,18 @@ async function pendingWritten(fleet: Fleet): Promise<boolean> {
   return parsed.pending !== undefined && parsed.pending !== null;
 }
 
+/** Every host holds the same new shared value (not the initial one), each hook ran once, version 2 current. */
+async function expectOneNewValueEverywhere(fleet: Fleet): Promise<void> {
+  const value = fleet.hosts[0]!.value()!;
+  expect(value).not.toBe(fleet.initialShared);
+  for (const host of fleet.hosts) {
+    expect(host.value(), host.name).toBe(value);
+    expect(host.hookRuns(), host.name).toBe(1);
+  }
+  const status = await fleet.status();
+  expect(status.secrets[SHARED_ID]).toMatchObject({ current: 2, pending: null });
+}
+
 describeWithEtcd('fleet mode when things break', () => {
   let cluster: EtcdCluster;
   beforeAll(async () => {
@@ -44,14 +56,7 @@ describeWithEtcd('fleet mode when things break', () => {
 
     const rotate = await rotating;
     expect(rotate.code, rotate.stdout + rotate.stderr).toBe(0);
-    const value = fleet.hosts[0]!.value()!;
-    expect(value).not.toBe(fleet.initialShared);
-    for (const host of fleet.hosts) {
-      expect(host.value(), host.name).toBe(value);
-      expect(host.hookRuns(), host.name).toBe(1);
-    }
-    const status = await fleet.status();
-    expect(status.secrets[SHARED_ID]).toMatchObject({ current: 2, pending: null });
+    await expectOneNewValueEverywhere(fleet);
   });
 
   it('two etcd members killed: rotate exits 3 etcd-unreachable naming the endpoints; no host changed', async () => {
@@ -103,14 +108,7 @@ describeWithEtcd('fleet mode when things break', () => {
 
     const recover = await h2.run(['rotate', '--recover']);
     expect(recover.code, recover.stdout + recover.stderr).toBe(0);
-    const value = h2.value()!;
-    expect(value).not.toBe(fleet.initialShared);
-    for (const host of fleet.hosts) {
-      expect(host.value(), host.name).toBe(value);
-      expect(host.hookRuns(), host.name).toBe(1);
-    }
-    const status = await fleet.status();
-    expect(status.secrets[SHARED_ID]).toMatchObject({ current: 2, pending: null });
+    await expectOneNewValueEverywhere(fleet);
     expect((await fleet.auditLines()).filter((line) => line.includes('"action":"rotated"'))).toHaveLength(1);
     for (const host of fleet.hosts) {
       const verify = await host.run(['log', '--verify']);

@@ -61,6 +61,19 @@ async function getJson<T>(fleet: Fleet, key: string): Promise<T> {
   return JSON.parse(text) as T;
 }
 
+/** Whether a host's pins say it has seen `version` of the shared secret current (its floor). */
+function hasSeenCurrent(host: FleetHost, version: number): boolean {
+  try {
+    const pins = JSON.parse(readFileSync(host.path('.secrets/fleet/pins.json'), 'utf8')) as Record<
+      string,
+      { floors?: Record<string, number> }
+    >;
+    return Object.values(pins).some((entry) => (entry.floors?.[SHARED_ID] ?? 0) >= version);
+  } catch {
+    return false;
+  }
+}
+
 interface StateRecord {
   current: { version: number; createdAt: string; rotation: string; by: string };
   issued?: number;
@@ -308,17 +321,7 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     await waitFor('api-2 holds version 2', () => h2.value() === h1.value());
     // What this test is about: a host that has seen version 2 *current* is never sent back (one that
     // saw it only pending is the next test). So wait until api-2's watcher has seen it current.
-    await waitFor('api-2 has seen version 2 current', () => {
-      try {
-        const pins = JSON.parse(readFileSync(h2.path('.secrets/fleet/pins.json'), 'utf8')) as Record<
-          string,
-          { floors?: Record<string, number> }
-        >;
-        return Object.values(pins).some((entry) => (entry.floors?.[SHARED_ID] ?? 0) >= 2);
-      } catch {
-        return false;
-      }
-    });
+    await waitFor('api-2 has seen version 2 current', () => hasSeenCurrent(h2, 2));
     await h2.sync!.stop();
     const rotated = h2.value()!;
     expect(rotated).not.toBe(leaked);
@@ -344,19 +347,8 @@ describeWithEtcd('fleet review: what an etcd writer without a member key can do,
     const rotate = await h1.run(['rotate', SHARED_ID, '--yes']);
     expect(rotate.code, rotate.stdout + rotate.stderr).toBe(0);
     await waitFor('api-2 holds version 2', () => h2.value() === h1.value());
-    // What this test is about: a host that has seen version 2 *current* is never sent back (one that
-    // saw it only pending is the next test). So wait until api-2's watcher has seen it current.
-    await waitFor('api-2 has seen version 2 current', () => {
-      try {
-        const pins = JSON.parse(readFileSync(h2.path('.secrets/fleet/pins.json'), 'utf8')) as Record<
-          string,
-          { floors?: Record<string, number> }
-        >;
-        return Object.values(pins).some((entry) => (entry.floors?.[SHARED_ID] ?? 0) >= 2);
-      } catch {
-        return false;
-      }
-    });
+    // What this test is about: a host that has seen version 2 *current* (see the test above).
+    await waitFor('api-2 has seen version 2 current', () => hasSeenCurrent(h2, 2));
     await h2.sync!.stop();
     const rotated = h2.value()!;
     const state = await getJson<StateRecord>(fleet, `secrets/${SHARED_ID}`);
