@@ -294,4 +294,32 @@ describe("the ops files of this tool's own users", () => {
       'ci/tokens.txt:2 npm-token high',
     ]);
   });
+  it("finds older-format provider tokens as the default of an environment lookup; one character outside the token's alphabet is no such token", async () => {
+    const tokens = {
+      SLACK_TOKEN: `xoxb-${fake.digits(11)}-${fake.digits(13)}u`,
+      PULUMI_ACCESS_TOKEN: `pul-${fake.lowerAlnum(40)}`,
+      POSTMAN_API_KEY: `PMAK-${fake.alnum(59)}`,
+      TAILSCALE_AUTHKEY: `tskey-${fake.lower(8)}-${fake.alnum(20)}_${fake.alnum(30)}-${fake.alnum(40)}`,
+    };
+    const broken = (value: string) => `${value.slice(0, 16)}?${value.slice(17)}`;
+    const names = Object.keys(tokens) as Array<keyof typeof tokens>;
+    const r = tempTree({
+      'app/settings.py':
+        ['import os', ...names.map((n) => `${n} = os.environ.get("${n}", "${tokens[n]}")`)].join('\n') + '\n',
+      'app/config.js': names.map((n) => `export const ${n} = process.env.${n} || "${tokens[n]}";`).join('\n') + '\n',
+      'app/typos.js':
+        names.map((n) => `export const ${n} = process.env.${n} || "${broken(tokens[n])}";`).join('\n') + '\n',
+    });
+    const result = await runSecrets(['scan', '--json'], { cwd: r.dir });
+    expect(result.code).toBe(1);
+    const found = JSON.parse(result.stdout).findings.map(
+      (f: { file: string; line: number; ruleId: string }) => `${f.file}:${f.line} ${f.ruleId}`,
+    );
+    const rules = ['slack-token', 'pulumi-token', 'postman-api-key', 'tailscale-key'];
+    expect(found).toEqual([
+      ...rules.map((rule, i) => `app/config.js:${i + 1} ${rule}`),
+      ...rules.map((rule, i) => `app/settings.py:${i + 2} ${rule}`),
+    ]);
+    for (const value of Object.values(tokens)) expect(result.stdout).not.toContain(value);
+  });
 });

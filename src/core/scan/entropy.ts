@@ -10,3 +10,9 @@ export function shannonEntropy(text: string): number {
   }
   return entropy;
 }
+
+/** Runs typed by hand for an example: abcdefg, ABCDEFGH, a1b2c3, qwerty. */
+export const SEQUENTIAL_RUN = new RegExp(
+  [...Array.from({ length: 20 }, (_, i) => 'abcdefghijklmnopqrstuvwxyz'.slice(i, i + 7)), 'a1b2c3', 'qwerty'].join('|'),
+  'i',
+);

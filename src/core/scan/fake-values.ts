@@ -40,6 +40,7 @@ export const fake = {
   lowerAlnum: (n: number) => randomFrom(LOWER + DIGITS, n),
   upperAlnum: (n: number) => randomFrom(UPPER + DIGITS, n),
   letters: (n: number) => randomFrom(UPPER + LOWER, n),
+  lower: (n: number) => randomFrom(LOWER, n),
   hex: (n: number) => randomFrom('0123456789abcdef', n),
   digits: (n: number) => randomFrom(DIGITS, n),
   base64: (n: number) => randomFrom(UPPER + LOWER + DIGITS + '+/', n),

@@ -1,6 +1,6 @@
 import type { Rule, Severity } from './types.js';
 import { fake, join } from './fake-values.js';
-import { shannonEntropy } from './entropy.js';
+import { SEQUENTIAL_RUN, shannonEntropy } from './entropy.js';
 import { checksumFails } from './checksums.js';
 
 /*
@@ -27,6 +27,8 @@ interface PrefixedSpec {
   match: Array<() => string>;
   /** Default: the prefix with a few characters, too short to be a token. */
   noMatch?: Array<() => string>;
+  /** More values that are not secrets, beyond the masks every prefixed rule refuses. */
+  allow?: RegExp[];
   severity?: Severity;
   minEntropy?: number;
   before?: string;
@@ -44,7 +46,7 @@ function prefixed(spec: PrefixedSpec): Rule {
     keywords: spec.keywords,
     severity: spec.severity ?? 'high',
     minEntropy: spec.minEntropy ?? 3,
-    allow: [/X{5,}|x{5,}/, /YOUR_|_HERE/i],
+    allow: [/X{5,}|x{5,}/, /YOUR_|_HERE/i, ...(spec.allow ?? [])],
     examples: {
       match: spec.match,
       noMatch: spec.noMatch ?? [() => `${spec.keywords[0] ?? ''}${fake.alnum(4)}`],
@@ -208,9 +210,14 @@ export const prefixedRules: Rule[] = [
     id: 'tailscale-key',
     family: 'tailscale',
     description: 'Tailscale auth or API key',
-    token: 'tskey-[a-z]{3,10}-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}',
+    // Key id and secret may carry `_`.
+    token: 'tskey-[a-z]{3,10}-[A-Za-z0-9_]{6,}-[A-Za-z0-9_]{16,}',
     keywords: ['tskey-'],
-    match: [() => join('tskey-api-', fake.alnum(12), '-', fake.alnum(30))],
+    match: [
+      () => join('tskey-api-', fake.alnum(12), '-', fake.alnum(30)),
+      () => join('tskey-', fake.lower(8), '-', fake.alnum(20), '_', fake.alnum(40), '-', fake.alnum(30)),
+    ],
+    noMatch: [() => join('tskey-', fake.lower(8), '-', fake.alnum(20), '?', fake.alnum(40), '-', fake.alnum(30))],
   }),
   prefixed({
     id: 'sourcegraph-token',
@@ -332,17 +339,26 @@ export const prefixedRules: Rule[] = [
     id: 'pulumi-token',
     family: 'pulumi',
     description: 'Pulumi access token',
-    token: 'pul-[a-f0-9]{40}',
+    // Hex today; the token service has issued lower-case alphanumerics of the same length.
+    token: 'pul-[a-z0-9]{40}',
+    allow: [SEQUENTIAL_RUN],
     keywords: ['pul-'],
-    match: [() => join('pul-', fake.hex(40))],
+    match: [() => join('pul-', fake.hex(40)), () => join('pul-', fake.lowerAlnum(40))],
+    noMatch: [
+      () => join('pul-', fake.lowerAlnum(20), '?', fake.lowerAlnum(19)),
+      () => join('pul-', 'abcdefghij', fake.hex(30)),
+    ],
   }),
   prefixed({
     id: 'postman-api-key',
     family: 'postman',
     description: 'Postman API key',
-    token: 'PMAK-[a-f0-9]{24}-[a-f0-9]{34}',
+    // Today a key id and a secret in hex; older keys are 59 alphanumerics.
+    token: 'PMAK-[a-f0-9]{24}-[a-f0-9]{34}|PMAK-[A-Za-z0-9]{59}',
+    allow: [SEQUENTIAL_RUN],
     keywords: ['pmak-'],
-    match: [() => join('PMAK-', fake.hex(24), '-', fake.hex(34))],
+    match: [() => join('PMAK-', fake.hex(24), '-', fake.hex(34)), () => join('PMAK-', fake.alnum(59))],
+    noMatch: [() => join('PMAK-', fake.alnum(30), '?', fake.alnum(28))],
   }),
   prefixed({
     id: 'digitalocean-token',

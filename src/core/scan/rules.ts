@@ -1,6 +1,6 @@
 import type { MatchContext, Rule } from './types.js';
 import { fake, join } from './fake-values.js';
-import { shannonEntropy } from './entropy.js';
+import { SEQUENTIAL_RUN, shannonEntropy } from './entropy.js';
 import { checksumFails, macaroonHoldsSignature } from './checksums.js';
 import {
   PROVIDER_WORDS,
@@ -20,12 +20,6 @@ import {
  */
 
 /** Values that name a secret instead of holding one: templates, env lookups, masks, examples. */
-/** Runs typed by hand for an example: abcdefg, ABCDEFGH, a1b2c3, qwerty. */
-const SEQUENTIAL_RUN = new RegExp(
-  [...Array.from({ length: 20 }, (_, i) => 'abcdefghijklmnopqrstuvwxyz'.slice(i, i + 7)), 'a1b2c3', 'qwerty'].join('|'),
-  'i',
-);
-
 export const PLACEHOLDER_PATTERNS: RegExp[] = [
   SEQUENTIAL_RUN,
   /^[x*#.?_-]+$/i,
@@ -294,20 +288,32 @@ export const rules: Rule[] = [
         'xoxe\\.xox[bp]-\\d-[A-Za-z0-9]{100,300}', // rotating
         'xoxe-\\d-[A-Za-z0-9]{100,300}', // config refresh
         'xapp-\\d-[A-Z0-9]{6,}-\\d{6,}-[a-z0-9]{16,}', // app-level
-        // Any kind, by its fixed part: team and user ids, then what follows.
+        // Any kind, by its fixed part: one or more numeric ids, then an alphanumeric secret. Older and test
+        // workspaces issued shorter ids and secrets than today's formats, so this is looser than the lines above;
+        // any character outside the token's alphabet still ends the match.
+        'xox[abposr]-\\d{6,14}(?:-\\d{6,14}){0,3}-(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{10,64}',
         'xox[abposr]-\\d{8,14}-\\d{8,14}(?:-[A-Za-z0-9]{8,64}){0,3}',
+        'xapp-\\d{6,14}-[A-Za-z0-9/+]{20,64}', // app-level, older
       ].join('|')})(?![A-Za-z0-9-])`,
     ),
     keywords: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxs-', 'xoxr-', 'xoxe-', 'xoxe.', 'xapp-'],
     severity: 'high',
     minEntropy: 2.5,
-    allow: [/^xox[a-z]-(?:x+|\.+|\*+)/i, /-(?:x{4,}|X{4,})/],
+    allow: [/^xox[a-z]-(?:x+|\.+|\*+)/i, /-(?:x{4,}|X{4,})/, SEQUENTIAL_RUN],
     examples: {
       match: [
         () => join('xoxb-', fake.digits(12), '-', fake.digits(13), '-', fake.alnum(24)),
         () => join('xoxp-', fake.digits(11), '-', fake.digits(11), '-', fake.digits(12), '-', fake.hex(32)),
+        () => join('xoxb-', fake.digits(11), '-', fake.digits(13), 'u'),
+        () => join('xoxr-', fake.digits(6), '-', fake.digits(6), '-', fake.digits(6), '-', fake.hex(18)),
+        () => join('xapp-', fake.digits(12), '-', fake.alnum(12), '/', fake.alnum(11)),
       ],
-      noMatch: [() => 'xoxb-xxxxxxxxxxxx-xxxxxxxxxxxx', () => 'xoxb-123'],
+      noMatch: [
+        () => 'xoxb-xxxxxxxxxxxx-xxxxxxxxxxxx',
+        () => 'xoxb-123',
+        () => join('xoxb-', fake.digits(11), '?', fake.digits(13), 'u'),
+        () => join('xoxb-', fake.digits(10), '-', 'abcdefghijkl'),
+      ],
     },
   },
   {
