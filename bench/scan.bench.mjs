@@ -9,12 +9,15 @@
 //   - staged scan time ÷ `git diff --cached -U0` on a change to every file, and its peak RSS,
 //   - working-tree scan time ÷ secretlint 12 (recommended preset) time on the same tree,
 //   - recall on the planted secrets,
+//   - findings on real public code: a copy of this project's node_modules (what is reported there
+//     is a test fixture or a documented example, next to never a secret),
 //   - detection on peer scanners' test cases (gitleaks, secretlint), when PEER_CASES names a
 //     folder holding them (gitleaks-cases.tsv, gitleaks-sample-secrets.tsv, secretlint-cases/):
 //     read there, never copied into this repository.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   closeSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -477,6 +480,45 @@ if (!process.env.BENCH_PEER_ONLY) {
   console.log(
     `working-tree scan: ${fmt(tree.ms)} ms for ${tree.files} files${secretlintMs ? `; secretlint 12: ${fmt(secretlintMs)} ms; ratio ${fmt(tree.ms / secretlintMs, 3)} (target <= 0.2)` : ' (secretlint not installed)'}`,
   );
+}
+
+// ---------- 3b. precision on real public code: this project's node_modules ----------
+// Thousands of files of published code (npm ci installs the same versions on every clone). Next to
+// none should be reported: what is, is a test fixture or another scanner's documented example.
+if (!process.env.BENCH_PEER_ONLY) {
+  const modules = join(projectRoot, 'node_modules');
+  if (!existsSync(modules)) {
+    console.log('real public code: node_modules not installed; skipped');
+  } else {
+    // Copied out of this work tree: inside it, node_modules is ignored and would not be scanned.
+    const copy = mkdtempSync(join(tmpdir(), 'secrets-bench-modules-'));
+    try {
+      cpSync(modules, join(copy, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+      const started = process.hrtime.bigint();
+      const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'secrets'), 'scan', '--json', 'node_modules'], {
+        cwd: copy,
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+      });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (run.status !== 0 && run.status !== 1) {
+        console.log(`real public code: scan exited ${run.status}: ${run.stderr.slice(0, 300)}`);
+      } else {
+        const report = JSON.parse(run.stdout);
+        const byRule = new Map();
+        for (const finding of report.findings) byRule.set(finding.ruleId, (byRule.get(finding.ruleId) ?? 0) + 1);
+        const rulesText = [...byRule]
+          .sort((a, b) => b[1] - a[1])
+          .map(([id, n]) => `${id} ${n}`)
+          .join(', ');
+        console.log(
+          `real public code (this project's node_modules): ${report.findings.length} findings in ${report.scanned.files} files, ${fmt(ms, 0)} ms${rulesText ? ` (${rulesText})` : ''}`,
+        );
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }
 }
 
 // ---------- 4. peer cases ----------

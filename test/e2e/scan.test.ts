@@ -323,3 +323,56 @@ describe("the ops files of this tool's own users", () => {
     for (const value of Object.values(tokens)) expect(result.stdout).not.toContain(value);
   });
 });
+
+describe('the non-secrets of real repositories, tried as a scan of express, numpy and node_modules showed them', () => {
+  it('leaves handles, markers, assembly tokens, badge tokens, documentation credentials and code alone', async () => {
+    const hex = (n: number) => fake.hex(n);
+    const r = tempTree({
+      'Contributing.md': `- basic-auth: @${fake.lower(11)}\n- [\`jshttp/cookie\`](https://github.com/jshttp/cookie): @${fake.lower(9)}\n`,
+      'README.md': [
+        `[![coverage](https://codecov.io/gh/o/r/branch/main/graph/badge.svg?token=${fake.alnum(10)})](https://codecov.io)`,
+        `Connect with \`redis://app:${fake.alnum(12)}@cache.example.com:6379\`.`,
+        `const config = parse('postgres://someuser:somepassword@somehost:381/somedatabase')`,
+      ].join('\n'),
+      'lib/request.js': [
+        '/**',
+        ` * Parse the credentials, e.g. http://${fake.lower(4)}:${fake.alnum(8)}@example.com`,
+        ' * @returns {Promise<{secretKey: Uint8Array, sharedKey: Uint8Array}>}',
+        ' */',
+        'const secretKey = b64ToUint8Array(secret.d);',
+        'this.sessionKeyAlgorithm = e ? a : this.sessionKeyAlgorithm;',
+        'if (typeof this.password === "function") {}',
+        'output = token.close = `)${expression})${extglobStar})`;',
+        `const curve = { Gx: BigInt("0x${hex(64)}"), Gy: BigInt("0x${hex(64)}") };`,
+        'lastSignificantToken = "?NoLineTerminatorHere";',
+      ].join('\n'),
+      'types/index.d.ts': 'export function decrypt(sessionKey: Uint8Array, googleCredentials: OAuth2Client): void;\n',
+      'windows/app.manifest': `<assemblyIdentity type="win32" name="Microsoft.VC90.CRT" publicKeyToken="${hex(16)}"></assemblyIdentity>\n`,
+      'tools/config.py': "search_token = '#mesondefine'\nother_token = '#cmakedefine'\n",
+      'test/redis.test.js': 'const opts = { password: "fallback-password", port: 30001 };\n',
+    });
+    const result = await runSecrets(['scan', '--json'], { cwd: r.dir });
+    expect(JSON.parse(result.stdout).findings).toEqual([]);
+    expect(result.code).toBe(0);
+  });
+
+  it('still reports a commented-out setting, example-host credentials in code and a key outside BigInt', async () => {
+    const token = fake.alnum(31) + '7';
+    const password = fake.alnum(12) + '3';
+    const key = fake.hex(64);
+    const r = tempTree({
+      'app/config.js': `// API_TOKEN=${token}\nconst BACKUP = "https://backup:${password}@backup.example.com";\n`,
+      'app/wallet.js': `const signer = new Wallet("0x${key}");\n`,
+    });
+    const result = await runSecrets(['scan', '--json'], { cwd: r.dir });
+    expect(result.code).toBe(1);
+    const found = JSON.parse(result.stdout).findings.map(
+      (f: { file: string; line: number; ruleId: string }) => `${f.file}:${f.line} ${f.ruleId}`,
+    );
+    expect(found).toEqual([
+      'app/config.js:1 generic-secret-assignment',
+      'app/config.js:2 url-credentials',
+      'app/wallet.js:1 wallet-private-key',
+    ]);
+  });
+});

@@ -1046,7 +1046,9 @@ export const contextRules: Rule[] = [
     placeholders: true,
     minEntropy: 2,
     // A connection string names its user and server too; a lone password= is the generic rule's.
-    validate: (_secret, context) =>
+    // Code that reads one (`password = result.groups?.password`) is no connection string.
+    validate: (secret, context) =>
+      !/^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+$/.test(secret) &&
       /(?:^|[;"'\s])(?:User ?ID|Uid|User|Username)[ \t]{0,3}=/i.test(context.line) &&
       /(?:Server|Data Source|Host|Database|Initial Catalog|Provider|Driver|jdbc:)/i.test(context.line),
     examples: {

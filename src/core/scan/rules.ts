@@ -41,10 +41,11 @@ export const PLACEHOLDER_PATTERNS: RegExp[] = [
 ];
 
 /**
- * A secret-like name; `public…`, `csrf…` tokens are meant to be seen. A name inside a URL path
+ * A secret-like name; `public…`, `csrf…` tokens are meant to be seen (`publicKeyToken` is the hash of
+ * an assembly's public key). A name inside a URL path
  * (`'/forgot-password' => …`) is a route, not a variable.
  */
-const GENERIC_NAME = `(?<!\\/[\\w-]{0,40})(?<!public[_.-]?|csrf[_.-]?|xsrf[_.-]?|aws[_.-]?(?:secret[_.-]?)?)(?:${[
+const GENERIC_NAME = `(?<!\\/[\\w-]{0,40})(?<!public[_.-]?(?:key[_.-]?)?|csrf[_.-]?|xsrf[_.-]?|aws[_.-]?(?:secret[_.-]?)?)(?:${[
   'secret',
   'token',
   '(?<!ht)passw(?:or)?d', // not htpasswd: a file of hashes
@@ -65,7 +66,7 @@ const GENERIC_NAME = `(?<!\\/[\\w-]{0,40})(?<!public[_.-]?|csrf[_.-]?|xsrf[_.-]?
 ].join('|')})`;
 /** The rest of the name, unless it names something beside the secret (its id, url, file, length...). */
 const GENERIC_TAIL =
-  '(?=(?<tail>[\\w.-]{0,30}))\\k<tail>(?<!(?:id|ids|url|uri|name|names|type|file|path|dir|endpoint|count|len|length|size|prefix|ttl|version|field|format|mode|method|hash|header|expiry|expires|expiration|env|label|policy|provider|ref|arn|key_?id))';
+  '(?=(?<tail>[\\w.-]{0,30}))\\k<tail>(?<!(?:id|ids|url|uri|name|names|type|file|path|dir|endpoint|count|len|length|size|prefix|ttl|version|field|format|mode|method|hash|header|arg|args|alg|algo|algorithm|cipher|scheme|expiry|expires|expiration|env|label|policy|provider|ref|arn|key_?id))';
 /**
  * An assignment in env, YAML, JSON, INI, TOML, Python, JS/TS or shell (`=`, `:=`, `=>`,
  * `"name": `, `name: `), a comparison (`==`, `===`, `!=`), or a `"name", "value"` pair
@@ -85,6 +86,18 @@ const CONFIG_FILE = /(?:^|\/)(?:\.env(?:\.[\w.-]+)?|[^/]*\.(?:env|ini|cfg|conf|p
 
 /** Names of passwords (chosen by people: any characters, shorter) rather than issued tokens. */
 const PASSWORD_NAME = /passw|pwd|(?<![a-z])pass(?![a-z])/i;
+
+/**
+ * Source files of languages where a bare word after `=` or `:` is code (a variable, a type, a call),
+ * never a literal: `sessionKey: Uint8Array`, `secretKey = b64ToUint8Array(d)`.
+ */
+const CODE_FILE =
+  /\.(?:[cm]?[jt]sx?(?:\.map)?|py|go|java|kt|kts|scala|groovy|cs|fs|vb|rs|swift|dart|c|cc|cpp|cxx|h|hh|hpp|m|mm|php|rb|lua|pl)$/i;
+/** A line that is a comment, where a bare value is prose or a commented-out setting, so still judged. */
+const COMMENT_LINE = /^\s*(?:\/\/|\/\*|\*|#|--|<!--|;|%|')/;
+
+/** An image's address: a `token=` in its query string is a badge's read token, made to be embedded. */
+const IMAGE_QUERY = /\.(?:svg|png|gif|jpe?g|webp)\?(?:[^\s"'?#]*&)?$/i;
 const PROVIDER_NAME = new RegExp(
   PROVIDER_WORDS.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
   'i',
@@ -119,16 +132,28 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   const quoted = /["'`]$/.test(name);
   const password = PASSWORD_NAME.test(name);
   const after = context.line.slice(context.before.length + secret.length);
+  const head = context.before.slice(0, context.before.length - name.length);
   // A "name", "value" pair only inside a call or an initializer: Add("ApiKey", "…"), not a list of strings.
   if (/["'`][ \t]*,[ \t]*["'`]?$/.test(name)) {
-    const head = context.before.slice(0, context.before.length - name.length);
     const near = head.slice(0, head.length - trailingName(head).length).slice(-CONTEXT_BEFORE);
     if (!/[({][ \t]*["'`]?$/.test(near) || !/^["'`]?[ \t]*[)}]/.test(after)) return false;
   }
+  // A bare word in code is a variable, a type or a call; in a comment too when code punctuation follows it
+  // (`{secretKey: Uint8Array}` in a doc comment), not a commented-out setting (`// TOKEN=…`).
+  // A template literal with ${…} is built at run time.
+  if (!quoted && CODE_FILE.test(context.file)) {
+    if (!COMMENT_LINE.test(context.line) || /^[ \t]*[,;:)}\]>|(<[`]/.test(after)) return false;
+  }
+  if (/`$/.test(name) && secret.includes('${')) return false;
+  if (IMAGE_QUERY.test(head)) return false;
+  // `typeof password === 'function'` tests a type.
+  if (/\btypeof[ \t(]+$/.test(head.slice(0, head.length - trailingName(head).length))) return false;
   // A value that repeats the secret word of its name is a label ('credential|id'), not a secret.
   const word = /secret|token|credential|api[_.-]?key|auth/i.exec(name)?.[0];
   if (!password && word && secret.toLowerCase().includes(word.toLowerCase())) return false;
   if (!password && secret.length < 10) return false;
+  // Words naming the password they stand for: fallback-password, password-for-tests.
+  if (password && /^[a-z]+(?:[-_][a-z0-9]+)+$/.test(secret) && /passw|secret/.test(secret)) return false;
   if (shannonEntropy(secret) < (password ? 2.5 : 3)) return false;
   if (!quoted && /=[^=]/.test(secret)) return false;
   // The variable's whole name: the match starts at the keyword (TOKEN in VERCEL_TOKEN).
@@ -138,15 +163,28 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   const unclaimed = checksumFails(secret);
   if (!password && !unclaimed && PROVIDER_NAME.test(variable + name)) return false;
   // Letters only: a word or an identifier, unless a password name holds it in a string or a config file.
+  // One sign before the word changes nothing: a handle (@dougwilson), a marker (#mesondefine, ?NoLineTerminator).
   // ...and only when the variable is the password itself (PASS, db_password), not passwordScheme.
   const isPassword = /(?:passw(?:or)?d|pwd|pass)$/i.test(/^[\w.-]*/.exec(name)?.[0] ?? '');
-  if (/^[A-Za-z_-]+$/.test(secret) && !(isPassword && (quoted || CONFIG_FILE.test(context.file)))) return false;
+  if (/^[^\w\s]?[A-Za-z_-]+$/.test(secret) && !(isPassword && (quoted || CONFIG_FILE.test(context.file)))) return false;
   if (!unclaimed && hasKnownPrefix(secret)) return false;
   // 40 hex is a commit or content hash, unless the name says it is a secret (OAuth client secrets are 40 hex).
   if (/^[0-9a-f]{40}$/.test(secret) && !/secret|passw|private|pwd/i.test(name)) return false;
   if (looksLikeMemberAccess(secret)) return false;
   if (isBase64Prose(secret)) return false;
   return true;
+}
+
+/** Domains reserved for documentation (RFC 2606): no server behind them holds an account. */
+const DOCUMENTATION_HOST = /^@(?:[\w-]+\.)*(?:example\.(?:com|net|org)|[\w-]+\.(?:example|invalid))(?![\w.-])/i;
+/** Files that are prose: Markdown, reStructuredText, AsciiDoc. */
+const PROSE_FILE = /\.(?:md|markdown|mdx|rst|adoc|asciidoc)$/i;
+
+/** `user:pass@example.com` in a README or a doc comment shows the syntax; anywhere else it is a value. */
+function urlCredentialsValidate(secret: string, context: MatchContext): boolean {
+  const host = context.line.slice(context.before.length + secret.length);
+  if (!DOCUMENTATION_HOST.test(host)) return true;
+  return !(PROSE_FILE.test(context.file) || COMMENT_LINE.test(context.line));
 }
 
 /** The generic rule's reverse form: `"value" === password`, `if ("…" == token)`. */
@@ -687,7 +725,7 @@ export const rules: Rule[] = [
     family: 'wallet',
     description: 'Cryptocurrency wallet private key (64 hex)',
     regex:
-      /(?:priv(?:ate)?[\w.-]{0,3}key|wallet[\w.-]{0,20}|secret[\w.-]{0,3}key|signer[\w.-]{0,10}key|mnemonic)["'`]?\]?\s{0,5}(?:=|:=|:|=>)\s{0,5}["'`]?(?<secret>(?:0x)?[0-9a-fA-F]{64})(?![0-9a-zA-Z])|(?<![0-9a-zA-Z])(?<!(?:hash|tx|root|digest|block|topic|salt|nonce|id)["'\w]{0,12}\s{0,3}[:=]\s{0,3}["'`]?)(?<secret2>0x[0-9a-fA-F]{64})(?![0-9a-zA-Z])(?!\s{0,3}["'`]?\s{0,3}[,\]}])/i,
+      /(?:priv(?:ate)?[\w.-]{0,3}key|wallet[\w.-]{0,20}|secret[\w.-]{0,3}key|signer[\w.-]{0,10}key|mnemonic)["'`]?\]?\s{0,5}(?:=|:=|:|=>)\s{0,5}["'`]?(?<secret>(?:0x)?[0-9a-fA-F]{64})(?![0-9a-zA-Z])|(?<![0-9a-zA-Z])(?<!(?:hash|tx|root|digest|block|topic|salt|nonce|id)["'\w]{0,12}\s{0,3}[:=]\s{0,3}["'`]?)(?<!(?:BigInt|BN|BigNumber(?:\.from)?|hexToBigInt|toBigInt)\(\s{0,3}["'`]?)(?<secret2>0x[0-9a-fA-F]{64})(?![0-9a-zA-Z])(?!\s{0,3}["'`]?\s{0,3}[,\]}])/i,
     keywords: ['priv', 'wallet', 'secret', 'signer', 'mnemonic', '0x'],
     severity: 'critical',
     minEntropy: 3,
@@ -698,6 +736,8 @@ export const rules: Rule[] = [
         () => `oops 0x${fake.hex(64)} leaked`,
       ],
       noMatch: [
+        // A curve's constants are 256-bit numbers written in hex.
+        () => `Gx: BigInt("0x${fake.hex(64)}"),`,
         () => `PRIVATE_KEY=${'0'.repeat(64)}`,
         () => `commit ${fake.hex(40)}`,
         () => `txHash: "0x${fake.hex(64)}",`,
@@ -715,8 +755,11 @@ export const rules: Rule[] = [
     keywords: ['://'],
     severity: 'high',
     minEntropy: 1.5,
+    validate: urlCredentialsValidate,
     allow: [
       ...[/^(?:password|pass|passwd|pwd|secret|\*+|x+|\.+|<[^>]*>|\$\{?\w+\}?|%s|:|\{\w*\}|\[\w*\])$/i],
+      // A word that names what goes there: somepassword, authpassword, mypassword1.
+      /^[a-z]*password[a-z0-9]*$/,
       /^\$/,
       /^%\(/,
       /^\{\{/,
@@ -1066,6 +1109,12 @@ export const rules: Rule[] = [
         () => `keywords: ['credential', 'passwordauthentication', 'basicauth'],`,
         () => `"two.htpasswd": "a:${fake.alnum(8)}\\nb:${fake.alnum(8)}"`,
         () => 'accepts keys that are password-protected or broken.',
+        // A handle, a marker, an assembly's public key hash, a badge's embedded read token.
+        () => `- basic-auth: @${fake.lower(10)}`,
+        () => `marker_token = '#${fake.lower(11)}'`,
+        () => `<assemblyIdentity name="a" publicKeyToken="${fake.hex(16)}"/>`,
+        () => `![coverage](https://codecov.io/gh/o/r/graph/badge.svg?branch=main&token=${fake.alnum(10)})`,
+        () => `if (typeof this.password === 'function') {`,
       ],
     },
   },
