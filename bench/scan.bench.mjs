@@ -9,8 +9,8 @@
 //   - staged scan time ÷ `git diff --cached -U0` on a change to every file, and its peak RSS,
 //   - working-tree scan time ÷ secretlint 12 (recommended preset) time on the same tree,
 //   - recall on the planted secrets,
-//   - findings on real public code: a copy of this project's node_modules (what is reported there
-//     is a test fixture or a documented example, next to never a secret),
+//   - findings on real public code: a copy of this project's node_modules, and the folders REAL_CODE
+//     names (what is reported there is a test fixture or a documented example, next to never a secret),
 //   - detection on peer scanners' test cases (gitleaks, secretlint), when PEER_CASES names a
 //     folder holding them (gitleaks-cases.tsv, gitleaks-sample-secrets.tsv, secretlint-cases/):
 //     read there, never copied into this repository.
@@ -482,9 +482,34 @@ if (!process.env.BENCH_PEER_ONLY) {
   );
 }
 
-// ---------- 3b. precision on real public code: this project's node_modules ----------
-// Thousands of files of published code (npm ci installs the same versions on every clone). Next to
-// none should be reported: what is, is a test fixture or another scanner's documented example.
+// ---------- 3b. precision on real public code ----------
+// Thousands of files of published code that holds no one's secrets: this project's node_modules (npm ci
+// installs the same versions on every clone), and any folders REAL_CODE names (colon-separated, outside
+// a git work tree: a Python site-packages, say). What is reported there is a test fixture or a
+// documented example, next to never a secret.
+function realCodeFindings(label, cwd, target) {
+  const started = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'secrets'), 'scan', '--json', target], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (run.status !== 0 && run.status !== 1) {
+    console.log(`real public code, ${label}: scan exited ${run.status}: ${run.stderr.slice(0, 300)}`);
+    return;
+  }
+  const report = JSON.parse(run.stdout);
+  const byRule = new Map();
+  for (const finding of report.findings) byRule.set(finding.ruleId, (byRule.get(finding.ruleId) ?? 0) + 1);
+  const rulesText = [...byRule]
+    .sort((a, b) => b[1] - a[1])
+    .map(([id, n]) => `${id} ${n}`)
+    .join(', ');
+  console.log(
+    `real public code, ${label}: ${report.findings.length} findings in ${report.scanned.files} files, ${fmt(ms, 0)} ms${rulesText ? ` (${rulesText})` : ''}`,
+  );
+}
 if (!process.env.BENCH_PEER_ONLY) {
   const modules = join(projectRoot, 'node_modules');
   if (!existsSync(modules)) {
@@ -494,30 +519,14 @@ if (!process.env.BENCH_PEER_ONLY) {
     const copy = mkdtempSync(join(tmpdir(), 'secrets-bench-modules-'));
     try {
       cpSync(modules, join(copy, 'node_modules'), { recursive: true, verbatimSymlinks: true });
-      const started = process.hrtime.bigint();
-      const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'secrets'), 'scan', '--json', 'node_modules'], {
-        cwd: copy,
-        encoding: 'utf8',
-        maxBuffer: 256 * 1024 * 1024,
-      });
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (run.status !== 0 && run.status !== 1) {
-        console.log(`real public code: scan exited ${run.status}: ${run.stderr.slice(0, 300)}`);
-      } else {
-        const report = JSON.parse(run.stdout);
-        const byRule = new Map();
-        for (const finding of report.findings) byRule.set(finding.ruleId, (byRule.get(finding.ruleId) ?? 0) + 1);
-        const rulesText = [...byRule]
-          .sort((a, b) => b[1] - a[1])
-          .map(([id, n]) => `${id} ${n}`)
-          .join(', ');
-        console.log(
-          `real public code (this project's node_modules): ${report.findings.length} findings in ${report.scanned.files} files, ${fmt(ms, 0)} ms${rulesText ? ` (${rulesText})` : ''}`,
-        );
-      }
+      realCodeFindings("this project's node_modules", copy, 'node_modules');
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
+  }
+  for (const folder of (process.env.REAL_CODE ?? '').split(':').filter(Boolean)) {
+    if (existsSync(folder)) realCodeFindings(folder, resolve(folder), '.');
+    else console.log(`real public code: ${folder} not found; skipped`);
   }
 }
 

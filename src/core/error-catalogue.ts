@@ -387,6 +387,7 @@ export const errorCatalogue = {
   'not-a-repository': { exit: 3, meaning: 'The command needs a git repository and the folder is not in one.' },
   'git-failed': { exit: 3, meaning: 'A git command failed.' },
   'bad-revision': { exit: 3, meaning: 'git could not list the commits of the given revision range.' },
+  'scan-path-missing': { exit: 3, meaning: 'A path given to secrets scan does not exist.' },
   'baseline-invalid': { exit: 3, meaning: 'The scan baseline file is not valid.' },
   'hook-exists': {
     exit: 3,

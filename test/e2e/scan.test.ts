@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { fake } from '../../src/core/scan/fake-values.js';
@@ -122,6 +122,25 @@ describe('secrets scan on every repository shape, tried as users would', () => {
         { file: 'deploy.sh', line: 1, ruleId: 'github-token' },
       ]);
     }
+  });
+
+  it('says a named folder git ignores was not scanned, and refuses a path that does not exist', async () => {
+    const r = repo();
+    r.commit({ '.gitignore': 'node_modules/\n', 'a.txt': 'a\n' });
+    mkdirSync(`${r.dir}/node_modules/pkg`, { recursive: true });
+    writeFileSync(`${r.dir}/node_modules/pkg/index.js`, `const GH_TOKEN = "${token()}";\n`);
+    const ignored = await runSecrets(['scan', '--json', 'node_modules'], { cwd: r.dir });
+    expect(ignored.code).toBe(0);
+    expect(JSON.parse(ignored.stdout).skipped.notes).toEqual([
+      'node_modules: ignored by git, so not scanned (scan a copy outside the repository to read it)',
+    ]);
+    const text = await runSecrets(['scan', 'node_modules'], { cwd: r.dir });
+    expect(text.stdout + text.stderr).toContain('node_modules: ignored by git, so not scanned');
+    const missing = await runSecrets(['scan', 'no-such-dir'], { cwd: r.dir });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr.trim()).toBe(
+      'secrets: [scan-path-missing] no-such-dir: no such file or folder (check the path; nothing was scanned)',
+    );
   });
 
   it("scans a submodule's files in the working tree", async () => {
@@ -350,6 +369,17 @@ describe('the non-secrets of real repositories, tried as a scan of express, nump
       'windows/app.manifest': `<assemblyIdentity type="win32" name="Microsoft.VC90.CRT" publicKeyToken="${hex(16)}"></assemblyIdentity>\n`,
       'tools/config.py': "search_token = '#mesondefine'\nother_token = '#cmakedefine'\n",
       'test/redis.test.js': 'const opts = { password: "fallback-password", port: 30001 };\n',
+      'docs/examples/list-jobs.rst': [
+        `    "NextToken": "${fake.base64(60)}",`,
+        '    "PasswordLastUsed": "2016-09-08T21:47:36Z",',
+        `    https://s3.amazonaws.com/x?X-Amz-Credential=AKIA${'EXAMPLE'}${fake.base32(9)}%2F20170824`,
+      ].join('\n'),
+      'schemas/providers.py': `TYPES = {\n    "AWS::SecretsManager::Secret": "${hex(16)}",\n}\n`,
+      'auth/models.py': [
+        'FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"',
+        'basic_auth = self._construct_basic_auth(username, password)',
+        "FILTERS = {'pass': 'bandpass'}",
+      ].join('\n'),
     });
     const result = await runSecrets(['scan', '--json'], { cwd: r.dir });
     expect(JSON.parse(result.stdout).findings).toEqual([]);

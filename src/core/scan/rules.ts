@@ -47,7 +47,8 @@ export const PLACEHOLDER_PATTERNS: RegExp[] = [
  */
 const GENERIC_NAME = `(?<!\\/[\\w-]{0,40})(?<!public[_.-]?(?:key[_.-]?)?|csrf[_.-]?|xsrf[_.-]?|aws[_.-]?(?:secret[_.-]?)?)(?:${[
   'secret',
-  'token',
+  // Not a page's or a request's token: NextToken, ContinuationToken, ClientToken (idempotency), ChangeToken.
+  '(?<!(?:next|continuation|page|pagination|change|update|client|idempotency|sync|resume|output|input|starting|verification)[_.-]?)token',
   '(?<!ht)passw(?:or)?d', // not htpasswd: a file of hashes
   'pwd',
   '(?<![A-Za-z])pass(?![A-Za-z])',
@@ -66,7 +67,7 @@ const GENERIC_NAME = `(?<!\\/[\\w-]{0,40})(?<!public[_.-]?(?:key[_.-]?)?|csrf[_.
 ].join('|')})`;
 /** The rest of the name, unless it names something beside the secret (its id, url, file, length...). */
 const GENERIC_TAIL =
-  '(?=(?<tail>[\\w.-]{0,30}))\\k<tail>(?<!(?:id|ids|url|uri|name|names|type|file|path|dir|endpoint|count|len|length|size|prefix|ttl|version|field|format|mode|method|hash|header|arg|args|alg|algo|algorithm|cipher|scheme|expiry|expires|expiration|env|label|policy|provider|ref|arn|key_?id))';
+  '(?=(?<tail>[\\w.-]{0,30}))\\k<tail>(?<!(?:id|ids|url|uri|name|names|type|file|path|dir|endpoint|count|len|length|size|prefix|ttl|version|field|format|mode|method|hash|header|arg|args|spec|source|time|date|timestamp|used|alg|algo|algorithm|cipher|scheme|expiry|expires|expiration|env|label|policy|provider|ref|arn|key_?id))';
 /**
  * An assignment in env, YAML, JSON, INI, TOML, Python, JS/TS or shell (`=`, `:=`, `=>`,
  * `"name": `, `name: `), a comparison (`==`, `===`, `!=`), or a `"name", "value"` pair
@@ -92,7 +93,7 @@ const PASSWORD_NAME = /passw|pwd|(?<![a-z])pass(?![a-z])/i;
  * never a literal: `sessionKey: Uint8Array`, `secretKey = b64ToUint8Array(d)`.
  */
 const CODE_FILE =
-  /\.(?:[cm]?[jt]sx?(?:\.map)?|py|go|java|kt|kts|scala|groovy|cs|fs|vb|rs|swift|dart|c|cc|cpp|cxx|h|hh|hpp|m|mm|php|rb|lua|pl)$/i;
+  /\.(?:[cm]?[jt]sx?(?:\.map)?|py|pyi|go|java|kt|kts|scala|groovy|cs|fs|vb|rs|swift|dart|c|cc|cpp|cxx|h|hh|hpp|m|mm|php|rb|lua|pl)$/i;
 /** A line that is a comment, where a bare value is prose or a commented-out setting, so still judged. */
 const COMMENT_LINE = /^\s*(?:\/\/|\/\*|\*|#|--|<!--|;|%|')/;
 
@@ -146,14 +147,19 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   }
   if (/`$/.test(name) && secret.includes('${')) return false;
   if (IMAGE_QUERY.test(head)) return false;
-  // `typeof password === 'function'` tests a type.
-  if (/\btypeof[ \t(]+$/.test(head.slice(0, head.length - trailingName(head).length))) return false;
+  const beforeName = head.slice(0, head.length - trailingName(head).length);
+  // `typeof password === 'function'` tests a type; `"AWS::IAM::AccessKey":` names one.
+  if (/\btypeof[ \t(]+$/.test(beforeName) || /\w::$/.test(beforeName)) return false;
+  // A constant whose value is its own name (FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD") is a label.
+  const fullName = (trailingName(head) + (/^[\w.-]*/.exec(name)?.[0] ?? '')).split('.').pop() ?? '';
+  const bareWord = (text: string) => text.replace(/[_.-]/g, '').toLowerCase();
+  if (bareWord(fullName) === bareWord(secret)) return false;
   // A value that repeats the secret word of its name is a label ('credential|id'), not a secret.
   const word = /secret|token|credential|api[_.-]?key|auth/i.exec(name)?.[0];
   if (!password && word && secret.toLowerCase().includes(word.toLowerCase())) return false;
   if (!password && secret.length < 10) return false;
-  // Words naming the password they stand for: fallback-password, password-for-tests.
-  if (password && /^[a-z]+(?:[-_][a-z0-9]+)+$/.test(secret) && /passw|secret/.test(secret)) return false;
+  // Lower-case words naming the password they stand for: fallback-password, generatedpassword1, bandpass.
+  if (password && /^[a-z0-9_-]+$/.test(secret) && /password|secret|[a-z]pass$/.test(secret)) return false;
   if (shannonEntropy(secret) < (password ? 2.5 : 3)) return false;
   if (!quoted && /=[^=]/.test(secret)) return false;
   // The variable's whole name: the match starts at the keyword (TOKEN in VERCEL_TOKEN).
@@ -203,7 +209,7 @@ export const rules: Rule[] = [
     keywords: ['akia', 'asia', 'abia', 'acca', 'a3t'],
     severity: 'high',
     minEntropy: 3,
-    allow: [/EXAMPLE$/],
+    allow: [/EXAMPLE/],
     examples: {
       match: [() => `aws_access_key_id = ${join('AKIA', fake.base32(16))}`],
       noMatch: [
@@ -426,7 +432,7 @@ export const rules: Rule[] = [
     family: 'npm',
     description: 'npm access token',
     regex:
-      /(?<![A-Za-z0-9_])(?<secret>npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])|_auth(?:Token)?\s{0,3}=\s{0,3}["']?(?<secret2>[A-Za-z0-9_.+/=-]{20,200})/,
+      /(?<![A-Za-z0-9_])(?<secret>npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])|(?<![\w.$])_auth(?:Token)?\s{0,3}=\s{0,3}["']?(?<secret2>[A-Za-z0-9_.+/=-]{20,200})/,
     keywords: ['npm_', '_authtoken', '_auth'],
     severity: 'high',
     allow: [/x{6,}|X{6,}/, /^\$/],
@@ -441,6 +447,7 @@ export const rules: Rule[] = [
       noMatch: [
         () => join('npm_', fake.alnum(10)),
         () => '//registry.npmjs.org/:_authToken=${NPM_TOKEN}',
+        () => 'basic_auth = self._construct_basic_auth(username, password)',
         () => `see ${join('npm_', fake.badChecksum())} here`,
       ],
     },
@@ -533,6 +540,8 @@ export const rules: Rule[] = [
     keywords: ['private key'],
     severity: 'critical',
     minEntropy: 3,
+    // AWS's and others' documentation mark a sample key's body with EXAMPLE.
+    allow: [/EXAMPLE/],
     examples: {
       match: [
         () =>
@@ -957,6 +966,8 @@ export const rules: Rule[] = [
     regex: /aws[\w.-]{0,10}account[\w.-]{0,10}["'`]?\s{0,5}(?:=|:|=>)\s{0,5}["'`]?(?<secret>\d{12})(?!\d)/i,
     keywords: ['account'],
     severity: 'low',
+    // The ids AWS's own documentation uses: 111122223333, 123456789012.
+    allow: [/^(\d)\1{3}(\d)\2{3}(\d)\3{3}$/, /0123456|1234567|2345678|3456789/],
     examples: {
       match: [() => `AWS_ACCOUNT_ID=${fake.digits(12)}`],
       noMatch: [() => `AWS_ACCOUNT_ID=${fake.digits(5)}`],
@@ -1048,6 +1059,9 @@ export const rules: Rule[] = [
       /\.(?:json|ya?ml|txt|pem|key|crt|env|js|ts|py|html|php|rb|go|java)$/i,
       /^\d+$/,
       /^(?:true|false|null|none)\b/i,
+      // A date and time (PasswordLastUsed), a JSON document whose own fields are judged one by one.
+      /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/,
+      /^\{\\?"/,
       /\.{2,}/,
       /^-----/,
       /^[a-z][a-z0-9+.-]*:\/\//i,
@@ -1115,6 +1129,14 @@ export const rules: Rule[] = [
         () => `<assemblyIdentity name="a" publicKeyToken="${fake.hex(16)}"/>`,
         () => `![coverage](https://codecov.io/gh/o/r/graph/badge.svg?branch=main&token=${fake.alnum(10)})`,
         () => `if (typeof this.password === 'function') {`,
+        // A page's and a request's token, a type's name, a constant naming itself, a date, a JSON document.
+        () => `"NextToken": "${fake.base64(60)}",`,
+        () => `"ClientToken": "${fake.alnum(20)}3",`,
+        () => `"AWS::IAM::AccessKey": "${fake.hex(16)}",`,
+        () => 'FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"',
+        () => '"PasswordLastUsed": "2016-09-08T21:47:36Z",',
+        () => `"SecretString": "{\\"username\\":\\"david\\",\\"region\\":\\"${fake.alnum(8)}\\"}"`,
+        () => `"Password": "generatedwebdavpassword${fake.digits(1)}",`,
       ],
     },
   },
