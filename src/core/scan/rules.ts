@@ -67,7 +67,7 @@ const GENERIC_NAME = `(?<!\\/[\\w-]{0,40})(?<!public[_.-]?(?:key[_.-]?)?|csrf[_.
 ].join('|')})`;
 /** The rest of the name, unless it names something beside the secret (its id, url, file, length...). */
 const GENERIC_TAIL =
-  '(?=(?<tail>[\\w.-]{0,30}))\\k<tail>(?<!(?:id|ids|url|uri|name|names|type|file|path|dir|endpoint|count|len|length|size|prefix|ttl|version|field|format|mode|method|hash|header|arg|args|spec|source|time|date|timestamp|used|alg|algo|algorithm|cipher|scheme|expiry|expires|expiration|env|label|policy|provider|ref|arn|key_?id))';
+  '(?=(?<tail>[\\w.-]{0,30}))\\k<tail>(?<!(?:id|ids|url|uri|name|names|type|file|path|dir|endpoint|count|len|length|size|prefix|ttl|version|field|format|mode|method|hash|header|arg|args|spec|source|time|date|timestamp|used|patch|dpatch|diff|alg|algo|algorithm|cipher|scheme|expiry|expires|expiration|env|label|policy|provider|ref|arn|key_?id))';
 /**
  * An assignment in env, YAML, JSON, INI, TOML, Python, JS/TS or shell (`=`, `:=`, `=>`,
  * `"name": `, `name: `), a comparison (`==`, `===`, `!=`), or a `"name", "value"` pair
@@ -93,7 +93,7 @@ const PASSWORD_NAME = /passw|pwd|(?<![a-z])pass(?![a-z])/i;
  * never a literal: `sessionKey: Uint8Array`, `secretKey = b64ToUint8Array(d)`.
  */
 const CODE_FILE =
-  /\.(?:[cm]?[jt]sx?(?:\.map)?|py|pyi|go|java|kt|kts|scala|groovy|cs|fs|vb|rs|swift|dart|c|cc|cpp|cxx|h|hh|hpp|m|mm|php|rb|lua|pl)$/i;
+  /\.(?:[cm]?[jt]sx?(?:\.map)?|py|pyi|go|java|kt|kts|scala|groovy|cs|fs|vb|rs|swift|dart|c|cc|cpp|cxx|h|hh|hpp|m|mm|php|rb|lua|pl|pm)$/i;
 /** A line that is a comment, where a bare value is prose or a commented-out setting, so still judged. */
 const COMMENT_LINE = /^\s*(?:\/\/|\/\*|\*|#|--|<!--|;|%|')/;
 
@@ -148,6 +148,8 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   if (/`$/.test(name) && secret.includes('${')) return false;
   if (IMAGE_QUERY.test(head)) return false;
   const beforeName = head.slice(0, head.length - trailingName(head).length);
+  // A test report's status line (`PASS: addr2line`), a PKCS#11 URI's token label (`pkcs11:token=…`).
+  if (/^[ \t]*PASS:[ \t]/.test(context.line) || /\bpkcs11:\S*$/i.test(head)) return false;
   // `typeof password === 'function'` tests a type; `"AWS::IAM::AccessKey":` names one.
   if (/\btypeof[ \t(]+$/.test(beforeName) || /\w::$/.test(beforeName)) return false;
   // A constant whose value is its own name (FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD") is a label.
@@ -1061,6 +1063,8 @@ export const rules: Rule[] = [
       /^(?:true|false|null|none)\b/i,
       // A date and time (PasswordLastUsed), a JSON document whose own fields are judged one by one.
       /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/,
+      // An environment variable interpolated into the string ("-auth=anonymous:$FROM_EMAIL", "${DB_PASS}x").
+      /\$\{[A-Za-z_]\w*\}|\$[A-Z][A-Z0-9]*_[A-Z0-9_]+(?![a-z])/,
       /^\{\\?"/,
       /\.{2,}/,
       /^-----/,
@@ -1137,6 +1141,11 @@ export const rules: Rule[] = [
         () => '"PasswordLastUsed": "2016-09-08T21:47:36Z",',
         () => `"SecretString": "{\\"username\\":\\"david\\",\\"region\\":\\"${fake.alnum(8)}\\"}"`,
         () => `"Password": "generatedwebdavpassword${fake.digits(1)}",`,
+        // A test report's status, a PKCS#11 token label, a patch's name, an interpolated variable.
+        () => `PASS: addr2line -${fake.lower(1)} option`,
+        () => 'p11-kit: pkcs11:token=Root%20CA%20Certificates;serial=1%3AROOTS',
+        () => `- 118_arm_pass_all.dpatch: Regenerated${fake.digits(2)}.`,
+        () => `"-auth=anonymous:$FROM_EMAIL${fake.digits(2)}",`,
       ],
     },
   },
