@@ -94,6 +94,8 @@ const PASSWORD_NAME = /passw|pwd|(?<![a-z])pass(?![a-z])/i;
  */
 const CODE_FILE =
   /\.(?:[cm]?[jt]sx?(?:\.map)?|py|pyi|go|java|kt|kts|scala|groovy|cs|fs|vb|rs|swift|dart|c|cc|cpp|cxx|h|hh|hpp|m|mm|php|rb|lua|pl|pm)$/i;
+/** An environment file's line inside code (a here-document, a fixture string): `API_KEY=value` to its end. */
+const ENV_LINE = /^[ \t]*(?:export[ \t]+)?[A-Z][A-Z0-9_]*=[^\s'"`]+[ \t]*$/;
 /** A line that is a comment, where a bare value is prose or a commented-out setting, so still judged. */
 const COMMENT_LINE = /^\s*(?:\/\/|\/\*|\*|#|--|<!--|;|%|')/;
 
@@ -142,7 +144,7 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   // A bare word in code is a variable, a type or a call; in a comment too when code punctuation follows it
   // (`{secretKey: Uint8Array}` in a doc comment), not a commented-out setting (`// TOKEN=…`).
   // A template literal with ${…} is built at run time.
-  if (!quoted && CODE_FILE.test(context.file)) {
+  if (!quoted && CODE_FILE.test(context.file) && !ENV_LINE.test(context.line)) {
     if (!COMMENT_LINE.test(context.line) || /^[ \t]*[,;:)}\]>|(<[`]/.test(after)) return false;
   }
   if (/`$/.test(name) && secret.includes('${')) return false;
