@@ -386,7 +386,7 @@ describe('the non-secrets of real repositories, tried as a scan of express, nump
     expect(result.code).toBe(0);
   });
 
-  it('still reports a commented-out setting, an env file held in a code string, example-host credentials in code and a key outside BigInt', async () => {
+  it('still reports a commented-out setting, an env file held in a code string, JSON held in a string, a YAML PASS:, a client token, example-host credentials in code and a key outside BigInt', async () => {
     const token = fake.alnum(31) + '7';
     const password = fake.alnum(12) + '3';
     const key = fake.hex(64);
@@ -394,6 +394,9 @@ describe('the non-secrets of real repositories, tried as a scan of express, nump
       'app/config.js': `// API_TOKEN=${token}\nconst BACKUP = "https://backup:${password}@backup.example.com";\n`,
       'app/wallet.js': `const signer = new Wallet("0x${key}");\n`,
       'tests/fixtures.py': `ENV_FILE = \"\"\"\nDEBUG=1\nAPI_TOKEN=${token}\n\"\"\"\n`,
+      'deploy/compose.yml': `environment:\n  PASS: ${password}\n`,
+      'aws/secret.json': `{ "SecretString": "{\\"username\\":\\"app\\",\\"password\\":\\"${password}\\"}" }\n`,
+      'vault/agent.cfg': `client_token = "${token}"\n`,
     });
     const result = await runSecrets(['scan', '--json'], { cwd: r.dir });
     expect(result.code).toBe(1);
@@ -404,7 +407,10 @@ describe('the non-secrets of real repositories, tried as a scan of express, nump
       'app/config.js:1 generic-secret-assignment',
       'app/config.js:2 url-credentials',
       'app/wallet.js:1 wallet-private-key',
+      'aws/secret.json:1 generic-secret-assignment',
+      'deploy/compose.yml:2 generic-secret-assignment',
       'tests/fixtures.py:3 generic-secret-assignment',
+      'vault/agent.cfg:1 generic-secret-assignment',
     ]);
   });
 });

@@ -47,8 +47,9 @@ export const PLACEHOLDER_PATTERNS: RegExp[] = [
  */
 const GENERIC_NAME = `(?<!\\/[\\w-]{0,40})(?<!public[_.-]?(?:key[_.-]?)?|csrf[_.-]?|xsrf[_.-]?|aws[_.-]?(?:secret[_.-]?)?)(?:${[
   'secret',
-  // Not a page's or a request's token: NextToken, ContinuationToken, ClientToken (idempotency), ChangeToken.
-  '(?<!(?:next|continuation|page|pagination|change|update|client|idempotency|sync|resume|output|input|starting|verification)[_.-]?)token',
+  // Not a page's or a request's token: NextToken, ContinuationToken, ChangeToken (idempotency). A client or
+  // verification token can be a secret (Vault's client_token, Slack's verification token).
+  '(?<!(?:next|continuation|page|pagination|change|update|idempotency|sync|resume|output|input|starting)[_.-]?)token',
   '(?<!ht)passw(?:or)?d', // not htpasswd: a file of hashes
   'pwd',
   '(?<![A-Za-z])pass(?![A-Za-z])',
@@ -70,12 +71,12 @@ const GENERIC_TAIL =
   '(?=(?<tail>[\\w.-]{0,30}))\\k<tail>(?<!(?:id|ids|url|uri|name|names|type|file|path|dir|endpoint|count|len|length|size|prefix|ttl|version|field|format|mode|method|hash|header|arg|args|spec|source|time|date|timestamp|used|patch|dpatch|diff|alg|algo|algorithm|cipher|scheme|expiry|expires|expiration|env|label|policy|provider|ref|arn|key_?id))';
 /**
  * An assignment in env, YAML, JSON, INI, TOML, Python, JS/TS or shell (`=`, `:=`, `=>`,
- * `"name": `, `name: `), a comparison (`==`, `===`, `!=`), or a `"name", "value"` pair
+ * `"name": `, `name: `, `\"name\":` in JSON held in a string), a comparison (`==`, `===`, `!=`), or a `"name", "value"` pair
  * (`Add("AccountKey", "…")`, `setProperty('sonar.login', '…')`, `os.environ.get("X", "…")`), or a
  * hard-coded fallback (`process.env.X || "…"`, `os.getenv("X") or "…"`). Aligned columns may put
  * many blanks before the operator.
  */
-const GENERIC_OPERATOR = `(?:["'\`]\\]?[ \\t]{0,20}(?:===?|!==?|=|:=|::=|:::=|\\?=|:|=>|,)|\\]?[ \\t]{0,20}(?:===?|!==?|=|:=|::=|:::=|\\?=|=>)|[ \\t]{0,20}:[ \\t]|["'\`]?\\)?[ \\t]{0,5}(?:\\|\\||\\?\\?)|["'\`]?\\)[ \\t]{1,5}or(?=[ \\t]))[ \\t]{0,5}`;
+const GENERIC_OPERATOR = `(?:\\\\"[ \\t]{0,5}:|["'\`]\\]?[ \\t]{0,20}(?:===?|!==?|=|:=|::=|:::=|\\?=|:|=>|,)|\\]?[ \\t]{0,20}(?:===?|!==?|=|:=|::=|:::=|\\?=|=>)|[ \\t]{0,20}:[ \\t]|["'\`]?\\)?[ \\t]{0,5}(?:\\|\\||\\?\\?)|["'\`]?\\)[ \\t]{1,5}or(?=[ \\t]))[ \\t]{0,5}`;
 /**
  * The value: a string literal (any characters but blanks, escapes honoured: a password may hold
  * quotes and braces, a sentence is no password) or a bare token up to a delimiter.
@@ -151,7 +152,8 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   if (IMAGE_QUERY.test(head)) return false;
   const beforeName = head.slice(0, head.length - trailingName(head).length);
   // A test report's status line (`PASS: addr2line`), a PKCS#11 URI's token label (`pkcs11:token=…`).
-  if (/^[ \t]*PASS:[ \t]/.test(context.line) || /\bpkcs11:\S*$/i.test(head)) return false;
+  if (/^[ \t]*PASS:[ \t]/.test(context.line) && !CONFIG_FILE.test(context.file)) return false;
+  if (/\bpkcs11:\S*$/i.test(head)) return false;
   // `typeof password === 'function'` tests a type; `"AWS::IAM::AccessKey":` names one.
   if (/\btypeof[ \t(]+$/.test(beforeName) || /\w::$/.test(beforeName)) return false;
   // A constant whose value is its own name (FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD") is a label.
@@ -1137,7 +1139,6 @@ export const rules: Rule[] = [
         () => `if (typeof this.password === 'function') {`,
         // A page's and a request's token, a type's name, a constant naming itself, a date, a JSON document.
         () => `"NextToken": "${fake.base64(60)}",`,
-        () => `"ClientToken": "${fake.alnum(20)}3",`,
         () => `"AWS::IAM::AccessKey": "${fake.hex(16)}",`,
         () => 'FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"',
         () => '"PasswordLastUsed": "2016-09-08T21:47:36Z",',
