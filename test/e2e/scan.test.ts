@@ -420,7 +420,7 @@ describe('the non-secrets of real repositories, tried as a scan of express, nump
 });
 
 describe("leak shapes an attacker's review of the context rules found, each still reported", () => {
-  it('finds a secret in a config held in code, a URL, a command, a comment, a scoped or typed name, and more', async () => {
+  it('finds a secret in a config held in code, a URL, a command, a comment, a scoped or typed name, a header, a setter, a placeholder default, and more', async () => {
     const tok = () => fake.alnum(39) + '7';
     const pw = () => `${fake.alnum(12)}!${fake.digits(2)}`;
     const q = '"""';
@@ -447,6 +447,11 @@ describe("leak shapes an attacker's review of the context rules found, each stil
       'a/hardhat.config.js': `module.exports = { networks: { main: { accounts: ["0x${fake.hex(64)}"] } } };\n`,
       'a/secret.h': `#define API_SECRET "${tok()}"\n`,
       'a/export.sh': `openssl pkcs12 -export -in c.pem -out c.p12 -passout pass:${pw()}\n`,
+      'a/client.py': `headers = {"Authorization": "Bearer ${tok()}"}\n`,
+      'a/DataSourceConfig.java': `dataSource.setPassword("${pw()}");\n`,
+      'a/connect.ps1': `$password = ConvertTo-SecureString "${pw()}" -AsPlainText -Force\n`,
+      'a/AppConfig.java': `@Value("\${db.password:${pw()}}")\n`,
+      'a/docker-compose.yml': `environment:\n  POSTGRES_PASSWORD: \${POSTGRES_PASSWORD:-${pw()}}\n`,
     };
     const r = tempTree(files);
     const result = await runSecrets(['scan', '--json'], { cwd: r.dir });

@@ -1060,6 +1060,57 @@ export const contextRules: Rule[] = [
     },
   },
   {
+    id: 'authorization-header-value',
+    family: 'http-header',
+    description: 'Bearer, token or basic credential written as an Authorization header value in code or config',
+    regex:
+      /["']?(?:Proxy-)?Authorization["']?[ \t]{0,3}(?:[:=,]|=>)[ \t]{0,3}[fF]?["'`](?:Bearer|Token|Basic)[ \t]{1,3}(?<secret>[A-Za-z0-9._~+/=-]{16,2000})["'`]/i,
+    keywords: ['authorization'],
+    severity: 'high',
+    placeholders: true,
+    minEntropy: 3,
+    examples: {
+      match: [
+        () => `headers = {"Authorization": "Bearer ${fake.alnum(40)}"}`,
+        () => `req.Header.Set("Authorization", "Token ${fake.hex(40)}")`,
+      ],
+      noMatch: [() => 'headers = {"Authorization": f"Bearer {token}"}', () => '"Authorization": "Bearer <token>"'],
+    },
+  },
+  {
+    id: 'placeholder-default-password',
+    family: 'generic',
+    description: 'Default value of a secret in a ${NAME:default} placeholder (Spring, Compose, shell)',
+    regex:
+      /\$\{[\w.-]{0,60}(?:passw(?:or)?d|passphrase|secret|token|api[-_.]?key|pwd)[\w.-]{0,30}(?::-?|-)(?<secret>[^}\s$]{6,200})\}/i,
+    keywords: ['${'],
+    severity: 'medium',
+    placeholders: true,
+    minEntropy: 2.5,
+    examples: {
+      match: [
+        () => `@Value("\${db.password:${fake.password()}}")`,
+        () => `POSTGRES_PASSWORD: \${POSTGRES_PASSWORD:-${fake.password()}}`,
+      ],
+      noMatch: [() => 'POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-changeme}', () => 'token: ${API_TOKEN}'],
+    },
+  },
+  {
+    id: 'powershell-plaintext-securestring',
+    family: 'cmdline-password',
+    description: 'Password given in plain text to PowerShell ConvertTo-SecureString',
+    regex:
+      /ConvertTo-SecureString[ \t]+(?:-String[ \t]+)?(?<q>["'])(?<secret>[^"'\n$]{4,128})\k<q>(?=[^\n]*-AsPlainText)/i,
+    keywords: ['convertto-securestring'],
+    severity: 'high',
+    placeholders: true,
+    minEntropy: 2.2,
+    examples: {
+      match: [() => `$pw = ConvertTo-SecureString "${fake.password()}" -AsPlainText -Force`],
+      noMatch: [() => '$pw = ConvertTo-SecureString $env:DEPLOY_PASSWORD -AsPlainText -Force'],
+    },
+  },
+  {
     id: 'credential-constructor',
     family: 'generic',
     description:

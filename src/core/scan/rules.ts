@@ -78,12 +78,12 @@ const GENERIC_TAIL =
 const TYPED_DECLARATION = `[ \\t]{0,5}:[ \\t]{0,5}&?(?:'static[ \\t]+)?[A-Za-z_][\\w.]{0,30}(?:<[\\w., ]{0,40}>)?(?:\\[\\])?\\??[ \\t]{0,5}=(?![=>])`;
 /**
  * An assignment in env, YAML, JSON, INI, TOML, Python, JS/TS or shell (`=`, `:=`, `=>`,
- * `"name": `, `name: `, `\"name\":` in JSON held in a string, `name: Type =`, `#define NAME "…"`, `-passout pass:…`), a comparison (`==`, `===`, `!=`), or a `"name", "value"` pair
+ * `"name": `, `name: `, `\"name\":` in JSON held in a string, `name: Type =`, `#define NAME "…"`, `-passout pass:…`, a setter's `setPassword("…")`), a comparison (`==`, `===`, `!=`), or a `"name", "value"` pair
  * (`Add("AccountKey", "…")`, `setProperty('sonar.login', '…')`, `os.environ.get("X", "…")`), or a
  * hard-coded fallback (`process.env.X || "…"`, `os.getenv("X") or "…"`). Aligned columns may put
  * many blanks before the operator.
  */
-const GENERIC_OPERATOR = `(?:\\\\"[ \\t]{0,5}:|${TYPED_DECLARATION}|(?<=#[ \\t]{0,3}define[ \\t]{1,5}\\w{1,60})[ \\t]+(?=["'])|(?<=-pass(?:in|out)[ \\t]{1,3}pass):|["'\`]\\]?[ \\t]{0,20}(?:===?|!==?|=|:=|::=|:::=|\\?=|:|=>|,)|\\]?[ \\t]{0,20}(?:===?|!==?|=|:=|::=|:::=|\\?=|=>)|[ \\t]{0,20}:[ \\t]|["'\`]?\\)?[ \\t]{0,5}(?:\\|\\||\\?\\?)|["'\`]?\\)[ \\t]{1,5}or(?=[ \\t]))[ \\t]{0,5}`;
+const GENERIC_OPERATOR = `(?:\\\\"[ \\t]{0,5}:|${TYPED_DECLARATION}|(?<=#[ \\t]{0,3}define[ \\t]{1,5}\\w{1,60})[ \\t]+(?=["'])|(?<=-pass(?:in|out)[ \\t]{1,3}pass):|(?<=\\bset[\\w]{0,30})\\([ \\t]{0,3}(?=["'\`])|["'\`]\\]?[ \\t]{0,20}(?:===?|!==?|=|:=|::=|:::=|\\?=|:|=>|,)|\\]?[ \\t]{0,20}(?:===?|!==?|=|:=|::=|:::=|\\?=|=>)|[ \\t]{0,20}:[ \\t]|["'\`]?\\)?[ \\t]{0,5}(?:\\|\\||\\?\\?)|["'\`]?\\)[ \\t]{1,5}or(?=[ \\t]))[ \\t]{0,5}`;
 /**
  * The value: a string literal (any characters but blanks, escapes honoured: a password may hold
  * quotes and braces, a sentence is no password; with a prefix: Python's b"…" r"…" f"…", C#'s @"…",
