@@ -420,7 +420,7 @@ describe('the non-secrets of real repositories, tried as a scan of express, nump
 });
 
 describe("leak shapes an attacker's review of the context rules found, each still reported", () => {
-  it('finds a secret in a config held in code, a URL, a command, a comment, a scoped or typed name, a header, a setter, a placeholder default, and more', async () => {
+  it('finds a secret in a config held in code, a URL, a command, a comment, a scoped or typed name, a header, a setter, a placeholder default, a Terraform default, a Gradle password, and more', async () => {
     const tok = () => fake.alnum(39) + '7';
     const pw = () => `${fake.alnum(12)}!${fake.digits(2)}`;
     const q = '"""';
@@ -452,6 +452,8 @@ describe("leak shapes an attacker's review of the context rules found, each stil
       'a/connect.ps1': `$password = ConvertTo-SecureString "${pw()}" -AsPlainText -Force\n`,
       'a/AppConfig.java': `@Value("\${db.password:${pw()}}")\n`,
       'a/docker-compose.yml': `environment:\n  POSTGRES_PASSWORD: \${POSTGRES_PASSWORD:-${pw()}}\n`,
+      'a/variables.tf': `variable "db_password" {\n  sensitive = true\n  default   = "${pw()}"\n}\n`,
+      'a/build.gradle': `repositories {\n  maven {\n    credentials {\n      username 'deploy'\n      password '${pw()}'\n    }\n  }\n}\n`,
     };
     const r = tempTree(files);
     const result = await runSecrets(['scan', '--json'], { cwd: r.dir });

@@ -1100,7 +1100,7 @@ export const contextRules: Rule[] = [
     family: 'cmdline-password',
     description: 'Password given in plain text to PowerShell ConvertTo-SecureString',
     regex:
-      /ConvertTo-SecureString[ \t]+(?:-String[ \t]+)?(?<q>["'])(?<secret>[^"'\n$]{4,128})\k<q>(?=[^\n]*-AsPlainText)/i,
+      /ConvertTo-SecureString[ \t]+(?:-String[ \t]+)?(?<q>["'])(?<secret>[^"'\n$]{4,128})\k<q>(?=[^\n]{0,200}-AsPlainText)/i,
     keywords: ['convertto-securestring'],
     severity: 'high',
     placeholders: true,
@@ -1108,6 +1108,44 @@ export const contextRules: Rule[] = [
     examples: {
       match: [() => `$pw = ConvertTo-SecureString "${fake.password()}" -AsPlainText -Force`],
       noMatch: [() => '$pw = ConvertTo-SecureString $env:DEPLOY_PASSWORD -AsPlainText -Force'],
+    },
+  },
+  {
+    id: 'terraform-variable-default',
+    multiline: true,
+    family: 'generic',
+    description:
+      'Default value of a Terraform variable whose name is a secret (variable "db_password" { default = "…" })',
+    regex:
+      /\bvariable[ \t]+"[\w-]{0,60}(?:passw(?:or)?d|passphrase|secret|token|api[_-]?key|private[_-]?key)[\w-]{0,30}"[ \t]*\{[^{}]{0,400}?\bdefault[ \t]*=[ \t]*"(?<secret>[^"\n$]{6,200})"/i,
+    keywords: ['variable'],
+    severity: 'medium',
+    placeholders: true,
+    minEntropy: 2.5,
+    examples: {
+      match: [
+        () =>
+          `variable "db_password" {\n  type      = string\n  sensitive = true\n  default   = "${fake.password()}"\n}`,
+      ],
+      noMatch: [
+        () => 'variable "db_password" {\n  default = "changeme"\n}',
+        () => `variable "region" {\n  default = "${fake.alnum(12)}"\n}`,
+      ],
+    },
+  },
+  {
+    id: 'gradle-credentials-password',
+    multiline: true,
+    family: 'generic',
+    description: "Password in a Gradle repository's credentials block (password '…')",
+    regex: /\bcredentials[ \t]*\{[^{}]{0,300}?\bpassword[ \t]*(?:=[ \t]*)?(?<q>["'])(?<secret>[^"'\n$]{4,200})\k<q>/,
+    keywords: ['credentials'],
+    severity: 'high',
+    placeholders: true,
+    minEntropy: 2.2,
+    examples: {
+      match: [() => `credentials {\n  username 'deploy'\n  password '${fake.password()}'\n}`],
+      noMatch: [() => "credentials {\n  username 'deploy'\n  password System.getenv('REPO_PASSWORD')\n}"],
     },
   },
   {
