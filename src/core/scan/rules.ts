@@ -193,9 +193,12 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   const password = PASSWORD_NAME.test(name);
   const after = context.line.slice(context.before.length + secret.length);
   const head = context.before.slice(0, context.before.length - name.length);
+  // The variable's whole name: the match starts at the keyword (TOKEN in VERCEL_TOKEN).
+  const variable = trailingName(head);
+  const beforeName = head.slice(0, head.length - variable.length);
   // A "name", "value" pair only inside a call or an initializer: Add("ApiKey", "…"), not a list of strings.
   if (/["'`][ \t]*,[ \t]*["'`]?$/.test(name)) {
-    const near = head.slice(0, head.length - trailingName(head).length).slice(-CONTEXT_BEFORE);
+    const near = beforeName.slice(-CONTEXT_BEFORE);
     if (!/[({][ \t]*["'`]?$/.test(near) || !/^["'`]?[ \t]*[)}]/.test(after)) return false;
   }
   // A bare value in a source file that reads as code is code (a call, an expression, a type); a random one
@@ -213,7 +216,6 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   const literal = secret.replace(/\$\{[A-Za-z_]\w*\}|\$[A-Z][A-Z0-9]*_[A-Z0-9_]+(?![a-z])/g, '');
   if (literal !== secret && (literal.length < 10 || shannonEntropy(literal) < 3)) return false;
   if (IMAGE_QUERY.test(head)) return false;
-  const beforeName = head.slice(0, head.length - trailingName(head).length);
   // A test report's status line (`PASS: addr2line` after other results), a PKCS#11 URI's token label (`pkcs11:token=…`).
   const linesBefore = context.window.slice(0, context.window.length - context.before.length);
   if (/^[ \t]*PASS:[ \t]/.test(context.line) && TEST_REPORT.test(linesBefore)) return false;
@@ -224,7 +226,7 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   if (/\btypeof[ \t(]+$/.test(beforeName) || /["']\w+(?:::\w+)*::$/.test(beforeName)) return false;
   // A constant whose value is its own name, or the end of it, is a label (FORCE_CHANGE_PASSWORD =
   // "FORCE_CHANGE_PASSWORD", #define LN_userPassword "userPassword").
-  const fullName = (trailingName(head) + (/^[\w.-]*/.exec(name)?.[0] ?? '')).split('.').pop() ?? '';
+  const fullName = (variable + (/^[\w.-]*/.exec(name)?.[0] ?? '')).split('.').pop() ?? '';
   const bareWord = (text: string) => text.replace(/[_.-]/g, '').toLowerCase();
   if (bareWord(fullName).endsWith(bareWord(secret))) return false;
   // An f-string or an interpolated C# string with {…} is built at run time.
@@ -237,8 +239,6 @@ function genericValidate(secret: string, context: MatchContext): boolean {
   if (password && /^[a-z0-9_-]+$/.test(secret) && /password/.test(secret)) return false;
   if (shannonEntropy(secret) < (password ? 2.5 : 3)) return false;
   if (!quoted && /=[^=]/.test(secret)) return false;
-  // The variable's whole name: the match starts at the keyword (TOKEN in VERCEL_TOKEN).
-  const variable = trailingName(context.before.slice(0, context.before.length - name.length));
   // A GitHub or npm token whose checksum fails is no token those providers issued, and their
   // rules do not report it: it is judged here by its context like any other value.
   const unclaimed = checksumFails(secret);
